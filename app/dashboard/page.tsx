@@ -1,0 +1,91 @@
+import { redirect } from "next/navigation";
+import { auth, kit } from "@/auth";
+import { readServerData, readToken } from "@/lib/claims-kit/next/server";
+import { ClientView } from "./client-view";
+import { TenantSwitcher } from "./tenant-switcher";
+
+const AUTH_JS_CLAIMS: Array<[string, string]> = [
+  ["sub", "Auth.js subject: the database user id (protected)"],
+  ["name", "Auth.js default"],
+  ["email", "Auth.js default"],
+  ["picture", "Auth.js default"],
+  ["iss", "issuer, set by the kit (protected)"],
+  ["iat", "issued at (protected)"],
+  ["exp", "expires (protected)"],
+  ["jti", "token id (protected)"],
+];
+
+function show(value: unknown): string {
+  return value === undefined ? "—" : JSON.stringify(value);
+}
+
+export default async function Dashboard() {
+  const session = await auth();
+  if (!session) redirect("/");
+  const [token, serverData] = await Promise.all([readToken(kit), readServerData(kit)]);
+  const tokenRecord = (token ?? {}) as Record<string, unknown>;
+  const serverRecord = serverData as Record<string, unknown>;
+  const tenants = serverData.tenants ?? [];
+
+  return (
+    <>
+      <h1>Dashboard</h1>
+      <div className="row">
+        <span>
+          Tenant: <strong data-testid="current-tenant">{tenants.find((t) => t.id === session.claims.tenantId)?.name ?? "none"}</strong>
+          {" "}as <strong data-testid="tenant-role">{session.claims.tenantRole ?? "—"}</strong>
+        </span>
+        <TenantSwitcher tenants={tenants.map(({ id, name }) => ({ id, name }))} current={session.claims.tenantId} />
+      </div>
+      {session.errors && <p className="error" data-testid="claim-errors">Claim errors: {JSON.stringify(session.errors)}</p>}
+
+      <h2>Claims as the server sees them (<code>auth()</code>, <code>readToken()</code>, <code>readServerData()</code>)</h2>
+      <table data-testid="claims-table">
+        <thead>
+          <tr><th>Claim</th><th>Visibility</th><th>Owner</th><th>Value</th></tr>
+        </thead>
+        <tbody>
+          {[...kit.claims].map(([name, { plugin, visibility }]) => (
+            <tr key={name} data-claim={name}>
+              <td><code>{name}</code></td>
+              <td><span className={`badge ${visibility}`}>{visibility}</span></td>
+              <td>{plugin}</td>
+              <td>
+                <code>
+                  {visibility === "client" && show(session.claims[name as keyof typeof session.claims])}
+                  {visibility === "server" && show(serverRecord[name])}
+                  {visibility === "token" && (tokenRecord[name] === undefined ? "—" : "(token only: never rendered)")}
+                </code>
+              </td>
+            </tr>
+          ))}
+          {AUTH_JS_CLAIMS.map(([name, note]) => (
+            <tr key={name} data-claim={name}>
+              <td><code>{name}</code></td>
+              <td><span className="badge token">token</span></td>
+              <td className="muted">{note}</td>
+              <td><code>{show(tokenRecord[name])}</code></td>
+            </tr>
+          ))}
+          <tr data-claim="_k">
+            <td><code>_k</code></td>
+            <td><span className="badge token">token</span></td>
+            <td className="muted">toolkit bookkeeping (protected)</td>
+            <td><code>{tokenRecord._k ? "(session id, errors, last update)" : "—"}</code></td>
+          </tr>
+        </tbody>
+      </table>
+
+      <div className="grid">
+        <section>
+          <h2>Session on the server (<code>auth()</code>)</h2>
+          <pre data-testid="server-session">{JSON.stringify(session, null, 2)}</pre>
+        </section>
+        <section>
+          <h2>Session on the client (<code>useSession()</code>)</h2>
+          <ClientView />
+        </section>
+      </div>
+    </>
+  );
+}

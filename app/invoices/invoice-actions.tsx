@@ -1,0 +1,30 @@
+"use client";
+import { useState } from "react";
+import type { AppIntents, AppSession } from "@/auth.config";
+import { can, type Permission } from "@/lib/access";
+import { useClaims } from "@/lib/claims-kit/next/client";
+import { invoiceAction } from "./actions";
+
+const BUTTONS: Array<[Permission, string]> = [
+  ["invoice:create", "Create invoice"],
+  ["invoice:delete", "Delete invoice"],
+  ["report:export", "Export report"],
+  ["member:invite", "Invite member"],
+];
+
+export function InvoiceActions() {
+  const { session } = useClaims<AppSession, AppIntents>();
+  const [message, setMessage] = useState<string | null>(null);
+  return (
+    <>
+      <div className="row">
+        {BUTTONS.map(([permission, label]) => (
+          <button key={permission} disabled={!can(session, permission)} onClick={async () => setMessage((await invoiceAction(permission)).message)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {message && <p data-testid="action-result">{message}</p>}
+    </>
+  );
+}

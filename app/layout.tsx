@@ -1,0 +1,42 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import Link from "next/link";
+import { auth } from "@/auth";
+import { can } from "@/lib/access";
+import { signInAction, signOutAction } from "./actions";
+import { Providers } from "./providers";
+import "./globals.css";
+
+export const metadata: Metadata = { title: "Claims kit reference app" };
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const session = await auth();
+  return (
+    <html lang="en">
+      <body>
+        <Providers>
+          <header>
+            <strong>Claims kit</strong>
+            <nav>
+              <Link href="/">Home</Link>
+              {session && <Link href="/dashboard">Dashboard</Link>}
+              {session && <Link href="/invoices">Invoices</Link>}
+              {can(session, "tenant:admin") && <Link href="/admin">Admin</Link>}
+            </nav>
+            {session ? (
+              <form action={signOutAction} className="row">
+                <span className="muted" data-testid="signed-in-as">{session.user.email}</span>
+                <button type="submit" className="secondary">Sign out</button>
+              </form>
+            ) : (
+              <form action={signInAction}>
+                <button type="submit">Sign in</button>
+              </form>
+            )}
+          </header>
+          <main>{children}</main>
+        </Providers>
+      </body>
+    </html>
+  );
+}

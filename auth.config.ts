@@ -1,0 +1,61 @@
+import type { AuthConfig } from "@auth/core";
+import { PrismaAdapter } from "@auth/prisma-adapter";
+import { access, TENANT_ROLES } from "@/lib/access";
+import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, roles, tenant } from "@/lib/claims-kit";
+import * as source from "@/lib/claims-source";
+import { prisma } from "@/lib/db";
+
+const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
+
+/** The reference app's claims, one builder per feature, in the order they run. */
+export const kit = claimsKit({
+  issuer: process.env.AUTH_CLAIMS_ISSUER ?? "claims-kit-reference-app",
+  serverStore: prismaServerDataStore(prisma.sessionData),
+  maxAge: SESSION_MAX_AGE,
+  plugins: [
+    roles({ roles: ["user", "staff"], load: source.userRole }),
+    tenant({ roles: TENANT_ROLES, defaultTenant: source.defaultTenant, membership: source.membership }),
+    permissions({ set: access, from: ["tenantRole"], grants: source.userGrants }),
+    appClaims({
+      id: "billing",
+      claims: { tier: claim.client<"free" | "pro">(is.oneOf(["free", "pro"])), credits: claim.client<number>(is.int({ min: 0 })) },
+      load: async ({ userId }) => (userId ? ((await source.billing(userId)) ?? { tier: null, credits: null }) : undefined),
+    }),
+    appClaims({
+      id: "workspace",
+      claims: { tenants: claim.server<source.TenantSummary[]>(Array.isArray) },
+      load: async ({ userId }) => (userId ? { tenants: await source.userTenants(userId) } : undefined),
+    }),
+  ],
+});
+
+/**
+ * Everything Auth.js needs, without Next.js: `auth.ts` hands it to NextAuth, and the integration
+ * tests hand it to `@auth/core`'s `Auth()`.
+ */
+export const authConfig = {
+  adapter: PrismaAdapter(prisma),
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE },
+  trustHost: true,
+  providers: [
+    {
+      // Any OpenID Connect provider: Keycloak, Auth0, Entra ID, or the bundled dev provider.
+      id: "oidc",
+      name: process.env.AUTH_OIDC_NAME ?? "OpenID Connect",
+      type: "oidc",
+      issuer: process.env.AUTH_OIDC_ISSUER,
+      clientId: process.env.AUTH_OIDC_ID,
+      clientSecret: process.env.AUTH_OIDC_SECRET,
+      authorization: { params: { scope: process.env.AUTH_OIDC_SCOPE ?? "openid profile email offline_access" } },
+      // Seeded users exist before their first OIDC sign-in; link them by the provider's
+      // (verified) email. Set AUTH_OIDC_LINK_BY_EMAIL=false for providers that do not verify emails.
+      allowDangerousEmailAccountLinking: process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false",
+    },
+  ],
+  callbacks: { ...kit.callbacks },
+  events: { ...kit.events },
+} satisfies AuthConfig;
+
+export type AppSession = NonNullable<typeof kit.$types>["session"];
+export type AppIntents = NonNullable<typeof kit.$types>["intents"];
+export type AppToken = NonNullable<typeof kit.$types>["token"];

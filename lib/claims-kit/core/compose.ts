@@ -1,0 +1,453 @@
+import type { JWT } from "@auth/core/jwt";
+import type { Account, Profile, Session, User } from "@auth/core/types";
+import { ClaimsKitError, codeOf, invalidOption, type KitErrorCode } from "./errors";
+import type {
+  AnyPlugin,
+  BaseContext,
+  Bookkeeping,
+  ClaimSpec,
+  ClientClaimsOf,
+  IntentSpec,
+  IntentsOf,
+  KitLogger,
+  KitSession,
+  KitToken,
+  LoadContext,
+  LoadReason,
+  ServerClaimsOf,
+  ServerDataStore,
+  Visibility,
+} from "./types";
+
+/**
+ * Claims no plugin may write, on sign-in or later: the JWT's registered claims, Auth.js's subject,
+ * and the toolkit's bookkeeping (`_k`).
+ */
+export const PROTECTED_CLAIMS: ReadonlySet<string> = new Set(["sub", "iat", "exp", "nbf", "jti", "iss", "aud", "_k"]);
+
+/** The intent every kit has: re-run every plugin's `load()` (for example after a tier upgrade). */
+export const REFRESH_INTENT = "refreshClaims";
+
+const CLAIM_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+const PLUGIN_ID = /^[a-z][a-z0-9-]{0,39}$/;
+const INTENT_NAME = /^[A-Za-z][\w.-]{0,63}$/;
+const NONCE = /^[\w-]{1,64}$/;
+const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60;
+
+/** Options of {@link claimsKit}. */
+export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
+  /** The plugins, in the order they run. Later plugins see earlier plugins' claims. */
+  plugins: P;
+  /** Sets `iss` on every token at sign-in. */
+  issuer?: string;
+  /** Required when a plugin declares `server` claims. */
+  serverStore?: ServerDataStore;
+  /** Milliseconds since the epoch. Tests pass a fake clock. */
+  clock?: () => number;
+  logger?: KitLogger;
+  /** Session lifetime in seconds (Auth.js `session.maxAge`), used to expire server-side data. */
+  maxAge?: number;
+}
+
+/** The arguments Auth.js passes to `jwt()`. */
+export interface JwtParams {
+  token: JWT;
+  user?: User | null;
+  account?: Account | null;
+  profile?: Profile;
+  trigger?: "signIn" | "signUp" | "update";
+  isNewUser?: boolean;
+  session?: unknown;
+}
+
+/** The arguments Auth.js passes to `session()` with the JWT strategy. */
+export interface SessionParams {
+  session: Session;
+  token: JWT;
+}
+
+/** What {@link claimsKit} returns. */
+export interface ClaimsKit<P extends readonly AnyPlugin[]> {
+  /** Pass to `NextAuth({ callbacks: { ...kit.callbacks } })`. */
+  readonly callbacks: {
+    jwt(params: JwtParams): Promise<JWT>;
+    session(params: SessionParams): Promise<Session>;
+  };
+  /** Pass to `NextAuth({ events: { ...kit.events } })`: drops server-side data on sign-out. */
+  readonly events: {
+    signOut(message: { token?: JWT | null } | { session?: unknown }): Promise<void>;
+  };
+  readonly plugins: P;
+  /** Every declared claim: owner plugin and visibility (for inspectors and budgets). */
+  readonly claims: ReadonlyMap<string, { plugin: string; visibility: Visibility }>;
+  /** Intent names and the plugin that owns each (`refreshClaims` belongs to the kit). */
+  readonly intents: ReadonlyMap<string, string>;
+  /** Server-side claims of the session a token belongs to (`{}` when none). */
+  readServerData(token: JWT | null | undefined): Promise<Partial<ServerClaimsOf<P>>>;
+  /** Type carrier: `typeof kit.$types.session` and friends. Never set at run time. */
+  readonly $types?: {
+    token: KitToken<P>;
+    session: KitSession<ClientClaimsOf<P>>;
+    intents: IntentsOf<P>;
+    serverData: ServerClaimsOf<P>;
+  };
+}
+
+/** The token a kit produces. */
+export type TokenOf<K> = K extends ClaimsKit<infer P> ? KitToken<P> : never;
+/** The session `auth()`/`useSession()` return for a kit. */
+export type SessionOf<K> = K extends ClaimsKit<infer P> ? KitSession<ClientClaimsOf<P>> : never;
+/** Intent name -> input type for a kit. */
+export type IntentsOfKit<K> = K extends ClaimsKit<infer P> ? IntentsOf<P> : never;
+/** Server-side data of a kit. */
+export type ServerDataOf<K> = K extends ClaimsKit<infer P> ? ServerClaimsOf<P> : never;
+
+const consoleLogger: KitLogger = {
+  info: (m) => console.info(`[claims-kit] ${m}`),
+  warn: (m) => console.warn(`[claims-kit] ${m}`),
+  error: (m) => console.error(`[claims-kit] ${m}`),
+};
+
+type Claims = Record<string, unknown>;
+
+/** One `jwt()` call's working state; copied for an update so a rejection can be discarded whole. */
+interface Work {
+  token: Claims;
+  k: Bookkeeping;
+  server: Claims;
+}
+
+function isPlainObject(v: unknown): v is Claims {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function cloneWork(w: Work): Work {
+  return { token: { ...w.token }, k: { ...w.k, e: w.k.e ? { ...w.k.e } : undefined }, server: { ...w.server } };
+}
+
+/**
+ * Compose plugins into Auth.js `jwt()`/`session()` callbacks.
+ *
+ * Semantics, in one place:
+ * - plugins run in list order; each sees the token as earlier plugins left it;
+ * - a plugin returns a patch of its own claims: `undefined` leaves a claim, `null` deletes it;
+ * - a plugin may write only the claims it declares; a write to another plugin's claim
+ *   (`claim_not_owned`), to a protected claim (`claim_protected`) or failing the claim's check
+ *   (`claim_invalid`) refuses that plugin's whole patch;
+ * - configuration errors throw here, at start-up, naming the option; request-time failures are
+ *   logged and recorded on the token (`session.errors`), never thrown (a throw signs users out);
+ * - `update()` payloads must be `{ intent, input?, nonce? }` naming a declared intent; anything
+ *   else is rejected with a code and the token stays exactly as it was.
+ *
+ * @example
+ * ```ts
+ * export const kit = claimsKit({ plugins: [roles({ ... }), tenant({ ... })] });
+ * export const { handlers, auth } = NextAuth({ callbacks: kit.callbacks, events: kit.events, ... });
+ * export type AppSession = SessionOf<typeof kit>;
+ * ```
+ */
+export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsKitOptions<P>): ClaimsKit<P> {
+  const where = "claimsKit";
+  if (!options || !Array.isArray(options.plugins)) invalidOption(where, "plugins", "must be an array of plugins");
+  const plugins = options.plugins;
+  const clock = options.clock ?? Date.now;
+  const log = options.logger ?? consoleLogger;
+  const maxAge = options.maxAge ?? DEFAULT_MAX_AGE;
+  if (options.issuer !== undefined && (typeof options.issuer !== "string" || options.issuer.length === 0)) {
+    invalidOption(where, "issuer", "must be a non-empty string");
+  }
+  if (!Number.isSafeInteger(maxAge) || maxAge <= 0) invalidOption(where, "maxAge", "must be a positive integer (seconds)");
+
+  const owners = new Map<string, { plugin: string; visibility: Visibility }>();
+  const intents = new Map<string, { plugin: AnyPlugin; index: number; spec: IntentSpec }>();
+  const ids = new Set<string>();
+  plugins.forEach((plugin, index) => {
+    const at = `${where}: plugins[${index}]`;
+    if (!plugin || typeof plugin !== "object") invalidOption(at, "plugins", "must be a plugin object");
+    if (typeof plugin.id !== "string" || !PLUGIN_ID.test(plugin.id)) {
+      invalidOption(at, "id", `must match ${PLUGIN_ID} (got ${JSON.stringify(plugin.id)})`);
+    }
+    if (ids.has(plugin.id)) throw new ClaimsKitError("duplicate_plugin", `${at}: plugin id "${plugin.id}" is used twice`);
+    ids.add(plugin.id);
+    if (!isPlainObject(plugin.claims)) invalidOption(`${at} (${plugin.id})`, "claims", "must be an object of claim specs");
+    for (const [name, spec] of Object.entries(plugin.claims as Record<string, ClaimSpec>)) {
+      if (PROTECTED_CLAIMS.has(name)) {
+        throw new ClaimsKitError("claim_protected", `${at} (${plugin.id}): claim "${name}" is protected and cannot be declared`);
+      }
+      if (!CLAIM_NAME.test(name) || FORBIDDEN_NAMES.has(name)) invalidOption(`${at} (${plugin.id})`, `claims.${name}`, "is not a valid claim name");
+      if (!spec || !["client", "token", "server"].includes(spec.visibility)) {
+        invalidOption(`${at} (${plugin.id})`, `claims.${name}.visibility`, 'must be "client", "token" or "server"');
+      }
+      const prior = owners.get(name);
+      if (prior) throw new ClaimsKitError("claim_conflict", `${at} (${plugin.id}): claim "${name}" is already owned by plugin "${prior.plugin}"`);
+      owners.set(name, { plugin: plugin.id, visibility: spec.visibility });
+      if (spec.visibility === "server" && !options.serverStore) {
+        invalidOption(where, "serverStore", `is required: plugin "${plugin.id}" declares server-side claim "${name}"`);
+      }
+    }
+    for (const half of ["load", "jwt"] as const) {
+      if (plugin[half] !== undefined && typeof plugin[half] !== "function") invalidOption(`${at} (${plugin.id})`, half, "must be a function");
+    }
+    for (const [name, spec] of Object.entries(plugin.intents ?? {})) {
+      if (!INTENT_NAME.test(name) || FORBIDDEN_NAMES.has(name)) invalidOption(`${at} (${plugin.id})`, `intents.${name}`, "is not a valid intent name");
+      if (name === REFRESH_INTENT || intents.has(name)) {
+        throw new ClaimsKitError("claim_conflict", `${at} (${plugin.id}): intent "${name}" is already defined${name === REFRESH_INTENT ? " by the kit" : ` by plugin "${intents.get(name)?.plugin.id}"`}`);
+      }
+      if (!spec?.input?.["~standard"] || typeof spec.handle !== "function") {
+        invalidOption(`${at} (${plugin.id})`, `intents.${name}`, "needs an `input` Standard Schema (e.g. zod) and a `handle` function");
+      }
+      intents.set(name, { plugin, index, spec });
+    }
+  });
+  const clientClaims = [...owners].filter(([, o]) => o.visibility === "client").map(([name]) => name);
+
+  const nowSeconds = () => Math.floor(clock() / 1000);
+
+  function recordError(w: Work, pluginId: string, half: string, code: string, detail: string): void {
+    w.k.e = { ...w.k.e, [pluginId]: { code, at: nowSeconds() } };
+    log.warn(`${code} plugin=${pluginId} step=${half}: ${detail}`);
+  }
+
+  function clearError(w: Work, pluginId: string): void {
+    if (w.k.e && pluginId in w.k.e) {
+      const { [pluginId]: _gone, ...rest } = w.k.e;
+      w.k.e = Object.keys(rest).length > 0 ? rest : undefined;
+    }
+  }
+
+  /** Check a patch against ownership rules; returns the refusal, or null when it may be applied. */
+  function refusal(plugin: AnyPlugin, patch: unknown): { code: KitErrorCode; detail: string } | null {
+    if (patch === undefined) return null;
+    if (!isPlainObject(patch)) return { code: "claim_invalid", detail: "a patch must be a plain object" };
+    for (const key of Object.keys(patch)) {
+      if (PROTECTED_CLAIMS.has(key)) return { code: "claim_protected", detail: `"${key}" is protected` };
+      if (!Object.hasOwn(plugin.claims, key)) {
+        const owner = owners.get(key)?.plugin;
+        return { code: "claim_not_owned", detail: owner ? `"${key}" belongs to plugin "${owner}"` : `"${key}" is not declared by this plugin` };
+      }
+      const value = patch[key];
+      const spec = plugin.claims[key]!;
+      if (value !== undefined && value !== null && spec.check && !spec.check(value)) {
+        return { code: "claim_invalid", detail: `value for "${key}" fails its check` };
+      }
+    }
+    return null;
+  }
+
+  /** Apply an already-checked patch; returns the names of claims whose value changed. */
+  function apply(plugin: AnyPlugin, patch: Claims, w: Work): string[] {
+    const changed: string[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      const target = plugin.claims[key]!.visibility === "server" ? w.server : w.token;
+      if (value === null) {
+        if (target === w.server || key in w.token) changed.push(key);
+        if (target === w.server) w.server[key] = null;
+        else delete w.token[key];
+      } else {
+        if (JSON.stringify(target[key]) !== JSON.stringify(value)) changed.push(key);
+        target[key] = value;
+      }
+    }
+    return changed;
+  }
+
+  function baseContext(w: Work): BaseContext {
+    const sub = w.token.sub;
+    return { token: w.token, userId: typeof sub === "string" ? sub : undefined, now: nowSeconds(), log };
+  }
+
+  /**
+   * Run one plugin half and apply its patch. On failure, record it (or, when `strict`, return the
+   * code so an update can be rejected whole).
+   */
+  async function step(
+    plugin: AnyPlugin,
+    half: "load" | "jwt",
+    w: Work,
+    run: () => unknown,
+    strict: boolean,
+  ): Promise<{ changed: string[] } | { code: string }> {
+    let patch: unknown;
+    try {
+      patch = await run();
+    } catch (err) {
+      const code = codeOf(err, half === "load" ? "load_failed" : "plugin_failed");
+      const detail = err instanceof Error ? err.message : String(err);
+      if (!strict) recordError(w, plugin.id, half, code, detail);
+      else log.warn(`${code} plugin=${plugin.id} step=${half}: ${detail}`);
+      return { code };
+    }
+    const refused = refusal(plugin, patch);
+    if (refused) {
+      if (!strict) recordError(w, plugin.id, half, refused.code, refused.detail);
+      else log.warn(`${refused.code} plugin=${plugin.id} step=${half}: ${refused.detail}`);
+      return { code: refused.code };
+    }
+    clearError(w, plugin.id);
+    return { changed: patch === undefined ? [] : apply(plugin, patch as Claims, w) };
+  }
+
+  function loadCtx(w: Work, reason: LoadReason, params?: JwtParams): LoadContext {
+    return {
+      ...baseContext(w),
+      reason,
+      user: params?.user ?? undefined,
+      account: params?.account as LoadContext["account"],
+      profile: params?.profile as LoadContext["profile"],
+    };
+  }
+
+  async function loadAll(w: Work, reason: LoadReason, params?: JwtParams): Promise<void> {
+    for (const plugin of plugins) {
+      if (plugin.load) await step(plugin, "load", w, () => plugin.load!(loadCtx(w, reason, params)), false);
+    }
+    w.k.l = nowSeconds();
+  }
+
+  /** After claims changed, re-load later plugins that derive from them. Strict: any failure is returned. */
+  async function reloadDependents(w: Work, from: number, changed: Set<string>, strict: boolean): Promise<string | null> {
+    for (let i = from + 1; i < plugins.length; i++) {
+      const plugin: AnyPlugin = plugins[i]!;
+      if (!plugin.load || !plugin.reloadOn?.some((c: string) => changed.has(c))) continue;
+      const result = await step(plugin, "load", w, () => plugin.load!(loadCtx(w, "dependency")), strict);
+      if ("code" in result) return result.code;
+      result.changed.forEach((c) => changed.add(c));
+    }
+    return null;
+  }
+
+  function reject(w: Work, intent: string, nonce: string | undefined, code: KitErrorCode | string, detail: string): void {
+    w.k.u = { i: intent, ...(nonce ? { n: nonce } : {}), c: code };
+    log.warn(`update rejected: ${code} intent=${JSON.stringify(intent)}: ${detail}`);
+  }
+
+  /** Handle `trigger === "update"`: returns the work to keep (the original one when rejected). */
+  async function update(w: Work, data: unknown): Promise<Work> {
+    if (!isPlainObject(data)) {
+      reject(w, "", undefined, "update_malformed", "update() payload must be an object { intent, input?, nonce? }");
+      return w;
+    }
+    const extra = Object.keys(data).filter((key) => !["intent", "input", "nonce"].includes(key));
+    const { intent, input, nonce } = data;
+    const okNonce = nonce === undefined || (typeof nonce === "string" && NONCE.test(nonce));
+    if (typeof intent !== "string" || !INTENT_NAME.test(intent) || extra.length > 0 || !okNonce) {
+      const what = extra.length > 0 ? `unexpected keys ${extra.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}` : "intent must be a name and nonce a short id";
+      reject(w, typeof intent === "string" ? intent.slice(0, 64) : "", undefined, "update_malformed", what);
+      return w;
+    }
+    const n = nonce as string | undefined;
+    if (typeof w.token.sub !== "string") {
+      reject(w, intent, n, "not_signed_in", "no user on the token");
+      return w;
+    }
+    const next = cloneWork(w);
+    if (intent === REFRESH_INTENT) {
+      if (input !== undefined) {
+        reject(w, intent, n, "invalid_input", "refreshClaims takes no input");
+        return w;
+      }
+      await loadAll(next, "refresh");
+      next.k.u = { i: intent, ...(n ? { n } : {}) };
+      return next;
+    }
+    const entry = intents.get(intent);
+    if (!entry) {
+      reject(w, intent, n, "unknown_intent", "no plugin declares this intent");
+      return w;
+    }
+    const result = await entry.spec.input["~standard"].validate(input);
+    if (result.issues) {
+      const first = result.issues[0];
+      const path = (first?.path ?? []).map((p) => (typeof p === "object" ? String(p.key) : String(p))).join(".");
+      reject(w, intent, n, "invalid_input", `${path ? `${path}: ` : ""}${first?.message ?? "invalid"}`);
+      return w;
+    }
+    const handled = await step(entry.plugin, "load", next, () => entry.spec.handle(result.value, baseContext(next)), true);
+    if ("code" in handled) {
+      reject(w, intent, n, handled.code, `handler of plugin "${entry.plugin.id}" refused`);
+      return w;
+    }
+    const failed = await reloadDependents(next, entry.index, new Set(handled.changed), true);
+    if (failed) {
+      reject(w, intent, n, failed, "a dependent claim could not be re-derived");
+      return w;
+    }
+    next.k.u = { i: intent, ...(n ? { n } : {}) };
+    return next;
+  }
+
+  function sid(token: JWT | null | undefined): string | undefined {
+    const k = token?._k as Bookkeeping | undefined;
+    return typeof k?.sid === "string" ? k.sid : undefined;
+  }
+
+  async function jwt(params: JwtParams): Promise<JWT> {
+    let w: Work = { token: { ...params.token }, k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
+    if ((params.trigger === "signIn" || params.trigger === "signUp") && params.user) {
+      w.k = { sid: crypto.randomUUID() };
+      if (options.issuer) w.token.iss = options.issuer;
+      await loadAll(w, "signIn", params);
+    } else if (params.trigger === "update") {
+      w = await update(w, params.session);
+    }
+    for (const plugin of plugins) {
+      if (plugin.jwt) {
+        const ctx = { ...baseContext(w), trigger: params.trigger };
+        await step(plugin, "jwt", w, () => plugin.jwt!(ctx), false);
+      }
+    }
+    if (Object.keys(w.server).length > 0 && options.serverStore && w.k.sid && typeof w.token.sub === "string") {
+      try {
+        await options.serverStore.write(`s:${w.k.sid}`, w.token.sub, w.server, new Date((nowSeconds() + maxAge) * 1000));
+      } catch (err) {
+        recordError(w, "kit", "serverStore", "plugin_failed", err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (w.k.e === undefined) delete w.k.e;
+    w.token._k = w.k;
+    return w.token as JWT;
+  }
+
+  async function session({ session, token }: SessionParams): Promise<Session> {
+    const claims: Claims = {};
+    for (const name of clientClaims) if (token[name] !== undefined) claims[name] = token[name];
+    const k = (token._k as Bookkeeping | undefined) ?? {};
+    const out: KitSession = {
+      user: { ...session.user, id: typeof token.sub === "string" ? token.sub : "" },
+      expires: session.expires,
+      claims,
+    };
+    if (k.e) out.errors = Object.fromEntries(Object.entries(k.e).map(([id, e]) => [id, e.code]));
+    if (k.u) out.update = { intent: k.u.i, ...(k.u.n ? { nonce: k.u.n } : {}), ...(k.u.c ? { code: k.u.c } : {}) };
+    return out as unknown as Session;
+  }
+
+  return {
+    callbacks: { jwt, session },
+    events: {
+      async signOut(message) {
+        const id = "token" in message ? sid(message.token) : undefined;
+        if (id && options.serverStore) {
+          try {
+            await options.serverStore.remove(`s:${id}`);
+          } catch (err) {
+            log.warn(`plugin_failed plugin=kit step=signOut: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      },
+    },
+    plugins,
+    claims: owners,
+    intents: new Map([[REFRESH_INTENT, "kit"], ...[...intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),
+    async readServerData(token) {
+      const id = sid(token);
+      if (!id || !options.serverStore) return {};
+      const data = (await options.serverStore.read(`s:${id}`)) ?? {};
+      return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) as Partial<ServerClaimsOf<P>>;
+    },
+  };
+}

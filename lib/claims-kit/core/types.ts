@@ -1,0 +1,196 @@
+import type { KitErrorRecord } from "./errors";
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Where a claim may be seen.
+ * - `client`: in the token and exposed by `session()` (so `useSession()` and page HTML may see it).
+ * - `token`: in the (encrypted) token only; read on the server with `readToken()`. Never sent to
+ *   the browser's JavaScript: OAuth tokens, internal ids.
+ * - `server`: not in the token at all; kept in a {@link ServerDataStore} keyed by the session,
+ *   read on the server with `readServerData()`. For large or sensitive values.
+ */
+export type Visibility = "client" | "token" | "server";
+
+/**
+ * Declares one claim. `T` is its value type (a type-only carrier); `check`, when given, is run on
+ * every value a plugin writes and a failing value is refused (`claim_invalid`).
+ */
+export interface ClaimSpec<T = unknown, V extends Visibility = Visibility> {
+  readonly visibility: V;
+  readonly check?: (value: unknown) => boolean;
+  /** Type carrier only; never set at run time. */
+  readonly __type?: T;
+}
+
+/** A plugin's declared claims: name -> spec. */
+export type ClaimMap = { readonly [name: string]: ClaimSpec<unknown, Visibility> };
+
+/** The value type of a claim spec. */
+export type ClaimValue<S> = S extends ClaimSpec<infer T, Visibility> ? T : never;
+
+/** What a plugin returns: new values for some of its own claims; `null` deletes a claim. */
+export type Patch<C extends ClaimMap> = { [K in keyof C]?: ClaimValue<C[K]> | null };
+
+/** Minimal Standard Schema v1 (zod 4, valibot, arktype implement it): the toolkit needs only this. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+export type StandardResult<O> =
+  | { readonly value: O; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }> };
+
+/** The toolkit's log sink. Messages never contain token values. */
+export interface KitLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The token as plugins see it: claims of every plugin before them, plus Auth.js's defaults. */
+export type TokenView = Readonly<Record<string, unknown>> & { readonly sub?: string };
+
+/** Shared by every plugin call. */
+export interface BaseContext {
+  /** The token so far (earlier plugins' patches applied). Read-only. */
+  readonly token: TokenView;
+  /** The database user id (`token.sub`), when signed in. */
+  readonly userId: string | undefined;
+  /** Seconds since the epoch, from the kit's clock. */
+  readonly now: number;
+  readonly log: KitLogger;
+}
+
+/** Why `load()` runs. */
+export type LoadReason = "signIn" | "refresh" | "dependency";
+
+/** Passed to `load()`: on sign-in it carries what Auth.js gave `jwt()`. */
+export interface LoadContext extends BaseContext {
+  readonly reason: LoadReason;
+  /** On sign-in: the user (from the adapter when one is configured). */
+  readonly user?: { readonly id?: string; readonly email?: string | null; readonly name?: string | null };
+  /** On sign-in: the provider account (OAuth tokens live here). */
+  readonly account?: Readonly<Record<string, unknown>> | null;
+  /** On sign-in with OAuth/OIDC: the provider's profile. */
+  readonly profile?: Readonly<Record<string, unknown>>;
+}
+
+/** Passed to `jwt()` halves on every call. */
+export interface RequestContext extends BaseContext {
+  readonly trigger: "signIn" | "signUp" | "update" | undefined;
+}
+
+/**
+ * A named, validated change a client may ask for with `useSession().update()`.
+ * `input` validates the client's payload; `handle` re-derives claims on the server. A thrown
+ * {@link ClaimsKitError} rejects the update with its code and leaves the session unchanged.
+ */
+export interface IntentSpec<C extends ClaimMap = ClaimMap, I = unknown> {
+  readonly input: StandardSchemaV1<unknown, I>;
+  handle(input: I, ctx: BaseContext): Awaitable<Patch<C> | undefined>;
+}
+
+/** A plugin's intents: name -> spec. */
+export type IntentMap<C extends ClaimMap = ClaimMap> = { readonly [name: string]: IntentSpec<C, unknown> };
+
+/**
+ * The unit of composition: an id, the claims it owns, and optional halves.
+ *
+ * @example
+ * ```ts
+ * const locale = {
+ *   id: "locale",
+ *   claims: { locale: claim.client<string>() },
+ *   load: async ({ userId }) => ({ locale: (await db.user(userId))?.locale ?? null }),
+ * } satisfies ClaimsPlugin;
+ * ```
+ */
+export interface ClaimsPlugin<Id extends string = string, C extends ClaimMap = ClaimMap, I extends IntentMap<C> = IntentMap<C>> {
+  readonly id: Id;
+  readonly claims: C;
+  /** Re-run `load()` when an earlier plugin changes one of these claims in the same call. */
+  readonly reloadOn?: readonly string[];
+  /** (Re)derive claims from the source of truth: on sign-in, and whenever claims are refreshed. */
+  load?(ctx: LoadContext): Awaitable<Patch<C> | undefined>;
+  /** Runs on every `jwt()` call, after sign-in loads and updates. Keep it cheap. */
+  jwt?(ctx: RequestContext): Awaitable<Patch<C> | undefined>;
+  readonly intents?: I;
+}
+
+/** Any plugin, for constraints. */
+export type AnyPlugin = ClaimsPlugin<string, ClaimMap, IntentMap>;
+
+/** The toolkit's bookkeeping on the token (key `_k`, protected). Short keys: it rides in the cookie. */
+export interface Bookkeeping {
+  /** Session id, made at sign-in: the key for server-side data and the session list. */
+  sid?: string;
+  /** Request-time failures per plugin. */
+  e?: Record<string, KitErrorRecord>;
+  /** Outcome of the last update intent: its name, nonce, and the error code when rejected. */
+  u?: { i: string; n?: string; c?: string };
+  /** When claims were last loaded (seconds). */
+  l?: number;
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The claims declared by a list of plugins, merged. */
+export type ClaimsOf<P extends readonly AnyPlugin[]> = Simplify<UnionToIntersection<P[number] extends infer Q ? Q extends ClaimsPlugin<string, infer C, infer _I> ? C : never : never>>;
+
+type VisibilityOf<S> = S extends ClaimSpec<unknown, infer V> ? V : never;
+type PickVisible<C, V extends Visibility> = Simplify<{ -readonly [K in keyof C as VisibilityOf<C[K]> extends V ? K : never]?: ClaimValue<C[K]> }>;
+
+/** Claims a plugin list puts in the token (client + token-only). */
+export type TokenClaimsOf<P extends readonly AnyPlugin[]> = PickVisible<ClaimsOf<P>, "client" | "token">;
+/** Claims `session()` exposes to the client. */
+export type ClientClaimsOf<P extends readonly AnyPlugin[]> = PickVisible<ClaimsOf<P>, "client">;
+/** Claims kept server-side. */
+export type ServerClaimsOf<P extends readonly AnyPlugin[]> = PickVisible<ClaimsOf<P>, "server">;
+
+/** The decoded token of a kit: Auth.js's defaults, the plugins' token claims, bookkeeping. */
+export type KitToken<P extends readonly AnyPlugin[]> = Simplify<{
+  sub?: string;
+  name?: string | null;
+  email?: string | null;
+  picture?: string | null;
+  iat?: number;
+  exp?: number;
+  jti?: string;
+  iss?: string;
+  _k?: Bookkeeping;
+} & TokenClaimsOf<P>>;
+
+/** The session `auth()` and `useSession()` return for a kit. */
+export interface KitSession<C = Record<string, unknown>> {
+  user: { id: string; name?: string | null; email?: string | null; image?: string | null };
+  expires: string;
+  /** The client-visible claims, typed from the plugin list. */
+  claims: C;
+  /** Request-time failures by plugin id (codes only), when any. */
+  errors?: Record<string, string>;
+  /** Outcome of the last update intent (for the client helper). */
+  update?: { intent: string; nonce?: string; code?: string };
+}
+
+type IntentsOfPlugin<Q> = Q extends ClaimsPlugin<string, ClaimMap, infer I> ? (unknown extends I ? never : I) : never;
+type IntentInput<S> = S extends IntentSpec<ClaimMap, infer I> ? I : never;
+
+/** Intent name -> input type, for a plugin list (plus the built-in `refreshClaims`). */
+export type IntentsOf<P extends readonly AnyPlugin[]> = Simplify<
+  { [K in keyof UnionToIntersection<IntentsOfPlugin<P[number]>>]: IntentInput<UnionToIntersection<IntentsOfPlugin<P[number]>>[K]> } & { refreshClaims: undefined }
+>;
+
+/** Stores server-side claims per session. Values are JSON. */
+export interface ServerDataStore {
+  read(key: string): Promise<Record<string, unknown> | null>;
+  /** Merge `patch` into the stored object (`null` deletes a key); create it when missing. */
+  write(key: string, userId: string, patch: Record<string, unknown>, expiresAt: Date): Promise<void>;
+  remove(key: string): Promise<void>;
+}

@@ -1,0 +1,43 @@
+"use client";
+import { useCallback } from "react";
+import { useSession } from "next-auth/react";
+import type { KitSession } from "../core/types";
+
+/** Outcome of an update intent as the client sees it. */
+export type IntentResult<S> = { ok: true; session: S } | { ok: false; code: string };
+
+type InputArgs<T> = undefined extends T ? [input?: T] : [input: T];
+
+function nonce(): string {
+  // Correlates a request with its answer only; not a secret.
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * `useSession()` typed with the kit's session, plus `run(intent, input)`: a typed wrapper over
+ * `update()` that sends a named intent and reports the server's verdict (`ok`, or the error code).
+ * Type parameters come from the server config by type-only imports, so nothing server-side is
+ * bundled: `useClaims<AppSession, AppIntents>()`.
+ *
+ * @example
+ * ```tsx
+ * const { session, run } = useClaims<AppSession, AppIntents>();
+ * const result = await run("switchTenant", { tenantId });
+ * if (!result.ok) setError(result.code); // e.g. "not_a_member"
+ * ```
+ */
+export function useClaims<S extends KitSession<object>, I extends object>() {
+  const { data, status, update } = useSession();
+  const run = useCallback(
+    async <K extends keyof I & string>(intent: K, ...args: InputArgs<I[K]>): Promise<IntentResult<S>> => {
+      const n = nonce();
+      const payload = args.length > 0 && args[0] !== undefined ? { intent, input: args[0], nonce: n } : { intent, nonce: n };
+      const next = (await update(payload)) as S | null;
+      if (!next) return { ok: false, code: "not_signed_in" };
+      if (next.update?.nonce !== n) return { ok: false, code: "no_response" };
+      return next.update.code ? { ok: false, code: next.update.code } : { ok: true, session: next };
+    },
+    [update],
+  );
+  return { session: data as S | null, status, run };
+}

@@ -1,0 +1,60 @@
+import "server-only";
+import { cache } from "react";
+import { cookies, headers } from "next/headers";
+import { getToken, type JWT } from "next-auth/jwt";
+import type { ClaimsKit, SessionOf, TokenOf, ServerDataOf } from "../core/compose";
+import type { AnyPlugin } from "../core/types";
+
+/**
+ * Type `auth()` with the kit's session, inferred from its plugins (no module augmentation).
+ *
+ * @example
+ * ```ts
+ * const nextAuth = NextAuth({ callbacks: kit.callbacks, ... });
+ * export const auth = typedAuth(kit, nextAuth.auth);
+ * const session = await auth(); // session.claims.role is typed
+ * ```
+ */
+export function typedAuth<P extends readonly AnyPlugin[]>(
+  _kit: ClaimsKit<P>,
+  auth: () => Promise<unknown>,
+): () => Promise<SessionOf<ClaimsKit<P>> | null> {
+  return async () => (await auth()) as SessionOf<ClaimsKit<P>> | null;
+}
+
+const SESSION_COOKIE = "authjs.session-token";
+
+/** Decode this request's session cookie once per request (server only). */
+const decodeCookie = cache(async (): Promise<JWT | null> => {
+  const jar = await cookies();
+  const secure = jar.getAll().some((c) => c.name.startsWith(`__Secure-${SESSION_COOKIE}`));
+  const secret = process.env.AUTH_SECRET;
+  if (!secret) return null;
+  return getToken({ req: { headers: await headers() }, secret, secureCookie: secure });
+});
+
+/**
+ * The decoded session token, token-only claims included, for server components, route handlers
+ * and server actions. Never pass it to a client component.
+ *
+ * @example
+ * ```ts
+ * const token = await readToken(kit);
+ * if (token?.tenantId) ...
+ * ```
+ */
+export async function readToken<P extends readonly AnyPlugin[]>(_kit: ClaimsKit<P>): Promise<TokenOf<ClaimsKit<P>> | null> {
+  return (await decodeCookie()) as TokenOf<ClaimsKit<P>> | null;
+}
+
+/**
+ * The current session's server-side claims (the values kept out of the cookie).
+ *
+ * @example
+ * ```ts
+ * const { tenants } = await readServerData(kit);
+ * ```
+ */
+export async function readServerData<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<Partial<ServerDataOf<ClaimsKit<P>>>> {
+  return kit.readServerData(await decodeCookie());
+}

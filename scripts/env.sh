@@ -1,0 +1,35 @@
+# Sourced by every script: the defaults that make the reference app run with no configuration.
+# Anything already set in the environment wins, so the same scripts work against another
+# database or another OIDC provider.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+export NEXT_TELEMETRY_DISABLED=1
+
+# A per-checkout secret, made once and kept in .env.local (git-ignored), so sessions survive restarts.
+if [ -z "${AUTH_SECRET:-}" ]; then
+  if [ -f "$ROOT/.env.local" ] && grep -q '^AUTH_SECRET=' "$ROOT/.env.local"; then
+    AUTH_SECRET="$(grep '^AUTH_SECRET=' "$ROOT/.env.local" | head -1 | cut -d= -f2-)"
+  else
+    AUTH_SECRET="$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')"
+    echo "AUTH_SECRET=$AUTH_SECRET" >> "$ROOT/.env.local"
+  fi
+fi
+export AUTH_SECRET
+
+mkdir -p "$ROOT/.data"
+export DATABASE_URL="${DATABASE_URL:-file:$ROOT/.data/dev.db}"
+export PORT="${PORT:-3000}"
+export OIDC_PORT="${OIDC_PORT:-9000}"
+export AUTH_OIDC_ISSUER="${AUTH_OIDC_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
+export AUTH_OIDC_ID="${AUTH_OIDC_ID:-reference-app}"
+export AUTH_OIDC_SECRET="${AUTH_OIDC_SECRET:-reference-app-dev-secret}"
+export AUTH_TRUST_HOST="${AUTH_TRUST_HOST:-true}"
+
+# Prisma 6.19 runs its CLI through the bundled WASM engine (see prisma.config.ts); these only stop
+# it from trying to download native engines it never uses.
+export PRISMA_QUERY_ENGINE_LIBRARY="${PRISMA_QUERY_ENGINE_LIBRARY:-$ROOT/package.json}"
+export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$ROOT/package.json}"
+export PRISMA_HIDE_UPDATE_MESSAGE=1
+export CHECKPOINT_DISABLE=1
+export OIDC_REDIRECT_URIS="${OIDC_REDIRECT_URIS:-http://localhost:$PORT/api/auth/callback/oidc}"
+export OIDC_POST_LOGOUT_URIS="${OIDC_POST_LOGOUT_URIS:-http://localhost:$PORT/}"

@@ -1,0 +1,68 @@
+// Starts the development OpenID provider (scripts/oidc/provider.ts) from environment variables:
+//   OIDC_PORT              default 9000
+//   OIDC_HOST              default 127.0.0.1
+//   AUTH_OIDC_ID           default reference-app
+//   AUTH_OIDC_SECRET       default reference-app-dev-secret
+//   OIDC_REDIRECT_URIS     comma-separated, default http://localhost:3000/api/auth/callback/oidc
+//   OIDC_POST_LOGOUT_URIS  comma-separated, default http://localhost:3000/
+
+import { startOidcProvider } from "./oidc/provider";
+
+function list(value: string | undefined, fallback: string): string[] {
+  const items = (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  return items.length > 0 ? items : [fallback];
+}
+
+function port(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return 9000;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) {
+    throw new Error(`OIDC_PORT must be a port number, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  const provider = await startOidcProvider({
+    port: port(process.env.OIDC_PORT),
+    host: process.env.OIDC_HOST || "127.0.0.1",
+    clients: [
+      {
+        clientId: process.env.AUTH_OIDC_ID || "reference-app",
+        clientSecret: process.env.AUTH_OIDC_SECRET || "reference-app-dev-secret",
+        redirectUris: list(
+          process.env.OIDC_REDIRECT_URIS,
+          "http://localhost:3000/api/auth/callback/oidc",
+        ),
+        postLogoutRedirectUris: list(process.env.OIDC_POST_LOGOUT_URIS, "http://localhost:3000/"),
+      },
+    ],
+    logger: (line) => console.log(`[oidc] ${line}`),
+  });
+
+  console.log(`oidc-provider listening on ${provider.issuer}`);
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    console.log(`oidc-provider received ${signal}, closing`);
+    provider.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error("oidc-provider failed to close:", err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error("oidc-provider failed to start:", err);
+  process.exit(1);
+});

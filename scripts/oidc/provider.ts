@@ -1,0 +1,676 @@
+// A real OpenID Connect provider (oidc-provider@9) for development and tests.
+//
+// - issuer http://<host>:<port> (no trailing slash), PKCE required, refresh-token rotation with
+//   oidc-provider's reuse detection (a consumed refresh token presented again -> invalid_grant and
+//   the whole grant is revoked).
+// - Any login is accepted (devInteractions). Tags in the login's local part shape the account:
+//   `alice+ttl5@example.com` -> access tokens live 5 s, `alice+big` -> a very large profile.
+// - /__dev/stats, /__dev/reset and /__dev/fault are served by the same HTTP server for tests.
+//
+// Never log token values or secrets from here.
+
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import {
+  createServer,
+  IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { Socket } from "node:net";
+
+import Provider, {
+  type Account,
+  type Adapter,
+  type AdapterPayload,
+  type ClaimsResult,
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type OIDCProviderError,
+} from "oidc-provider";
+
+export interface ProviderStats {
+  /** Token-endpoint calls answered by oidc-provider (any grant type, success or error). */
+  tokenRequests: number;
+  /** Token-endpoint calls with grant_type=refresh_token answered by oidc-provider. */
+  refreshGrants: number;
+  refreshSuccess: number;
+  refreshErrors: number;
+  /** Refresh-token grants rejected because the token had already been used (grant revoked). */
+  reuseDetected: number;
+  /** Token-endpoint calls with grant_type=authorization_code (success or error). */
+  authorizationCodeGrants: number;
+  /** Successful calls to the revocation endpoint. */
+  revocations: number;
+  /** Grants revoked by oidc-provider (reuse detection, revocation endpoint, RP-initiated logout). */
+  grantsRevoked: number;
+  /** Refresh-token requests answered by an injected fault (not counted in refreshGrants). */
+  faultsInjected: number;
+}
+
+export type FaultMode = "none" | "500" | "timeout" | "drop" | "malformed" | "invalid_grant";
+
+export interface OidcClientConfig {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+}
+
+export interface StartOidcProviderOptions {
+  /** 0 picks a free port; the issuer uses the port actually bound. */
+  port: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  clients: OidcClientConfig[];
+  logger?: (line: string) => void;
+}
+
+export interface RunningOidcProvider {
+  issuer: string;
+  stats(): ProviderStats;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const FAULT_MODES: ReadonlySet<string> = new Set<FaultMode>([
+  "none",
+  "500",
+  "timeout",
+  "drop",
+  "malformed",
+  "invalid_grant",
+]);
+
+const TOKEN_PATH = "/token";
+const DEFAULT_ACCESS_TOKEN_TTL = 3600;
+const MAX_ACCESS_TOKEN_TTL = 86_400;
+const MAX_DEV_BODY = 64 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Accounts derived from the login string
+// ---------------------------------------------------------------------------------------------
+
+export interface DevProfile {
+  /** Stable subject: the email without tags. */
+  sub: string;
+  email: string;
+  name: string;
+  preferredUsername: string;
+  groups: string[];
+  /** Access-token lifetime in seconds for this login. */
+  accessTokenTtl: number;
+  big: boolean;
+}
+
+function capitalise(value: string): string {
+  return value.charAt(0).toUpperCase() + value.slice(1);
+}
+
+/**
+ * Parses a dev login such as `Alice+ttl5@Example.com` or `bob+big`.
+ * Tags are the `+tag` parts of the local part; they never reach the email or `sub`.
+ */
+export function parseDevLogin(login: string): DevProfile {
+  const normalised = login.trim().toLowerCase();
+  const at = normalised.lastIndexOf("@");
+  const local = at === -1 ? normalised : normalised.slice(0, at);
+  const domain = at === -1 ? "example.com" : normalised.slice(at + 1) || "example.com";
+  const [base = "", ...tags] = local.split("+");
+  const user = base || "user";
+
+  let accessTokenTtl = DEFAULT_ACCESS_TOKEN_TTL;
+  let big = false;
+  for (const tag of tags) {
+    const ttl = /^ttl(\d+)$/.exec(tag);
+    if (ttl) {
+      const seconds = Number(ttl[1]);
+      if (Number.isSafeInteger(seconds) && seconds >= 1 && seconds <= MAX_ACCESS_TOKEN_TTL) {
+        accessTokenTtl = seconds;
+      }
+    } else if (tag === "big") {
+      big = true;
+    }
+  }
+
+  const email = `${user}@${domain}`;
+  let name = capitalise(user);
+  let groups = ["users"];
+  if (big) {
+    groups = Array.from(
+      { length: 120 },
+      (_, i) => `engineering-platform-team-${String(i + 1).padStart(3, "0")}-long-name`,
+    );
+    const filler = " Longname-Padding-For-Cookie-Size-Tests";
+    while (name.length < 300) name += filler;
+    name = name.slice(0, 300);
+  }
+
+  return { sub: email, email, name, preferredUsername: user, groups, accessTokenTtl, big };
+}
+
+function devAccount(id: string): Account | undefined {
+  if (id.trim().length === 0) return undefined;
+  const profile = parseDevLogin(id);
+  return {
+    // The accountId must stay exactly what the session holds (the login as typed): oidc-provider
+    // compares grant.accountId with the account's accountId and fails on any difference.
+    accountId: id,
+    claims(): ClaimsResult {
+      return {
+        sub: profile.sub, // oidc-provider overrides this with accountId; see pairwiseIdentifier.
+        email: profile.email,
+        email_verified: true,
+        name: profile.name,
+        preferred_username: profile.preferredUsername,
+        groups: profile.groups,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-memory storage (per provider instance, no LRU eviction)
+// ---------------------------------------------------------------------------------------------
+
+interface StoredEntry {
+  payload: AdapterPayload;
+  expiresAt: number;
+}
+
+const GRANTABLE = new Set([
+  "AccessToken",
+  "AuthorizationCode",
+  "RefreshToken",
+  "DeviceCode",
+  "BackchannelAuthenticationRequest",
+  "PreAuthorizedCode",
+]);
+
+class DevStore {
+  private readonly entries = new Map<string, StoredEntry>();
+  private readonly grantMembers = new Map<string, Set<string>>();
+  private readonly secondary = new Map<string, string>();
+  private writes = 0;
+
+  get(key: string): AdapterPayload | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  set(key: string, payload: AdapterPayload, expiresIn: number | undefined): void {
+    this.delete(key);
+    const expiresAt = typeof expiresIn === "number" ? Date.now() + expiresIn * 1000 : Infinity;
+    this.entries.set(key, { payload, expiresAt });
+    const model = key.slice(0, key.indexOf(":"));
+    if (GRANTABLE.has(model) && typeof payload.grantId === "string") {
+      let members = this.grantMembers.get(payload.grantId);
+      if (!members) {
+        members = new Set();
+        this.grantMembers.set(payload.grantId, members);
+      }
+      members.add(key);
+    }
+    if (model === "Session" && typeof payload.uid === "string") {
+      this.secondary.set(`sessionUid:${payload.uid}`, key);
+    }
+    if (typeof payload.userCode === "string") {
+      this.secondary.set(`userCode:${payload.userCode}`, key);
+    }
+    this.writes += 1;
+    if (this.writes % 500 === 0) this.sweep();
+  }
+
+  lookup(secondaryKey: string): AdapterPayload | undefined {
+    const key = this.secondary.get(secondaryKey);
+    return key === undefined ? undefined : this.get(key);
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    const { grantId, uid, userCode } = entry.payload;
+    if (typeof grantId === "string") {
+      const members = this.grantMembers.get(grantId);
+      members?.delete(key);
+      if (members?.size === 0) this.grantMembers.delete(grantId);
+    }
+    for (const secondaryKey of [`sessionUid:${String(uid)}`, `userCode:${String(userCode)}`]) {
+      if (this.secondary.get(secondaryKey) === key) this.secondary.delete(secondaryKey);
+    }
+  }
+
+  revokeGrant(grantId: string): void {
+    const members = this.grantMembers.get(grantId);
+    if (!members) return;
+    for (const key of [...members]) this.delete(key);
+    this.grantMembers.delete(grantId);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt <= now) this.delete(key);
+    }
+  }
+}
+
+class DevAdapter implements Adapter {
+  constructor(
+    private readonly model: string,
+    private readonly store: DevStore,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+    this.store.set(this.key(id), payload, expiresIn);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.store.get(this.key(id));
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.store.lookup(`sessionUid:${uid}`);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.store.lookup(`userCode:${userCode}`);
+  }
+
+  async consume(id: string): Promise<void> {
+    const payload = this.store.get(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.store.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    this.store.revokeGrant(grantId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small HTML pages (the defaults import Google Fonts, which an offline browser waits on)
+// ---------------------------------------------------------------------------------------------
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: sans-serif; max-width: 32rem; margin: 2rem auto">
+<h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------
+
+function zeroStats(): ProviderStats {
+  return {
+    tokenRequests: 0,
+    refreshGrants: 0,
+    refreshSuccess: 0,
+    refreshErrors: 0,
+    reuseDetected: 0,
+    authorizationCodeGrants: 0,
+    revocations: 0,
+    grantsRevoked: 0,
+    faultsInjected: 0,
+  };
+}
+
+function devSigningKeys(): { keys: Array<{ kty: string; [key: string]: unknown }> } {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: "jwk" });
+  return {
+    keys: [{ ...jwk, kty: jwk.kty ?? "RSA", kid: randomBytes(8).toString("hex"), use: "sig", alg: "RS256" }],
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > MAX_DEV_BODY) throw new Error("request body too large");
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A fresh, readable copy of an already-consumed request, for handing on to oidc-provider. */
+function replayRequest(original: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(original.socket);
+  copy.method = original.method;
+  copy.url = original.url;
+  copy.headers = original.headers;
+  copy.rawHeaders = original.rawHeaders;
+  copy.httpVersion = original.httpVersion;
+  copy.httpVersionMajor = original.httpVersionMajor;
+  copy.httpVersionMinor = original.httpVersionMinor;
+  copy.complete = true;
+  copy.push(body);
+  copy.push(null);
+  return copy;
+}
+
+function describeGrantType(ctx: KoaContextWithOIDC): string {
+  const value = ctx.oidc?.params?.grant_type;
+  return typeof value === "string" && /^[\w:.-]{1,100}$/.test(value) ? value : "unknown";
+}
+
+function describeClient(ctx: KoaContextWithOIDC): string {
+  const id = ctx.oidc?.client?.clientId;
+  return typeof id === "string" ? id : "unknown";
+}
+
+export async function startOidcProvider(
+  opts: StartOidcProviderOptions,
+): Promise<RunningOidcProvider> {
+  const host = opts.host ?? "127.0.0.1";
+  const log = opts.logger ?? (() => {});
+  let stats = zeroStats();
+  let fault: { mode: Exclude<FaultMode, "none">; remaining: number } | undefined;
+  const heldSockets = new Set<Socket>();
+  // eslint-disable-next-line prefer-const -- assigned once the provider exists, after the server is set up
+  let handleProvider: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+
+  async function handleFault(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (!fault || fault.remaining <= 0) return false;
+    const body = await readBody(req);
+    const grantType = new URLSearchParams(body.toString("utf8")).get("grant_type");
+    if (grantType !== "refresh_token" || !fault || fault.remaining <= 0) {
+      await handleProvider?.(replayRequest(req, body), res);
+      return true;
+    }
+    const { mode } = fault;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) fault = undefined;
+    stats.faultsInjected += 1;
+    log(`token grant_type=refresh_token result=fault:${mode}`);
+    switch (mode) {
+      case "500":
+        sendJson(res, 500, { error: "server_error", error_description: "injected fault" });
+        break;
+      case "invalid_grant":
+        sendJson(res, 400, { error: "invalid_grant" });
+        break;
+      case "malformed": {
+        const text = '{"access_token": "injected-malformed", "token_type": ';
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(text),
+          "cache-control": "no-store",
+        });
+        res.end(text);
+        break;
+      }
+      case "drop":
+        req.socket.destroy();
+        break;
+      case "timeout": {
+        const socket = req.socket;
+        heldSockets.add(socket);
+        socket.once("close", () => heldSockets.delete(socket));
+        break;
+      }
+    }
+    return true;
+  }
+
+  async function handleDev(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === "/__dev/stats" && req.method === "GET") {
+      sendJson(res, 200, stats);
+      return;
+    }
+    if (path === "/__dev/reset" && req.method === "POST") {
+      stats = zeroStats();
+      sendJson(res, 200, stats);
+      return;
+    }
+    if (path === "/__dev/fault" && req.method === "GET") {
+      sendJson(res, 200, fault ?? { mode: "none", remaining: 0 });
+      return;
+    }
+    if (path === "/__dev/fault" && req.method === "POST") {
+      let input: unknown;
+      try {
+        const text = (await readBody(req)).toString("utf8");
+        input = text.trim() === "" ? {} : JSON.parse(text);
+      } catch {
+        sendJson(res, 400, { error: "body must be JSON" });
+        return;
+      }
+      if (typeof input !== "object" || input === null) {
+        sendJson(res, 400, { error: "body must be a JSON object" });
+        return;
+      }
+      const { mode, count } = input as { mode?: unknown; count?: unknown };
+      if (typeof mode !== "string" || !FAULT_MODES.has(mode)) {
+        sendJson(res, 400, { error: `mode must be one of ${[...FAULT_MODES].join(", ")}` });
+        return;
+      }
+      if (count !== undefined && (!Number.isSafeInteger(count) || (count as number) < 0)) {
+        sendJson(res, 400, { error: "count must be a non-negative integer" });
+        return;
+      }
+      const remaining = count === undefined ? 1 : (count as number);
+      fault = mode === "none" || remaining === 0
+        ? undefined
+        : { mode: mode as Exclude<FaultMode, "none">, remaining };
+      log(`fault set mode=${fault?.mode ?? "none"} count=${fault?.remaining ?? 0}`);
+      sendJson(res, 200, fault ?? { mode: "none", remaining: 0 });
+      return;
+    }
+    sendJson(res, 404, { error: "not found" });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://dev.invalid").pathname;
+    const run = async (): Promise<void> => {
+      if (path.startsWith("/__dev/")) {
+        await handleDev(req, res, path);
+        return;
+      }
+      if (!handleProvider) {
+        sendJson(res, 503, { error: "temporarily_unavailable" });
+        return;
+      }
+      if (req.method === "POST" && path === TOKEN_PATH && (await handleFault(req, res))) {
+        return;
+      }
+      await handleProvider(req, res);
+    };
+    run().catch((err: unknown) => {
+      log(`request error path=${path}: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: "server_error" });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : opts.port;
+  const issuer = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  const store = new DevStore();
+  const clients: ClientMetadata[] = opts.clients.map((client) => ({
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    // oidc-provider treats client_secret_basic and client_secret_post as interchangeable.
+    token_endpoint_auth_method: "client_secret_basic",
+    // `sub` is the tag-free email, while the accountId keeps the tags (see pairwiseIdentifier).
+    subject_type: "pairwise",
+    // Required by oidc-provider for pairwise clients whose redirect URIs span several hosts;
+    // never fetched (sectorIdentifierUriValidate below returns false).
+    sector_identifier_uri: "https://sector.dev-oidc.invalid/",
+  }));
+
+  const configuration: Configuration = {
+    adapter: (name: string) => new DevAdapter(name, store),
+    clients,
+    jwks: devSigningKeys(),
+    cookies: { keys: [randomBytes(32).toString("base64url")] },
+    scopes: ["openid", "offline_access", "profile", "email"],
+    claims: {
+      openid: ["sub"],
+      email: ["email", "email_verified"],
+      profile: ["name", "preferred_username", "groups"],
+    },
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    // Issue a refresh token on every authorization_code grant for clients allowed to refresh,
+    // so apps need neither offline_access nor prompt=consent to get one.
+    issueRefreshToken: (_ctx, client, source) =>
+      client.grantTypeAllowed("refresh_token")
+      && (source.kind === "AuthorizationCode" || source.scopes.has("offline_access")),
+    // Tokens live by their TTL, rotation and revocation, not by the provider's browser session.
+    // RP-initiated logout still revokes grants that lack offline_access.
+    expiresWithSession: () => false,
+    findAccount: (_ctx, id) => devAccount(id),
+    subjectTypes: ["public", "pairwise"],
+    // oidc-provider always sets `sub` to the accountId; pairwise clients get this function's
+    // result instead. The accountId is the login with its tags (so the TTL can be read back
+    // from any token); the subject is the tag-free email, stable across tags.
+    pairwiseIdentifier: (_ctx, accountId) => parseDevLogin(accountId).sub,
+    sectorIdentifierUriValidate: () => false,
+    clientBasedCORS: () => false,
+    ttl: {
+      AccessToken: (_ctx, token) =>
+        token.accountId ? parseDevLogin(token.accountId).accessTokenTtl : DEFAULT_ACCESS_TOKEN_TTL,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 60 * 60,
+      Interaction: 60 * 60,
+      Session: 14 * 24 * 60 * 60,
+      Grant: 14 * 24 * 60 * 60,
+    },
+    renderError: (ctx, out) => {
+      ctx.type = "html";
+      ctx.body = page(
+        "Something went wrong",
+        Object.entries(out)
+          .map(([key, value]) => `<pre><strong>${escapeHtml(key)}</strong>: ${escapeHtml(String(value))}</pre>`)
+          .join(""),
+      );
+    },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = "html";
+          ctx.body = page(
+            `Do you want to sign-out from ${ctx.host}?`,
+            `${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+          );
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = "html";
+          ctx.body = page("Sign-out Success", "<p>Your sign-out was successful.</p>");
+        },
+      },
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+
+  // Token-endpoint accounting: exactly one of grant.success / grant.error / server_error is
+  // emitted per token-endpoint request that reaches oidc-provider.
+  const onToken = (ctx: KoaContextWithOIDC, error?: OIDCProviderError): void => {
+    if (ctx.oidc?.route !== "token") return;
+    const grantType = describeGrantType(ctx);
+    stats.tokenRequests += 1;
+    if (grantType === "refresh_token") {
+      stats.refreshGrants += 1;
+      if (error) stats.refreshErrors += 1;
+      else stats.refreshSuccess += 1;
+      if (error?.error_detail === "refresh token already used") stats.reuseDetected += 1;
+    } else if (grantType === "authorization_code") {
+      stats.authorizationCodeGrants += 1;
+    }
+    const result = error
+      ? `error=${error.error ?? "server_error"}${error.error_detail ? ` detail="${error.error_detail}"` : ""}`
+      : "success";
+    log(`token grant_type=${grantType} client=${describeClient(ctx)} status=${error ? (error.statusCode ?? 500) : 200} result=${result}`);
+  };
+  provider.on("grant.success", (ctx) => onToken(ctx));
+  provider.on("grant.error", (ctx, error) => onToken(ctx, error));
+  provider.on("server_error", (ctx, error) => onToken(ctx, error));
+  provider.on("grant.revoked", (ctx) => {
+    stats.grantsRevoked += 1;
+    log(`grant revoked route=${ctx.oidc?.route ?? "unknown"}`);
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === "revocation" && ctx.status === 200) stats.revocations += 1;
+  });
+
+  handleProvider = provider.callback();
+
+  return {
+    issuer,
+    stats: () => ({ ...stats }),
+    reset: () => {
+      stats = zeroStats();
+    },
+    close: async () => {
+      fault = undefined;
+      for (const socket of heldSockets) socket.destroy();
+      heldSockets.clear();
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

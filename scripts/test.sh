@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `npm test`: install what the tests need (Debian's Chromium, node modules), then run every layer:
+# typecheck, lint, unit, integration, and Playwright e2e against `next build && next start`.
+# Idempotent; stops at the first failing layer.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  echo "== installing Debian's chromium (Playwright drives it; it never downloads a browser)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+source scripts/env.sh
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+layer() {
+  local name="$1"; shift
+  echo "== $name"
+  "$@" 2>&1 | tee -a "$log"
+}
+
+layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
+layer lint node_modules/.bin/eslint .
+layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
+if compgen -G "tests/integration/*.test.ts" >/dev/null; then
+  layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+fi
+layer e2e node_modules/.bin/playwright test
+
+# One closing line for the whole suite (node's runner prints "ℹ pass N", Playwright "N passed").
+passed=$(( $(grep -E '^ℹ pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') + $(grep -E '^ +[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}') ))
+failed=$(( $(grep -E '^ℹ fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') + $(grep -E '^ +[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}') ))
+echo "all layers: $passed passed, $failed failed"

@@ -1,0 +1,29 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+test("sign in through the OIDC provider, see the dashboard, sign out", async ({ page }) => {
+  await signIn(page, "alice@example.com");
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("signed-in-as")).toHaveText("alice@example.com");
+  await expect(page.getByTestId("current-tenant")).toHaveText("Acme Corp");
+  await expect(page.getByTestId("tenant-role")).toHaveText("admin");
+
+  // Server and client see the same claims.
+  const server = JSON.parse((await page.getByTestId("server-session").textContent()) ?? "null");
+  await expect(page.getByTestId("client-session")).toBeVisible();
+  const client = JSON.parse((await page.getByTestId("client-session").textContent()) ?? "null");
+  expect(server.claims).toEqual(client.claims);
+  expect(server.claims).toMatchObject({ role: "staff", tenantRole: "admin", tier: "pro", credits: 120 });
+  expect(server.user.email).toBe("alice@example.com");
+
+  // Each claim is listed with its visibility; server-side data is not in the session.
+  await expect(page.locator('[data-claim="tenants"] .badge')).toHaveText("server");
+  await expect(page.locator('[data-claim="role"] .badge')).toHaveText("client");
+  expect(client.claims.tenants).toBeUndefined();
+  await expect(page.locator('[data-claim="tenants"]')).toContainText("Globex");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  const session = await page.request.get("/api/auth/session");
+  expect(await session.json()).toBeNull();
+});
