@@ -36,6 +36,6 @@ fi
 layer e2e node_modules/.bin/playwright test
 
 # One closing line for the whole suite (node's runner prints "ℹ pass N", Playwright "N passed").
-passed=$(( $(grep -E '^ℹ pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') + $(grep -E '^ +[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}') ))
-failed=$(( $(grep -E '^ℹ fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}') + $(grep -E '^ +[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}') ))
-echo "all layers: $passed passed, $failed failed"
+passed=$(awk '/^ℹ pass [0-9]+/ {s+=$3} /^ +[0-9]+ passed/ {s+=$1} END {print s+0}' "$log")
+failed=$(awk '/^ℹ fail [0-9]+/ {s+=$3} /^ +[0-9]+ failed/ {s+=$1} END {print s+0}' "$log")
+echo "total: $passed passed, $failed failed"

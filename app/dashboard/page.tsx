@@ -4,15 +4,16 @@ import { readServerData, readToken } from "@/lib/claims-kit/next/server";
 import { ClientView } from "./client-view";
 import { TenantSwitcher } from "./tenant-switcher";
 
-const AUTH_JS_CLAIMS: Array<[string, string]> = [
-  ["sub", "Auth.js subject: the database user id (protected)"],
-  ["name", "Auth.js default"],
-  ["email", "Auth.js default"],
-  ["picture", "Auth.js default"],
-  ["iss", "issuer, set by the kit (protected)"],
-  ["iat", "issued at (protected)"],
-  ["exp", "expires (protected)"],
-  ["jti", "token id (protected)"],
+// Auth.js's own claims: sub/name/email/picture reach the client as session.user.
+const AUTH_JS_CLAIMS: Array<[string, "client" | "token", string]> = [
+  ["sub", "client", "Auth.js: the database user id, session.user.id (protected)"],
+  ["name", "client", "Auth.js default, session.user.name"],
+  ["email", "client", "Auth.js default, session.user.email"],
+  ["picture", "client", "Auth.js default, session.user.image"],
+  ["iss", "token", "issuer, set by the kit (protected)"],
+  ["iat", "token", "issued at (protected)"],
+  ["exp", "token", "expires (protected)"],
+  ["jti", "token", "token id (protected)"],
 ];
 
 function show(value: unknown): string {
@@ -59,10 +60,10 @@ export default async function Dashboard() {
               </td>
             </tr>
           ))}
-          {AUTH_JS_CLAIMS.map(([name, note]) => (
+          {AUTH_JS_CLAIMS.map(([name, visibility, note]) => (
             <tr key={name} data-claim={name}>
               <td><code>{name}</code></td>
-              <td><span className="badge token">token</span></td>
+              <td><span className={`badge ${visibility}`}>{visibility}</span></td>
               <td className="muted">{note}</td>
               <td><code>{show(tokenRecord[name])}</code></td>
             </tr>

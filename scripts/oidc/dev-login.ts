@@ -37,7 +37,8 @@ interface Endpoints {
   token_endpoint: string;
 }
 
-class CookieJar {
+/** A minimal cookie jar: enough for the provider's and Auth.js's cookies in tests. */
+export class CookieJar {
   private readonly cookies = new Map<string, string>();
 
   store(response: Response): void {
@@ -61,6 +62,14 @@ class CookieJar {
 
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  get(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  names(): string[] {
+    return [...this.cookies.keys()];
   }
 }
 
@@ -196,6 +205,31 @@ export async function devAuthorizationCodeFlow(
     ...(opts.prompt ? { prompt: opts.prompt } : {}),
   }).toString();
 
+  const next = await devLoginAt(authorize, opts.login, opts.redirectUri);
+  const error = next.searchParams.get("error");
+  if (error) {
+    const description = next.searchParams.get("error_description");
+    throw new Error(`authorization failed: ${error}${description ? `: ${description}` : ""}`);
+  }
+  if (next.searchParams.get("state") !== state) throw new Error("state mismatch");
+  const code = next.searchParams.get("code");
+  if (!code) throw new Error("redirect to the client carried no code");
+  const result = await postToken(
+    opts.issuer,
+    opts.clientId,
+    opts.clientSecret,
+    { grant_type: "authorization_code", code, redirect_uri: opts.redirectUri, code_verifier: verifier },
+    endpoints.token_endpoint,
+  );
+  return toTokenResponse(result);
+}
+
+/**
+ * Drives the provider's login and consent pages from an authorization URL (built by any client,
+ * e.g. Auth.js) until the provider redirects to `redirectUri`; returns that redirect URL, with its
+ * `code` and `state` (or `error`) for the client to handle. Each call is a fresh browser.
+ */
+export async function devLoginAt(authorize: URL, login: string, redirectUri: string): Promise<URL> {
   const jar = new CookieJar();
   let url = authorize;
   let method: "GET" | "POST" = "GET";
@@ -219,29 +253,7 @@ export async function devAuthorizationCodeFlow(
       const location = response.headers.get("location");
       if (!location) throw new Error(`redirect without location from ${url.pathname}`);
       const next = new URL(location, url);
-      if (matchesRedirectUri(next, opts.redirectUri)) {
-        const error = next.searchParams.get("error");
-        if (error) {
-          const description = next.searchParams.get("error_description");
-          throw new Error(`authorization failed: ${error}${description ? `: ${description}` : ""}`);
-        }
-        if (next.searchParams.get("state") !== state) throw new Error("state mismatch");
-        const code = next.searchParams.get("code");
-        if (!code) throw new Error("redirect to the client carried no code");
-        const result = await postToken(
-          opts.issuer,
-          opts.clientId,
-          opts.clientSecret,
-          {
-            grant_type: "authorization_code",
-            code,
-            redirect_uri: opts.redirectUri,
-            code_verifier: verifier,
-          },
-          endpoints.token_endpoint,
-        );
-        return toTokenResponse(result);
-      }
+      if (matchesRedirectUri(next, redirectUri)) return next;
       url = next;
       method = "GET";
       body = undefined;
@@ -255,7 +267,7 @@ export async function devAuthorizationCodeFlow(
     const form = parseForm(html);
     if (!form) throw new Error(`no form found on ${url.pathname}`);
     if (form.fields.has("login")) {
-      form.fields.set("login", opts.login);
+      form.fields.set("login", login);
       form.fields.set("password", "dev-password");
     }
     url = new URL(form.action, url);

@@ -179,7 +179,7 @@ export interface KitSession<C = Record<string, unknown>> {
   update?: { intent: string; nonce?: string; code?: string };
 }
 
-type IntentsOfPlugin<Q> = Q extends ClaimsPlugin<string, ClaimMap, infer I> ? (unknown extends I ? never : I) : never;
+type IntentsOfPlugin<Q> = Q extends ClaimsPlugin<string, ClaimMap, infer I> ? (string extends keyof I ? never : I) : never;
 type IntentInput<S> = S extends IntentSpec<ClaimMap, infer I> ? I : never;
 
 /** Intent name -> input type, for a plugin list (plus the built-in `refreshClaims`). */

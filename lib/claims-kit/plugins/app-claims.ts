@@ -25,7 +25,7 @@ export interface AppClaimsDefinition<Id extends string, C extends ClaimMap, I ex
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}`: no intents unless given
-export function appClaims<const Id extends string, const C extends ClaimMap, const I extends IntentMap<C> = {}>(
+export function appClaims<const Id extends string, C extends ClaimMap, I extends IntentMap<C> = {}>(
   def: AppClaimsDefinition<Id, C, I>,
 ): ClaimsPlugin<Id, C, I> {
   const where = `appClaims(${JSON.stringify(def?.id)})`;

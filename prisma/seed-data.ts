@@ -1,0 +1,65 @@
+// Demo data: four users, three tenants, memberships that differ per user. Idempotent: rows that
+// exist are left as they are (a demo tier upgrade survives a restart), so `npm start` runs it
+// every time.
+import type { PrismaClient } from "../lib/generated/prisma/client";
+
+const tenants = [
+  { slug: "acme", name: "Acme Corp" },
+  { slug: "globex", name: "Globex" },
+  { slug: "initech", name: "Initech" },
+] as const;
+
+type Slug = (typeof tenants)[number]["slug"];
+
+const users: Array<{
+  email: string;
+  name: string;
+  role: string;
+  tier: string;
+  credits: number;
+  grants?: string;
+  defaultTenant?: Slug;
+  memberships: Partial<Record<Slug, string>>;
+}> = [
+  // Admin of Acme, plain member of Globex: the tenant switch changes what she may do.
+  { email: "alice@example.com", name: "Alice Admin", role: "staff", tier: "pro", credits: 120,
+    defaultTenant: "acme", memberships: { acme: "admin", globex: "member" } },
+  // Member of Acme only; one extra grant on top of the member role.
+  { email: "bob@example.com", name: "Bob Member", role: "user", tier: "free", credits: 10,
+    grants: "report:export", defaultTenant: "acme", memberships: { acme: "member" } },
+  // Viewer of Globex, owner of Initech.
+  { email: "carol@example.com", name: "Carol Viewer", role: "user", tier: "free", credits: 0,
+    defaultTenant: "globex", memberships: { globex: "viewer", initech: "owner" } },
+  // No tenant at all.
+  { email: "dave@example.com", name: "Dave Nomad", role: "user", tier: "free", credits: 0,
+    memberships: {} },
+];
+
+/** Insert the demo rows that are missing. Returns the tenant ids by slug. */
+export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
+  const bySlug = new Map<string, string>();
+  for (const t of tenants) {
+    const row = await prisma.tenant.upsert({ where: { slug: t.slug }, update: { name: t.name }, create: t });
+    bySlug.set(t.slug, row.id);
+  }
+  for (const u of users) {
+    const defaultTenantId = u.defaultTenant ? bySlug.get(u.defaultTenant) : null;
+    const data = { name: u.name, role: u.role, tier: u.tier, credits: u.credits, grants: u.grants ?? "", defaultTenantId };
+    const user = await prisma.user.upsert({
+      where: { email: u.email },
+      update: {},
+      create: { email: u.email, emailVerified: new Date(), ...data },
+    });
+    for (const [slug, role] of Object.entries(u.memberships)) {
+      const tenantId = bySlug.get(slug)!;
+      await prisma.membership.upsert({
+        where: { userId_tenantId: { userId: user.id, tenantId } },
+        update: {},
+        create: { userId: user.id, tenantId, role },
+      });
+    }
+  }
+  return bySlug;
+}
+
+export const SEED = { tenants, users };

@@ -1,0 +1,48 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+test("an admin of the current tenant sees the admin page and every enabled button", async ({ page }) => {
+  await signIn(page, "alice@example.com");
+  await expect(page.getByRole("link", { name: "Admin" })).toBeVisible();
+  const admin = await page.goto("/admin");
+  expect(admin?.status()).toBe(200);
+  await expect(page.getByRole("heading", { name: "Admin: Acme Corp" })).toBeVisible();
+  await expect(page.getByTestId("members")).toContainText("bob@example.com");
+
+  await page.goto("/invoices");
+  for (const name of ["Create invoice", "Delete invoice", "Export report", "Invite member"]) {
+    await expect(page.getByRole("button", { name })).toBeEnabled();
+  }
+  await page.getByRole("button", { name: "Delete invoice" }).click();
+  await expect(page.getByTestId("action-result")).toHaveText("done: invoice:delete");
+});
+
+test("a member gets 403 on the admin page and only the buttons their permissions allow", async ({ page }) => {
+  await signIn(page, "bob@example.com");
+  await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  const admin = await page.goto("/admin");
+  expect(admin?.status()).toBe(403);
+  await expect(page.getByTestId("forbidden")).toBeVisible();
+
+  await page.goto("/invoices");
+  await expect(page.getByTestId("permissions")).toHaveText("invoice:read, invoice:create, report:export");
+  await expect(page.getByRole("button", { name: "Create invoice" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Export report" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Delete invoice" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Invite member" })).toBeDisabled();
+});
+
+test("switching to a tenant where she is a member takes the admin page away", async ({ page }) => {
+  await signIn(page, "alice@example.com");
+  await page.getByTestId("tenant-switcher").selectOption({ label: "Globex" });
+  await expect(page.getByTestId("current-tenant")).toHaveText("Globex");
+  await expect(page.getByTestId("tenant-role")).toHaveText("member");
+  await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  expect((await page.goto("/admin"))?.status()).toBe(403);
+
+  // Back again: the switcher only offers her own tenants, and the admin page returns.
+  await page.goto("/dashboard");
+  await page.getByTestId("tenant-switcher").selectOption({ label: "Acme Corp" });
+  await expect(page.getByTestId("tenant-role")).toHaveText("admin");
+  expect((await page.goto("/admin"))?.status()).toBe(200);
+});

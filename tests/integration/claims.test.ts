@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { AppSession } from "../../auth.config";
+import { access } from "../../lib/access";
+import { startHarness, type Harness } from "./harness";
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h.close();
+});
+
+async function userId(email: string): Promise<string> {
+  return (await h.prisma.user.findUniqueOrThrow({ where: { email } })).id;
+}
+
+describe("sign-in through real Auth.js, the real database and the OIDC provider", () => {
+  test("an admin gets id, role, tenant, tenant role, permissions and billing claims", async () => {
+    const b = h.browser();
+    await b.signIn("alice@example.com");
+    const session = await b.session<AppSession>();
+    assert.ok(session);
+    assert.equal(session.user.id, await userId("alice@example.com"));
+    assert.equal(session.user.email, "alice@example.com");
+    assert.deepEqual(
+      { ...session.claims, permissions: undefined },
+      { role: "staff", tenantId: h.tenants.get("acme"), tenantRole: "admin", tier: "pro", credits: 120, permissions: undefined },
+    );
+    assert.deepEqual([...access.decode(session.claims.permissions)].sort(), [...access.forRole("admin")].sort());
+    assert.equal(session.errors, undefined);
+
+    const token = await b.token();
+    assert.equal(token?.iss, "claims-kit-reference-app");
+    assert.equal(token?.sub, session.user.id);
+    // Server-side data is in the database, not in the token or the session.
+    assert.equal(token?.tenants, undefined);
+    assert.equal((session.claims as Record<string, unknown>).tenants, undefined);
+    const data = await h.kit.readServerData(token as never);
+    assert.deepEqual(data.tenants?.map((t) => [t.slug, t.role]), [["acme", "admin"], ["globex", "member"]]);
+  });
+
+  test("a member gets the member permissions plus their personal grant", async () => {
+    const b = h.browser();
+    await b.signIn("bob@example.com");
+    const session = await b.session<AppSession>();
+    assert.equal(session?.claims.tenantRole, "member");
+    assert.deepEqual([...access.decode(session?.claims.permissions)].sort(), ["invoice:create", "invoice:read", "report:export"]);
+    assert.equal(access.can(session, "invoice:delete"), false);
+  });
+
+  test("a user whose default tenant is one they no longer belong to never gets it", async () => {
+    const dave = await userId("dave@example.com");
+    await h.prisma.user.update({ where: { id: dave }, data: { defaultTenantId: h.tenants.get("acme") } });
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    const session = await b.session<AppSession>();
+    assert.equal(session?.claims.tenantId, undefined);
+    assert.equal(session?.claims.tenantRole, undefined);
+    assert.equal(access.decode(session?.claims.permissions).size, 0);
+  });
+
+  test("a user unknown to the seed signs up and gets default claims", async () => {
+    const b = h.browser();
+    await b.signIn("erin@example.com");
+    const session = await b.session<AppSession>();
+    assert.equal(session?.user.email, "erin@example.com");
+    assert.deepEqual({ ...session?.claims, permissions: undefined }, { role: "user", tier: "free", credits: 0, permissions: undefined });
+  });
+});
+
+describe("tenant switch through useSession().update()", () => {
+  test("switching to a tenant the user belongs to changes tenant, role and permissions", async () => {
+    const b = h.browser();
+    await b.signIn("alice@example.com");
+    const { status, session } = await b.update<AppSession>({ intent: "switchTenant", input: { tenantId: h.tenants.get("globex") }, nonce: "n1" });
+    assert.equal(status, 200);
+    assert.equal(session?.claims.tenantId, h.tenants.get("globex"));
+    assert.equal(session?.claims.tenantRole, "member");
+    assert.equal(access.can(session, "tenant:admin"), false);
+    assert.deepEqual(session?.update, { intent: "switchTenant", nonce: "n1" });
+    assert.deepEqual((await b.session<AppSession>())?.claims, session?.claims, "the next read sees the switch");
+  });
+
+  test("a forged tenant id is refused and the session stays as it was", async () => {
+    const b = h.browser();
+    await b.signIn("bob@example.com");
+    const before = await b.session<AppSession>();
+    const { session } = await b.update<AppSession>({ intent: "switchTenant", input: { tenantId: h.tenants.get("globex") }, nonce: "n2" });
+    assert.deepEqual(session?.update, { intent: "switchTenant", nonce: "n2", code: "not_a_member" });
+    assert.deepEqual(session?.claims, before?.claims);
+    const direct = await b.update<AppSession>({ tenantId: h.tenants.get("globex"), tenantRole: "owner" });
+    assert.equal(direct.session?.update?.code, "update_malformed");
+    assert.deepEqual(direct.session?.claims, before?.claims);
+  });
+});

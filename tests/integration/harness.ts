@@ -1,0 +1,119 @@
+// Runs the app's real Auth.js configuration (auth.config.ts) inside @auth/core's Auth(), against a
+// fresh SQLite database and the real dev OIDC provider, with no Next.js server: requests are built
+// as the browser would send them and cookies are carried in a jar.
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
+import { startOidcProvider } from "../../scripts/oidc/provider";
+
+export const APP_URL = "http://localhost:3999";
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
+
+/** Create a SQLite file and apply every committed migration to it, in order. */
+export function migratedDatabase(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "claims-kit-"));
+  const file = path.join(dir, "test.db");
+  const db = new Database(file);
+  const migrations = path.join(ROOT, "prisma", "migrations");
+  for (const name of readdirSync(migrations).filter((n) => /^\d+_/.test(n)).sort()) {
+    db.exec(readFileSync(path.join(migrations, name, "migration.sql"), "utf8"));
+  }
+  db.close();
+  return `file:${file}`;
+}
+
+export async function startHarness() {
+  process.env.DATABASE_URL = migratedDatabase();
+  process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
+  const provider = await startOidcProvider({
+    port: 0,
+    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`] }],
+    logger: () => {},
+  });
+  process.env.AUTH_OIDC_ISSUER = provider.issuer;
+  process.env.AUTH_OIDC_ID = CLIENT.clientId;
+  process.env.AUTH_OIDC_SECRET = CLIENT.clientSecret;
+
+  // Imported only now: these modules read the environment when they load.
+  const { authConfig, kit } = await import("../../auth.config");
+  const { prisma } = await import("../../lib/db");
+  const { seed } = await import("../../prisma/seed-data");
+  const { Auth } = await import("@auth/core");
+  const tenants = await seed(prisma);
+  const config = { ...authConfig, basePath: "/api/auth", secret: process.env.AUTH_SECRET, trustHost: true };
+
+  /** One browser: a cookie jar and the Auth.js endpoints it calls. */
+  class Browser {
+    readonly jar = new CookieJar();
+
+    async fetch(pathname: string, init: RequestInit = {}): Promise<Response> {
+      const headers = new Headers(init.headers);
+      const cookie = this.jar.header();
+      if (cookie) headers.set("cookie", cookie);
+      const response = await Auth(new Request(new URL(pathname, APP_URL), { ...init, headers }), config);
+      this.jar.store(response);
+      return response;
+    }
+
+    async csrf(): Promise<string> {
+      const body = (await (await this.fetch("/api/auth/csrf")).json()) as { csrfToken: string };
+      return body.csrfToken;
+    }
+
+    /** The whole OIDC sign-in: Auth.js -> provider login/consent -> Auth.js callback. */
+    async signIn(login: string): Promise<void> {
+      const csrfToken = await this.csrf();
+      const start = await this.fetch("/api/auth/signin/oidc", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrfToken, callbackUrl: `${APP_URL}/dashboard` }),
+      });
+      const authorize = start.headers.get("location");
+      if (start.status !== 302 || !authorize) throw new Error(`sign-in did not redirect (HTTP ${start.status})`);
+      const callback = await devLoginAt(new URL(authorize), login, `${APP_URL}/api/auth/callback/oidc`);
+      const done = await this.fetch(callback.pathname + callback.search);
+      const location = done.headers.get("location") ?? "";
+      if (done.status !== 302 || !location.endsWith("/dashboard")) throw new Error(`callback failed: HTTP ${done.status} -> ${location}`);
+    }
+
+    async session<S = Record<string, unknown>>(): Promise<S | null> {
+      return (await (await this.fetch("/api/auth/session")).json()) as S | null;
+    }
+
+    /** What `useSession().update(data)` sends. */
+    async update<S = Record<string, unknown>>(data: unknown): Promise<{ status: number; session: S | null }> {
+      const csrfToken = await this.csrf();
+      const response = await this.fetch("/api/auth/session", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(data === undefined ? { csrfToken } : { csrfToken, data }),
+      });
+      return { status: response.status, session: (await response.json()) as S | null };
+    }
+
+    /** The decoded session token (server's view, token-only claims included). */
+    async token(): Promise<Record<string, unknown> | null> {
+      const { decode } = await import("@auth/core/jwt");
+      const value = this.jar.get("authjs.session-token");
+      if (!value) return null;
+      return (await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" })) as Record<string, unknown> | null;
+    }
+  }
+
+  return {
+    provider,
+    prisma,
+    kit,
+    tenants,
+    browser: () => new Browser(),
+    async close() {
+      await prisma.$disconnect();
+      await provider.close();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
