@@ -63,4 +63,4 @@ void run("switchTenant");
 // @ts-expect-error unknown intent
 void run("becomeAdmin", {});
 
-export const used = [tier, tierAsNumber, apiKey, tenantRole, credits, userId, sub];
+export const used = [kit, tier, tierAsNumber, apiKey, tenantRole, credits, userId, sub];
