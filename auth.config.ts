@@ -1,16 +1,29 @@
 import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
-import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, roles, tenant } from "@/lib/claims-kit";
+import { z } from "zod";
+import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, prismaSessionRegistry, roles, tenant } from "@/lib/claims-kit";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
+/** Claims are re-read from the database at least this often (seconds), even without a version bump. */
+const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
+
+/** The user agent of the sign-in request, for the sessions list (absent outside a Next request). */
+async function requestInfo(): Promise<{ userAgent?: string | null }> {
+  const { headers } = await import("next/headers");
+  return { userAgent: (await headers()).get("user-agent") };
+}
 
 /** The reference app's claims, one builder per feature, in the order they run. */
-export const kit = claimsKit({
+export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number } = {}) => claimsKit({
+  clock: overrides.clock,
   issuer: process.env.AUTH_CLAIMS_ISSUER ?? "claims-kit-reference-app",
   serverStore: prismaServerDataStore(prisma.sessionData),
+  sessions: prismaSessionRegistry(prisma),
+  freshness: { maxAge: overrides.claimsMaxAge ?? CLAIMS_MAX_AGE },
+  requestInfo,
   maxAge: SESSION_MAX_AGE,
   plugins: [
     roles({ roles: ["user", "staff"], load: source.userRole }),
@@ -22,6 +35,20 @@ export const kit = claimsKit({
       load: async ({ userId }) => (userId ? ((await source.billing(userId)) ?? { tier: null, credits: null }) : undefined),
     }),
     appClaims({
+      id: "profile",
+      claims: { displayName: claim.client<string>(is.stringMax(60)) },
+      load: async ({ userId }) => (userId ? { displayName: await source.displayName(userId) } : undefined),
+      intents: {
+        setDisplayName: {
+          input: z.object({ displayName: z.string().trim().min(1).max(60) }).strict(),
+          async handle(input: { displayName: string }, { userId }) {
+            await source.setDisplayName(userId!, input.displayName);
+            return { displayName: input.displayName };
+          },
+        },
+      },
+    }),
+    appClaims({
       id: "workspace",
       claims: { tenants: claim.server<source.TenantSummary[]>(Array.isArray) },
       load: async ({ userId }) => (userId ? { tenants: await source.userTenants(userId) } : undefined),
@@ -29,11 +56,13 @@ export const kit = claimsKit({
   ],
 });
 
+export const kit = makeKit();
+
 /**
  * Everything Auth.js needs, without Next.js: `auth.ts` hands it to NextAuth, and the integration
- * tests hand it to `@auth/core`'s `Auth()`.
+ * tests hand it (built around a kit with a fake clock) to `@auth/core`'s `Auth()`.
  */
-export const authConfig = {
+export const makeAuthConfig = (k: AppKit = kit) => ({
   adapter: PrismaAdapter(prisma),
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE },
   trustHost: true,
@@ -52,9 +81,13 @@ export const authConfig = {
       allowDangerousEmailAccountLinking: process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false",
     },
   ],
-  callbacks: { ...kit.callbacks },
-  events: { ...kit.events },
-} satisfies AuthConfig;
+  callbacks: { ...k.callbacks },
+  events: { ...k.events },
+}) satisfies AuthConfig;
+
+export const authConfig = makeAuthConfig();
+
+export type AppKit = ReturnType<typeof makeKit>;
 
 export type AppSession = NonNullable<typeof kit.$types>["session"];
 export type AppIntents = NonNullable<typeof kit.$types>["intents"];

@@ -21,6 +21,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <Link href="/">Home</Link>
               {session && <Link href="/dashboard">Dashboard</Link>}
               {session && <Link href="/invoices">Invoices</Link>}
+              {session && <Link href="/account">Account</Link>}
+              {session && <Link href="/sessions">Sessions</Link>}
               {can(session, "tenant:admin") && <Link href="/admin">Admin</Link>}
             </nav>
             {session ? (

@@ -49,3 +49,12 @@ export async function userTenants(userId: string): Promise<TenantSummary[]> {
   });
   return rows.map((r) => ({ ...r.tenant, role: r.role }));
 }
+
+export async function displayName(userId: string): Promise<string | null> {
+  const user = await prisma.user.findUnique({ where: { id: userId }, select: { displayName: true, name: true } });
+  return user?.displayName ?? user?.name ?? null;
+}
+
+export async function setDisplayName(userId: string, value: string): Promise<void> {
+  await prisma.user.update({ where: { id: userId }, data: { displayName: value } });
+}

@@ -1,7 +1,8 @@
 import { forbidden, redirect } from "next/navigation";
 import { auth } from "@/auth";
-import { can } from "@/lib/access";
+import { can, TENANT_ROLES } from "@/lib/access";
 import { prisma } from "@/lib/db";
+import { changeRole, signOutEverywhere } from "./actions";
 
 export default async function AdminPage() {
   const session = await auth();
@@ -10,16 +11,41 @@ export default async function AdminPage() {
   if (!can(session, "tenant:admin") || !session.claims.tenantId) forbidden();
   const tenant = await prisma.tenant.findUnique({
     where: { id: session.claims.tenantId },
-    include: { memberships: { include: { user: { select: { email: true, name: true } } }, orderBy: { createdAt: "asc" } } },
+    include: { memberships: { include: { user: { select: { id: true, email: true, name: true } } }, orderBy: { createdAt: "asc" } } },
   });
+  const staff = session.claims.role === "staff";
   return (
     <>
       <h1>Admin: {tenant?.name}</h1>
       <table data-testid="members">
-        <thead><tr><th>Member</th><th>Email</th><th>Role</th></tr></thead>
+        <thead><tr><th>Member</th><th>Email</th><th>Role</th><th>Change role</th>{staff && <th>Sessions</th>}</tr></thead>
         <tbody>
           {tenant?.memberships.map((m) => (
-            <tr key={m.id}><td>{m.user.name}</td><td>{m.user.email}</td><td>{m.role}</td></tr>
+            <tr key={m.id} data-member={m.user.email ?? ""}>
+              <td>{m.user.name}</td>
+              <td>{m.user.email}</td>
+              <td data-testid="role">{m.role}</td>
+              <td>
+                {m.user.id !== session.user.id && (
+                  <form action={changeRole.bind(null, m.id)} className="row">
+                    <select name="role" defaultValue={m.role} aria-label={`Role of ${m.user.email}`}>
+                      {TENANT_ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                    </select>
+                    <label><input type="checkbox" name="applyNow" defaultChecked /> apply now</label>
+                    <button type="submit" className="secondary">Save</button>
+                  </form>
+                )}
+              </td>
+              {staff && (
+                <td>
+                  {m.user.id !== session.user.id && (
+                    <form action={signOutEverywhere.bind(null, m.user.id)}>
+                      <button type="submit" className="secondary">Sign out everywhere</button>
+                    </form>
+                  )}
+                </td>
+              )}
+            </tr>
           ))}
         </tbody>
       </table>

@@ -1,6 +1,6 @@
 // The toolkit's framework-neutral entry: core, plugins, stores. Next-aware helpers live in
 // ./next/server (server only) and ./next/client ("use client").
-export { claimsKit, PROTECTED_CLAIMS, REFRESH_INTENT } from "./core/compose";
+export { claimsKit, PROTECTED_CLAIMS, REFRESH_INTENT, SERVER_INTENT } from "./core/compose";
 export type { ClaimsKit, ClaimsKitOptions, JwtParams, SessionParams, TokenOf, SessionOf, IntentsOfKit, ServerDataOf } from "./core/compose";
 export { claim, is } from "./core/claim";
 export { ClaimsKitError, type KitErrorCode, type KitErrorRecord } from "./core/errors";
@@ -11,3 +11,4 @@ export { roles } from "./plugins/roles";
 export { definePermissions, permissions, type PermissionSet } from "./plugins/permissions";
 export { tenant } from "./plugins/tenant";
 export { prismaServerDataStore, memoryServerDataStore, mergePatch } from "./stores/prisma-server-data";
+export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";

@@ -13,3 +13,16 @@ export async function signIn(page: Page, login: string): Promise<void> {
   if (await consent.isVisible()) await consent.click();
   await expect(page.getByTestId("signed-in-as")).toBeVisible();
 }
+
+/** What a user could type in the browser console: a hand-made update() POST. */
+export async function forgeUpdate(page: Page, data: unknown): Promise<{ claims: Record<string, unknown>; update?: { code?: string } } | null> {
+  return page.evaluate(async (payload) => {
+    const { csrfToken } = (await (await fetch("/api/auth/csrf")).json()) as { csrfToken: string };
+    const response = await fetch("/api/auth/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ csrfToken, data: payload }),
+    });
+    return response.json();
+  }, data);
+}

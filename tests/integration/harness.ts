@@ -25,7 +25,13 @@ export function migratedDatabase(): string {
   return `file:${file}`;
 }
 
-export async function startHarness() {
+/** A clock tests can move (milliseconds). */
+export function fakeClock(start = Date.now()) {
+  let now = start;
+  return { now: () => now, advance: (seconds: number) => void (now += seconds * 1000) };
+}
+
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number } = {}) {
   process.env.DATABASE_URL = migratedDatabase();
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const provider = await startOidcProvider({
@@ -37,8 +43,19 @@ export async function startHarness() {
   process.env.AUTH_OIDC_ID = CLIENT.clientId;
   process.env.AUTH_OIDC_SECRET = CLIENT.clientSecret;
 
+  // A Prisma client that reports every SQL statement, installed where lib/db.ts looks for its
+  // singleton, so tests can count the queries a request makes.
+  const { PrismaClient } = await import("../../lib/generated/prisma/client");
+  const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
+  const counted = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: process.env.DATABASE_URL }), log: [{ emit: "event", level: "query" }] });
+  const queries: string[] = [];
+  counted.$on("query", (e) => queries.push(e.query));
+  (globalThis as { prisma?: unknown }).prisma = counted;
+
   // Imported only now: these modules read the environment when they load.
-  const { authConfig, kit } = await import("../../auth.config");
+  const { makeAuthConfig, makeKit } = await import("../../auth.config");
+  const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge });
+  const authConfig = makeAuthConfig(kit);
   const { prisma } = await import("../../lib/db");
   const { seed } = await import("../../prisma/seed-data");
   const { Auth } = await import("@auth/core");
@@ -107,6 +124,10 @@ export async function startHarness() {
     provider,
     prisma,
     kit,
+    /** SQL statements run since the last call, and reset. */
+    takeQueries(): string[] {
+      return queries.splice(0, queries.length);
+    },
     tenants,
     browser: () => new Browser(),
     async close() {

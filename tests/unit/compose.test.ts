@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, memoryServerDataStore, type ClaimsPlugin } from "@/lib/claims-kit";
-import { fakeClock, memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 const plan = (value: string | null) =>
   appClaims({ id: "plan", claims: { plan: claim.client<string>(is.string) }, load: () => ({ plan: value }) });
@@ -53,7 +53,7 @@ describe("jwt() composition", () => {
       },
     });
     const kit = claimsKit({ plugins: [plan("pro"), second], logger: memoryLogger() });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.deepEqual(seen, ["pro"]);
     assert.equal(token.plan, "pro");
     assert.equal(token.upper, "PRO");
@@ -63,13 +63,13 @@ describe("jwt() composition", () => {
     let next: { plan?: string | null } = { plan: "pro" };
     const p = appClaims({ id: "plan", claims: { plan: claim.client<string>() }, load: () => next });
     const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const t1 = await kit.callbacks.jwt(signInParams());
+    const t1 = await jwt(kit, signInParams());
     assert.equal(t1.plan, "pro");
     next = {};
-    const t2 = await kit.callbacks.jwt({ token: t1, trigger: "update", session: { intent: "refreshClaims" } });
+    const t2 = await jwt(kit, { token: t1, trigger: "update", session: { intent: "refreshClaims" } });
     assert.equal(t2.plan, "pro");
     next = { plan: null };
-    const t3 = await kit.callbacks.jwt({ token: t2, trigger: "update", session: { intent: "refreshClaims" } });
+    const t3 = await jwt(kit, { token: t2, trigger: "update", session: { intent: "refreshClaims" } });
     assert.equal("plan" in t3, false);
   });
 
@@ -77,7 +77,7 @@ describe("jwt() composition", () => {
     const log = memoryLogger();
     const thief = appClaims({ id: "thief", claims: { loot: claim.client<string>() }, load: () => ({ loot: "x", plan: "free" }) as { loot: string } });
     const kit = claimsKit({ plugins: [plan("pro"), thief], logger: log });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.plan, "pro");
     assert.equal(token.loot, undefined, "no part of a refused patch is applied");
     assert.equal((token._k as { e: Record<string, { code: string }> }).e.thief!.code, "claim_not_owned");
@@ -88,7 +88,7 @@ describe("jwt() composition", () => {
     for (const key of ["sub", "iat", "exp", "jti", "iss", "_k"]) {
       const evil = appClaims({ id: "evil", claims: { x: claim.client<string>() }, load: () => ({ [key]: "attacker" }) as { x: string } });
       const kit = claimsKit({ plugins: [evil], logger: memoryLogger(), issuer: "https://app.example" });
-      const token = await kit.callbacks.jwt(signInParams("user-1"));
+      const token = await jwt(kit, signInParams("user-1"));
       assert.equal(token.sub, "user-1");
       assert.equal(token.iss, "https://app.example");
       assert.equal((token._k as { e: Record<string, { code: string }> }).e.evil!.code, "claim_protected", key);
@@ -98,7 +98,7 @@ describe("jwt() composition", () => {
   test("a value failing the claim's check is refused (claim_invalid)", async () => {
     const bad = appClaims({ id: "tier", claims: { tier: claim.client<string>(is.oneOf(["free", "pro"])) }, load: () => ({ tier: "platinum" }) });
     const kit = claimsKit({ plugins: [bad], logger: memoryLogger() });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.tier, undefined);
     assert.equal((token._k as { e: Record<string, { code: string }> }).e.tier!.code, "claim_invalid");
   });
@@ -115,14 +115,14 @@ describe("jwt() composition", () => {
       },
     });
     const kit = claimsKit({ plugins: [plan("pro"), flaky], logger: memoryLogger(), clock: clock.now });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.plan, "pro");
     assert.deepEqual((token._k as { e: unknown }).e, { flaky: { code: "load_failed", at: clock.now() / 1000 } });
     const session = await kit.callbacks.session({ session: sessionShell(), token } as never);
     assert.deepEqual((session as unknown as { errors: unknown }).errors, { flaky: "load_failed" });
 
     fail = false;
-    const healed = await kit.callbacks.jwt({ token, trigger: "update", session: { intent: "refreshClaims" } });
+    const healed = await jwt(kit, { token, trigger: "update", session: { intent: "refreshClaims" } });
     assert.equal(healed.credits, 5);
     assert.equal((healed._k as { e?: unknown }).e, undefined);
   });
@@ -130,19 +130,19 @@ describe("jwt() composition", () => {
   test("a ClaimsKitError keeps its code on the token", async () => {
     const p = appClaims({ id: "p", claims: { a: claim.client<string>() }, load: () => { throw new ClaimsKitError("forbidden", "no"); } });
     const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal((token._k as { e: Record<string, { code: string }> }).e.p!.code, "forbidden");
   });
 
   test("sign-in sets the issuer and a fresh session id; later calls keep them", async () => {
     const kit = claimsKit({ plugins: [plan("pro")], issuer: "https://app.example", logger: memoryLogger() });
-    const a = await kit.callbacks.jwt(signInParams());
-    const b = await kit.callbacks.jwt(signInParams());
+    const a = await jwt(kit, signInParams());
+    const b = await jwt(kit, signInParams());
     const sidA = (a._k as { sid: string }).sid;
     assert.equal(a.iss, "https://app.example");
     assert.match(sidA, /^[0-9a-f-]{36}$/);
     assert.notEqual(sidA, (b._k as { sid: string }).sid);
-    const again = await kit.callbacks.jwt({ token: a });
+    const again = await jwt(kit, { token: a });
     assert.equal(again.iss, "https://app.example");
     assert.equal((again._k as { sid: string }).sid, sidA);
   });
@@ -151,8 +151,8 @@ describe("jwt() composition", () => {
     let calls = 0;
     const counter = appClaims({ id: "counter", claims: { n: claim.token<number>() }, jwt: () => ({ n: ++calls }) });
     const kit = claimsKit({ plugins: [counter], logger: memoryLogger() });
-    const t1 = await kit.callbacks.jwt(signInParams());
-    const t2 = await kit.callbacks.jwt({ token: t1 });
+    const t1 = await jwt(kit, signInParams());
+    const t2 = await jwt(kit, { token: t1 });
     assert.equal(t2.n, 2);
   });
 });
@@ -166,7 +166,7 @@ describe("session() and visibility", () => {
       load: () => ({ shown: "yes", secret: "token-only-value", big: ["a", "b"] }),
     });
     const kit = claimsKit({ plugins: [p], serverStore: store, logger: memoryLogger() });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.secret, "token-only-value");
     assert.equal(token.big, undefined, "server-side claims are not in the token");
     const session = (await kit.callbacks.session({ session: sessionShell(), token } as never)) as unknown as Record<string, unknown>;
@@ -184,9 +184,9 @@ describe("session() and visibility", () => {
     let value: string[] | null = ["a"];
     const p = appClaims({ id: "srv", claims: { big: claim.server<string[]>() }, load: () => ({ big: value }) });
     const kit = claimsKit({ plugins: [p], serverStore: memoryServerDataStore(), logger: memoryLogger() });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     value = null;
-    await kit.callbacks.jwt({ token, trigger: "update", session: { intent: "refreshClaims" } });
+    await jwt(kit, { token, trigger: "update", session: { intent: "refreshClaims" } });
     assert.deepEqual(await kit.readServerData(token), {});
   });
 });

@@ -1,5 +1,5 @@
 import type { JWT } from "@auth/core/jwt";
-import type { KitLogger } from "@/lib/claims-kit";
+import type { JwtParams, KitLogger } from "@/lib/claims-kit";
 
 /** A logger that keeps lines for assertions. */
 export function memoryLogger(): KitLogger & { lines: string[] } {
@@ -25,3 +25,10 @@ export function signInParams(userId = "user-1") {
 }
 
 export const sessionShell = (user = { name: "Alice", email: "alice@example.com", image: null }) => ({ user, expires: "2026-12-22T12:00:00.000Z" });
+
+/** Run a kit's jwt() where the session must survive (a `null` would sign the user out). */
+export async function jwt(kit: { callbacks: { jwt(p: JwtParams): Promise<JWT | null> } }, params: JwtParams): Promise<JWT> {
+  const token = await kit.callbacks.jwt(params);
+  if (!token) throw new Error("jwt() ended the session unexpectedly");
+  return token;
+}

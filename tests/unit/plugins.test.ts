@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { claimsKit, ClaimsKitError, definePermissions, permissions, roles, tenant } from "@/lib/claims-kit";
-import { memoryLogger, signInParams } from "./fixtures";
+import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const catalog = ["a:read", "a:write", "b:read", "b:write", "c:one", "c:two", "c:three", "d:x"] as const;
 const access = definePermissions({ permissions: catalog, roles: { all: "*", some: ["a:read", "d:x"], none: [] } });
@@ -60,16 +60,16 @@ describe("permissions plugin", () => {
         permissions({ set: access, from: ["tenantRole", "role"], grants: () => ["b:read", "zzz:nope"] }),
       ],
     });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.deepEqual([...access.decode(token.permissions)].sort(), ["a:read", "b:read", "d:x"]);
     assert.match(log.lines.join("\n"), /ignoring unknown grant "zzz:nope"/);
   });
 
   test("a token encoded under an older catalog is re-derived on its next request", async () => {
     const kit = claimsKit({ logger: memoryLogger(), plugins: [roles({ roles: ["all"], load: () => "all" }), permissions({ set: access, from: ["role"] })] });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     const stale = { ...token, permissions: "oldfp.___" };
-    const next = await kit.callbacks.jwt({ token: stale });
+    const next = await jwt(kit, { token: stale });
     assert.equal(next.permissions, token.permissions);
   });
 });
@@ -77,14 +77,14 @@ describe("permissions plugin", () => {
 describe("roles plugin", () => {
   test("a role outside the declared list is refused, not stored", async () => {
     const kit = claimsKit({ logger: memoryLogger(), plugins: [roles({ roles: ["user", "staff"], load: () => "superuser" })] });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.role, undefined);
     assert.equal((token._k as { e: Record<string, { code: string }> }).e.roles!.code, "claim_invalid");
   });
 
   test("a user with no role gets none", async () => {
     const kit = claimsKit({ logger: memoryLogger(), plugins: [roles({ roles: ["user"], load: () => null })] });
-    assert.equal((await kit.callbacks.jwt(signInParams())).role, undefined);
+    assert.equal((await jwt(kit, signInParams())).role, undefined);
   });
 
   test("options are checked at start-up", () => {
@@ -99,14 +99,14 @@ describe("tenant plugin", () => {
 
   test("sign-in uses the default tenant and its role", async () => {
     const kit = claimsKit({ logger: memoryLogger(), plugins: [plugin({ t1: "admin" }, { tenantId: "t1", role: "admin" })] });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal(token.tenantId, "t1");
     assert.equal(token.tenantRole, "admin");
   });
 
   test("no tenant at all leaves no tenant claims", async () => {
     const kit = claimsKit({ logger: memoryLogger(), plugins: [plugin({}, null)] });
-    const token = await kit.callbacks.jwt(signInParams());
+    const token = await jwt(kit, signInParams());
     assert.equal("tenantId" in token, false);
     assert.equal("tenantRole" in token, false);
   });

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { z } from "zod";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, ClaimsKitError, definePermissions, is, permissions, tenant } from "@/lib/claims-kit";
-import { memoryLogger, signInParams } from "./fixtures";
+import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({
   permissions: ["doc:read", "doc:write", "admin:all"],
@@ -56,7 +56,7 @@ function makeKit(extra: { failPermissions?: boolean } = {}) {
 }
 
 async function signedIn(kit = makeKit()): Promise<JWT> {
-  return kit.callbacks.jwt(signInParams("user-1"));
+  return jwt(kit, signInParams("user-1"));
 }
 
 /** The token without the last-update outcome: what a rejected update must leave untouched. */
@@ -68,7 +68,7 @@ function claimsOf(token: JWT): Record<string, unknown> {
 
 async function rejected(kit: ReturnType<typeof makeKit>, data: unknown, code: string): Promise<void> {
   const before = await signedIn(kit);
-  const after = await kit.callbacks.jwt({ token: before, trigger: "update", session: data });
+  const after = await jwt(kit, { token: before, trigger: "update", session: data });
   assert.deepEqual(claimsOf(after), claimsOf(before), `claims changed for ${JSON.stringify(data)}`);
   assert.equal((after._k as { u: { c: string } }).u.c, code, `code for ${JSON.stringify(data)}`);
 }
@@ -76,7 +76,7 @@ async function rejected(kit: ReturnType<typeof makeKit>, data: unknown, code: st
 describe("update intents", () => {
   test("a valid intent applies and reports success with its nonce", async () => {
     const kit = makeKit();
-    const after = await kit.callbacks.jwt({ token: await signedIn(kit), trigger: "update", session: { intent: "setDisplayName", input: { displayName: "  Ally " }, nonce: "abc" } });
+    const after = await jwt(kit, { token: await signedIn(kit), trigger: "update", session: { intent: "setDisplayName", input: { displayName: "  Ally " }, nonce: "abc" } });
     assert.equal(after.displayName, "Ally");
     assert.deepEqual((after._k as { u: unknown }).u, { i: "setDisplayName", n: "abc" });
   });
@@ -85,7 +85,7 @@ describe("update intents", () => {
     const kit = makeKit();
     const before = await signedIn(kit);
     assert.deepEqual([...access.decode(before.permissions)], ["doc:read", "doc:write", "admin:all"]);
-    const after = await kit.callbacks.jwt({ token: before, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t2" } } });
+    const after = await jwt(kit, { token: before, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t2" } } });
     assert.equal(after.tenantId, "t2");
     assert.equal(after.tenantRole, "viewer");
     assert.deepEqual([...access.decode(after.permissions)], ["doc:read"]);
@@ -118,7 +118,7 @@ describe("update intents", () => {
     const memberOk = makeKit();
     const token = await signedIn(memberOk);
     const failing = makeKit({ failPermissions: true });
-    const after = await failing.callbacks.jwt({ token, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t2" } } });
+    const after = await jwt(failing, { token, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t2" } } });
     assert.equal(after.tenantId, "t1");
     assert.equal(after.permissions, token.permissions);
     assert.equal((after._k as { u: { c: string } }).u.c, "load_failed");
@@ -126,7 +126,7 @@ describe("update intents", () => {
 
   test("an update without a signed-in user is refused", async () => {
     const kit = makeKit();
-    const after = await kit.callbacks.jwt({ token: { name: "x" }, trigger: "update", session: { intent: "refreshClaims" } });
+    const after = await jwt(kit, { token: { name: "x" }, trigger: "update", session: { intent: "refreshClaims" } });
     assert.equal((after._k as { u: { c: string } }).u.c, "not_signed_in");
   });
 
@@ -135,7 +135,7 @@ describe("update intents", () => {
     const token = await signedIn(kit);
     memberships["user-1"] = { t2: "viewer" };
     try {
-      const after = await kit.callbacks.jwt({ token, trigger: "update", session: { intent: "refreshClaims" } });
+      const after = await jwt(kit, { token, trigger: "update", session: { intent: "refreshClaims" } });
       assert.equal(after.tenantId, "t2");
       assert.deepEqual([...access.decode(after.permissions)], ["doc:read"]);
     } finally {
@@ -167,7 +167,7 @@ describe("update intents: properties", () => {
     );
     await fc.assert(
       fc.asyncProperty(payload, async (data) => {
-        const after = await kit.callbacks.jwt({ token: base, trigger: "update", session: data });
+        const after = await jwt(kit, { token: base, trigger: "update", session: data });
         const u = (after._k as { u?: { c?: string } }).u;
         if (u?.c) assert.deepEqual(claimsOf(after), claimsOf(base));
         else assert.ok(intents.has((data as { intent: string }).intent), "only a declared intent may succeed");
@@ -182,7 +182,7 @@ describe("update intents: properties", () => {
     const base = await signedIn(kit);
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 200 }), async (name) => {
-        const after = await kit.callbacks.jwt({ token: base, trigger: "update", session: { intent: "setDisplayName", input: { displayName: name } } });
+        const after = await jwt(kit, { token: base, trigger: "update", session: { intent: "setDisplayName", input: { displayName: name } } });
         const trimmed = name.trim();
         if (trimmed.length >= 1 && trimmed.length <= 60) assert.equal(after.displayName, trimmed);
         else assert.equal(after.displayName, base.displayName);

@@ -6,6 +6,7 @@ import type {
   BaseContext,
   Bookkeeping,
   ClaimSpec,
+  PatchOf,
   ClientClaimsOf,
   IntentSpec,
   IntentsOf,
@@ -16,6 +17,8 @@ import type {
   LoadReason,
   ServerClaimsOf,
   ServerDataStore,
+  SessionInfo,
+  SessionRegistry,
   Visibility,
 } from "./types";
 
@@ -27,6 +30,10 @@ export const PROTECTED_CLAIMS: ReadonlySet<string> = new Set(["sub", "iat", "exp
 
 /** The intent every kit has: re-run every plugin's `load()` (for example after a tier upgrade). */
 export const REFRESH_INTENT = "refreshClaims";
+
+/** Marks a server-side update staged in this process (see `stageServerUpdate`); not a valid client intent name. */
+export const SERVER_INTENT = "$server";
+const STAGED_TTL_MS = 30_000;
 
 const CLAIM_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
 const PLUGIN_ID = /^[a-z][a-z0-9-]{0,39}$/;
@@ -48,6 +55,22 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
   logger?: KitLogger;
   /** Session lifetime in seconds (Auth.js `session.maxAge`), used to expire server-side data. */
   maxAge?: number;
+  /**
+   * Lists sessions and checks them on requests: revocation, claims versions, offline changes,
+   * the global epoch. Without it, none of these apply (stateless JWTs).
+   */
+  sessions?: SessionRegistry;
+  /** How claims stay fresh. All in seconds. */
+  freshness?: {
+    /** Check the registry at most this often per session; 0 (default) = every request. */
+    checkEvery?: number;
+    /** Reload every plugin's claims when they are older than this; default: never by age. */
+    maxAge?: number;
+    /** Record `lastSeenAt` at most this often (a write); default 300. */
+    touchEvery?: number;
+  };
+  /** Describes the request at sign-in (user agent for the sessions list). Failures are ignored. */
+  requestInfo?: () => Promise<{ userAgent?: string | null }> | { userAgent?: string | null };
 }
 
 /** The arguments Auth.js passes to `jwt()`. */
@@ -71,7 +94,8 @@ export interface SessionParams {
 export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   /** Pass to `NextAuth({ callbacks: { ...kit.callbacks } })`. */
   readonly callbacks: {
-    jwt(params: JwtParams): Promise<JWT>;
+    /** Resolves to `null` (Auth.js then signs the user out) only for a revoked or unknown session. */
+    jwt(params: JwtParams): Promise<JWT | null>;
     session(params: SessionParams): Promise<Session>;
   };
   /** Pass to `NextAuth({ events: { ...kit.events } })`: drops server-side data on sign-out. */
@@ -85,6 +109,31 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   readonly intents: ReadonlyMap<string, string>;
   /** Server-side claims of the session a token belongs to (`{}` when none). */
   readServerData(token: JWT | null | undefined): Promise<Partial<ServerClaimsOf<P>>>;
+  /**
+   * Stage a server-side change of the current session's claims and return the payload to hand to
+   * Auth.js's `unstable_update()` (see `updateSession` in next/server). Only code in this process can
+   * stage one: the payload carries a one-time random nonce, useless to a client.
+   */
+  stageServerUpdate(patch: PatchOf<P>): { intent: typeof SERVER_INTENT; nonce: string };
+  /** Sessions and freshness, for server code. Throws `invalid_option` when no `sessions` registry is set. */
+  readonly sessions: {
+    list(userId: string): Promise<SessionInfo[]>;
+    /** Sign one session out on its next request. */
+    revoke(sid: string): Promise<number>;
+    /** Sign out all of a user's sessions, optionally except one (e.g. the current). */
+    revokeAll(userId: string, options?: { except?: string }): Promise<number>;
+    /** Make every session of the user reload its claims on its next request. */
+    refreshClaims(userId: string): Promise<void>;
+    /**
+     * Change claims of a user who may not be making a request: every live session picks the change
+     * up on its next request. Same rules as online updates: declared claims only, `null` deletes.
+     */
+    updateOffline(userId: string, patch: PatchOf<P>): Promise<number>;
+    /** Invalidate every session at once (secret rotation, incident). */
+    bumpEpoch(): Promise<string>;
+  };
+  /** The session id (`sid`) of a decoded token. */
+  sessionId(token: JWT | null | undefined): string | undefined;
   /** Type carrier: `typeof kit.$types.session` and friends. Never set at run time. */
   readonly $types?: {
     token: KitToken<P>;
@@ -160,6 +209,16 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     invalidOption(where, "issuer", "must be a non-empty string");
   }
   if (!Number.isSafeInteger(maxAge) || maxAge <= 0) invalidOption(where, "maxAge", "must be a positive integer (seconds)");
+
+  const registry = options.sessions;
+  const fresh = { checkEvery: options.freshness?.checkEvery ?? 0, maxAge: options.freshness?.maxAge, touchEvery: options.freshness?.touchEvery ?? 300 };
+  for (const [name, value] of Object.entries(fresh)) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) invalidOption(where, `freshness.${name}`, "must be a whole number of seconds (0 or more)");
+  }
+  if (options.freshness && !registry && (options.freshness.checkEvery !== undefined || options.freshness.touchEvery !== undefined)) {
+    invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery (they check the session registry)");
+  }
+  const staged = new Map<string, { patch: unknown; expires: number }>();
 
   const owners = new Map<string, { plugin: string; visibility: Visibility }>();
   const intents = new Map<string, { plugin: AnyPlugin; index: number; spec: IntentSpec }>();
@@ -266,7 +325,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
    */
   async function step(
     plugin: AnyPlugin,
-    half: "load" | "jwt",
+    half: "load" | "jwt" | "intent",
     w: Work,
     run: () => unknown,
     strict: boolean,
@@ -327,12 +386,31 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
 
   /** Handle `trigger === "update"`: returns the work to keep (the original one when rejected). */
   async function update(w: Work, data: unknown): Promise<Work> {
+    // A POST without data (upstream #11002: next-auth's update() without an argument does not
+    // even POST) is a bare refresh: it only re-derives claims on the server.
+    if (data === undefined) data = { intent: REFRESH_INTENT };
     if (!isPlainObject(data)) {
       reject(w, "", undefined, "update_malformed", "update() payload must be an object { intent, input?, nonce? }");
       return w;
     }
     const extra = Object.keys(data).filter((key) => !["intent", "input", "nonce"].includes(key));
     const { intent, input, nonce } = data;
+    if (intent === SERVER_INTENT && extra.length === 0 && input === undefined && typeof nonce === "string") {
+      const entry = staged.get(nonce);
+      staged.delete(nonce);
+      if (!entry || entry.expires < clock() || typeof w.token.sub !== "string") {
+        reject(w, SERVER_INTENT, undefined, "forbidden", "no server update staged under that nonce in this process");
+        return w;
+      }
+      const next = cloneWork(w);
+      const refused = await serverPatch(next, entry.patch, true);
+      if (refused) {
+        reject(w, SERVER_INTENT, nonce, refused.code, refused.detail);
+        return w;
+      }
+      next.k.u = { i: SERVER_INTENT, n: nonce };
+      return next;
+    }
     const okNonce = nonce === undefined || (typeof nonce === "string" && NONCE.test(nonce));
     if (typeof intent !== "string" || !INTENT_NAME.test(intent) || extra.length > 0 || !okNonce) {
       const what = extra.length > 0 ? `unexpected keys ${extra.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}` : "intent must be a name and nonce a short id";
@@ -366,7 +444,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       reject(w, intent, n, "invalid_input", `${path ? `${path}: ` : ""}${first?.message ?? "invalid"}`);
       return w;
     }
-    const handled = await step(entry.plugin, "load", next, () => entry.spec.handle(result.value, baseContext(next)), true);
+    const handled = await step(entry.plugin, "intent", next, () => entry.spec.handle(result.value, baseContext(next)), true);
     if ("code" in handled) {
       reject(w, intent, n, handled.code, `handler of plugin "${entry.plugin.id}" refused`);
       return w;
@@ -380,19 +458,104 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     return next;
   }
 
+  /**
+   * Apply a patch written by server code (online or offline): any declared claim, whoever owns it,
+   * but never a protected one, and each value must pass its claim's check. Atomic.
+   */
+  async function serverPatch(w: Work, patch: unknown, strict: boolean): Promise<{ code: string; detail: string } | null> {
+    if (!isPlainObject(patch)) return { code: "claim_invalid", detail: "a patch must be a plain object" };
+    const groups = new Map<number, Claims>();
+    for (const key of Object.keys(patch)) {
+      if (PROTECTED_CLAIMS.has(key)) return { code: "claim_protected", detail: `"${key}" is protected` };
+      const owner = owners.get(key);
+      if (!owner) return { code: "claim_not_owned", detail: `"${key}" is not declared by any plugin` };
+      const index = plugins.findIndex((p) => p.id === owner.plugin);
+      groups.set(index, { ...groups.get(index), [key]: patch[key] });
+    }
+    for (const [index, part] of groups) {
+      const refused = refusal(plugins[index]!, part);
+      if (refused) return refused;
+    }
+    const changed = new Set<string>();
+    for (const [index, part] of groups) apply(plugins[index]!, part, w).forEach((c) => changed.add(c));
+    const failed = await reloadDependents(w, Math.min(...groups.keys()), changed, strict);
+    return failed ? { code: failed, detail: "a dependent claim could not be re-derived" } : null;
+  }
+
+  /** Check the session against the registry. Returns false when the session must end. */
+  async function checkSession(w: Work): Promise<boolean> {
+    if (!registry || !w.k.sid) return true;
+    const now = nowSeconds();
+    if (w.k.c !== undefined && now - w.k.c < fresh.checkEvery) return true;
+    let state;
+    try {
+      state = await registry.check(w.k.sid);
+    } catch (err) {
+      // Fail open on a transient database error: the check runs again on the next request.
+      recordError(w, "kit", "sessions", "plugin_failed", err instanceof Error ? err.message : String(err));
+      return true;
+    }
+    if (!state || state.revoked || (w.k.ep !== undefined && state.epoch !== w.k.ep)) {
+      log.info(`session ended: ${!state ? "unknown session" : state.revoked ? "revoked" : "global epoch changed"}`);
+      return false;
+    }
+    w.k.c = now;
+    if (state.claimsVersion !== w.k.v) {
+      await loadAll(w, "refresh");
+      w.k.v = state.claimsVersion;
+    }
+    if (state.pendingPatch) {
+      let patch: unknown;
+      try {
+        patch = JSON.parse(state.pendingPatch);
+      } catch {
+        patch = null;
+      }
+      const refused = await serverPatch(w, patch, false);
+      if (refused) recordError(w, "kit", "offline", refused.code, refused.detail);
+      await registry.clearPatch(w.k.sid, state.pendingPatch).catch(() => undefined);
+    }
+    if (now - state.lastSeenAt >= fresh.touchEvery) await registry.touch(w.k.sid, now).catch(() => undefined);
+    return true;
+  }
+
+  function needRegistry(): SessionRegistry {
+    if (!registry) invalidOption(where, "sessions", "is required for session management (pass a SessionRegistry)");
+    return registry;
+  }
+
+  function checkServerPatch(patch: unknown): Claims {
+    if (!isPlainObject(patch)) throw new ClaimsKitError("claim_invalid", "a patch must be a plain object");
+    for (const key of Object.keys(patch)) {
+      if (PROTECTED_CLAIMS.has(key)) throw new ClaimsKitError("claim_protected", `claim "${key}" is protected`);
+      if (!owners.has(key)) throw new ClaimsKitError("claim_not_owned", `claim "${key}" is not declared by any plugin`);
+    }
+    return patch;
+  }
+
   function sid(token: JWT | null | undefined): string | undefined {
     const k = token?._k as Bookkeeping | undefined;
     return typeof k?.sid === "string" ? k.sid : undefined;
   }
 
-  async function jwt(params: JwtParams): Promise<JWT> {
+  async function jwt(params: JwtParams): Promise<JWT | null> {
     let w: Work = { token: { ...params.token }, k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
     if ((params.trigger === "signIn" || params.trigger === "signUp") && params.user) {
       w.k = { sid: crypto.randomUUID() };
       if (options.issuer) w.token.iss = options.issuer;
       await loadAll(w, "signIn", params);
-    } else if (params.trigger === "update") {
-      w = await update(w, params.session);
+      if (registry && typeof w.token.sub === "string") {
+        const info = await Promise.resolve(options.requestInfo?.()).catch(() => undefined);
+        // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
+        const created = await registry.create({ sid: w.k.sid!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: nowSeconds() });
+        w.k.v = created.claimsVersion;
+        w.k.ep = created.epoch;
+        w.k.c = nowSeconds();
+      }
+    } else {
+      if (!(await checkSession(w))) return null;
+      if (params.trigger === "update") w = await update(w, params.session);
+      if (fresh.maxAge !== undefined && nowSeconds() - (w.k.l ?? 0) >= fresh.maxAge) await loadAll(w, "refresh");
     }
     for (const plugin of plugins) {
       if (plugin.jwt) {
@@ -431,15 +594,32 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     events: {
       async signOut(message) {
         const id = "token" in message ? sid(message.token) : undefined;
-        if (id && options.serverStore) {
-          try {
-            await options.serverStore.remove(`s:${id}`);
-          } catch (err) {
-            log.warn(`plugin_failed plugin=kit step=signOut: ${err instanceof Error ? err.message : String(err)}`);
-          }
+        if (!id) return;
+        try {
+          await options.serverStore?.remove(`s:${id}`);
+          await registry?.revoke({ sid: id }, nowSeconds());
+        } catch (err) {
+          log.warn(`plugin_failed plugin=kit step=signOut: ${err instanceof Error ? err.message : String(err)}`);
         }
       },
     },
+    stageServerUpdate(patch) {
+      checkServerPatch(patch);
+      const now = clock();
+      for (const [key, entry] of staged) if (entry.expires < now) staged.delete(key);
+      const nonce = crypto.randomUUID().replaceAll("-", "");
+      staged.set(nonce, { patch, expires: now + STAGED_TTL_MS });
+      return { intent: SERVER_INTENT, nonce };
+    },
+    sessions: {
+      list: async (userId) => needRegistry().list(userId),
+      revoke: async (id) => needRegistry().revoke({ sid: id }, nowSeconds()),
+      revokeAll: async (userId, opts) => needRegistry().revoke({ userId, except: opts?.except }, nowSeconds()),
+      refreshClaims: async (userId) => needRegistry().bumpClaimsVersion(userId),
+      updateOffline: async (userId, patch) => needRegistry().queuePatch(userId, checkServerPatch(patch)),
+      bumpEpoch: async () => needRegistry().bumpEpoch(),
+    },
+    sessionId: sid,
     plugins,
     claims: owners,
     intents: new Map([[REFRESH_INTENT, "kit"], ...[...intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),

@@ -136,6 +136,12 @@ export interface Bookkeeping {
   u?: { i: string; n?: string; c?: string };
   /** When claims were last loaded (seconds). */
   l?: number;
+  /** The user's claims version these claims were loaded at. */
+  v?: number;
+  /** The global epoch at sign-in. */
+  ep?: string;
+  /** When the session was last checked against the registry (seconds). */
+  c?: number;
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -194,3 +200,48 @@ export interface ServerDataStore {
   write(key: string, userId: string, patch: Record<string, unknown>, expiresAt: Date): Promise<void>;
   remove(key: string): Promise<void>;
 }
+
+/** What one freshness check reads about a session (one indexed query). */
+export interface SessionState {
+  revoked: boolean;
+  /** The user's claims version: a change makes the session reload its claims. */
+  claimsVersion: number;
+  /** The global epoch: a change signs every session out. */
+  epoch: string;
+  /** Seconds since the epoch. */
+  lastSeenAt: number;
+  /** Claims changed offline for this session, as stored (JSON), or null. */
+  pendingPatch: string | null;
+}
+
+/** A listed session, for "your devices" pages. */
+export interface SessionInfo {
+  sid: string;
+  userId: string;
+  userAgent: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+}
+
+/**
+ * Where sessions are listed and checked (the database is the source of truth). The `jwt()` path
+ * uses `create` at sign-in and `check` (plus the occasional `touch`/`clearPatch`) afterwards.
+ */
+export interface SessionRegistry {
+  create(session: { sid: string; userId: string; userAgent?: string | null; now: number }): Promise<{ claimsVersion: number; epoch: string }>;
+  check(sid: string): Promise<SessionState | null>;
+  touch(sid: string, now: number): Promise<void>;
+  /** Clear the pending patch only if it is still `expected` (a newer one must survive). */
+  clearPatch(sid: string, expected: string): Promise<void>;
+  list(userId: string): Promise<SessionInfo[]>;
+  /** Revoke sessions by id, or all of a user's (optionally except one). Returns how many. */
+  revoke(where: { sid: string } | { userId: string; except?: string }, now: number): Promise<number>;
+  bumpClaimsVersion(userId: string): Promise<void>;
+  /** Merge `patch` into every live session of the user's pending patch (`null` deletes). */
+  queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
+  bumpEpoch(): Promise<string>;
+}
+
+/** A patch over every claim of a plugin list (server-side updates): `null` deletes. */
+export type PatchOf<P extends readonly AnyPlugin[]> = { -readonly [K in keyof ClaimsOf<P>]?: ClaimValue<ClaimsOf<P>[K]> | null };

@@ -15,7 +15,8 @@ function nonce(): string {
 
 /**
  * `useSession()` typed with the kit's session, plus `run(intent, input)`: a typed wrapper over
- * `update()` that sends a named intent and reports the server's verdict (`ok`, or the error code).
+ * `update()` that sends a named intent and reports the server's verdict (`ok`, or the error code),
+ * and `refresh()`: re-derive every claim on the server (what a bare `update()` should have done).
  * Type parameters come from the server config by type-only imports, so nothing server-side is
  * bundled: `useClaims<AppSession, AppIntents>()`.
  *
@@ -39,5 +40,8 @@ export function useClaims<S extends KitSession<object>, I extends object>() {
     },
     [update],
   );
-  return { session: data as S | null, status, run };
+  // next-auth's update() with no argument only re-reads the session (no POST, so jwt() never sees
+  // trigger "update", upstream #11002): refresh() sends the refreshClaims intent instead.
+  const refresh = useCallback(() => run("refreshClaims" as keyof I & string, ...([] as unknown as InputArgs<I[keyof I & string]>)), [run]);
+  return { session: data as S | null, status, run, refresh };
 }

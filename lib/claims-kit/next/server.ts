@@ -3,10 +3,11 @@ import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import type { ClaimsKit, SessionOf, TokenOf, ServerDataOf } from "../core/compose";
-import type { AnyPlugin } from "../core/types";
+import type { AnyPlugin, KitSession, PatchOf } from "../core/types";
 
 /**
- * Type `auth()` with the kit's session, inferred from its plugins (no module augmentation).
+ * Type `auth()` with the kit's session, inferred from its plugins (no module augmentation), and
+ * memoise it per server render.
  *
  * @example
  * ```ts
@@ -19,7 +20,8 @@ export function typedAuth<P extends readonly AnyPlugin[]>(
   _kit: ClaimsKit<P>,
   auth: () => Promise<unknown>,
 ): () => Promise<SessionOf<ClaimsKit<P>> | null> {
-  return async () => (await auth()) as SessionOf<ClaimsKit<P>> | null;
+  // One jwt() run (and so one session check) per server render, however many components ask.
+  return cache(async () => (await auth()) as SessionOf<ClaimsKit<P>> | null);
 }
 
 const SESSION_COOKIE = "authjs.session-token";
@@ -57,4 +59,30 @@ export async function readToken<P extends readonly AnyPlugin[]>(_kit: ClaimsKit<
  */
 export async function readServerData<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<Partial<ServerDataOf<ClaimsKit<P>>>> {
   return kit.readServerData(await decodeCookie());
+}
+
+/**
+ * Change the current session's claims from server code (a server action or route handler), the
+ * equivalent of SuperTokens' `mergeIntoAccessTokenPayload`: any declared claim, `null` deletes,
+ * protected claims refused. The new cookie is set on this response, so the very next server or
+ * client read sees the change. Pass Auth.js's `unstable_update` from your `NextAuth()` call.
+ *
+ * @example
+ * ```ts
+ * "use server";
+ * const credits = await spendCredit(userId);
+ * await updateSession(kit, unstable_update, { credits });
+ * ```
+ */
+export async function updateSession<P extends readonly AnyPlugin[]>(
+  kit: ClaimsKit<P>,
+  // Auth.js types the payload as a partial Session; ours is the staged-update envelope.
+  update: (data: never) => Promise<unknown>,
+  patch: PatchOf<P>,
+): Promise<{ ok: true } | { ok: false; code: string }> {
+  const payload = kit.stageServerUpdate(patch);
+  const session = (await update(payload as never)) as KitSession | null;
+  if (!session) return { ok: false, code: "not_signed_in" };
+  if (session.update?.nonce !== payload.nonce) return { ok: false, code: "no_response" };
+  return session.update.code ? { ok: false, code: session.update.code } : { ok: true };
 }

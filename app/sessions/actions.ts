@@ -1,0 +1,21 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { auth, kit } from "@/auth";
+import { readToken } from "@/lib/claims-kit/next/server";
+
+export async function revokeSession(sid: string): Promise<void> {
+  const session = await auth();
+  if (!session) return;
+  // Only the user's own sessions: the id comes from the client.
+  const mine = await kit.sessions.list(session.user.id);
+  if (mine.some((s) => s.sid === sid)) await kit.sessions.revoke(sid);
+  revalidatePath("/sessions");
+}
+
+export async function revokeOtherSessions(): Promise<void> {
+  const session = await auth();
+  if (!session) return;
+  const current = kit.sessionId(await readToken(kit));
+  await kit.sessions.revokeAll(session.user.id, { except: current });
+  revalidatePath("/sessions");
+}

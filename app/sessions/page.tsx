@@ -1,0 +1,51 @@
+import { redirect } from "next/navigation";
+import { auth, kit } from "@/auth";
+import { readToken } from "@/lib/claims-kit/next/server";
+import { revokeOtherSessions, revokeSession } from "./actions";
+
+function device(userAgent: string | null): string {
+  if (!userAgent) return "unknown device";
+  const browser = /Edg\//.test(userAgent) ? "Edge" : /Chrome\//.test(userAgent) ? "Chrome" : /Firefox\//.test(userAgent) ? "Firefox" : /Safari\//.test(userAgent) ? "Safari" : "Browser";
+  const os = /Windows/.test(userAgent) ? "Windows" : /Mac OS X/.test(userAgent) ? "macOS" : /Android/.test(userAgent) ? "Android" : /iPhone|iPad/.test(userAgent) ? "iOS" : /Linux/.test(userAgent) ? "Linux" : "unknown OS";
+  return `${browser} on ${os}`;
+}
+
+/** Minutes are enough: the list is coarse on purpose. */
+function ago(seconds: number): string {
+  const minutes = Math.max(0, Math.round((Date.now() / 1000 - seconds) / 60));
+  return minutes < 1 ? "just now" : minutes < 60 ? `${minutes} min ago` : `${Math.round(minutes / 60)} h ago`;
+}
+
+export default async function SessionsPage() {
+  const session = await auth();
+  if (!session) redirect("/");
+  const current = kit.sessionId(await readToken(kit));
+  const sessions = await kit.sessions.list(session.user.id);
+  return (
+    <>
+      <h1>Your sessions</h1>
+      <table data-testid="sessions">
+        <thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
+        <tbody>
+          {sessions.map((s) => (
+            <tr key={s.sid} data-current={s.sid === current ? "yes" : "no"}>
+              <td>{device(s.userAgent)}{s.sid === current && <strong> (this browser)</strong>}</td>
+              <td>{ago(s.createdAt)}</td>
+              <td>{ago(s.lastSeenAt)}</td>
+              <td>
+                {s.sid !== current && (
+                  <form action={revokeSession.bind(null, s.sid)}>
+                    <button type="submit" className="secondary">Sign out</button>
+                  </form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form action={revokeOtherSessions} style={{ marginTop: "1rem" }}>
+        <button type="submit" disabled={sessions.length < 2}>Sign out all other sessions</button>
+      </form>
+    </>
+  );
+}

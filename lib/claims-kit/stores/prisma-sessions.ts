@@ -1,0 +1,135 @@
+import type { SessionInfo, SessionRegistry, SessionState } from "../core/types";
+
+/**
+ * The slice of a Prisma client the registry uses: tagged-template raw SQL, so each check is exactly
+ * one statement whatever Prisma's relation loading strategy is.
+ */
+export interface RawSqlClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
+}
+
+interface SessionRow {
+  revokedAt: number | bigint | null;
+  lastSeenAt: number | bigint;
+  pendingPatch: string | null;
+  claimsVersion: number | bigint;
+  epoch: string | null;
+}
+
+const num = (v: number | bigint | null): number | null => (v === null ? null : Number(v));
+
+/**
+ * A {@link SessionRegistry} over the Prisma models `UserSession` (id, userId, userAgent, createdAt,
+ * lastSeenAt, revokedAt, pendingPatch; times in seconds), `User.claimsVersion` and `KitSetting`
+ * (key/value; key "epoch"). The per-request check is one indexed read by primary key.
+ *
+ * @example
+ * ```ts
+ * claimsKit({ sessions: prismaSessionRegistry(prisma), plugins })
+ * ```
+ */
+export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
+  async function userState(userId: string): Promise<{ claimsVersion: number; epoch: string }> {
+    const rows = await db.$queryRaw<Array<{ claimsVersion: number | bigint; epoch: string | null }>>`
+      SELECT u."claimsVersion" AS "claimsVersion", (SELECT k."value" FROM "KitSetting" k WHERE k."key" = 'epoch') AS "epoch"
+      FROM "User" u WHERE u."id" = ${userId}`;
+    const row = rows[0];
+    return { claimsVersion: Number(row?.claimsVersion ?? 0), epoch: row?.epoch ?? "0" };
+  }
+
+  return {
+    async create({ sid, userId, userAgent, now }) {
+      await db.$executeRaw`
+        INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt")
+        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now})`;
+      return userState(userId);
+    },
+
+    async check(sid): Promise<SessionState | null> {
+      const rows = await db.$queryRaw<SessionRow[]>`
+        SELECT s."revokedAt" AS "revokedAt", s."lastSeenAt" AS "lastSeenAt", s."pendingPatch" AS "pendingPatch",
+               u."claimsVersion" AS "claimsVersion",
+               (SELECT k."value" FROM "KitSetting" k WHERE k."key" = 'epoch') AS "epoch"
+        FROM "UserSession" s JOIN "User" u ON u."id" = s."userId"
+        WHERE s."id" = ${sid}`;
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        revoked: row.revokedAt !== null,
+        claimsVersion: Number(row.claimsVersion),
+        epoch: row.epoch ?? "0",
+        lastSeenAt: Number(row.lastSeenAt),
+        pendingPatch: row.pendingPatch,
+      };
+    },
+
+    async touch(sid, now) {
+      await db.$executeRaw`UPDATE "UserSession" SET "lastSeenAt" = ${now} WHERE "id" = ${sid}`;
+    },
+
+    async clearPatch(sid, expected) {
+      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "id" = ${sid} AND "pendingPatch" = ${expected}`;
+    },
+
+    async list(userId): Promise<SessionInfo[]> {
+      const rows = await db.$queryRaw<Array<{ id: string; userId: string; userAgent: string | null; createdAt: number | bigint; lastSeenAt: number | bigint; revokedAt: number | bigint | null }>>`
+        SELECT "id", "userId", "userAgent", "createdAt", "lastSeenAt", "revokedAt" FROM "UserSession"
+        WHERE "userId" = ${userId} AND "revokedAt" IS NULL ORDER BY "createdAt" DESC`;
+      return rows.map((r) => ({
+        sid: r.id,
+        userId: r.userId,
+        userAgent: r.userAgent,
+        createdAt: Number(r.createdAt),
+        lastSeenAt: Number(r.lastSeenAt),
+        revokedAt: num(r.revokedAt),
+      }));
+    },
+
+    async revoke(where, now) {
+      if ("sid" in where) {
+        return db.$executeRaw`UPDATE "UserSession" SET "revokedAt" = ${now} WHERE "id" = ${where.sid} AND "revokedAt" IS NULL`;
+      }
+      return db.$executeRaw`
+        UPDATE "UserSession" SET "revokedAt" = ${now}
+        WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""}`;
+    },
+
+    async bumpClaimsVersion(userId) {
+      await db.$executeRaw`UPDATE "User" SET "claimsVersion" = "claimsVersion" + 1 WHERE "id" = ${userId}`;
+    },
+
+    async queuePatch(userId, patch) {
+      const live = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
+        SELECT "id", "pendingPatch" FROM "UserSession" WHERE "userId" = ${userId} AND "revokedAt" IS NULL`;
+      let queued = 0;
+      for (const session of live) {
+        // Compare-and-set, retried: a session that applies (clears) its patch meanwhile must not
+        // lose this one, and two writers must not lose each other's keys.
+        let current = session.pendingPatch;
+        for (let attempt = 0; attempt < 5; attempt++) {
+          // Nulls are kept: they mean "delete" when the session applies the patch.
+          const merged = JSON.stringify({ ...(current ? (JSON.parse(current) as Record<string, unknown>) : {}), ...patch });
+          const changed = current === null
+            ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
+            : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`;
+          if (changed === 1) {
+            queued++;
+            break;
+          }
+          const again = await db.$queryRaw<Array<{ pendingPatch: string | null }>>`SELECT "pendingPatch" FROM "UserSession" WHERE "id" = ${session.id}`;
+          current = again[0]?.pendingPatch ?? null;
+        }
+      }
+      return queued;
+    },
+
+    async bumpEpoch() {
+      const epoch = crypto.randomUUID();
+      await db.$executeRaw`
+        INSERT INTO "KitSetting" ("key", "value") VALUES ('epoch', ${epoch})
+        ON CONFLICT ("key") DO UPDATE SET "value" = ${epoch}`;
+      return epoch;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+test("an admin's role change reaches the member's open browser without re-login", async ({ browser }) => {
+  const adminContext = await browser.newContext();
+  const memberContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  const member = await memberContext.newPage();
+  await signIn(admin, "alice@example.com");
+  await signIn(member, "bob@example.com");
+  await expect(member.getByRole("link", { name: "Admin" })).toHaveCount(0);
+
+  const bobRow = admin.locator('[data-member="bob@example.com"]');
+  const setRole = async (role: string) => {
+    await admin.goto("/admin");
+    await bobRow.getByLabel("Role of bob@example.com").selectOption(role);
+    await bobRow.getByRole("button", { name: "Save" }).click();
+    await expect(bobRow.getByTestId("role")).toHaveText(role);
+  };
+
+  await setRole("admin");
+  await member.reload();
+  await expect(member.getByRole("link", { name: "Admin" })).toBeVisible();
+  expect((await member.goto("/admin"))?.status()).toBe(200);
+
+  await setRole("member");
+  await member.reload();
+  await expect(member.getByRole("link", { name: "Admin" })).toHaveCount(0);
+  await expect(member.getByTestId("forbidden")).toBeVisible();
+  await adminContext.close();
+  await memberContext.close();
+});
+
+test("sign out other sessions signs the other browser out", async ({ browser }) => {
+  const first = await browser.newContext();
+  const second = await browser.newContext();
+  const a = await first.newPage();
+  const b = await second.newPage();
+  await signIn(a, "dave@example.com");
+  await signIn(b, "dave@example.com");
+
+  await a.goto("/sessions");
+  await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(2);
+  await expect(a.locator('tr[data-current="yes"]')).toContainText("(this browser)");
+  await a.getByRole("button", { name: "Sign out all other sessions" }).click();
+  await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(1);
+
+  await b.reload();
+  await expect(b.getByRole("button", { name: "Sign in" })).toBeVisible();
+  expect(await (await b.request.get("/api/auth/session")).json()).toBeNull();
+  await a.reload();
+  await expect(a.getByTestId("signed-in-as")).toHaveText("dave@example.com");
+  await first.close();
+  await second.close();
+});

@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { AppSession } from "../../auth.config";
+import { access } from "../../lib/access";
+import { ClaimsKitError } from "../../lib/claims-kit";
+import { fakeClock, startHarness, type Harness } from "./harness";
+
+const MAX_AGE = 300;
+const clock = fakeClock();
+let h: Harness;
+before(async () => {
+  h = await startHarness({ clock: clock.now, claimsMaxAge: MAX_AGE });
+});
+after(async () => {
+  await h.close();
+});
+
+async function ids(email: string) {
+  const user = await h.prisma.user.findUniqueOrThrow({ where: { email } });
+  const acme = h.tenants.get("acme")!;
+  return { userId: user.id, acme, membership: { userId_tenantId: { userId: user.id, tenantId: acme } } };
+}
+
+async function sidOf(b: ReturnType<Harness["browser"]>): Promise<string> {
+  return h.kit.sessionId((await b.token()) as never)!;
+}
+
+describe("claims freshness", () => {
+  test("a role removed in the database is gone after the max age, not before", async () => {
+    const { membership } = await ids("alice@example.com");
+    const b = h.browser();
+    await b.signIn("alice@example.com");
+    await h.prisma.membership.update({ where: membership, data: { role: "member" } });
+    try {
+      clock.advance(MAX_AGE - 10);
+      assert.equal((await b.session<AppSession>())?.claims.tenantRole, "admin", "still cached inside the max age");
+      clock.advance(20);
+      const after = await b.session<AppSession>();
+      assert.equal(after?.claims.tenantRole, "member");
+      assert.equal(access.can(after, "tenant:admin"), false);
+    } finally {
+      await h.prisma.membership.update({ where: membership, data: { role: "admin" } });
+    }
+  });
+
+  test("a claims version bump applies on the very next request", async () => {
+    const { userId, membership } = await ids("alice@example.com");
+    const b = h.browser();
+    await b.signIn("alice@example.com");
+    await h.prisma.membership.update({ where: membership, data: { role: "viewer" } });
+    try {
+      await h.kit.sessions.refreshClaims(userId);
+      const next = await b.session<AppSession>();
+      assert.equal(next?.claims.tenantRole, "viewer");
+      assert.deepEqual([...access.decode(next?.claims.permissions)], ["invoice:read"]);
+    } finally {
+      await h.prisma.membership.update({ where: membership, data: { role: "admin" } });
+      await h.kit.sessions.refreshClaims(userId);
+    }
+  });
+
+  test("a request costs one indexed query, plus a coarse last-seen write", async () => {
+    const b = h.browser();
+    await b.signIn("bob@example.com");
+    await b.session();
+    h.takeQueries();
+    await b.session();
+    const steady = h.takeQueries();
+    assert.equal(steady.length, 1, steady.join("\n"));
+    assert.match(steady[0]!, /FROM "UserSession" s JOIN "User" u/);
+    assert.match(steady[0]!, /WHERE s\."id" = \?/);
+
+    clock.advance(301);
+    // Past touchEvery (300 s) and the claims max age (300 s): one check, one touch, then the reload.
+    await b.session();
+    const due = h.takeQueries();
+    assert.equal(due.filter((q) => /^UPDATE "UserSession" SET "lastSeenAt"/.test(q.trim())).length, 1);
+    await b.session();
+    assert.equal(h.takeQueries().length, 1, "back to one query");
+  });
+});
+
+describe("offline updates", () => {
+  test("every live session of the user picks up the change on its next request; null deletes", async () => {
+    const { userId } = await ids("carol@example.com");
+    const one = h.browser();
+    const two = h.browser();
+    await one.signIn("carol@example.com");
+    await two.signIn("carol@example.com");
+    assert.equal(await h.kit.sessions.updateOffline(userId, { credits: 42, displayName: null }), 2);
+    for (const b of [one, two]) {
+      const s = await b.session<AppSession>();
+      assert.equal(s?.claims.credits, 42);
+      assert.equal(s?.claims.displayName, undefined);
+      assert.equal(s?.claims.tier, "free", "other claims untouched");
+    }
+    // Applied once: a later reload from the database wins again.
+    await h.kit.sessions.refreshClaims(userId);
+    assert.equal((await one.session<AppSession>())?.claims.credits, 0);
+  });
+
+  test("offline updates follow the same rules: no protected or undeclared claims", async () => {
+    const { userId } = await ids("carol@example.com");
+    await assert.rejects(h.kit.sessions.updateOffline(userId, { sub: "other" } as never), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_protected");
+    await assert.rejects(h.kit.sessions.updateOffline(userId, { admin: true } as never), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_not_owned");
+  });
+});
+
+describe("revocation", () => {
+  test("a revoked session is signed out on its next request; the others stay", async () => {
+    const { userId } = await ids("bob@example.com");
+    const laptop = h.browser();
+    const phone = h.browser();
+    await laptop.signIn("bob@example.com");
+    await phone.signIn("bob@example.com");
+    const listed = (await h.kit.sessions.list(userId)).map((s) => s.sid);
+    assert.ok(listed.includes(await sidOf(laptop)) && listed.includes(await sidOf(phone)));
+
+    const phoneSid = await sidOf(phone);
+    assert.equal(await h.kit.sessions.revoke(phoneSid), 1);
+    assert.equal(await phone.session(), null);
+    assert.equal(phone.jar.get("authjs.session-token"), undefined, "cookie cleared");
+    assert.equal((await laptop.session<AppSession>())?.user.email, "bob@example.com");
+    assert.equal((await h.kit.sessions.list(userId)).some((s) => s.sid === phoneSid), false, "no longer listed");
+  });
+
+  test("sign out all other sessions keeps only the current one", async () => {
+    const { userId } = await ids("dave@example.com");
+    const [a, b, c] = [h.browser(), h.browser(), h.browser()];
+    for (const x of [a, b, c]) await x.signIn("dave@example.com");
+    const keep = await sidOf(a);
+    assert.equal(await h.kit.sessions.revokeAll(userId, { except: keep }), 2);
+    assert.equal(await b.session(), null);
+    assert.equal(await c.session(), null);
+    assert.notEqual(await a.session(), null);
+    assert.deepEqual((await h.kit.sessions.list(userId)).map((s) => s.sid), [keep]);
+  });
+
+  test("signing out revokes the session in the registry", async () => {
+    const { userId } = await ids("dave@example.com");
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    const sid = await sidOf(b);
+    const csrfToken = await b.csrf();
+    await b.fetch("/api/auth/signout", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrfToken }) });
+    assert.equal((await h.kit.sessions.list(userId)).some((s) => s.sid === sid), false);
+  });
+
+  test("bumping the global epoch signs every session out", async () => {
+    const a = h.browser();
+    const b = h.browser();
+    await a.signIn("alice@example.com");
+    await b.signIn("erin@example.com");
+    await h.kit.sessions.bumpEpoch();
+    assert.equal(await a.session(), null);
+    assert.equal(await b.session(), null);
+    const fresh = h.browser();
+    await fresh.signIn("alice@example.com");
+    assert.notEqual(await fresh.session(), null, "new sign-ins work under the new epoch");
+  });
+});
