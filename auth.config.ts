@@ -2,13 +2,16 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, prismaSessionRegistry, roles, tenant } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, prismaSessionRegistry, roles, sizeBudget, tenant } from "@/lib/claims-kit";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** Claims are re-read from the database at least this often (seconds), even without a version bump. */
 const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
+
+/** The session cookie's budget: one chunk, under 2 KB of `Cookie` header. */
+export const COOKIE_BUDGET = { maxBytes: 2048, maxChunks: 1 } as const;
 
 /** The user agent of the sign-in request, for the sessions list (absent outside a Next request). */
 async function requestInfo(): Promise<{ userAgent?: string | null }> {
@@ -53,8 +56,23 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
       claims: { tenants: claim.server<source.TenantSummary[]>(Array.isArray) },
       load: async ({ userId }) => (userId ? { tenants: await source.userTenants(userId) } : undefined),
     }),
+    appClaims({
+      id: "directory",
+      // The provider's groups, as it sent them at sign-in (kept until the next sign-in).
+      claims: { groups: claim.client<string[]>(Array.isArray) },
+      load: ({ reason, profile }) => (reason === "signIn" ? { groups: profileGroups(profile) } : undefined),
+    }),
+    // Last: one cookie under 2 KB. Big group lists move server-side, then the picture, then the name go.
+    sizeBudget({ ...COOKIE_BUDGET, claims: { groups: { move: 1 }, picture: { drop: 2 }, name: { drop: 3 } } }),
   ],
+  // Shorter names in the cookie; code keeps reading the full ones.
+  keys: { tenantId: "tid", tenantRole: "trole", permissions: "perm", displayName: "dn" },
 });
+
+function profileGroups(profile: Readonly<Record<string, unknown>> | undefined): string[] | null {
+  const groups = profile?.groups;
+  return Array.isArray(groups) ? groups.filter((g): g is string => typeof g === "string").slice(0, 1000) : null;
+}
 
 export const kit = makeKit();
 

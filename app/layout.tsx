@@ -23,6 +23,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               {session && <Link href="/invoices">Invoices</Link>}
               {session && <Link href="/account">Account</Link>}
               {session && <Link href="/sessions">Sessions</Link>}
+              {session && <Link href="/inspector">Token inspector</Link>}
               {can(session, "tenant:admin") && <Link href="/admin">Admin</Link>}
             </nav>
             {session ? (

@@ -52,7 +52,8 @@ export async function userTenants(userId: string): Promise<TenantSummary[]> {
 
 export async function displayName(userId: string): Promise<string | null> {
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { displayName: true, name: true } });
-  return user?.displayName ?? user?.name ?? null;
+  // Long provider names are cut to the claim's limit rather than refused.
+  return (user?.displayName ?? user?.name ?? "").slice(0, 60) || null;
 }
 
 export async function setDisplayName(userId: string, value: string): Promise<void> {

@@ -10,5 +10,7 @@ export { appClaims } from "./plugins/app-claims";
 export { roles } from "./plugins/roles";
 export { definePermissions, permissions, type PermissionSet } from "./plugins/permissions";
 export { tenant } from "./plugins/tenant";
+export { sizeBudget, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
+export { measureToken, jweLength, payloadBytes, AUTHJS_CHUNK_SIZE, type TokenMeasure } from "./core/measure";
 export { prismaServerDataStore, memoryServerDataStore, mergePatch } from "./stores/prisma-server-data";
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";

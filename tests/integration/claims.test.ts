@@ -26,7 +26,7 @@ describe("sign-in through real Auth.js, the real database and the OIDC provider"
     assert.equal(session.user.email, "alice@example.com");
     assert.deepEqual(
       { ...session.claims, permissions: undefined },
-      { role: "staff", tenantId: h.tenants.get("acme"), tenantRole: "admin", tier: "pro", credits: 120, displayName: "Alice Admin", permissions: undefined },
+      { role: "staff", tenantId: h.tenants.get("acme"), tenantRole: "admin", tier: "pro", credits: 120, displayName: "Alice Admin", groups: ["users"], permissions: undefined },
     );
     assert.deepEqual([...access.decode(session.claims.permissions)].sort(), [...access.forRole("admin")].sort());
     assert.equal(session.errors, undefined);
@@ -66,7 +66,7 @@ describe("sign-in through real Auth.js, the real database and the OIDC provider"
     await b.signIn("erin@example.com");
     const session = await b.session<AppSession>();
     assert.equal(session?.user.email, "erin@example.com");
-    assert.deepEqual({ ...session?.claims, permissions: undefined }, { role: "user", tier: "free", credits: 0, displayName: "Erin", permissions: undefined });
+    assert.deepEqual({ ...session?.claims, permissions: undefined }, { role: "user", tier: "free", credits: 0, displayName: "Erin", groups: ["users"], permissions: undefined });
   });
 });
 

@@ -116,7 +116,8 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const { decode } = await import("@auth/core/jwt");
       const value = this.jar.get("authjs.session-token");
       if (!value) return null;
-      return (await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" })) as Record<string, unknown> | null;
+      const token = await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+      return token ? (kit.expand(token) as Record<string, unknown>) : null;
     }
   }
 

@@ -8,6 +8,7 @@ import type {
   ClaimSpec,
   PatchOf,
   ClientClaimsOf,
+  FinalizeResult,
   IntentSpec,
   IntentsOf,
   KitLogger,
@@ -36,6 +37,18 @@ export const SERVER_INTENT = "$server";
 const STAGED_TTL_MS = 30_000;
 
 const CLAIM_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+/** Claim names that must never ride in a token (server-side visibility is fine). */
+const SENSITIVE_NAME = /pass(word|wd|phrase)|secret|(^|_)ssn$|social.?security|api.?key|private.?key|credit.?card|card.?number|cvv/i;
+/** Values that look like raw credentials; refused in client-visible claims. */
+const SENSITIVE_VALUE = [
+  /^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}/, // Stripe secret keys
+  /^AKIA[0-9A-Z]{16}$/, // AWS access key ids
+  /^gh[pousr]_[A-Za-z0-9]{30,}/, // GitHub tokens
+  /^xox[abprs]-[A-Za-z0-9-]{10,}/, // Slack tokens
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /^eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]+$/, // a raw JWT (an access or id token)
+];
+const CHURN_MIN_CALLS = 20;
 const PLUGIN_ID = /^[a-z][a-z0-9-]{0,39}$/;
 const INTENT_NAME = /^[A-Za-z][\w.-]{0,63}$/;
 const NONCE = /^[\w-]{1,64}$/;
@@ -69,6 +82,11 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
     /** Record `lastSeenAt` at most this often (a write); default 300. */
     touchEvery?: number;
   };
+  /**
+   * Short keys for claims in the stored token (`{ tenantRole: "tr" }`). Plugins, `session()` and
+   * `readToken()` see the full names; only the cookie carries the short ones.
+   */
+  keys?: Record<string, string>;
   /** Describes the request at sign-in (user agent for the sessions list). Failures are ignored. */
   requestInfo?: () => Promise<{ userAgent?: string | null }> | { userAgent?: string | null };
 }
@@ -134,6 +152,10 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   };
   /** The session id (`sid`) of a decoded token. */
   sessionId(token: JWT | null | undefined): string | undefined;
+  /** A decoded cookie token with full claim names (undoes `keys`). */
+  expand(token: JWT): JWT;
+  /** The token as stored in the cookie (applies `keys`). */
+  stored(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** Type carrier: `typeof kit.$types.session` and friends. Never set at run time. */
   readonly $types?: {
     token: KitToken<P>;
@@ -240,6 +262,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       if (!spec || !["client", "token", "server"].includes(spec.visibility)) {
         invalidOption(`${at} (${plugin.id})`, `claims.${name}.visibility`, 'must be "client", "token" or "server"');
       }
+      if (spec.visibility !== "server" && SENSITIVE_NAME.test(name)) {
+        throw new ClaimsKitError("claim_sensitive", `${at} (${plugin.id}): claim "${name}" looks sensitive; keep it out of the token (visibility "server") or rename it`);
+      }
       const prior = owners.get(name);
       if (prior) throw new ClaimsKitError("claim_conflict", `${at} (${plugin.id}): claim "${name}" is already owned by plugin "${prior.plugin}"`);
       owners.set(name, { plugin: plugin.id, visibility: spec.visibility });
@@ -247,9 +272,11 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         invalidOption(where, "serverStore", `is required: plugin "${plugin.id}" declares server-side claim "${name}"`);
       }
     }
-    for (const half of ["load", "jwt"] as const) {
+    for (const half of ["load", "jwt", "finalize"] as const) {
       if (plugin[half] !== undefined && typeof plugin[half] !== "function") invalidOption(`${at} (${plugin.id})`, half, "must be a function");
     }
+    if (plugin.finalize && index !== plugins.length - 1) invalidOption(`${at} (${plugin.id})`, "plugins", "with a finalize step (e.g. sizeBudget) must come last");
+    if (plugin.needs?.serverStore && !options.serverStore) invalidOption(where, "serverStore", `is required by plugin "${plugin.id}"`);
     for (const [name, spec] of Object.entries(plugin.intents ?? {})) {
       if (!INTENT_NAME.test(name) || FORBIDDEN_NAMES.has(name)) invalidOption(`${at} (${plugin.id})`, `intents.${name}`, "is not a valid intent name");
       if (name === REFRESH_INTENT || intents.has(name)) {
@@ -262,6 +289,27 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     }
   });
   const clientClaims = [...owners].filter(([, o]) => o.visibility === "client").map(([name]) => name);
+
+  const toShort = new Map<string, string>();
+  const toLong = new Map<string, string>();
+  for (const [long, short] of Object.entries(options.keys ?? {})) {
+    const bad = (problem: string) => invalidOption(where, `keys.${long}`, problem);
+    if (PROTECTED_CLAIMS.has(long) || PROTECTED_CLAIMS.has(short)) bad("cannot rename or shadow a protected claim");
+    if (typeof short !== "string" || !CLAIM_NAME.test(short) || FORBIDDEN_NAMES.has(short)) bad("must be a valid claim name");
+    if (owners.has(short) || ["name", "email", "picture"].includes(short) || toLong.has(short)) bad(`short key "${short}" is already a claim name or another key`);
+    toShort.set(long, short);
+    toLong.set(short, long);
+  }
+  const rename = (token: Record<string, unknown>, map: Map<string, string>): Record<string, unknown> => {
+    if (map.size === 0) return token;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(token)) out[map.get(key) ?? key] = value;
+    return out;
+  };
+  const expand = (token: Record<string, unknown>) => rename(token, toLong);
+  const stored = (token: Readonly<Record<string, unknown>>) => rename(token, toShort);
+  const finalizer = plugins.at(-1)?.finalize ? plugins.at(-1)! : undefined;
+  const churn = new Map<string, { calls: number; changes: number; warned: boolean }>();
 
   const nowSeconds = () => Math.floor(clock() / 1000);
 
@@ -291,6 +339,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       const spec = plugin.claims[key]!;
       if (value !== undefined && value !== null && spec.check && !spec.check(value)) {
         return { code: "claim_invalid", detail: `value for "${key}" fails its check` };
+      }
+      if (spec.visibility === "client" && typeof value === "string" && SENSITIVE_VALUE.some((re) => re.test(value))) {
+        return { code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
       }
     }
     return null;
@@ -347,7 +398,23 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       return { code: refused.code };
     }
     clearError(w, plugin.id);
-    return { changed: patch === undefined ? [] : apply(plugin, patch as Claims, w) };
+    const changed = patch === undefined ? [] : apply(plugin, patch as Claims, w);
+    if (half === "jwt" && process.env.NODE_ENV !== "production") noteChurn(plugin, changed);
+    return { changed };
+  }
+
+  /** In development, warn once about a claim that changes on most requests: a cookie is the wrong home for it. */
+  function noteChurn(plugin: AnyPlugin, changed: string[]): void {
+    for (const name of Object.keys(plugin.claims)) {
+      const c = churn.get(name) ?? { calls: 0, changes: 0, warned: false };
+      c.calls++;
+      if (changed.includes(name)) c.changes++;
+      churn.set(name, c);
+      if (!c.warned && c.calls >= CHURN_MIN_CALLS && c.changes / c.calls > 0.5) {
+        c.warned = true;
+        log.warn(`claim "${name}" (plugin ${plugin.id}) changed on ${c.changes} of ${c.calls} requests: every change rewrites the cookie and is stale on the next request; keep it server-side`);
+      }
+    }
   }
 
   function loadCtx(w: Work, reason: LoadReason, params?: JwtParams): LoadContext {
@@ -539,7 +606,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
   }
 
   async function jwt(params: JwtParams): Promise<JWT | null> {
-    let w: Work = { token: { ...params.token }, k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
+    let w: Work = { token: expand({ ...params.token }), k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
     if ((params.trigger === "signIn" || params.trigger === "signUp") && params.user) {
       w.k = { sid: crypto.randomUUID() };
       if (options.issuer) w.token.iss = options.issuer;
@@ -563,6 +630,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         await step(plugin, "jwt", w, () => plugin.jwt!(ctx), false);
       }
     }
+    if (finalizer) await finalize(w, params);
     if (Object.keys(w.server).length > 0 && options.serverStore && w.k.sid && typeof w.token.sub === "string") {
       try {
         await options.serverStore.write(`s:${w.k.sid}`, w.token.sub, w.server, new Date((nowSeconds() + maxAge) * 1000));
@@ -570,15 +638,49 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         recordError(w, "kit", "serverStore", "plugin_failed", err instanceof Error ? err.message : String(err));
       }
     }
-    if (w.k.e === undefined) delete w.k.e;
+    for (const key of ["e", "d", "m"] as const) if (w.k[key] === undefined) delete w.k[key];
     w.token._k = w.k;
-    return w.token as JWT;
+    return stored(w.token) as JWT;
   }
 
-  async function session({ session, token }: SessionParams): Promise<Session> {
+  async function finalize(w: Work, params: JwtParams): Promise<void> {
+    const plugin = finalizer!;
+    const signingIn = params.trigger === "signIn" || params.trigger === "signUp";
+    let result: FinalizeResult | undefined;
+    try {
+      w.token._k = w.k;
+      result = await plugin.finalize!({ ...baseContext(w), trigger: params.trigger, signingIn, claims: owners, stored });
+    } catch (err) {
+      recordError(w, plugin.id, "finalize", codeOf(err, "plugin_failed"), err instanceof Error ? err.message : String(err));
+      return;
+    } finally {
+      delete w.token._k;
+    }
+    if (!result) return;
+    if (result.refuse && signingIn) throw new ClaimsKitError(result.refuse.code, result.refuse.message);
+    const removable = (name: string) => !PROTECTED_CLAIMS.has(name) && name in w.token;
+    const dropped = (result.drop ?? []).filter(removable);
+    const moved = (result.move ?? []).filter(removable);
+    for (const name of moved) w.server[name] = w.token[name];
+    for (const name of [...dropped, ...moved]) delete w.token[name];
+    w.k.d = dropped.length > 0 ? dropped : undefined;
+    w.k.m = moved.length > 0 ? moved : w.k.m?.filter((name) => !(name in w.token));
+    if (w.k.m?.length === 0) w.k.m = undefined;
+    if (result.error) recordError(w, plugin.id, "finalize", result.error.code, result.error.detail);
+    else if (!result.refuse) clearError(w, plugin.id);
+  }
+
+  async function session({ session, token: raw }: SessionParams): Promise<Session> {
+    const token = expand(raw);
     const claims: Claims = {};
     for (const name of clientClaims) if (token[name] !== undefined) claims[name] = token[name];
     const k = (token._k as Bookkeeping | undefined) ?? {};
+    const movedClient = (k.m ?? []).filter((name) => owners.get(name)?.visibility === "client");
+    if (movedClient.length > 0 && options.serverStore && k.sid) {
+      // Moved by the size budget: still part of the session, read back from server-side data.
+      const data = await options.serverStore.read(`s:${k.sid}`).catch(() => null);
+      for (const name of movedClient) if (data?.[name] !== undefined && data[name] !== null) claims[name] = data[name];
+    }
     const out: KitSession = {
       user: { ...session.user, id: typeof token.sub === "string" ? token.sub : "" },
       expires: session.expires,
@@ -620,6 +722,8 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       bumpEpoch: async () => needRegistry().bumpEpoch(),
     },
     sessionId: sid,
+    expand: (token) => expand(token) as JWT,
+    stored,
     plugins,
     claims: owners,
     intents: new Map([[REFRESH_INTENT, "kit"], ...[...intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),

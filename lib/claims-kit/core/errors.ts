@@ -9,6 +9,7 @@ export type KitErrorCode =
   | "duplicate_plugin"
   | "claim_conflict"
   | "claim_protected"
+  | "claim_sensitive"
   // request time: plugins
   | "claim_not_owned"
   | "claim_invalid"
@@ -21,7 +22,9 @@ export type KitErrorCode =
   | "forbidden"
   | "not_signed_in"
   // request time: tenant
-  | "not_a_member";
+  | "not_a_member"
+  // size budget
+  | "budget_exceeded";
 
 /**
  * The toolkit's one error class.

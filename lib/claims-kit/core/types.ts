@@ -1,4 +1,4 @@
-import type { KitErrorRecord } from "./errors";
+import type { KitErrorCode, KitErrorRecord } from "./errors";
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -121,6 +121,34 @@ export interface ClaimsPlugin<Id extends string = string, C extends ClaimMap = C
   /** Runs on every `jwt()` call, after sign-in loads and updates. Keep it cheap. */
   jwt?(ctx: RequestContext): Awaitable<Patch<C> | undefined>;
   readonly intents?: I;
+  /**
+   * The last word on the whole token (size budgets): may drop or move any non-protected claim.
+   * Only the last plugin of a kit may have it.
+   */
+  finalize?(ctx: FinalizeContext): Awaitable<FinalizeResult | undefined>;
+  /** What the plugin needs from the kit, checked at start-up. */
+  readonly needs?: { readonly serverStore?: boolean };
+}
+
+/** Passed to `finalize()`. */
+export interface FinalizeContext extends RequestContext {
+  readonly signingIn: boolean;
+  /** Declared claims: owner and visibility. */
+  readonly claims: ReadonlyMap<string, { plugin: string; visibility: Visibility }>;
+  /** The token as it will be stored (short keys applied), for measuring. */
+  stored(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
+}
+
+/** What `finalize()` decides. */
+export interface FinalizeResult {
+  /** Claims to remove from the token. */
+  drop?: readonly string[];
+  /** Claims to move to server-side data (the session still reads client ones transparently). */
+  move?: readonly string[];
+  /** At sign-in only: refuse the sign-in with this error (it is thrown). */
+  refuse?: { code: KitErrorCode; message: string };
+  /** A request-time failure to record on the token. */
+  error?: { code: string; detail: string };
 }
 
 /** Any plugin, for constraints. */
@@ -142,6 +170,10 @@ export interface Bookkeeping {
   ep?: string;
   /** When the session was last checked against the registry (seconds). */
   c?: number;
+  /** Claims the size budget dropped from this token. */
+  d?: string[];
+  /** Claims the size budget moved to server-side data. */
+  m?: string[];
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

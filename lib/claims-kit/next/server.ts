@@ -45,8 +45,9 @@ const decodeCookie = cache(async (): Promise<JWT | null> => {
  * if (token?.tenantId) ...
  * ```
  */
-export async function readToken<P extends readonly AnyPlugin[]>(_kit: ClaimsKit<P>): Promise<TokenOf<ClaimsKit<P>> | null> {
-  return (await decodeCookie()) as TokenOf<ClaimsKit<P>> | null;
+export async function readToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<TokenOf<ClaimsKit<P>> | null> {
+  const token = await decodeCookie();
+  return (token ? kit.expand(token) : null) as TokenOf<ClaimsKit<P>> | null;
 }
 
 /**

@@ -1,0 +1,76 @@
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { auth, kit } from "@/auth";
+import { COOKIE_BUDGET } from "@/auth.config";
+import { measureToken } from "@/lib/claims-kit";
+import { readToken } from "@/lib/claims-kit/next/server";
+
+const AUTH_JS: Record<string, string> = { sub: "client", name: "client", email: "client", picture: "client", iss: "token", _k: "token" };
+
+function percent(part: number, whole: number): number {
+  return Math.min(100, Math.round((part / whole) * 100));
+}
+
+/** The signed-in user's token as the browser stores it: claims, visibility, bytes, budget. */
+export default async function InspectorPage() {
+  const session = await auth();
+  const token = await readToken(kit);
+  if (!session || !token) redirect("/");
+  const jar = await cookies();
+  const stored = jar.getAll().filter((c) => /^(__Secure-)?authjs\.session-token(\.\d+)?$/.test(c.name));
+  const secure = stored.some((c) => c.name.startsWith("__Secure-"));
+  const { iat: _iat, exp: _exp, jti: _jti, ...claims } = token as Record<string, unknown>;
+  const measure = measureToken(kit.stored(claims), { secure });
+  const actualBytes = stored.reduce((sum, c) => sum + c.name.length + 1 + c.value.length, 0) + 2 * Math.max(0, stored.length - 1);
+  const k = (token._k ?? {}) as { d?: string[]; m?: string[] };
+  const storedKey = (name: string) => Object.keys(kit.stored({ [name]: 0 }))[0]!;
+  const rows = Object.keys(claims)
+    .map((name) => ({ name, key: storedKey(name), bytes: measure.perClaim[storedKey(name)] ?? 0 }))
+    .sort((a, b) => b.bytes - a.bytes);
+  const largest = Math.max(...rows.map((r) => r.bytes), 1);
+  const over = measure.headerBytes > COOKIE_BUDGET.maxBytes || measure.cookies.length > COOKIE_BUDGET.maxChunks;
+
+  return (
+    <>
+      <h1>Token inspector</h1>
+      <p>
+        The session cookie{measure.cookies.length > 1 ? "s" : ""} as your browser stores {measure.cookies.length > 1 ? "them" : "it"}:{" "}
+        {measure.cookies.map((c) => <code key={c.name}>{c.name} ({c.valueBytes} characters) </code>)}
+        with <code>{measure.attributes}</code>.
+      </p>
+      <div className="row">
+        <strong data-testid="cookie-bytes">{measure.headerBytes}</strong> of {COOKIE_BUDGET.maxBytes} bytes,{" "}
+        <span data-testid="cookie-chunks">{measure.cookies.length}</span> of {COOKIE_BUDGET.maxChunks} chunk(s)
+        <span className={over ? "error" : "ok"} data-testid="budget-status">{over ? "over budget" : "within budget"}</span>
+      </div>
+      <div className={`bar wide${over ? " over" : ""}`} data-testid="budget-bar" title={`${measure.headerBytes}/${COOKIE_BUDGET.maxBytes}`}>
+        <span style={{ width: `${percent(measure.headerBytes, COOKIE_BUDGET.maxBytes)}%` }} />
+      </div>
+      <p className="muted">
+        Measured from Auth.js&apos;s encoding: <span data-testid="measured-vs-actual">{measure.headerBytes === actualBytes ? "matches" : `differs from`}</span> the {actualBytes} bytes
+        of the cookie{stored.length > 1 ? "s" : ""} this request carried.
+      </p>
+      {(k.m || k.d) && (
+        <p data-testid="budget-actions">
+          {k.m && <>Moved to server-side data: <strong>{k.m.join(", ")}</strong>. </>}
+          {k.d && <>Dropped: <strong>{k.d.join(", ")}</strong>.</>}
+        </p>
+      )}
+      <table data-testid="inspector">
+        <thead><tr><th>Claim</th><th>Stored as</th><th>Visibility</th><th>Bytes</th><th></th></tr></thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.name} data-claim={r.name}>
+              <td><code>{r.name}</code></td>
+              <td><code>{r.key}</code></td>
+              <td><span className={`badge ${kit.claims.get(r.name)?.visibility ?? AUTH_JS[r.name] ?? "token"}`}>{kit.claims.get(r.name)?.visibility ?? AUTH_JS[r.name] ?? "token"}</span></td>
+              <td data-testid="claim-bytes">{r.bytes}</td>
+              <td style={{ width: "40%" }}><div className="bar"><span style={{ width: `${percent(r.bytes, largest)}%` }} /></div></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted">Server-side claims ({[...kit.claims].filter(([, c]) => c.visibility === "server").map(([n]) => n).join(", ")}) and moved claims are not in the cookie.</p>
+    </>
+  );
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { appClaims, claim, claimsKit, ClaimsKitError, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
+
+describe("sensitive claims", () => {
+  test("sensitive claim names are refused at start-up unless kept server-side", () => {
+    for (const name of ["password", "clientSecret", "ssn", "apiKey", "api_key", "privateKey", "creditCard", "cvv"]) {
+      const p = appClaims({ id: "p", claims: { [name]: claim.token<string>() }, load: () => undefined });
+      assert.throws(() => claimsKit({ plugins: [p] }), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_sensitive" && e.message.includes(`"${name}"`), name);
+    }
+    const ok = appClaims({ id: "p", claims: { apiKey: claim.server<string>() }, load: () => undefined });
+    assert.doesNotThrow(() => claimsKit({ plugins: [ok], serverStore: { read: async () => null, write: async () => {}, remove: async () => {} } }));
+  });
+
+  test("raw credentials are refused in client-visible claims", async () => {
+    const jwtLike = `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.${"x".repeat(20)}`;
+    for (const value of ["sk_live_0123456789abcdef", "AKIAABCDEFGHIJKLMNOP", `ghp_${"a".repeat(36)}`, jwtLike, "-----BEGIN RSA PRIVATE KEY-----\nabc"]) {
+      const p = appClaims({ id: "p", claims: { note: claim.client<string>() }, load: () => ({ note: value }) });
+      const token = await jwt(claimsKit({ plugins: [p], logger: memoryLogger() }), signInParams());
+      assert.equal(token.note, undefined, value.slice(0, 12));
+      assert.equal((token._k as { e: Record<string, { code: string }> }).e.p!.code, "claim_sensitive");
+    }
+    // The same value may live in a token-only claim (OAuth tokens do).
+    const t = appClaims({ id: "t", claims: { upstream: claim.token<string>() }, load: () => ({ upstream: jwtLike }) });
+    assert.equal((await jwt(claimsKit({ plugins: [t], logger: memoryLogger() }), signInParams())).upstream, jwtLike);
+  });
+});
+
+describe("short keys", () => {
+  const p = appClaims({ id: "p", claims: { tenantRole: claim.client<string>() }, load: () => ({ tenantRole: "admin" }) });
+
+  test("the cookie carries the short key; plugins, session() and expand() see the full name", async () => {
+    const kit = claimsKit({ plugins: [p], keys: { tenantRole: "tr" }, logger: memoryLogger() });
+    const stored = await jwt(kit, signInParams());
+    assert.equal(stored.tr, "admin");
+    assert.equal("tenantRole" in stored, false);
+    assert.equal(kit.expand(stored).tenantRole, "admin");
+    const next = await jwt(kit, { token: stored, trigger: "update", session: { intent: "refreshClaims" } });
+    assert.deepEqual(Object.keys(next).filter((k) => k.startsWith("t")), ["tr"]);
+    const session = (await kit.callbacks.session({ session: sessionShell(), token: next } as never)) as unknown as { claims: unknown };
+    assert.deepEqual(session.claims, { tenantRole: "admin" });
+  });
+
+  test("keys may not shadow protected or declared claims", () => {
+    assert.throws(() => claimsKit({ plugins: [p], keys: { tenantRole: "sub" } }), /option "keys.tenantRole"/);
+    assert.throws(() => claimsKit({ plugins: [p], keys: { tenantRole: "name" } }), /option "keys.tenantRole"/);
+  });
+});
+
+describe("churn warning", () => {
+  test("a claim rewritten on most requests is reported once in development", async () => {
+    const log = memoryLogger();
+    let n = 0;
+    const p = appClaims({ id: "seen", claims: { lastSeenAt: claim.client<number>() }, jwt: () => ({ lastSeenAt: ++n }) });
+    const kit = claimsKit({ plugins: [p], logger: log });
+    let token = await jwt(kit, signInParams());
+    for (let i = 0; i < 30; i++) token = await jwt(kit, { token });
+    const warnings = log.lines.filter((l) => l.includes('claim "lastSeenAt"'));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /changed on 20 of 20 requests/);
+  });
+});
+
+/** A registry in memory, counting checks. */
+function fakeRegistry(): SessionRegistry & { checks: number; fail: boolean; state: Map<string, SessionState> } {
+  const state = new Map<string, SessionState>();
+  const r = {
+    checks: 0,
+    fail: false,
+    state,
+    async create({ sid, now }: { sid: string; now: number }) {
+      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null });
+      return { claimsVersion: 0, epoch: "e1" };
+    },
+    async check(sid: string) {
+      r.checks++;
+      if (r.fail) throw new Error("database unavailable");
+      return state.get(sid) ?? null;
+    },
+    async touch(sid: string, now: number) {
+      state.get(sid)!.lastSeenAt = now;
+    },
+    async clearPatch(sid: string) {
+      state.get(sid)!.pendingPatch = null;
+    },
+    list: async () => [],
+    revoke: async () => 0,
+    bumpClaimsVersion: async () => {},
+    queuePatch: async () => 0,
+    bumpEpoch: async () => "e2",
+  };
+  return r;
+}
+
+describe("session checks", () => {
+  const p = appClaims({ id: "p", claims: { plan: claim.client<string>() }, load: () => ({ plan: "pro" }) });
+
+  test("checkEvery spaces out registry reads", async () => {
+    const clock = fakeClock();
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { checkEvery: 10 }, clock: clock.now, logger: memoryLogger() });
+    let token = await jwt(kit, signInParams());
+    for (let i = 0; i < 5; i++) token = await jwt(kit, { token });
+    assert.equal(registry.checks, 0, "inside the window");
+    clock.advance(11);
+    token = await jwt(kit, { token });
+    assert.equal(registry.checks, 1);
+  });
+
+  test("a registry failure keeps the session (recorded), an unknown or revoked session ends it", async () => {
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
+    const token = await jwt(kit, signInParams());
+    registry.fail = true;
+    const kept = await jwt(kit, { token });
+    assert.equal((kept._k as { e: Record<string, { code: string }> }).e.kit!.code, "plugin_failed");
+    registry.fail = false;
+    const sid = (token._k as { sid: string }).sid;
+    registry.state.get(sid)!.revoked = true;
+    assert.equal(await kit.callbacks.jwt({ token }), null);
+    registry.state.delete(sid);
+    assert.equal(await kit.callbacks.jwt({ token }), null);
+  });
+
+  test("an epoch change ends the session", async () => {
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
+    const token = await jwt(kit, signInParams());
+    registry.state.get((token._k as { sid: string }).sid)!.epoch = "e2";
+    assert.equal(await kit.callbacks.jwt({ token }), null);
+  });
+
+  test("freshness options are checked at start-up", () => {
+    assert.throws(() => claimsKit({ plugins: [p], freshness: { maxAge: -1 } }), /option "freshness.maxAge"/);
+    assert.throws(() => claimsKit({ plugins: [p], freshness: { checkEvery: 5 } }), /option "sessions" is required/);
+  });
+});
