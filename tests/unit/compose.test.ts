@@ -162,12 +162,12 @@ describe("session() and visibility", () => {
     const store = memoryServerDataStore();
     const p = appClaims({
       id: "mixed",
-      claims: { shown: claim.client<string>(), secret: claim.token<string>(), big: claim.server<string[]>() },
-      load: () => ({ shown: "yes", secret: "token-only-value", big: ["a", "b"] }),
+      claims: { shown: claim.client<string>(), hidden: claim.token<string>(), big: claim.server<string[]>() },
+      load: () => ({ shown: "yes", hidden: "token-only-value", big: ["a", "b"] }),
     });
     const kit = claimsKit({ plugins: [p], serverStore: store, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
-    assert.equal(token.secret, "token-only-value");
+    assert.equal(token.hidden, "token-only-value");
     assert.equal(token.big, undefined, "server-side claims are not in the token");
     const session = (await kit.callbacks.session({ session: sessionShell(), token } as never)) as unknown as Record<string, unknown>;
     assert.deepEqual(session.claims, { shown: "yes" });
