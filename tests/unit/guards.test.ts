@@ -136,3 +136,29 @@ describe("session checks", () => {
     assert.throws(() => claimsKit({ plugins: [p], freshness: { checkEvery: 5 } }), /option "sessions" is required/);
   });
 });
+
+describe("per-plugin max age", () => {
+  test("a plugin with its own max age reloads alone, and its dependents follow", async () => {
+    const clock = fakeClock();
+    let tier = "free";
+    let loads = { billing: 0, other: 0, derived: 0 };
+    const billing = appClaims({ id: "billing", claims: { tier: claim.client<string>() }, maxAge: 60, load: () => (loads.billing++, { tier }) });
+    const other = appClaims({ id: "other", claims: { x: claim.client<string>() }, load: () => (loads.other++, { x: "x" }) });
+    const derived = appClaims({ id: "derived", claims: { isPro: claim.client<boolean>() }, reloadOn: ["tier"], load: ({ token }) => (loads.derived++, { isPro: token.tier === "pro" }) });
+    const kit = claimsKit({ plugins: [billing, other, derived], clock: clock.now, logger: memoryLogger() });
+    let token = await jwt(kit, signInParams());
+    loads = { billing: 0, other: 0, derived: 0 };
+    tier = "pro";
+    clock.advance(59);
+    token = await jwt(kit, { token });
+    assert.equal(token.tier, "free");
+    clock.advance(2);
+    token = await jwt(kit, { token });
+    assert.equal(token.tier, "pro");
+    assert.equal(token.isPro, true);
+    assert.deepEqual(loads, { billing: 1, other: 0, derived: 1 });
+    token = await jwt(kit, { token });
+    assert.equal(loads.billing, 1, "not again until another 60 s");
+    assert.throws(() => claimsKit({ plugins: [appClaims({ id: "bad", claims: {}, maxAge: 0, load: () => undefined })] }), /option "maxAge"/);
+  });
+});

@@ -275,6 +275,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     for (const half of ["load", "jwt", "finalize"] as const) {
       if (plugin[half] !== undefined && typeof plugin[half] !== "function") invalidOption(`${at} (${plugin.id})`, half, "must be a function");
     }
+    if (plugin.maxAge !== undefined && (!Number.isSafeInteger(plugin.maxAge) || plugin.maxAge <= 0)) invalidOption(`${at} (${plugin.id})`, "maxAge", "must be a positive whole number of seconds");
     if (plugin.finalize && index !== plugins.length - 1) invalidOption(`${at} (${plugin.id})`, "plugins", "with a finalize step (e.g. sizeBudget) must come last");
     if (plugin.needs?.serverStore && !options.serverStore) invalidOption(where, "serverStore", `is required by plugin "${plugin.id}"`);
     for (const [name, spec] of Object.entries(plugin.intents ?? {})) {
@@ -432,6 +433,23 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       if (plugin.load) await step(plugin, "load", w, () => plugin.load!(loadCtx(w, reason, params)), false);
     }
     w.k.l = nowSeconds();
+    w.k.lp = undefined;
+  }
+
+  /** Re-load claims past their max age: everything past the kit's, or single plugins past their own. */
+  async function reloadStale(w: Work): Promise<void> {
+    const now = nowSeconds();
+    if (fresh.maxAge !== undefined && now - (w.k.l ?? 0) >= fresh.maxAge) {
+      await loadAll(w, "refresh");
+      return;
+    }
+    for (const [index, plugin] of plugins.entries()) {
+      if (!plugin.load || plugin.maxAge === undefined) continue;
+      if (now - (w.k.lp?.[plugin.id] ?? w.k.l ?? 0) < plugin.maxAge) continue;
+      const result = await step(plugin, "load", w, () => plugin.load!(loadCtx(w, "refresh")), false);
+      w.k.lp = { ...w.k.lp, [plugin.id]: now };
+      if ("changed" in result) await reloadDependents(w, index, new Set(result.changed), false);
+    }
   }
 
   /** After claims changed, re-load later plugins that derive from them. Strict: any failure is returned. */
@@ -622,7 +640,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     } else {
       if (!(await checkSession(w))) return null;
       if (params.trigger === "update") w = await update(w, params.session);
-      if (fresh.maxAge !== undefined && nowSeconds() - (w.k.l ?? 0) >= fresh.maxAge) await loadAll(w, "refresh");
+      await reloadStale(w);
     }
     for (const plugin of plugins) {
       if (plugin.jwt) {
@@ -638,7 +656,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         recordError(w, "kit", "serverStore", "plugin_failed", err instanceof Error ? err.message : String(err));
       }
     }
-    for (const key of ["e", "d", "m"] as const) if (w.k[key] === undefined) delete w.k[key];
+    for (const key of ["e", "d", "m", "lp"] as const) if (w.k[key] === undefined) delete w.k[key];
     w.token._k = w.k;
     return stored(w.token) as JWT;
   }

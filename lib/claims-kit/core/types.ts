@@ -116,6 +116,8 @@ export interface ClaimsPlugin<Id extends string = string, C extends ClaimMap = C
   readonly claims: C;
   /** Re-run `load()` when an earlier plugin changes one of these claims in the same call. */
   readonly reloadOn?: readonly string[];
+  /** Re-load this plugin's claims when older than this many seconds (overrides the kit's `freshness.maxAge`). */
+  readonly maxAge?: number;
   /** (Re)derive claims from the source of truth: on sign-in, and whenever claims are refreshed. */
   load?(ctx: LoadContext): Awaitable<Patch<C> | undefined>;
   /** Runs on every `jwt()` call, after sign-in loads and updates. Keep it cheap. */
@@ -164,6 +166,8 @@ export interface Bookkeeping {
   u?: { i: string; n?: string; c?: string };
   /** When claims were last loaded (seconds). */
   l?: number;
+  /** When plugins with their own `maxAge` were last loaded, by plugin id (seconds). */
+  lp?: Record<string, number>;
   /** The user's claims version these claims were loaded at. */
   v?: number;
   /** The global epoch at sign-in. */

@@ -9,6 +9,8 @@ export interface AppClaimsDefinition<Id extends string, C extends ClaimMap, I ex
   jwt?(ctx: RequestContext): Awaitable<Patch<C> | undefined>;
   intents?: I;
   reloadOn?: readonly string[];
+  /** Re-load after this many seconds (overrides the kit's `freshness.maxAge`). */
+  maxAge?: number;
 }
 
 /**
