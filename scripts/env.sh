@@ -3,6 +3,7 @@
 # database or another OIDC provider.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
+export PATH="$ROOT/node_modules/.bin:$PATH"
 export NEXT_TELEMETRY_DISABLED=1
 
 # A per-checkout secret, made once and kept in .env.local (git-ignored), so sessions survive restarts.

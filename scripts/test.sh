@@ -30,8 +30,13 @@ layer() {
 layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
 layer lint node_modules/.bin/eslint .
 layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
-if compgen -G "tests/integration/*.test.ts" >/dev/null; then
-  layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+# The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;
+# a laptop usually does not, and the default path never needs it).
+if node scripts/pg-available.mjs; then
+  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+else
+  echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
 layer e2e node_modules/.bin/playwright test
 

@@ -31,8 +31,36 @@ export function fakeClock(start = Date.now()) {
   return { now: () => now, advance: (seconds: number) => void (now += seconds * 1000) };
 }
 
+/**
+ * A fresh PostgreSQL database with the committed PostgreSQL migrations, when the suite is run for
+ * PostgreSQL (`KIT_TEST_DB=postgres`; server from TEST_POSTGRES_URL). Returns its URL and a drop.
+ */
+async function migratedPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const name = `kit_test_${process.pid}_${Date.now().toString(36)}`;
+  const { default: pg } = await import("pg");
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const { migratePostgres } = await import("../../scripts/db-migrate");
+  await migratePostgres(url.toString(), () => {});
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export const TEST_DB = process.env.KIT_TEST_DB === "postgres" ? "postgresql" : "sqlite";
+
 export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number } = {}) {
-  process.env.DATABASE_URL = migratedDatabase();
+  const pgDb = TEST_DB === "postgresql" ? await migratedPostgres() : undefined;
+  process.env.DATABASE_URL = pgDb?.url ?? migratedDatabase();
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const provider = await startOidcProvider({
     port: 0,
@@ -45,11 +73,10 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
 
   // A Prisma client that reports every SQL statement, installed where lib/db.ts looks for its
   // singleton, so tests can count the queries a request makes.
-  const { PrismaClient } = await import("../../lib/generated/prisma/client");
-  const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
-  const counted = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: process.env.DATABASE_URL }), log: [{ emit: "event", level: "query" }] });
+  const { createPrismaClient } = await import("../../lib/db-client");
+  const counted = createPrismaClient(process.env.DATABASE_URL, { logQueries: true });
   const queries: string[] = [];
-  counted.$on("query", (e) => queries.push(e.query));
+  (counted as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => queries.push(e.query));
   (globalThis as { prisma?: unknown }).prisma = counted;
 
   // Imported only now: these modules read the environment when they load.
@@ -134,6 +161,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     async close() {
       await prisma.$disconnect();
       await provider.close();
+      await pgDb?.drop();
     },
   };
 }
