@@ -1,5 +1,5 @@
 "use client";
-import { useCallback } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { useSession } from "next-auth/react";
 import type { KitSession } from "../core/types";
 
@@ -29,16 +29,35 @@ function nonce(): string {
  */
 export function useClaims<S extends KitSession<object>, I extends object>() {
   const { data, status, update } = useSession();
+  // next-auth's update() silently does nothing while the provider is (re)loading the session, e.g.
+  // right after sign-in. Wait for it to settle instead of reporting a false "not signed in".
+  // update() closes over the provider's loading flag: always call the latest one.
+  const statusRef = useRef(status);
+  const updateRef = useRef(update);
+  const waiters = useRef<Array<() => void>>([]);
+  useEffect(() => {
+    statusRef.current = status;
+    updateRef.current = update;
+    if (status !== "loading") waiters.current.splice(0).forEach((resolve) => resolve());
+  }, [status, update]);
+  const settled = useCallback(
+    () => (statusRef.current === "loading" ? new Promise<void>((resolve) => waiters.current.push(resolve)) : Promise.resolve()),
+    [],
+  );
   const run = useCallback(
     async <K extends keyof I & string>(intent: K, ...args: InputArgs<I[K]>): Promise<IntentResult<S>> => {
       const n = nonce();
       const payload = args.length > 0 && args[0] !== undefined ? { intent, input: args[0], nonce: n } : { intent, nonce: n };
-      const next = (await update(payload)) as S | null;
-      if (!next) return { ok: false, code: "not_signed_in" };
+      let next: S | null | undefined;
+      for (let attempt = 0; attempt < 3 && next === undefined; attempt++) {
+        await settled();
+        next = (await updateRef.current(payload)) as S | null | undefined;
+      }
+      if (!next) return { ok: false, code: next === undefined ? "busy" : "not_signed_in" };
       if (next.update?.nonce !== n) return { ok: false, code: "no_response" };
       return next.update.code ? { ok: false, code: next.update.code } : { ok: true, session: next };
     },
-    [update],
+    [settled],
   );
   // next-auth's update() with no argument only re-reads the session (no POST, so jwt() never sees
   // trigger "update", upstream #11002): refresh() sends the refreshClaims intent instead.
