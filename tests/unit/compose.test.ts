@@ -37,6 +37,7 @@ describe("claimsKit start-up validation", () => {
     throwsCode(() => claimsKit({ plugins: [], maxAge: -1 }), "invalid_option", /option "maxAge"/);
     const badId = { id: "Bad Id", claims: {}, load: () => undefined } as ClaimsPlugin;
     throwsCode(() => claimsKit({ plugins: [badId] }), "invalid_option", /option "id"/);
+    throwsCode(() => claimsKit({ plugins: [{ ...badId, id: "kit" }] }), "invalid_option", /option "id" must not be "kit"/);
     throwsCode(() => appClaims({ id: "x", claims: { a: claim.client<string>() } }), "invalid_option", /appClaims\("x"\): option "load"/);
   });
 });

@@ -251,6 +251,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     if (typeof plugin.id !== "string" || !PLUGIN_ID.test(plugin.id)) {
       invalidOption(at, "id", `must match ${PLUGIN_ID} (got ${JSON.stringify(plugin.id)})`);
     }
+    if (plugin.id === "kit") invalidOption(at, "id", 'must not be "kit" (the kit records its own errors under that id)');
     if (ids.has(plugin.id)) throw new ClaimsKitError("duplicate_plugin", `${at}: plugin id "${plugin.id}" is used twice`);
     ids.add(plugin.id);
     if (!isPlainObject(plugin.claims)) invalidOption(`${at} (${plugin.id})`, "claims", "must be an object of claim specs");
