@@ -2,7 +2,20 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, claim, claimsKit, is, permissions, prismaServerDataStore, prismaSessionRegistry, roles, sizeBudget, tenant } from "@/lib/claims-kit";
+import {
+  appClaims,
+  claim,
+  claimsKit,
+  is,
+  oauthRefresh,
+  permissions,
+  prismaServerDataStore,
+  prismaSessionRegistry,
+  prismaTokenVault,
+  roles,
+  sizeBudget,
+  tenant,
+} from "@/lib/claims-kit";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
@@ -18,6 +31,21 @@ async function requestInfo(): Promise<{ userAgent?: string | null }> {
   const { headers } = await import("next/headers");
   return { userAgent: (await headers()).get("user-agent") };
 }
+
+/**
+ * The OIDC provider's access token, kept fresh. Vault mode (default): tokens in the Account row,
+ * the cookie holds the account and the expiry. AUTH_TOKEN_MODE=cookie keeps them in the JWT.
+ */
+export const oauth = oauthRefresh({
+  provider: "oidc",
+  mode: process.env.AUTH_TOKEN_MODE === "cookie" ? "cookie" : "vault",
+  vault: prismaTokenVault(prisma),
+  issuer: process.env.AUTH_OIDC_ISSUER,
+  clientId: process.env.AUTH_OIDC_ID ?? "",
+  clientSecret: process.env.AUTH_OIDC_SECRET,
+  skewSeconds: Number(process.env.OAUTH_REFRESH_SKEW ?? 60),
+  timeoutMs: Number(process.env.OAUTH_REFRESH_TIMEOUT_MS ?? 10_000),
+});
 
 /** The reference app's claims, one builder per feature, in the order they run. */
 export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number } = {}) => claimsKit({
@@ -62,6 +90,7 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
       claims: { groups: claim.client<string[]>(Array.isArray) },
       load: ({ reason, profile }) => (reason === "signIn" ? { groups: profileGroups(profile) } : undefined),
     }),
+    oauth,
     // Last: one cookie under 2 KB. Big group lists move server-side, then the picture, then the name go.
     sizeBudget({ ...COOKIE_BUDGET, claims: { groups: { move: 1 }, picture: { drop: 2 }, name: { drop: 3 } } }),
   ],

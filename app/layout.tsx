@@ -5,6 +5,7 @@ import { auth } from "@/auth";
 import { can } from "@/lib/access";
 import { signInAction, signOutAction } from "./actions";
 import { Providers } from "./providers";
+import { ReauthWatcher } from "./reauth-watcher";
 import "./globals.css";
 
 export const metadata: Metadata = { title: "Claims kit reference app" };
@@ -24,6 +25,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               {session && <Link href="/account">Account</Link>}
               {session && <Link href="/sessions">Sessions</Link>}
               {session && <Link href="/inspector">Token inspector</Link>}
+              {session && <Link href="/api-demo">Provider API</Link>}
               {can(session, "tenant:admin") && <Link href="/admin">Admin</Link>}
             </nav>
             {session ? (
@@ -37,7 +39,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               </form>
             )}
           </header>
-          <main>{children}</main>
+          <main>
+            {session && <ReauthWatcher />}
+            {children}
+          </main>
         </Providers>
       </body>
     </html>

@@ -1,6 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { auth, kit } from "@/auth";
+import { oauth } from "@/auth.config";
 import { can, TENANT_ROLES } from "@/lib/access";
 import { prisma } from "@/lib/db";
 
@@ -28,5 +29,7 @@ export async function signOutEverywhere(userId: string): Promise<void> {
   const session = await auth();
   if (session?.claims.role !== "staff") return;
   await kit.sessions.revokeAll(userId);
+  // And the provider grant behind those sessions, where the provider supports revocation.
+  await oauth.revokeUser(userId);
   revalidatePath("/admin");
 }

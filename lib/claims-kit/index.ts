@@ -14,3 +14,7 @@ export { sizeBudget, type OverflowPolicy, type SizeBudgetOptions } from "./plugi
 export { measureToken, jweLength, payloadBytes, AUTHJS_CHUNK_SIZE, type TokenMeasure } from "./core/measure";
 export { prismaServerDataStore, memoryServerDataStore, mergePatch } from "./stores/prisma-server-data";
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
+export { oauthRefresh, type OAuthRefreshOptions, type OAuthRefreshPlugin, type AccessTokenInfo } from "./plugins/oauth-refresh";
+export { prismaTokenVault, type TokenVault, type VaultEntry, type AccountRef } from "./stores/prisma-token-vault";
+export { processRefreshResponse, requestRefresh, discover, type RefreshErrorCode, type TokenEndpointResult, type TokenSet } from "./refresh/token-endpoint";
+export { singleFlight } from "./refresh/single-flight";

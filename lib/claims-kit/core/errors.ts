@@ -24,7 +24,15 @@ export type KitErrorCode =
   // request time: tenant
   | "not_a_member"
   // size budget
-  | "budget_exceeded";
+  | "budget_exceeded"
+  // OAuth refresh (see refresh/token-endpoint.ts)
+  | "invalid_grant"
+  | "network"
+  | "timeout"
+  | "server_error"
+  | "client_error"
+  | "no_refresh_token"
+  | "revoked";
 
 /**
  * The toolkit's one error class.

@@ -1,6 +1,6 @@
 "use client";
 import { useCallback, useEffect, useRef } from "react";
-import { useSession } from "next-auth/react";
+import { signIn, useSession } from "next-auth/react";
 import type { KitSession } from "../core/types";
 
 /** Outcome of an update intent as the client sees it. */
@@ -63,4 +63,35 @@ export function useClaims<S extends KitSession<object>, I extends object>() {
   // trigger "update", upstream #11002): refresh() sends the refreshClaims intent instead.
   const refresh = useCallback(() => run("refreshClaims" as keyof I & string, ...([] as unknown as InputArgs<I[keyof I & string]>)), [run]);
   return { session: data as S | null, status, run, refresh };
+}
+
+/**
+ * React to an unrecoverable refresh failure (the provider revoked the grant): send the user to sign
+ * in again, once. If they come back with the same failure, it does not loop: `blocked` becomes
+ * true and the page can say so.
+ *
+ * @example
+ * ```tsx
+ * const { blocked } = useReauthOnRevokedGrant({ provider: "oidc" });
+ * if (blocked) return <p>Your sign-in with the provider was revoked. <button onClick={() => signIn("oidc")}>Sign in</button></p>;
+ * ```
+ */
+export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: string; codes?: readonly string[] }): { blocked: boolean; code: string | null } {
+  const { data } = useSession();
+  const session = data as KitSession | null;
+  const code = session?.errors?.[options.pluginId ?? "oauth"] ?? null;
+  const terminal = code !== null && (options.codes ?? ["invalid_grant", "revoked", "no_refresh_token"]).includes(code);
+  const key = `claims-kit:reauth:${session?.user.id ?? ""}`;
+  const already = typeof window !== "undefined" && terminal && window.sessionStorage.getItem(key) === "1";
+  useEffect(() => {
+    if (!session) return;
+    if (!terminal) {
+      window.sessionStorage.removeItem(key);
+      return;
+    }
+    if (window.sessionStorage.getItem(key) === "1") return;
+    window.sessionStorage.setItem(key, "1");
+    void signIn(options.provider);
+  }, [session, terminal, key, options.provider]);
+  return { blocked: already, code };
 }

@@ -4,6 +4,7 @@ import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import type { ClaimsKit, SessionOf, TokenOf, ServerDataOf } from "../core/compose";
 import type { AnyPlugin, KitSession, PatchOf } from "../core/types";
+import type { AccessTokenInfo, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
 
 /**
  * Type `auth()` with the kit's session, inferred from its plugins (no module augmentation), and
@@ -86,4 +87,19 @@ export async function updateSession<P extends readonly AnyPlugin[]>(
   if (!session) return { ok: false, code: "not_signed_in" };
   if (session.update?.nonce !== payload.nonce) return { ok: false, code: "no_response" };
   return session.update.code ? { ok: false, code: session.update.code } : { ok: true };
+}
+
+/**
+ * The signed-in user's OAuth access token, for server components, route handlers and server
+ * actions; refreshed first when due (in vault mode the refresh is persisted in the database, so
+ * nothing depends on this response setting a cookie). Never pass it to a client component.
+ *
+ * @example
+ * ```ts
+ * const info = await getAccessToken(kit, oauth);
+ * if (info) await fetch(api, { headers: { authorization: `Bearer ${info.accessToken}` } });
+ * ```
+ */
+export async function getAccessToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, plugin: OAuthRefreshPlugin): Promise<AccessTokenInfo | null> {
+  return plugin.accessToken(await readToken(kit));
 }

@@ -1,0 +1,40 @@
+import { redirect } from "next/navigation";
+import { auth, kit } from "@/auth";
+import { oauth } from "@/auth.config";
+import { discover } from "@/lib/claims-kit";
+import { getAccessToken } from "@/lib/claims-kit/next/server";
+
+export const dynamic = "force-dynamic";
+
+/** Calls the provider's userinfo API with the server-side access token; the token never leaves the server. */
+export default async function ApiDemoPage() {
+  const session = await auth();
+  if (!session) redirect("/");
+  const info = await getAccessToken(kit, oauth);
+  let result: { status: number; body: Record<string, unknown> | null } | null = null;
+  if (info) {
+    const { userinfoEndpoint } = await discover(process.env.AUTH_OIDC_ISSUER!);
+    if (userinfoEndpoint) {
+      const response = await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${info.accessToken}` }, cache: "no-store" });
+      result = { status: response.status, body: response.ok ? ((await response.json()) as Record<string, unknown>) : null };
+    }
+  }
+  const now = Math.floor(Date.now() / 1000);
+  return (
+    <>
+      <h1>Provider API</h1>
+      {info ? (
+        <table>
+          <tbody>
+            <tr><th>Access token expires in</th><td data-testid="expires-in">{info.expiresAt - now} s</td></tr>
+            <tr><th>Refreshes so far</th><td data-testid="refresh-count">{info.refreshCount ?? "— (cookie mode)"}</td></tr>
+            <tr><th>userinfo status</th><td data-testid="userinfo-status">{result?.status ?? "—"}</td></tr>
+            <tr><th>userinfo email</th><td data-testid="userinfo-email">{String(result?.body?.email ?? "—")}</td></tr>
+          </tbody>
+        </table>
+      ) : (
+        <p className="error" data-testid="no-token">No usable access token{session.errors?.oauth ? ` (${session.errors.oauth})` : ""}.</p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { getToken, type JWT } from "next-auth/jwt";
+
+/** Options of {@link refreshingProxy}. */
+export interface RefreshingProxyOptions {
+  /** Whether the decoded token needs a refresh (e.g. `oauth.isDue`). */
+  isDue(token: JWT): boolean;
+  /** Undo short claim keys (`kit.expand`). */
+  expand?(token: JWT): JWT;
+  /** Auth.js's session endpoint. Default "/api/auth/session". */
+  sessionPath?: string;
+  /** Default: AUTH_SECRET. */
+  secret?: string;
+}
+
+const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?$/;
+
+/** Apply Set-Cookie headers to a request's cookies (new values in, cleared ones out). */
+export function applySetCookies(cookieHeader: string, setCookies: readonly string[]): string {
+  const jar = new Map<string, string>();
+  for (const part of cookieHeader.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) jar.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  for (const header of setCookies) {
+    const [pair = "", ...attributes] = header.split(";");
+    const eq = pair.indexOf("=");
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    const expired = value === "" || attributes.some((a) => {
+      const [k = "", v = ""] = a.split("=");
+      const key = k.trim().toLowerCase();
+      return (key === "max-age" && Number(v) <= 0) || (key === "expires" && Date.parse(v) <= Date.now());
+    });
+    if (expired) jar.delete(name);
+    else jar.set(name, value);
+  }
+  return [...jar].map(([n, v]) => `${n}=${v}`).join("; ");
+}
+
+/**
+ * A Next 16 `proxy` that refreshes the session before a server render when it is due, and forwards
+ * the refreshed cookie into the same request, so Server Components read fresh claims and never
+ * refresh with a consumed refresh token. The refresh itself runs through Auth.js's own session
+ * endpoint (chunking, cookie attributes and the kit's `jwt()` as usual).
+ *
+ * @example
+ * ```ts
+ * // proxy.ts
+ * export const proxy = refreshingProxy({ isDue: (t) => oauth.isDue(t), expand: kit.expand });
+ * export const config = { matcher: ["/((?!api/auth|_next/static|_next/image|favicon.ico).*)"] };
+ * ```
+ */
+export function refreshingProxy(options: RefreshingProxyOptions) {
+  const sessionPath = options.sessionPath ?? "/api/auth/session";
+  return async function proxy(request: NextRequest): Promise<NextResponse> {
+    const secret = options.secret ?? process.env.AUTH_SECRET;
+    const names = request.cookies.getAll().map((c) => c.name).filter((n) => SESSION_COOKIE.test(n));
+    if (!secret || names.length === 0) return NextResponse.next();
+    const secureCookie = names.some((n) => n.startsWith("__Secure-"));
+    const token = await getToken({ req: request, secret, secureCookie }).catch(() => null);
+    if (!token || !options.isDue(options.expand ? options.expand(token) : token)) return NextResponse.next();
+
+    const response = await fetch(new URL(sessionPath, request.nextUrl.origin), {
+      headers: { cookie: request.headers.get("cookie") ?? "", "user-agent": request.headers.get("user-agent") ?? "" },
+      cache: "no-store",
+    }).catch(() => null);
+    const setCookies = response?.headers.getSetCookie() ?? [];
+    await response?.body?.cancel();
+    if (setCookies.length === 0) return NextResponse.next();
+
+    const headers = new Headers(request.headers);
+    headers.set("cookie", applySetCookies(request.headers.get("cookie") ?? "", setCookies));
+    const next = NextResponse.next({ request: { headers } });
+    for (const header of setCookies) next.headers.append("set-cookie", header);
+    return next;
+  };
+}

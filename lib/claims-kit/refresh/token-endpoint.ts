@@ -1,0 +1,164 @@
+// The refresh_token grant in two steps, as in oauth4webapi: a request step that only does HTTP
+// (and turns transport failures into data), and a pure processing step that turns the answer into
+// new tokens or a typed error. The processing step is what the unit tests pin.
+
+/** Why a refresh did not produce tokens. Stable codes: they end up in `session.errors`. */
+export type RefreshErrorCode =
+  /** The provider refused the refresh token (revoked, reused, expired): sign in again. */
+  | "invalid_grant"
+  /** No connection, connection dropped. Transient. */
+  | "network"
+  /** No answer within the timeout. Transient. */
+  | "timeout"
+  /** 5xx, 429, or an answer that is not a token response. Transient. */
+  | "server_error"
+  /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
+  | "client_error"
+  /** Nothing to refresh with. */
+  | "no_refresh_token";
+
+/** Transient failures keep the session and its last good refresh token and are retried. */
+export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error"]);
+
+/** What the request step saw. */
+export type TokenEndpointResult =
+  | { kind: "response"; status: number; body: string }
+  | { kind: "network"; message: string }
+  | { kind: "timeout" };
+
+/** A token set after a successful refresh. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+  idToken?: string;
+  rotated: boolean;
+}
+
+export type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; code: RefreshErrorCode; detail: string };
+
+/** How the client authenticates at the token endpoint. */
+export type ClientAuth = "client_secret_basic" | "client_secret_post" | "none";
+
+export interface RefreshRequest {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret?: string;
+  clientAuth: ClientAuth;
+  refreshToken: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** Client authentication at the provider's endpoints (RFC 6749 2.3.1). */
+function authenticate(req: { clientId: string; clientSecret?: string; clientAuth: ClientAuth }, body: URLSearchParams, headers: Record<string, string>): void {
+  if (req.clientAuth === "client_secret_basic") {
+    // Form-encode id and secret before base64, as the RFC asks.
+    const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, "+");
+    headers.authorization = `Basic ${btoa(`${encode(req.clientId)}:${encode(req.clientSecret ?? "")}`)}`;
+    return;
+  }
+  body.set("client_id", req.clientId);
+  if (req.clientAuth === "client_secret_post") body.set("client_secret", req.clientSecret ?? "");
+}
+
+/** POST grant_type=refresh_token. Never throws: transport failures come back as data. */
+export async function requestRefresh(req: RefreshRequest): Promise<TokenEndpointResult> {
+  const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: req.refreshToken });
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+  authenticate(req, body, headers);
+  const signal = AbortSignal.timeout(req.timeoutMs);
+  try {
+    const response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers, body, signal, redirect: "manual" });
+    return { kind: "response", status: response.status, body: await response.text() };
+  } catch (err) {
+    if (signal.aborted) return { kind: "timeout" };
+    return { kind: "network", message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function parse(body: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Turn a token-endpoint result into tokens or a typed error. Pure.
+ * - no new refresh token in the answer: keep `previousRefreshToken` (providers that do not rotate);
+ * - no `expires_in`: assume `defaultLifetime` seconds.
+ */
+export function processRefreshResponse(result: TokenEndpointResult, previousRefreshToken: string, now: number, defaultLifetime = 3600): RefreshOutcome {
+  if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the token endpoint" };
+  if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
+  const json = parse(result.body);
+  if (result.status >= 200 && result.status < 300) {
+    if (!json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
+    if (typeof json.access_token !== "string" || json.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
+    const expiresIn = typeof json.expires_in === "number" ? json.expires_in : typeof json.expires_in === "string" ? Number(json.expires_in) : defaultLifetime;
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0) return { ok: false, code: "server_error", detail: "invalid expires_in" };
+    const rotated = typeof json.refresh_token === "string" && json.refresh_token.length > 0;
+    return {
+      ok: true,
+      tokens: {
+        accessToken: json.access_token,
+        refreshToken: rotated ? (json.refresh_token as string) : previousRefreshToken,
+        expiresAt: now + Math.floor(expiresIn),
+        ...(typeof json.id_token === "string" ? { idToken: json.id_token } : {}),
+        rotated,
+      },
+    };
+  }
+  const error = typeof json?.error === "string" ? json.error : undefined;
+  if (result.status === 400 || result.status === 401) {
+    if (error === "invalid_grant") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
+    if (error === "invalid_client" || error === "unauthorized_client" || error === "unsupported_grant_type" || error === "invalid_scope") {
+      return { ok: false, code: "client_error", detail: `the provider refused the client: ${error}` };
+    }
+  }
+  return { ok: false, code: "server_error", detail: `HTTP ${result.status}${error ? ` ${error}` : ""}` };
+}
+
+/** The endpoints discovery gives. */
+export interface ProviderEndpoints {
+  tokenEndpoint: string;
+  revocationEndpoint?: string;
+  userinfoEndpoint?: string;
+}
+
+/** Read the provider's metadata (OpenID Connect discovery, then RFC 8414 as a fallback). */
+export async function discover(issuer: string, fetcher: typeof fetch = fetch, timeoutMs = 10_000): Promise<ProviderEndpoints> {
+  const base = issuer.replace(/\/+$/, "");
+  const urls = [`${base}/.well-known/openid-configuration`, `${new URL(base).origin}/.well-known/oauth-authorization-server${new URL(base).pathname.replace(/\/$/, "")}`];
+  for (const url of urls) {
+    const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } }).catch(() => null);
+    if (!response?.ok) continue;
+    const meta = parse(await response.text());
+    if (typeof meta?.token_endpoint === "string") {
+      return {
+        tokenEndpoint: meta.token_endpoint,
+        ...(typeof meta.revocation_endpoint === "string" ? { revocationEndpoint: meta.revocation_endpoint } : {}),
+        ...(typeof meta.userinfo_endpoint === "string" ? { userinfoEndpoint: meta.userinfo_endpoint } : {}),
+      };
+    }
+  }
+  throw new Error(`no token_endpoint in the metadata of ${base}`);
+}
+
+/** RFC 7009 revocation of a refresh token. Best effort: returns whether the provider said 200. */
+export async function revokeToken(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<boolean> {
+  const body = new URLSearchParams({ token: req.token, token_type_hint: "refresh_token" });
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  authenticate(req, body, headers);
+  try {
+    const response = await (req.fetch ?? fetch)(req.revocationEndpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(req.timeoutMs) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
