@@ -96,18 +96,18 @@ function memoryVault(initial: Partial<VaultEntry>): TokenVault & { entry: VaultE
   return {
     entry,
     read: async () => ({ ...entry }),
-    store: async (_r: AccountRef, t, now) => Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now }),
+    store: async (_r: AccountRef, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now }),
     acquire: async (_r, owner, now, until) => {
       if (entry.leaseUntil !== null && entry.leaseUntil >= now) return false;
       Object.assign(entry, { leaseOwner: owner, leaseUntil: until });
       return true;
     },
-    complete: async (_r, t, now) => Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, leaseOwner: null, leaseUntil: null, refreshError: null }),
+    complete: async (_r, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, leaseOwner: null, leaseUntil: null, refreshError: null }),
     release: async (_r, owner, error) => {
       if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null, refreshError: error });
     },
     accountsOf: async () => [{ provider: "oidc", providerAccountId: "u1" }],
-    clear: async (_r, error) => Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error }),
+    clear: async (_r, error) => void Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error }),
   };
 }
 
