@@ -28,7 +28,12 @@ export function migratedDatabase(): string {
 /** A clock tests can move (milliseconds). */
 export function fakeClock(start = Date.now()) {
   let now = start;
-  return { now: () => now, advance: (seconds: number) => void (now += seconds * 1000) };
+  return {
+    now: () => now,
+    advance: (seconds: number) => void (now += seconds * 1000),
+    /** Back to the real time (Auth.js stamps provider expiries with the real clock). */
+    reset: () => void (now = Date.now()),
+  };
 }
 
 /**
@@ -58,7 +63,7 @@ async function migratedPostgres(): Promise<{ url: string; drop: () => Promise<vo
 
 export const TEST_DB = process.env.KIT_TEST_DB === "postgres" ? "postgresql" : "sqlite";
 
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number } = {}) {
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie" } = {}) {
   const pgDb = TEST_DB === "postgresql" ? await migratedPostgres() : undefined;
   process.env.DATABASE_URL = pgDb?.url ?? migratedDatabase();
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
@@ -68,6 +73,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     logger: () => {},
   });
   process.env.AUTH_OIDC_ISSUER = provider.issuer;
+  process.env.AUTH_TOKEN_MODE = options.tokenMode ?? "vault";
+  // Short enough for the timeout fault to be a quick test.
+  process.env.OAUTH_REFRESH_TIMEOUT_MS = "1500";
   process.env.AUTH_OIDC_ID = CLIENT.clientId;
   process.env.AUTH_OIDC_SECRET = CLIENT.clientSecret;
 
@@ -80,7 +88,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   (globalThis as { prisma?: unknown }).prisma = counted;
 
   // Imported only now: these modules read the environment when they load.
-  const { makeAuthConfig, makeKit } = await import("../../auth.config");
+  const { makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
   const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge });
   const authConfig = makeAuthConfig(kit);
   const { prisma } = await import("../../lib/db");
@@ -152,6 +160,12 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     provider,
     prisma,
     kit,
+    oauth,
+    /** Make the provider's next `count` refresh_token grants fail this way. */
+    async fault(mode: "500" | "timeout" | "drop" | "malformed" | "invalid_grant" | "none", count = 1): Promise<void> {
+      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count }) });
+      if (!response.ok) throw new Error(`fault injection failed: HTTP ${response.status}`);
+    },
     /** SQL statements run since the last call, and reset. */
     takeQueries(): string[] {
       return queries.splice(0, queries.length);

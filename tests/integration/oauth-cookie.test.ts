@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import type { AppSession } from "../../auth.config";
+import { fakeClock, startHarness, type Harness } from "./harness";
+
+const clock = fakeClock();
+let h: Harness;
+before(async () => {
+  h = await startHarness({ clock: clock.now, tokenMode: "cookie" });
+});
+after(async () => {
+  await h.close();
+});
+beforeEach(() => clock.reset());
+
+type CookieClaim = { at: string; rt?: string; e: number; i: number; it?: string };
+
+describe("OAuth refresh in cookie mode (no vault)", () => {
+  test("the tokens ride in the encrypted token, never in the session; no id_token unless asked", async () => {
+    const b = h.browser();
+    await b.signIn("cookie@example.com");
+    const claim = (await b.token())?.oauth as CookieClaim;
+    assert.ok(claim.at && claim.rt);
+    assert.equal(claim.it, undefined);
+    assert.equal(JSON.stringify(await b.session()).includes(claim.at), false);
+  });
+
+  test("50 concurrent reads at expiry: one refresh call, every response carries the new tokens", async () => {
+    const b = h.browser();
+    await b.signIn("cookie-burst@example.com");
+    const before = (await b.token())?.oauth as CookieClaim;
+    clock.advance(3600);
+    h.provider.reset();
+    const sessions = await Promise.all([...Array(50)].map(() => b.session<AppSession>()));
+    assert.equal(h.provider.stats().refreshGrants, 1);
+    assert.equal(h.provider.stats().reuseDetected, 0);
+    assert.ok(sessions.every((s) => s?.user.email === "cookie-burst@example.com" && !s.errors));
+    const after = (await b.token())?.oauth as CookieClaim;
+    assert.notEqual(after.rt, before.rt);
+  });
+
+  test("a transient fault keeps the last good refresh token in the cookie; the next request recovers", async () => {
+    const b = h.browser();
+    await b.signIn("cookie-fault@example.com");
+    const before = (await b.token())?.oauth as CookieClaim;
+    clock.advance(3600);
+    await h.fault("500");
+    const failed = await b.session<AppSession>();
+    assert.equal(failed?.errors?.oauth, "server_error");
+    assert.equal(((await b.token())?.oauth as CookieClaim).rt, before.rt);
+    const recovered = await b.session<AppSession>();
+    assert.equal(recovered?.errors, undefined);
+    assert.notEqual(((await b.token())?.oauth as CookieClaim).rt, before.rt);
+  });
+});
