@@ -10,13 +10,4 @@ if ! out="$(node_modules/.bin/tsx scripts/db-migrate.ts 2>&1)"; then echo "$out"
 echo "$out" | grep -E 'migrations? (found|applied)|No pending|applied' || true
 node_modules/.bin/tsx prisma/seed.ts
 
-stale=""
-if [ ! -f .next/BUILD_ID ]; then
-  stale=yes
-else
-  stale="$(find app lib auth.ts auth.config.ts next.config.mjs package-lock.json $( [ -f proxy.ts ] && echo proxy.ts ) \
-    -newer .next/BUILD_ID -type f -not -path 'lib/generated/*' -print -quit 2>/dev/null || true)"
-fi
-if [ -n "$stale" ] || [ "${FORCE_BUILD:-}" = 1 ]; then
-  node_modules/.bin/next build
-fi
+bash scripts/build-if-stale.sh

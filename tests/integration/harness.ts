@@ -1,7 +1,7 @@
 // Runs the app's real Auth.js configuration (auth.config.ts) inside @auth/core's Auth(), against a
 // fresh SQLite database and the real dev OIDC provider, with no Next.js server: requests are built
 // as the browser would send them and cookies are carried in a jar.
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -63,9 +63,16 @@ async function migratedPostgres(): Promise<{ url: string; drop: () => Promise<vo
 
 export const TEST_DB = process.env.KIT_TEST_DB === "postgres" ? "postgresql" : "sqlite";
 
+/** A fresh, migrated database of the kind this run tests, and how to drop it. */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (TEST_DB === "postgresql") return migratedPostgres();
+  const url = migratedDatabase();
+  return { url, drop: async () => rmSync(path.dirname(url.slice("file:".length)), { recursive: true, force: true }) };
+}
+
 export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie" } = {}) {
-  const pgDb = TEST_DB === "postgresql" ? await migratedPostgres() : undefined;
-  process.env.DATABASE_URL = pgDb?.url ?? migratedDatabase();
+  const db = await freshDatabase();
+  process.env.DATABASE_URL = db.url;
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const provider = await startOidcProvider({
     port: 0,
@@ -175,7 +182,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     async close() {
       await prisma.$disconnect();
       await provider.close();
-      await pgDb?.drop();
+      await db.drop();
     },
   };
 }

@@ -1,5 +1,5 @@
 "use client";
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { signIn, useSession } from "next-auth/react";
 import type { KitSession } from "../core/types";
 
@@ -67,8 +67,8 @@ export function useClaims<S extends KitSession<object>, I extends object>() {
 
 /**
  * React to an unrecoverable refresh failure (the provider revoked the grant): send the user to sign
- * in again, once. If they come back with the same failure, it does not loop: `blocked` becomes
- * true and the page can say so.
+ * in again, once. If the failure comes back within `windowMs` (default 5 minutes) the hook does not
+ * send them again (no redirect loop): `blocked` becomes true and the page can offer a button.
  *
  * @example
  * ```tsx
@@ -76,22 +76,26 @@ export function useClaims<S extends KitSession<object>, I extends object>() {
  * if (blocked) return <p>Your sign-in with the provider was revoked. <button onClick={() => signIn("oidc")}>Sign in</button></p>;
  * ```
  */
-export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: string; codes?: readonly string[] }): { blocked: boolean; code: string | null } {
+export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: string; codes?: readonly string[]; windowMs?: number }): { blocked: boolean; code: string | null } {
   const { data } = useSession();
   const session = data as KitSession | null;
   const code = session?.errors?.[options.pluginId ?? "oauth"] ?? null;
   const terminal = code !== null && (options.codes ?? ["invalid_grant", "revoked", "no_refresh_token"]).includes(code);
-  const key = `claims-kit:reauth:${session?.user.id ?? ""}`;
-  const already = typeof window !== "undefined" && terminal && window.sessionStorage.getItem(key) === "1";
+  const windowMs = options.windowMs ?? 5 * 60_000;
+  // Decided in an effect (sessionStorage is browser-only), so server and first client render agree.
+  const [blocked, setBlocked] = useState(false);
   useEffect(() => {
-    if (!session) return;
+    const key = "claims-kit:reauth";
     if (!terminal) {
-      window.sessionStorage.removeItem(key);
+      setBlocked(false);
       return;
     }
-    if (window.sessionStorage.getItem(key) === "1") return;
-    window.sessionStorage.setItem(key, "1");
+    if (Date.now() - Number(window.sessionStorage.getItem(key) ?? 0) < windowMs) {
+      setBlocked(true);
+      return;
+    }
+    window.sessionStorage.setItem(key, String(Date.now()));
     void signIn(options.provider);
-  }, [session, terminal, key, options.provider]);
-  return { blocked: already, code };
+  }, [terminal, windowMs, options.provider]);
+  return { blocked, code };
 }

@@ -67,7 +67,8 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
       cache: "no-store",
     }).catch(() => null);
     const setCookies = response?.headers.getSetCookie() ?? [];
-    await response?.body?.cancel();
+    // Read the (small) body to the end: cancelling it instead left the request hanging under Next 16.
+    await response?.arrayBuffer().catch(() => undefined);
     if (setCookies.length === 0) return NextResponse.next();
 
     const headers = new Headers(request.headers);

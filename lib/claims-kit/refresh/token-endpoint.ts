@@ -156,7 +156,7 @@ export async function revokeToken(req: Omit<RefreshRequest, "refreshToken" | "to
   authenticate(req, body, headers);
   try {
     const response = await (req.fetch ?? fetch)(req.revocationEndpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(req.timeoutMs) });
-    await response.body?.cancel();
+    await response.arrayBuffer(); // read to the end (a cancelled body can hang under Next)
     return response.ok;
   } catch {
     return false;

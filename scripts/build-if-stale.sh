@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `next build` unless .next is newer than every source it depends on (FORCE_BUILD=1 to force).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+stale=""
+if [ ! -f .next/BUILD_ID ]; then
+  stale=yes
+else
+  stale="$(find app lib auth.ts auth.config.ts proxy.ts next.config.mjs package-lock.json \
+    -newer .next/BUILD_ID -type f -not -path 'lib/generated/*' -print -quit 2>/dev/null || true)"
+fi
+if [ -n "$stale" ] || [ "${FORCE_BUILD:-}" = 1 ]; then
+  node_modules/.bin/next build
+fi
