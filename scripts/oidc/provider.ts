@@ -29,6 +29,24 @@ import Provider, {
   type OIDCProviderError,
 } from "oidc-provider";
 
+const WEB_FONT_IMPORT = "@import url(https://fonts.googleapis.com/css?family=Roboto:400,100);";
+
+/**
+ * devInteractions' login and consent pages import a Google web font. Nothing outside this machine
+ * may be fetched (and a sign-in page should not leak to a font CDN): blank the import out with
+ * spaces of the same length, so Content-Length stays right.
+ */
+function stripWebFonts(res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  const blank = " ".repeat(WEB_FONT_IMPORT.length);
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    if (typeof chunk === "string" && chunk.includes(WEB_FONT_IMPORT)) args[0] = chunk.replaceAll(WEB_FONT_IMPORT, blank);
+    else if (Buffer.isBuffer(chunk) && chunk.includes(WEB_FONT_IMPORT)) args[0] = Buffer.from(chunk.toString("utf8").replaceAll(WEB_FONT_IMPORT, blank), "utf8");
+    return end(...args);
+  }) as typeof res.end;
+}
+
 export interface ProviderStats {
   /** Token-endpoint calls answered by oidc-provider (any grant type, success or error). */
   tokenRequests: number;
@@ -505,6 +523,7 @@ export async function startOidcProvider(
       if (req.method === "POST" && path === TOKEN_PATH && (await handleFault(req, res))) {
         return;
       }
+      if (path.startsWith("/interaction/")) stripWebFonts(res);
       await handleProvider(req, res);
     };
     run().catch((err: unknown) => {

@@ -2,6 +2,8 @@ import { expect, test } from "@playwright/test";
 import { signIn } from "./helpers";
 
 test("sign in through the OIDC provider, see the dashboard, sign out", async ({ page }) => {
+  const hosts = new Set<string>();
+  page.on("request", (request) => hosts.add(new URL(request.url()).hostname));
   await signIn(page, "alice@example.com");
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("signed-in-as")).toHaveText("alice@example.com");
@@ -21,6 +23,9 @@ test("sign in through the OIDC provider, see the dashboard, sign out", async ({ 
   await expect(page.locator('[data-claim="role"] .badge')).toHaveText("client");
   expect(client.claims.tenants).toBeUndefined();
   await expect(page.locator('[data-claim="tenants"]')).toContainText("Globex");
+
+  // Nothing but this machine was asked for anything: no fonts, no CDNs.
+  expect([...hosts].sort()).toEqual(["127.0.0.1", "localhost"]);
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
