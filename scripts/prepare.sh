@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make the reference app ready to start: generated client, migrated and seeded database, and a
-# production build that is not older than the sources. Safe to run any number of times.
+# Make the database ready: generated clients, migrations applied, demo data seeded.
+# Safe to run any number of times.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -10,4 +10,3 @@ if ! out="$(node_modules/.bin/tsx scripts/db-migrate.ts 2>&1)"; then echo "$out"
 echo "$out" | grep -E 'migrations? (found|applied)|No pending|applied' || true
 node_modules/.bin/tsx prisma/seed.ts
 
-bash scripts/build-if-stale.sh
