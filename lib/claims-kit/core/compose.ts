@@ -26,13 +26,32 @@ import type {
 /**
  * Claims no plugin may write, on sign-in or later: the JWT's registered claims, Auth.js's subject,
  * and the toolkit's bookkeeping (`_k`).
+ *
+ * @example
+ * ```ts
+ * PROTECTED_CLAIMS.has("sub"); // true
+ * ```
  */
 export const PROTECTED_CLAIMS: ReadonlySet<string> = new Set(["sub", "iat", "exp", "nbf", "jti", "iss", "aud", "_k"]);
 
-/** The intent every kit has: re-run every plugin's `load()` (for example after a tier upgrade). */
+/**
+ * The intent every kit has: re-run every plugin's `load()` (for example after a tier upgrade).
+ *
+ * @example
+ * ```ts
+ * await update({ intent: REFRESH_INTENT });
+ * ```
+ */
 export const REFRESH_INTENT = "refreshClaims";
 
-/** Marks a server-side update staged in this process (see `stageServerUpdate`); not a valid client intent name. */
+/**
+ * Marks a server-side update staged in this process (see `stageServerUpdate`); not a valid client intent name.
+ *
+ * @example
+ * ```ts
+ * await unstable_update(kit.stageServerUpdate({ credits: 5 })); // { intent: SERVER_INTENT, nonce }
+ * ```
+ */
 export const SERVER_INTENT = "$server";
 const STAGED_TTL_MS = 30_000;
 

@@ -58,12 +58,26 @@ export interface KitErrorRecord {
   at: number;
 }
 
-/** Throw a start-up error naming the option at fault. */
+/**
+ * Throw a start-up error naming the option at fault.
+ *
+ * @example
+ * ```ts
+ * if (!opts.load) invalidOption("roles", "load", "must be a function");
+ * ```
+ */
 export function invalidOption(where: string, option: string, problem: string): never {
   throw new ClaimsKitError("invalid_option", `${where}: option "${option}" ${problem}`);
 }
 
-/** Narrow an unknown throw to a code (ClaimsKitError keeps its own, anything else gets `fallback`). */
+/**
+ * Narrow an unknown throw to a code (ClaimsKitError keeps its own, anything else gets `fallback`).
+ *
+ * @example
+ * ```ts
+ * catch (err) { recordError(codeOf(err, "plugin_failed")); }
+ * ```
+ */
 export function codeOf(err: unknown, fallback: KitErrorCode): string {
   return err instanceof ClaimsKitError ? err.code : fallback;
 }

@@ -2,9 +2,23 @@
 // encrypting: the session cookie is a compact JWE (alg "dir", enc "A256CBC-HS512") of the JSON
 // payload plus iat/exp/jti, split into chunks of 3936 characters above that size.
 
-/** Auth.js's chunk size: 4096 allowed bytes minus an estimated 160 for name and attributes. */
+/**
+ * Auth.js's chunk size: 4096 allowed bytes minus an estimated 160 for name and attributes.
+ *
+ * @example
+ * ```ts
+ * Math.ceil(jweLength(bytes) / AUTHJS_CHUNK_SIZE); // cookie chunks
+ * ```
+ */
 export const AUTHJS_CHUNK_SIZE = 3936;
-/** Auth.js's cookie attributes for the session token (what `Set-Cookie` carries besides the value). */
+/**
+ * Auth.js's cookie attributes for the session token (what `Set-Cookie` carries besides the value).
+ *
+ * @example
+ * ```ts
+ * `authjs.session-token=...; ${SESSION_COOKIE_ATTRIBUTES}`
+ * ```
+ */
 export const SESSION_COOKIE_ATTRIBUTES = "Path=/; HttpOnly; SameSite=Lax";
 
 const encoder = new TextEncoder();
@@ -15,18 +29,39 @@ const TAG_BYTES = 32;
 /** iat and exp (10 digits each) and a UUID jti, as Auth.js adds them on every encode. */
 const REGISTERED = { iat: 1_800_000_000, exp: 1_800_000_000, jti: "00000000-0000-0000-0000-000000000000" };
 
-/** Length of unpadded base64url for `bytes` bytes. */
+/**
+ * Length of unpadded base64url for `bytes` bytes.
+ *
+ * @example
+ * ```ts
+ * b64Length(16); // 22
+ * ```
+ */
 export function b64Length(bytes: number): number {
   return Math.floor(bytes / 3) * 4 + [0, 2, 3][bytes % 3]!;
 }
 
-/** Length of Auth.js's JWE for a payload of `payloadBytes` UTF-8 bytes. */
+/**
+ * Length of Auth.js's JWE for a payload of `payloadBytes` UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * jweLength(payloadBytes(token)); // the cookie value's length
+ * ```
+ */
 export function jweLength(payloadBytes: number): number {
   const ciphertext = 16 * (Math.floor(payloadBytes / 16) + 1); // AES-CBC with PKCS#7 padding
   return b64Length(PROTECTED_HEADER_BYTES) + 2 + b64Length(IV_BYTES) + 1 + b64Length(ciphertext) + 1 + b64Length(TAG_BYTES);
 }
 
-/** Bytes of the JSON payload Auth.js encrypts for this token. */
+/**
+ * Bytes of the JSON payload Auth.js encrypts for this token.
+ *
+ * @example
+ * ```ts
+ * payloadBytes({ sub: "u1" }); // bytes Auth.js encrypts, iat/exp/jti included
+ * ```
+ */
 export function payloadBytes(token: Record<string, unknown>): number {
   return encoder.encode(JSON.stringify({ ...token, ...REGISTERED })).length;
 }

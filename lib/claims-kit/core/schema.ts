@@ -22,7 +22,14 @@ export function schema<O>(validate: (value: unknown) => { value: O; issue?: unde
   };
 }
 
-/** Validate an object with exactly the given string fields, each non-empty and at most `max` long. */
+/**
+ * Validate an object with exactly the given string fields, each non-empty and at most `max` long.
+ *
+ * @example
+ * ```ts
+ * stringFields(["tenantId"], 128); // accepts { tenantId: "t1" } only
+ * ```
+ */
 export function stringFields<const K extends string>(keys: readonly K[], max: number): StandardSchemaV1<unknown, Record<K, string>> {
   return schema<Record<K, string>>((v) => {
     if (typeof v !== "object" || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) {

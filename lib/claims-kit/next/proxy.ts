@@ -15,7 +15,14 @@ export interface RefreshingProxyOptions {
 
 const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?$/;
 
-/** Apply Set-Cookie headers to a request's cookies (new values in, cleared ones out). */
+/**
+ * Apply Set-Cookie headers to a request's cookies (new values in, cleared ones out).
+ *
+ * @example
+ * ```ts
+ * applySetCookies("a=1; b=2", ["a=3; Path=/", "b=; Max-Age=0"]); // "a=3"
+ * ```
+ */
 export function applySetCookies(cookieHeader: string, setCookies: readonly string[]): string {
   const jar = new Map<string, string>();
   for (const part of cookieHeader.split(";")) {

@@ -17,7 +17,14 @@ export type RefreshErrorCode =
   /** Nothing to refresh with. */
   | "no_refresh_token";
 
-/** Transient failures keep the session and its last good refresh token and are retried. */
+/**
+ * Transient failures keep the session and its last good refresh token and are retried.
+ *
+ * @example
+ * ```ts
+ * if (!outcome.ok && TRANSIENT.has(outcome.code)) retryLater();
+ * ```
+ */
 export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error"]);
 
 /** What the request step saw. */
@@ -63,7 +70,14 @@ function authenticate(req: { clientId: string; clientSecret?: string; clientAuth
   if (req.clientAuth === "client_secret_post") body.set("client_secret", req.clientSecret ?? "");
 }
 
-/** POST grant_type=refresh_token. Never throws: transport failures come back as data. */
+/**
+ * POST grant_type=refresh_token. Never throws: transport failures come back as data.
+ *
+ * @example
+ * ```ts
+ * const result = await requestRefresh({ tokenEndpoint, clientId, clientSecret, clientAuth: "client_secret_basic", refreshToken, timeoutMs: 10_000 });
+ * ```
+ */
 export async function requestRefresh(req: RefreshRequest): Promise<TokenEndpointResult> {
   const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: req.refreshToken });
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
@@ -91,6 +105,11 @@ function parse(body: string): Record<string, unknown> | null {
  * Turn a token-endpoint result into tokens or a typed error. Pure.
  * - no new refresh token in the answer: keep `previousRefreshToken` (providers that do not rotate);
  * - no `expires_in`: assume `defaultLifetime` seconds.
+ *
+ * @example
+ * ```ts
+ * const outcome = processRefreshResponse(result, oldRefreshToken, Math.floor(Date.now() / 1000));
+ * ```
  */
 export function processRefreshResponse(result: TokenEndpointResult, previousRefreshToken: string, now: number, defaultLifetime = 3600): RefreshOutcome {
   if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the token endpoint" };
@@ -130,7 +149,14 @@ export interface ProviderEndpoints {
   userinfoEndpoint?: string;
 }
 
-/** Read the provider's metadata (OpenID Connect discovery, then RFC 8414 as a fallback). */
+/**
+ * Read the provider's metadata (OpenID Connect discovery, then RFC 8414 as a fallback).
+ *
+ * @example
+ * ```ts
+ * const { tokenEndpoint, revocationEndpoint } = await discover("https://idp.example");
+ * ```
+ */
 export async function discover(issuer: string, fetcher: typeof fetch = fetch, timeoutMs = 10_000): Promise<ProviderEndpoints> {
   const base = issuer.replace(/\/+$/, "");
   const urls = [`${base}/.well-known/openid-configuration`, `${new URL(base).origin}/.well-known/oauth-authorization-server${new URL(base).pathname.replace(/\/$/, "")}`];
@@ -149,7 +175,14 @@ export async function discover(issuer: string, fetcher: typeof fetch = fetch, ti
   throw new Error(`no token_endpoint in the metadata of ${base}`);
 }
 
-/** RFC 7009 revocation of a refresh token. Best effort: returns whether the provider said 200. */
+/**
+ * RFC 7009 revocation of a refresh token. Best effort: returns whether the provider said 200.
+ *
+ * @example
+ * ```ts
+ * await revokeToken({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
+ * ```
+ */
 export async function revokeToken(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<boolean> {
   const body = new URLSearchParams({ token: req.token, token_type_hint: "refresh_token" });
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
