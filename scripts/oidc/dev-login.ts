@@ -68,6 +68,10 @@ export class CookieJar {
     return this.cookies.get(name);
   }
 
+  set(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
   names(): string[] {
     return [...this.cookies.keys()];
   }

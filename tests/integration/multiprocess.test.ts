@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { decode } from "@auth/core/jwt";
+import { decode, encode } from "@auth/core/jwt";
+import { createPrismaClient } from "../../lib/db-client";
 import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
 import { startOidcProvider } from "../../scripts/oidc/provider";
 import { freshDatabase } from "./harness";
@@ -25,24 +26,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
+/** Resolve when `next start` says it is ready (its own log line), then check it answers. */
+async function waitForReady(child: ChildProcess, url: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (/Ready in/.test(seen)) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`next start exited with ${code}: ${seen.slice(-500)}`)));
+  });
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `${url} answers`);
 }
 
 let provider: Awaited<ReturnType<typeof startOidcProvider>>;
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let dbInfo: Awaited<ReturnType<typeof freshDatabase>>;
 const servers: ChildProcess[] = [];
 const ports: number[] = [];
 
 before(async () => {
   ports.push(await freePort(), await freePort());
-  db = await freshDatabase();
+  dbInfo = await freshDatabase();
   provider = await startOidcProvider({
     port: 0,
     clients: [{ ...CLIENT, redirectUris: ports.map((p) => `http://localhost:${p}/api/auth/callback/oidc`) }],
@@ -54,7 +59,7 @@ before(async () => {
       env: {
         ...process.env,
         NODE_ENV: "production",
-        DATABASE_URL: db.url,
+        DATABASE_URL: dbInfo.url,
         AUTH_SECRET: SECRET,
         AUTH_TRUST_HOST: "true",
         AUTH_OIDC_ISSUER: provider.issuer,
@@ -62,10 +67,10 @@ before(async () => {
         AUTH_OIDC_SECRET: CLIENT.clientSecret,
         NEXT_TELEMETRY_DISABLED: "1",
       },
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "pipe", "inherit"],
     });
     servers.push(child);
-    await waitForHttp(`http://localhost:${port}/api/auth/providers`, child);
+    await waitForReady(child, `http://localhost:${port}/api/auth/providers`);
   }
 });
 
@@ -73,7 +78,7 @@ after(async () => {
   for (const s of servers) s.kill("SIGTERM");
   await Promise.all(servers.map((s) => (s.exitCode !== null ? null : new Promise((r) => s.once("exit", r)))));
   await provider?.close();
-  await db?.drop();
+  await dbInfo?.drop();
 });
 
 /** Sign in through instance `port` over HTTP, as a browser would; returns the cookie jar. */
@@ -100,12 +105,16 @@ async function signIn(port: number, login: string): Promise<CookieJar> {
 
 describe("two next start processes sharing one database", () => {
   test("50 concurrent session reads at expiry, spread over both, make exactly one refresh call", async () => {
-    const jar = await signIn(ports[0]!, "multi+ttl4@example.com");
-    const token = await decode({ token: jar.get("authjs.session-token")!, secret: SECRET, salt: "authjs.session-token" });
-    const { e, i } = token!.oauth as { e: number; i: number };
-    // Wait for the state the test is about: the access token due (half its 4 s lifetime).
-    const dueAt = (e - Math.min(60, Math.floor((e - i) / 2))) * 1000;
-    while (Date.now() < dueAt + 50) await new Promise((r) => setTimeout(r, Math.min(200, dueAt + 50 - Date.now())));
+    const jar = await signIn(ports[0]!, "multi@example.com");
+    // Arrange "the access token has expired" without waiting for it: the vault row and the cookie's
+    // expiry hint both say it expired a minute ago (the cookie re-encoded with the app's secret).
+    const now = Math.floor(Date.now() / 1000);
+    const token = (await decode({ token: jar.get("authjs.session-token")!, secret: SECRET, salt: "authjs.session-token" }))!;
+    const hint = token.oauth as { p: string; a: string; e: number; i: number };
+    jar.set("authjs.session-token", await encode({ token: { ...token, oauth: { ...hint, e: now - 60, i: now - 3660 } }, secret: SECRET, salt: "authjs.session-token" }));
+    const db = createPrismaClient(dbInfo.url);
+    await db.$executeRaw`UPDATE "Account" SET "expires_at" = ${now - 60}, "refreshedAt" = ${now - 3660} WHERE "provider" = ${hint.p} AND "providerAccountId" = ${hint.a}`;
+    await db.$disconnect();
 
     provider.reset();
     const responses = await Promise.all(
