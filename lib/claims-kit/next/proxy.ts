@@ -1,4 +1,4 @@
-import { NextResponse, type NextRequest } from "next/server";
+import { NextRequest, NextResponse } from "next/server";
 import { getToken, type JWT } from "next-auth/jwt";
 
 /** Options of {@link refreshingProxy}. */
@@ -7,6 +7,11 @@ export interface RefreshingProxyOptions {
   isDue(token: JWT): boolean;
   /** Undo short claim keys (`kit.expand`). */
   expand?(token: JWT): JWT;
+  /**
+   * Auth.js's GET handler (`handlers.GET` from `NextAuth()`), called in-process: no HTTP request
+   * leaves the proxy, so a forged Host header cannot point it at another server.
+   */
+  handler(request: NextRequest): Promise<Response>;
   /** Auth.js's session endpoint. Default "/api/auth/session". */
   sessionPath?: string;
   /** Default: AUTH_SECRET. */
@@ -50,12 +55,12 @@ export function applySetCookies(cookieHeader: string, setCookies: readonly strin
  * A Next 16 `proxy` that refreshes the session before a server render when it is due, and forwards
  * the refreshed cookie into the same request, so Server Components read fresh claims and never
  * refresh with a consumed refresh token. The refresh itself runs through Auth.js's own session
- * endpoint (chunking, cookie attributes and the kit's `jwt()` as usual).
+ * handler, called in-process (chunking, cookie attributes and the kit's `jwt()` as usual).
  *
  * @example
  * ```ts
  * // proxy.ts
- * export const proxy = refreshingProxy({ isDue: (t) => oauth.isDue(t), expand: kit.expand });
+ * export const proxy = refreshingProxy({ handler: handlers.GET, isDue: (t) => oauth.isDue(t), expand: kit.expand });
  * export const config = { matcher: ["/((?!api/auth|_next/static|_next/image|favicon.ico).*)"] };
  * ```
  */
@@ -69,10 +74,10 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
     const token = await getToken({ req: request, secret, secureCookie }).catch(() => null);
     if (!token || !options.isDue(options.expand ? options.expand(token) : token)) return NextResponse.next();
 
-    const response = await fetch(new URL(sessionPath, request.nextUrl.origin), {
+    const sessionRequest = new NextRequest(new URL(sessionPath, request.url), {
       headers: { cookie: request.headers.get("cookie") ?? "", "user-agent": request.headers.get("user-agent") ?? "" },
-      cache: "no-store",
-    }).catch(() => null);
+    });
+    const response = await options.handler(sessionRequest).catch(() => null);
     const setCookies = response?.headers.getSetCookie() ?? [];
     // Read the (small) body to the end: cancelling it instead left the request hanging under Next 16.
     await response?.arrayBuffer().catch(() => undefined);
