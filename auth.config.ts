@@ -20,6 +20,7 @@ import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
+const LINK_BY_EMAIL = process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false";
 /** Claims are re-read from the database at least this often (seconds), even without a version bump. */
 const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
 
@@ -123,12 +124,24 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
       clientId: process.env.AUTH_OIDC_ID,
       clientSecret: process.env.AUTH_OIDC_SECRET,
       authorization: { params: { scope: process.env.AUTH_OIDC_SCOPE ?? "openid profile email offline_access" } },
-      // Seeded users exist before their first OIDC sign-in; link them by the provider's
-      // (verified) email. Set AUTH_OIDC_LINK_BY_EMAIL=false for providers that do not verify emails.
-      allowDangerousEmailAccountLinking: process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false",
+      // Seeded users exist before their first OIDC sign-in; link them by email, only when the
+      // provider says the address is verified (see the signIn callback below).
+      allowDangerousEmailAccountLinking: LINK_BY_EMAIL,
     },
   ],
-  callbacks: { ...k.callbacks },
+  callbacks: {
+    ...k.callbacks,
+    // Linking a sign-in to an existing user by email is only safe for an address the provider has
+    // verified: otherwise anyone who can register "alice@…" at the provider becomes Alice.
+    async signIn({ account, profile }) {
+      if (account?.provider !== "oidc" || !LINK_BY_EMAIL || profile?.email_verified === true || typeof profile?.email !== "string") return true;
+      const existing = await prisma.user.findUnique({
+        where: { email: profile.email },
+        select: { accounts: { where: { provider: "oidc", providerAccountId: account.providerAccountId }, select: { id: true } } },
+      });
+      return !existing || existing.accounts.length > 0;
+    },
+  },
   events: { ...k.events },
 }) satisfies AuthConfig;
 

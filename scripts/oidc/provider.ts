@@ -113,6 +113,8 @@ export interface DevProfile {
   /** Stable subject: the email without tags. */
   sub: string;
   email: string;
+  /** False for a `+unverified` login: then `sub` differs from the verified address's. */
+  emailVerified: boolean;
   name: string;
   preferredUsername: string;
   groups: string[];
@@ -139,6 +141,7 @@ export function parseDevLogin(login: string): DevProfile {
 
   let accessTokenTtl = DEFAULT_ACCESS_TOKEN_TTL;
   let big = false;
+  let verified = true;
   for (const tag of tags) {
     const ttl = /^ttl(\d+)$/.exec(tag);
     if (ttl) {
@@ -148,6 +151,8 @@ export function parseDevLogin(login: string): DevProfile {
       }
     } else if (tag === "big") {
       big = true;
+    } else if (tag === "unverified") {
+      verified = false;
     }
   }
 
@@ -164,7 +169,8 @@ export function parseDevLogin(login: string): DevProfile {
     name = name.slice(0, 300);
   }
 
-  return { sub: email, email, name, preferredUsername: user, groups, accessTokenTtl, big };
+  // An unverified address is another identity at the provider that merely claims this email.
+  return { sub: verified ? email : `${email}#unverified`, email, emailVerified: verified, name, preferredUsername: user, groups, accessTokenTtl, big };
 }
 
 function devAccount(id: string): Account | undefined {
@@ -178,7 +184,7 @@ function devAccount(id: string): Account | undefined {
       return {
         sub: profile.sub, // oidc-provider overrides this with accountId; see pairwiseIdentifier.
         email: profile.email,
-        email_verified: true,
+        email_verified: profile.emailVerified,
         name: profile.name,
         preferred_username: profile.preferredUsername,
         groups: profile.groups,

@@ -95,3 +95,13 @@ describe("tenant switch through useSession().update()", () => {
     assert.deepEqual(direct.session?.claims, before?.claims);
   });
 });
+
+describe("linking by email", () => {
+  test("an unverified email at the provider cannot take over an existing user", async () => {
+    const b = h.browser();
+    await assert.rejects(b.signIn("alice+unverified@example.com"), /AccessDenied/);
+    assert.equal(await b.session(), null);
+    const alice = await h.prisma.user.findUniqueOrThrow({ where: { email: "alice@example.com" }, include: { accounts: true } });
+    assert.equal(alice.accounts.some((a) => a.providerAccountId.includes("unverified")), false);
+  });
+});
