@@ -99,6 +99,21 @@ describe("offline updates", () => {
     assert.equal((await one.session<AppSession>())?.claims.credits, 0);
   });
 
+  test("a change applied by a render that could not save its cookie is applied again", async () => {
+    const { userId } = await ids("carol@example.com");
+    const b = h.browser();
+    await b.signIn("carol@example.com");
+    await h.kit.sessions.updateOffline(userId, { credits: 77 });
+    // What auth() in a Server Component does: runs jwt() and drops the result (no cookie write).
+    const dropped = await h.kit.callbacks.jwt({ token: (await b.token()) as never });
+    assert.equal(dropped?.credits, 77);
+    assert.equal((await b.session<AppSession>())?.claims.credits, 77, "the saved session gets it too");
+    // Once a saved token carries the patch, the queue is cleared and a reload from the database wins.
+    await b.session();
+    await h.kit.sessions.refreshClaims(userId);
+    assert.equal((await b.session<AppSession>())?.claims.credits, 0);
+  });
+
   test("offline updates follow the same rules: no protected or undeclared claims", async () => {
     const { userId } = await ids("carol@example.com");
     await assert.rejects(h.kit.sessions.updateOffline(userId, { sub: "other" } as never), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_protected");

@@ -610,15 +610,23 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       w.k.v = state.claimsVersion;
     }
     if (state.pendingPatch) {
-      let patch: unknown;
+      // Stored as { id, patch }. It is cleared only once a later request shows a token that
+      // already carries its id: `auth()` in a Server Component cannot save the cookie, so the
+      // first application may be lost, and the patch must survive until one is saved.
+      let queued: { id?: unknown; patch?: unknown } | null = null;
       try {
-        patch = JSON.parse(state.pendingPatch);
+        queued = JSON.parse(state.pendingPatch) as { id?: unknown; patch?: unknown };
       } catch {
-        patch = null;
+        queued = null;
       }
-      const refused = await serverPatch(w, patch, false);
-      if (refused) recordError(w, "kit", "offline", refused.code, refused.detail);
-      await registry.clearPatch(w.k.sid, state.pendingPatch).catch(() => undefined);
+      const id = typeof queued?.id === "string" ? queued.id : undefined;
+      if (id && id === w.k.op) {
+        await registry.clearPatch(w.k.sid, state.pendingPatch).catch(() => undefined);
+      } else {
+        const refused = await serverPatch(w, queued?.patch, false);
+        if (refused) recordError(w, "kit", "offline", refused.code, refused.detail);
+        w.k.op = id;
+      }
     }
     if (now - state.lastSeenAt >= fresh.touchEvery) await registry.touch(w.k.sid, now).catch(() => undefined);
     return true;

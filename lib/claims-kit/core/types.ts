@@ -174,6 +174,8 @@ export interface Bookkeeping {
   ep?: string;
   /** When the session was last checked against the registry (seconds). */
   c?: number;
+  /** Id of the last offline patch applied to this token. */
+  op?: string;
   /** Claims the size budget dropped from this token. */
   d?: string[];
   /** Claims the size budget moved to server-side data. */
@@ -246,7 +248,7 @@ export interface SessionState {
   epoch: string;
   /** Seconds since the epoch. */
   lastSeenAt: number;
-  /** Claims changed offline for this session, as stored (JSON), or null. */
+  /** Claims changed offline for this session, as stored (JSON `{ id, patch }`), or null. */
   pendingPatch: string | null;
 }
 

@@ -108,8 +108,10 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
         // lose this one, and two writers must not lose each other's keys.
         let current = session.pendingPatch;
         for (let attempt = 0; attempt < 5; attempt++) {
-          // Nulls are kept: they mean "delete" when the session applies the patch.
-          const merged = JSON.stringify({ ...(current ? (JSON.parse(current) as Record<string, unknown>) : {}), ...patch });
+          // Nulls are kept: they mean "delete" when the session applies the patch. A new id makes
+          // sessions that applied the previous patch apply the merged one.
+          const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
+          const merged = JSON.stringify({ id: crypto.randomUUID(), patch: { ...previous, ...patch } });
           const changed = current === null
             ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
             : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`;
