@@ -18,7 +18,9 @@ export async function changeRole(membershipId: string, form: FormData): Promise<
   if (!(TENANT_ROLES as readonly string[]).includes(role)) return;
   // Scoped to the admin's current tenant: a membership id from elsewhere matches nothing.
   const membership = await prisma.membership.findFirst({ where: { id: membershipId, tenantId } });
-  if (!membership) return;
+  if (!membership || membership.userId === session.user.id) return; // not your own role
+  // Only an owner may make or unmake owners.
+  if ((role === "owner" || membership.role === "owner") && session.claims.tenantRole !== "owner") return;
   await prisma.membership.update({ where: { id: membership.id }, data: { role } });
   if (form.get("applyNow") === "on") await kit.sessions.refreshClaims(membership.userId);
   revalidatePath("/admin");

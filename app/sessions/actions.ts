@@ -16,6 +16,7 @@ export async function revokeOtherSessions(): Promise<void> {
   const session = await auth();
   if (!session) return;
   const current = kit.sessionId(await readToken(kit));
+  if (!current) return; // without the current id, "others" would include this session
   await kit.sessions.revokeAll(session.user.id, { except: current });
   revalidatePath("/sessions");
 }

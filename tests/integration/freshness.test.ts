@@ -174,3 +174,15 @@ describe("revocation", () => {
     assert.notEqual(await fresh.session(), null, "new sign-ins work under the new epoch");
   });
 });
+
+describe("server helpers and revoked sessions", () => {
+  test("kit.isActive is false for a revoked session's still-decodable cookie", async () => {
+    const b = h.browser();
+    await b.signIn("erin@example.com");
+    const token = await b.token();
+    assert.equal(await h.kit.isActive(token as never), true);
+    await h.kit.sessions.revoke(h.kit.sessionId(token as never)!);
+    assert.equal(await h.kit.isActive(token as never), false);
+    assert.equal(await h.kit.isActive(null), false);
+  });
+});

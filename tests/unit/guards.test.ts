@@ -162,3 +162,34 @@ describe("per-plugin max age", () => {
     assert.throws(() => claimsKit({ plugins: [appClaims({ id: "bad", claims: {}, maxAge: 0, load: () => undefined })] }), /option "maxAge"/);
   });
 });
+
+describe("values a token cannot carry", () => {
+  test("a BigInt or a cycle is refused as claim_invalid instead of signing the user out", async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const value of [10n, cyclic]) {
+      const p = appClaims({ id: "p", claims: { v: claim.client<unknown>() }, load: () => ({ v: value }) });
+      const token = await jwt(claimsKit({ plugins: [p], logger: memoryLogger() }), signInParams());
+      assert.equal(token.v, undefined);
+      assert.equal((token._k as { e: Record<string, { code: string }> }).e.p!.code, "claim_invalid");
+    }
+  });
+});
+
+describe("kit max age and plugin max age together", () => {
+  test("the kit-wide reload leaves a plugin with its own (longer) max age alone", async () => {
+    const clock = fakeClock();
+    const loads = { slow: 0, fast: 0 };
+    const slow = appClaims({ id: "slow", claims: { a: claim.client<number>() }, maxAge: 3600, load: () => ({ a: ++loads.slow }) });
+    const fast = appClaims({ id: "fast", claims: { b: claim.client<number>() }, load: () => ({ b: ++loads.fast }) });
+    const kit = claimsKit({ plugins: [slow, fast], freshness: { maxAge: 60 }, clock: clock.now, logger: memoryLogger() });
+    let token = await jwt(kit, signInParams());
+    clock.advance(61);
+    token = await jwt(kit, { token });
+    assert.deepEqual(loads, { slow: 1, fast: 2 });
+    clock.advance(3600);
+    token = await jwt(kit, { token });
+    assert.deepEqual(loads, { slow: 2, fast: 3 });
+    assert.equal(token.a, 2);
+  });
+});

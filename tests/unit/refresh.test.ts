@@ -184,3 +184,24 @@ describe("oauthRefresh", () => {
     assert.equal(plugin.isDue(hourLong, NOW + 3540), true);
   });
 });
+
+describe("oauthRefresh: terminal failures", () => {
+  test("cookie mode: a refused refresh token is not sent to the provider again", async () => {
+    const { state, fetcher } = fakeProvider();
+    state.live = "something-else";
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
+    const ctx = { token: { oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
+    }
+    assert.equal(state.calls, 1);
+  });
+
+  test("vault mode: a stored terminal error keeps its own code", async () => {
+    const { fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error" });
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
+    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "client_error");
+  });
+});

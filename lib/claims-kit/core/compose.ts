@@ -171,6 +171,11 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   };
   /** The session id (`sid`) of a decoded token. */
   sessionId(token: JWT | null | undefined): string | undefined;
+  /**
+   * Whether a decoded token's session is still valid in the registry (not revoked, same epoch).
+   * `true` without a registry. Server helpers that read a cookie without `auth()` use it.
+   */
+  isActive(token: JWT | null | undefined): Promise<boolean>;
   /** A decoded cookie token with full claim names (undoes `keys`). */
   expand(token: JWT): JWT;
   /** The token as stored in the cookie (applies `keys`). */
@@ -212,6 +217,14 @@ function isPlainObject(v: unknown): v is Claims {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+function serialisable(value: unknown): boolean {
+  try {
+    return JSON.stringify(value) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function cloneWork(w: Work): Work {
@@ -361,6 +374,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       if (value !== undefined && value !== null && spec.check && !spec.check(value)) {
         return { code: "claim_invalid", detail: `value for "${key}" fails its check` };
       }
+      if (value !== undefined && value !== null && !serialisable(value)) {
+        return { code: "claim_invalid", detail: `value for "${key}" is not JSON (BigInt, cycle…): a token must encode` };
+      }
       if (spec.visibility === "client" && typeof value === "string" && SENSITIVE_VALUE.some((re) => re.test(value))) {
         return { code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
       }
@@ -448,21 +464,23 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     };
   }
 
-  async function loadAll(w: Work, reason: LoadReason, params?: JwtParams): Promise<void> {
+  async function loadAll(w: Work, reason: LoadReason, params?: JwtParams, byAge = false): Promise<void> {
     for (const plugin of plugins) {
-      if (plugin.load) await step(plugin, "load", w, () => plugin.load!(loadCtx(w, reason, params)), false);
+      // A reload because the kit's max age passed leaves plugins that set their own max age alone.
+      if (plugin.load && !(byAge && plugin.maxAge !== undefined)) await step(plugin, "load", w, () => plugin.load!(loadCtx(w, reason, params)), false);
     }
     w.k.l = nowSeconds();
-    w.k.lp = undefined;
+    if (!byAge) {
+      // Plugins with their own max age count from their own last load, not the kit's.
+      const own = plugins.filter((p) => p.load && p.maxAge !== undefined).map((p) => [p.id, w.k.l!] as const);
+      w.k.lp = own.length > 0 ? Object.fromEntries(own) : undefined;
+    }
   }
 
   /** Re-load claims past their max age: everything past the kit's, or single plugins past their own. */
   async function reloadStale(w: Work): Promise<void> {
     const now = nowSeconds();
-    if (fresh.maxAge !== undefined && now - (w.k.l ?? 0) >= fresh.maxAge) {
-      await loadAll(w, "refresh");
-      return;
-    }
+    if (fresh.maxAge !== undefined && now - (w.k.l ?? 0) >= fresh.maxAge) await loadAll(w, "refresh", undefined, true);
     for (const [index, plugin] of plugins.entries()) {
       if (!plugin.load || plugin.maxAge === undefined) continue;
       if (now - (w.k.lp?.[plugin.id] ?? w.k.l ?? 0) < plugin.maxAge) continue;
@@ -656,15 +674,16 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     if ((params.trigger === "signIn" || params.trigger === "signUp") && params.user) {
       w.k = { sid: crypto.randomUUID() };
       if (options.issuer) w.token.iss = options.issuer;
-      await loadAll(w, "signIn", params);
       if (registry && typeof w.token.sub === "string") {
         const info = await Promise.resolve(options.requestInfo?.()).catch(() => undefined);
+        // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
         // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
         const created = await registry.create({ sid: w.k.sid!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: nowSeconds() });
         w.k.v = created.claimsVersion;
         w.k.ep = created.epoch;
         w.k.c = nowSeconds();
       }
+      await loadAll(w, "signIn", params);
     } else {
       if (!(await checkSession(w))) return null;
       if (params.trigger === "update") w = await update(w, params.session);
@@ -710,7 +729,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     for (const name of moved) w.server[name] = w.token[name];
     for (const name of [...dropped, ...moved]) delete w.token[name];
     w.k.d = dropped.length > 0 ? dropped : undefined;
-    w.k.m = moved.length > 0 ? moved : w.k.m?.filter((name) => !(name in w.token));
+    // Earlier moves stay recorded (their values are still server-side) unless the claim came back.
+    const stillMoved = (w.k.m ?? []).filter((name) => !(name in w.token) && !moved.includes(name));
+    w.k.m = [...stillMoved, ...moved];
     if (w.k.m?.length === 0) w.k.m = undefined;
     if (result.error) recordError(w, plugin.id, "finalize", result.error.code, result.error.detail);
     else if (!result.refuse) clearError(w, plugin.id);
@@ -743,11 +764,16 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       async signOut(message) {
         const id = "token" in message ? sid(message.token) : undefined;
         if (!id) return;
-        try {
-          await options.serverStore?.remove(`s:${id}`);
-          await registry?.revoke({ sid: id }, nowSeconds());
-        } catch (err) {
-          log.warn(`plugin_failed plugin=kit step=signOut: ${err instanceof Error ? err.message : String(err)}`);
+        // Revoke first and on its own: a copied cookie must stop working even if cleanup fails.
+        for (const [label, run] of [
+          ["revoke", () => registry?.revoke({ sid: id }, nowSeconds())],
+          ["serverStore", () => options.serverStore?.remove(`s:${id}`)],
+        ] as const) {
+          try {
+            await run();
+          } catch (err) {
+            log.warn(`plugin_failed plugin=kit step=signOut.${label}: ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
       },
     },
@@ -768,6 +794,15 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       bumpEpoch: async () => needRegistry().bumpEpoch(),
     },
     sessionId: sid,
+    async isActive(token) {
+      if (!token) return false;
+      const id = sid(token);
+      if (!registry) return true;
+      if (!id) return false;
+      const state = await registry.check(id);
+      const k = token._k as Bookkeeping | undefined;
+      return !!state && !state.revoked && (k?.ep === undefined || state.epoch === k.ep);
+    },
     expand: (token) => expand(token) as JWT,
     stored,
     plugins,

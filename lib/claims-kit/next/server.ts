@@ -38,7 +38,8 @@ const decodeCookie = cache(async (): Promise<JWT | null> => {
 
 /**
  * The decoded session token, token-only claims included, for server components, route handlers
- * and server actions. Never pass it to a client component.
+ * and server actions. Never pass it to a client component. It does not consult the session
+ * registry: call `auth()` (or `kit.isActive`) first where revocation matters.
  *
  * @example
  * ```ts
@@ -60,7 +61,9 @@ export async function readToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P
  * ```
  */
 export async function readServerData<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<Partial<ServerDataOf<ClaimsKit<P>>>> {
-  return kit.readServerData(await decodeCookie());
+  const token = await decodeCookie();
+  // A revoked session's cookie still decodes: check the registry before handing out its data.
+  return (await kit.isActive(token)) ? kit.readServerData(token) : {};
 }
 
 /**
@@ -101,5 +104,7 @@ export async function updateSession<P extends readonly AnyPlugin[]>(
  * ```
  */
 export async function getAccessToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, plugin: OAuthRefreshPlugin): Promise<AccessTokenInfo | null> {
-  return plugin.accessToken(await readToken(kit));
+  const token = await readToken(kit);
+  // A revoked session's cookie still decodes: no provider token for it.
+  return (await kit.isActive(token)) ? plugin.accessToken(token) : null;
 }

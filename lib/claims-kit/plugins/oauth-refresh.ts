@@ -173,8 +173,10 @@ export function oauthRefresh(options: OAuthRefreshOptions): OAuthRefreshPlugin {
         const entry = await vault!.read(ref);
         if (!entry) return { ok: false, code: "no_refresh_token", detail: "the account has no tokens in the vault" };
         if (!due(entry.expiresAt, entry.refreshedAt, now) && entry.accessToken) return { ok: true, entry };
-        if (entry.refreshError) return { ok: false, code: entry.refreshError === "revoked" ? "revoked" : "invalid_grant", detail: `refresh stopped after ${entry.refreshError}` };
+        if (entry.refreshError) return { ok: false, code: entry.refreshError as RefreshErrorCode | "revoked", detail: `refresh stopped after ${entry.refreshError}` };
         if (!entry.refreshToken) return { ok: false, code: "no_refresh_token", detail: "the provider gave no refresh token" };
+        // Discovery first: the lease must cover only the refresh call itself.
+        await resolveEndpoints().catch(() => undefined);
         const owner = crypto.randomUUID();
         const leaseUntil = nowSeconds() + Math.ceil(timeoutMs / 1000) + 5;
         if (await vault!.acquire(ref, owner, nowSeconds(), leaseUntil)) {
@@ -186,7 +188,19 @@ export function oauthRefresh(options: OAuthRefreshOptions): OAuthRefreshPlugin {
           }
           const outcome = await callProvider(current.refreshToken ?? entry.refreshToken, now);
           if (outcome.ok) {
-            await vault!.complete(ref, outcome.tokens, now);
+            // The provider has consumed the old refresh token: these tokens must not be lost.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await vault!.complete(ref, outcome.tokens, now);
+                break;
+              } catch (err) {
+                if (attempt >= 5) {
+                  log?.error(`oauth refresh: could not save rotated tokens: ${err instanceof Error ? err.message : String(err)}`);
+                  return { ok: false, code: "server_error", detail: "could not save the rotated tokens" };
+                }
+                await sleep(100 * attempt);
+              }
+            }
             return { ok: true, entry: (await vault!.read(ref))! };
           }
           // Transient: release, keep the refresh token, try again on a later request. Terminal: record it.
@@ -203,14 +217,24 @@ export function oauthRefresh(options: OAuthRefreshOptions): OAuthRefreshPlugin {
   // ---- cookie mode ----
   const cookieFlight = singleFlight<RefreshOutcome>();
   const grace = new Map<string, { claim: CookieClaim; until: number }>();
+  /** Refresh tokens the provider refused for good (by digest): never sent again from this process. */
+  const refused = new Map<string, RefreshErrorCode>();
 
   async function refreshCookie(c: CookieClaim, now: number): Promise<CookieClaim> {
     if (!c.rt) fail("no_refresh_token", "the provider gave no refresh token");
     const key = await digest(c.rt);
     const served = grace.get(key);
     if (served && served.until >= Date.now()) return served.claim;
+    const known = refused.get(key);
+    if (known) fail(known, `refresh stopped after ${known}`);
     const outcome = await cookieFlight(key, () => callProvider(c.rt!, now));
-    if (!outcome.ok) fail(outcome.code, outcome.detail);
+    if (!outcome.ok) {
+      if (!TRANSIENT.has(outcome.code)) {
+        if (refused.size > 10_000) refused.clear();
+        refused.set(key, outcome.code);
+      }
+      fail(outcome.code, outcome.detail);
+    }
     const next: CookieClaim = {
       at: outcome.tokens.accessToken,
       rt: outcome.tokens.refreshToken,
