@@ -129,7 +129,7 @@ describe("oauthRefresh", () => {
     const a = oauthRefresh({ ...base, vault, fetch: fetcher });
     const b = oauthRefresh({ ...base, vault, fetch: fetcher });
     const token = { sub: "u", oauth: { p: "oidc", a: "u1", e: NOW + 10, i: NOW - 50 } };
-    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined };
+    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined, report: () => {} };
     const results = await Promise.all([...Array(10)].map((_, i) => (i % 2 ? a : b).jwt!(ctx)));
     assert.equal(state.calls, 1);
     for (const r of results) assert.deepEqual(r, { oauth: { p: "oidc", a: "u1", e: NOW + 5 + 60, i: NOW + 5 } });
@@ -141,7 +141,7 @@ describe("oauthRefresh", () => {
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
     state.failWith = 503;
     await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "server_error");
     assert.equal(vault.entry.refreshToken, "r0");
@@ -157,7 +157,7 @@ describe("oauthRefresh", () => {
     state.live = "something-else";
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
     await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
     await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
     assert.equal(state.calls, 1);
@@ -167,7 +167,7 @@ describe("oauthRefresh", () => {
     const { state, fetcher } = fakeProvider();
     const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
     const token = { oauth: { at: "a0", rt: "r0", e: NOW + 10, i: NOW - 50 } };
-    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined };
+    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined, report: () => {} };
     const first = await Promise.all([...Array(20)].map(() => plugin.jwt!(ctx)));
     const late = await plugin.jwt!(ctx);
     assert.equal(state.calls, 1, "one provider call; the late request got the grace result");
@@ -190,7 +190,7 @@ describe("oauthRefresh: terminal failures", () => {
     const { state, fetcher } = fakeProvider();
     state.live = "something-else";
     const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
-    const ctx = { token: { oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    const ctx = { token: { oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
     for (let i = 0; i < 3; i++) {
       await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
     }
@@ -201,7 +201,7 @@ describe("oauthRefresh: terminal failures", () => {
     const { fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error" });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined };
+    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
     await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "client_error");
   });
 });

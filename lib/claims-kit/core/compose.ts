@@ -691,8 +691,10 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     }
     for (const plugin of plugins) {
       if (plugin.jwt) {
-        const ctx = { ...baseContext(w), trigger: params.trigger };
-        await step(plugin, "jwt", w, () => plugin.jwt!(ctx), false);
+        let reported: { code: string; detail: string } | undefined;
+        const ctx = { ...baseContext(w), trigger: params.trigger, report: (code: string, detail: string) => void (reported = { code, detail }) };
+        const result = await step(plugin, "jwt", w, () => plugin.jwt!(ctx), false);
+        if (reported && "changed" in result) recordError(w, plugin.id, "jwt", reported.code, reported.detail);
       }
     }
     if (finalizer) await finalize(w, params);
@@ -714,7 +716,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     let result: FinalizeResult | undefined;
     try {
       w.token._k = w.k;
-      result = await plugin.finalize!({ ...baseContext(w), trigger: params.trigger, signingIn, claims: owners, stored });
+      result = await plugin.finalize!({ ...baseContext(w), trigger: params.trigger, signingIn, claims: owners, stored, report: (code, detail) => recordError(w, plugin.id, "finalize", code, detail) });
     } catch (err) {
       recordError(w, plugin.id, "finalize", codeOf(err, "plugin_failed"), err instanceof Error ? err.message : String(err));
       return;

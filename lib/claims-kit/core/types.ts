@@ -84,6 +84,11 @@ export interface LoadContext extends BaseContext {
 /** Passed to `jwt()` halves on every call. */
 export interface RequestContext extends BaseContext {
   readonly trigger: "signIn" | "signUp" | "update" | undefined;
+  /**
+   * Record a request-time failure on the token (`session.errors[pluginId]`) while still returning a
+   * patch, e.g. a refresh plugin that marks its claim as stopped so nobody retries it on every request.
+   */
+  report(code: string, detail: string): void;
 }
 
 /**
