@@ -7,6 +7,7 @@ import {
   claim,
   claimsKit,
   is,
+  linkableEmail,
   oauthRefresh,
   permissions,
   prismaServerDataStore,
@@ -132,11 +133,19 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
   callbacks: {
     ...k.callbacks,
     // Linking a sign-in to an existing user by email is only safe for an address the provider has
-    // verified: otherwise anyone who can register "alice@…" at the provider becomes Alice.
+    // verified: otherwise anyone who can register "alice@…" at the provider becomes Alice. The
+    // lookup uses the address exactly as Auth.js will link it (lower-cased), and addresses whose
+    // lower-casing folds non-ASCII characters onto ASCII ones are refused outright.
     async signIn({ account, profile }) {
-      if (account?.provider !== "oidc" || !LINK_BY_EMAIL || profile?.email_verified === true || typeof profile?.email !== "string") return true;
+      if (account?.provider !== "oidc" || profile?.email === undefined || profile.email === null) return true;
+      const linkable = linkableEmail(profile.email);
+      if (!linkable.ok) {
+        console.warn(`[auth] sign-in refused: ${linkable.code}: ${linkable.detail}`);
+        return false;
+      }
+      if (!LINK_BY_EMAIL || profile.email_verified === true) return true;
       const existing = await prisma.user.findUnique({
-        where: { email: profile.email },
+        where: { email: linkable.email },
         select: { accounts: { where: { provider: "oidc", providerAccountId: account.providerAccountId }, select: { id: true } } },
       });
       return !existing || existing.accounts.length > 0;

@@ -45,10 +45,12 @@ export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
   for (const u of users) {
     const defaultTenantId = u.defaultTenant ? bySlug.get(u.defaultTenant) : null;
     const data = { name: u.name, role: u.role, tier: u.tier, credits: u.credits, grants: u.grants ?? "", defaultTenantId };
+    // Stored as Auth.js links them: lower-cased.
+    const email = u.email.toLowerCase();
     const user = await prisma.user.upsert({
-      where: { email: u.email },
+      where: { email },
       update: {},
-      create: { email: u.email, emailVerified: new Date(), ...data },
+      create: { email, emailVerified: new Date(), ...data },
     });
     for (const [slug, role] of Object.entries(u.memberships)) {
       const tenantId = bySlug.get(slug)!;

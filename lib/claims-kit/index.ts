@@ -3,6 +3,7 @@
 export { claimsKit, PROTECTED_CLAIMS, REFRESH_INTENT, SERVER_INTENT } from "./core/compose";
 export type { ClaimsKit, ClaimsKitOptions, JwtParams, SessionParams, TokenOf, SessionOf, IntentsOfKit, ServerDataOf } from "./core/compose";
 export { claim, is } from "./core/claim";
+export { linkableEmail, type LinkableEmail } from "./core/email";
 export { ClaimsKitError, type KitErrorCode, type KitErrorRecord } from "./core/errors";
 export { schema, stringFields } from "./core/schema";
 export type * from "./core/types";

@@ -132,12 +132,15 @@ function capitalise(value: string): string {
  * Tags are the `+tag` parts of the local part; they never reach the email or `sub`.
  */
 export function parseDevLogin(login: string): DevProfile {
-  const normalised = login.trim().toLowerCase();
-  const at = normalised.lastIndexOf("@");
-  const local = at === -1 ? normalised : normalised.slice(0, at);
-  const domain = at === -1 ? "example.com" : normalised.slice(at + 1) || "example.com";
-  const [base = "", ...tags] = local.split("+");
-  const user = base || "user";
+  // Tags and the subject are case-insensitive; the email keeps the case typed, as real providers
+  // do (so tests can present `Alice@example.com` to an app that has `alice@example.com`).
+  const typed = login.trim();
+  const at = typed.lastIndexOf("@");
+  const typedLocal = at === -1 ? typed : typed.slice(0, at);
+  const typedDomain = at === -1 ? "example.com" : typed.slice(at + 1) || "example.com";
+  const [typedBase = "", ...typedTags] = typedLocal.split("+");
+  const tags = typedTags.map((t) => t.toLowerCase());
+  const user = typedBase.toLowerCase() || "user";
 
   let accessTokenTtl = DEFAULT_ACCESS_TOKEN_TTL;
   let big = false;
@@ -156,7 +159,8 @@ export function parseDevLogin(login: string): DevProfile {
     }
   }
 
-  const email = `${user}@${domain}`;
+  const email = `${typedBase || "user"}@${typedDomain}`;
+  const subject = email.toLowerCase();
   let name = capitalise(user);
   let groups = ["users"];
   if (big) {
@@ -170,7 +174,7 @@ export function parseDevLogin(login: string): DevProfile {
   }
 
   // An unverified address is another identity at the provider that merely claims this email.
-  return { sub: verified ? email : `${email}#unverified`, email, emailVerified: verified, name, preferredUsername: user, groups, accessTokenTtl, big };
+  return { sub: verified ? subject : `${subject}#unverified`, email, emailVerified: verified, name, preferredUsername: user, groups, accessTokenTtl, big };
 }
 
 function devAccount(id: string): Account | undefined {

@@ -32,3 +32,18 @@ test("sign in through the OIDC provider, see the dashboard, sign out", async ({ 
   const session = await page.request.get("/api/auth/session");
   expect(await session.json()).toBeNull();
 });
+
+test("an unverified identity whose address differs from a user's only in case is refused, not linked", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator('input[name="login"]').fill("Alice+unverified@example.com");
+  await page.locator('input[name="password"]').fill("any-password");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  const consent = page.getByRole("button", { name: "Continue" });
+  await expect(consent.or(page.getByText(/access denied|AccessDenied/i).first())).toBeVisible();
+  if (await consent.isVisible()) await consent.click();
+  await expect(page).toHaveURL(/error=AccessDenied/);
+  const session = await page.request.get("/api/auth/session");
+  expect(await session.json()).toBeNull();
+  expect((await page.request.get("/admin", { maxRedirects: 0 })).status()).not.toBe(200);
+});

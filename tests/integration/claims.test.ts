@@ -104,4 +104,30 @@ describe("linking by email", () => {
     const alice = await h.prisma.user.findUniqueOrThrow({ where: { email: "alice@example.com" }, include: { accounts: true } });
     assert.equal(alice.accounts.some((a) => a.providerAccountId.includes("unverified")), false);
   });
+
+  test("an unverified address that differs only in case cannot take over an existing user", async () => {
+    const b = h.browser();
+    // The provider sends "Alice@example.com" (unverified); Auth.js lower-cases it before linking.
+    await assert.rejects(b.signIn("Alice+unverified@example.com"), /AccessDenied/);
+    assert.equal(await b.session(), null);
+    const alice = await h.prisma.user.findUniqueOrThrow({ where: { email: "alice@example.com" }, include: { accounts: true } });
+    assert.equal(alice.accounts.some((a) => a.providerAccountId.toLowerCase().includes("unverified")), false);
+    assert.equal(await h.prisma.user.count({ where: { email: { in: ["Alice@example.com", "alice@example.com"] } } }), 1);
+  });
+
+  test("a verified address that differs only in ASCII case signs in as the existing user", async () => {
+    const b = h.browser();
+    await b.signIn("Bob@example.com");
+    const session = await b.session<{ user: { email: string } }>();
+    assert.equal(session?.user.email, "bob@example.com");
+  });
+
+  test("an address whose lower-casing folds a non-ASCII character (Kelvin sign) is refused, verified or not", async () => {
+    await h.prisma.user.upsert({ where: { email: "kim@example.com" }, update: {}, create: { email: "kim@example.com", name: "Kim" } });
+    const b = h.browser();
+    await assert.rejects(b.signIn("\u212Aim@example.com"), /AccessDenied/);
+    assert.equal(await b.session(), null);
+    const kim = await h.prisma.user.findUniqueOrThrow({ where: { email: "kim@example.com" }, include: { accounts: true } });
+    assert.equal(kim.accounts.length, 0);
+  });
 });
