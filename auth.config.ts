@@ -16,6 +16,7 @@ import {
   roles,
   sizeBudget,
   tenant,
+  type RequestInfo,
 } from "@/lib/claims-kit";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
@@ -28,10 +29,10 @@ const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
 /** The session cookie's budget: one chunk, under 2 KB of `Cookie` header. */
 export const COOKIE_BUDGET = { maxBytes: 2048, maxChunks: 1 } as const;
 
-/** The user agent of the sign-in request, for the sessions list (absent outside a Next request). */
-async function requestInfo(): Promise<{ userAgent?: string | null }> {
-  const { headers } = await import("next/headers");
-  return { userAgent: (await headers()).get("user-agent") };
+/** The sign-in request's user agent and previous session (absent outside a Next request). */
+async function requestInfo(): Promise<RequestInfo> {
+  const { nextRequestInfo } = await import("@/lib/claims-kit/next/server");
+  return nextRequestInfo()();
 }
 
 /**
@@ -50,13 +51,13 @@ export const oauth = oauthRefresh({
 });
 
 /** The reference app's claims, one builder per feature, in the order they run. */
-export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number } = {}) => claimsKit({
+export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number; requestInfo?: () => Promise<RequestInfo> } = {}) => claimsKit({
   clock: overrides.clock,
   issuer: process.env.AUTH_CLAIMS_ISSUER ?? "claims-kit-reference-app",
   serverStore: prismaServerDataStore(prisma.sessionData),
   sessions: prismaSessionRegistry(prisma),
   freshness: { maxAge: overrides.claimsMaxAge ?? CLAIMS_MAX_AGE },
-  requestInfo,
+  requestInfo: overrides.requestInfo ?? requestInfo,
   maxAge: SESSION_MAX_AGE,
   plugins: [
     roles({ roles: ["user", "staff"], load: source.userRole }),
@@ -69,14 +70,20 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
     }),
     appClaims({
       id: "profile",
-      claims: { displayName: claim.client<string>(is.stringMax(60)) },
+      // 60 characters of any script fit in 242 bytes of JSON; escaped control characters would not.
+      claims: { displayName: claim.client<string>(is.stringMax(60), { maxBytes: 242 }) },
       load: async ({ userId }) => (userId ? { displayName: await source.displayName(userId) } : undefined),
       intents: {
         setDisplayName: {
-          input: z.object({ displayName: z.string().trim().min(1).max(60) }).strict(),
-          async handle(input: { displayName: string }, { userId }) {
+          input: z.object({
+            displayName: z.string().trim().min(1, "Display name must be 1-60 characters").max(60, "Display name must be 1-60 characters")
+              .regex(/^[^\p{Cc}]*$/u, "Display name cannot contain control characters"),
+          }).strict(),
+          handle: (input: { displayName: string }) => ({ displayName: input.displayName }),
+          // Saved only once the kit has accepted the new claim (checks, budget): a refused name
+          // never reaches the database.
+          async commit(input: { displayName: string }, { userId }) {
             await source.setDisplayName(userId!, input.displayName);
-            return { displayName: input.displayName };
           },
         },
       },
@@ -89,7 +96,8 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
     appClaims({
       id: "directory",
       // The provider's groups, as it sent them at sign-in (kept until the next sign-in).
-      claims: { groups: claim.client<string[]>(Array.isArray) },
+      // Up to 1000 groups from the provider: large on purpose, the size budget moves them server-side.
+      claims: { groups: claim.client<string[]>(Array.isArray, { maxBytes: 64 * 1024 }) },
       load: ({ reason, profile }) => (reason === "signIn" ? { groups: profileGroups(profile) } : undefined),
     }),
     oauth,

@@ -108,9 +108,25 @@ describe("offline updates", () => {
     const dropped = await h.kit.callbacks.jwt({ token: (await b.token()) as never });
     assert.equal(dropped?.credits, 77);
     assert.equal((await b.session<AppSession>())?.claims.credits, 77, "the saved session gets it too");
-    // Once a saved token carries the patch, the queue is cleared and a reload from the database wins.
+    // A claims-version bump supersedes the queued change: a reload from the database wins.
     await b.session();
     await h.kit.sessions.refreshClaims(userId);
+    assert.equal((await b.session<AppSession>())?.claims.credits, 0);
+  });
+
+  test("an older copy of the cookie gets the offline change too, after a newer copy applied it (review item 3)", async () => {
+    const { userId } = await ids("carol@example.com");
+    const b = h.browser();
+    await b.signIn("carol@example.com");
+    const older = await b.token(); // another tab's stale response, a replay
+    await h.kit.sessions.updateOffline(userId, { credits: 55 });
+    assert.equal((await b.session<AppSession>())?.claims.credits, 55);
+    assert.equal((await b.session<AppSession>())?.claims.credits, 55, "a saved token that carries the change");
+    const stale = await h.kit.callbacks.jwt({ token: older as never });
+    assert.equal(stale?.credits, 55);
+    // A claims-version bump supersedes it: every copy reloads from the database.
+    await h.kit.sessions.refreshClaims(userId);
+    assert.equal((await h.kit.callbacks.jwt({ token: older as never }))?.credits, 0);
     assert.equal((await b.session<AppSession>())?.claims.credits, 0);
   });
 
@@ -159,6 +175,20 @@ describe("revocation", () => {
     const csrfToken = await b.csrf();
     await b.fetch("/api/auth/signout", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrfToken }) });
     assert.equal((await h.kit.sessions.list(userId)).some((s) => s.sid === sid), false);
+  });
+
+  test("signing in again ends the previous session: a copy of the old cookie stops working (review item 10)", async () => {
+    const { userId } = await ids("bob@example.com");
+    const b = h.browser();
+    await b.signIn("bob@example.com");
+    const first = await b.token();
+    await b.signIn("bob@example.com"); // the re-auth watcher, or a second sign-in in the same browser
+    const second = await b.token();
+    assert.notEqual(h.kit.sessionId(second as never), h.kit.sessionId(first as never));
+    assert.equal(await h.kit.callbacks.jwt({ token: first as never }), null);
+    const live = (await h.kit.sessions.list(userId)).map((s) => s.sid);
+    assert.equal(live.includes(h.kit.sessionId(first as never)!), false);
+    assert.equal(live.includes(h.kit.sessionId(second as never)!), true);
   });
 
   test("bumping the global epoch signs every session out", async () => {

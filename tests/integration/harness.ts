@@ -1,6 +1,7 @@
 // Runs the app's real Auth.js configuration (auth.config.ts) inside @auth/core's Auth(), against a
 // fresh SQLite database and the real dev OIDC provider, with no Next.js server: requests are built
 // as the browser would send them and cookies are carried in a jar.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -96,7 +97,14 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
 
   // Imported only now: these modules read the environment when they load.
   const { makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
-  const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge });
+  const { getToken } = await import("@auth/core/jwt");
+  // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
+  const requests = new AsyncLocalStorage<Request>();
+  const requestInfo = async () => {
+    const req = requests.getStore();
+    return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: process.env.AUTH_SECRET!, secureCookie: false }) } : {};
+  };
+  const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
   const authConfig = makeAuthConfig(kit);
   const { prisma } = await import("../../lib/db");
   const { seed } = await import("../../prisma/seed-data");
@@ -112,7 +120,8 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const headers = new Headers(init.headers);
       const cookie = this.jar.header();
       if (cookie) headers.set("cookie", cookie);
-      const response = await Auth(new Request(new URL(pathname, APP_URL), { ...init, headers }), config);
+      const request = new Request(new URL(pathname, APP_URL), { ...init, headers });
+      const response = await requests.run(request, () => Auth(request, config));
       this.jar.store(response);
       return response;
     }

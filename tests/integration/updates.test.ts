@@ -24,6 +24,32 @@ describe("session updates through POST /api/auth/session", () => {
     assert.equal(bad.session?.claims.displayName, "Robert");
   });
 
+  test("a display name the kit refuses is not written to the database (review item 8)", async () => {
+    const b = h.browser();
+    await b.signIn("carol@example.com");
+    const before = await h.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" }, select: { displayName: true } });
+    const refused = await b.update<AppSession>({ intent: "setDisplayName", input: { displayName: "sk_live_0123456789abcdef" } });
+    assert.equal(refused.session?.update?.code, "claim_sensitive");
+    const after = await h.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" }, select: { displayName: true } });
+    assert.equal(after.displayName, before.displayName, "nothing written for a refused value");
+    // And no later reload turns it into a recorded error.
+    const refreshed = await b.update<AppSession>({ intent: "refreshClaims" });
+    assert.equal(refreshed.session?.errors, undefined);
+  });
+
+  test("client-chosen data cannot push the cookie up (review item 9)", async () => {
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    const bytes = () => b.jar.get("authjs.session-token")?.length ?? 0;
+    const before = bytes();
+    const control = await b.update<AppSession>({ intent: "setDisplayName", input: { displayName: "\u0001".repeat(60) } });
+    assert.equal(control.session?.update?.code, "invalid_input");
+    const unknown = await b.update<AppSession>({ intent: "\u0001".repeat(64) });
+    assert.equal(unknown.session?.update?.code, "update_malformed");
+    assert.equal(unknown.session?.update?.intent, "");
+    assert.ok(bytes() <= before + 64, `cookie grew from ${before} to ${bytes()} bytes`);
+  });
+
   test("a tier upgrade in the database shows after refreshClaims, and a bare POST refreshes too", async () => {
     const b = h.browser();
     await b.signIn("carol@example.com");
@@ -40,7 +66,7 @@ describe("session updates through POST /api/auth/session", () => {
   test("a server-side update merges claims; its payload works once and cannot be forged", async () => {
     const b = h.browser();
     await b.signIn("alice@example.com");
-    const staged = h.kit.stageServerUpdate({ credits: 7, displayName: null });
+    const staged = h.kit.stageServerUpdate({ credits: 7, displayName: null }, await b.token());
     const first = await b.update<AppSession>(staged);
     assert.equal(first.session?.claims.credits, 7);
     assert.equal(first.session?.claims.displayName, undefined, "null deletes");
@@ -51,23 +77,42 @@ describe("session updates through POST /api/auth/session", () => {
     assert.equal(replay.session?.claims.credits, 7);
     const forged = await b.update<AppSession>({ intent: "$server", nonce: "0".repeat(32) });
     assert.equal(forged.session?.update?.code, "forbidden");
-    const withInput = await b.update<AppSession>({ intent: "$server", nonce: h.kit.stageServerUpdate({ credits: 1 }).nonce, input: { credits: 1_000_000 } });
+    const withInput = await b.update<AppSession>({ intent: "$server", nonce: h.kit.stageServerUpdate({ credits: 1 }, await b.token()).nonce, input: { credits: 1_000_000 } });
     assert.equal(withInput.session?.update?.code, "update_malformed");
     assert.equal(withInput.session?.claims.credits, 7);
   });
 
-  test("server code cannot stage protected or undeclared claims", () => {
+  test("server code cannot stage protected or undeclared claims", async () => {
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    const token = await b.token();
     for (const [patch, code] of [[{ sub: "x" }, "claim_protected"], [{ _k: {} }, "claim_protected"], [{ isAdmin: true }, "claim_not_owned"]] as const) {
-      assert.throws(() => h.kit.stageServerUpdate(patch as never), (e: unknown) => e instanceof ClaimsKitError && e.code === code);
+      assert.throws(() => h.kit.stageServerUpdate(patch as never, token), (e: unknown) => e instanceof ClaimsKitError && e.code === code);
     }
+    assert.throws(() => h.kit.stageServerUpdate({ credits: 1 }, null), (e: unknown) => e instanceof ClaimsKitError && e.code === "not_signed_in");
   });
 
-  test("a server-side value failing its claim's check is refused whole", async () => {
+  test("a staged server update is bound to the session that staged it", async () => {
+    const mine = h.browser();
+    const other = h.browser();
+    await mine.signIn("alice@example.com");
+    await other.signIn("alice@example.com");
+    const staged = h.kit.stageServerUpdate({ credits: 3 }, await mine.token());
+    const before = await other.session<AppSession>();
+    const stolen = await other.update<AppSession>(staged);
+    assert.equal(stolen.session?.update?.code, "forbidden");
+    assert.equal(stolen.session?.claims.credits, before?.claims.credits);
+  });
+
+  test("a server-side value failing its claim's check is refused whole, when staged and offline", async () => {
     const b = h.browser();
     await b.signIn("dave@example.com");
     const before = await b.session<AppSession>();
-    const result = await b.update<AppSession>(h.kit.stageServerUpdate({ credits: -5, tier: "pro" }));
-    assert.equal(result.session?.update?.code, "claim_invalid");
-    assert.deepEqual(result.session?.claims, before?.claims);
+    const invalid = (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_invalid";
+    const token = await b.token();
+    assert.throws(() => h.kit.stageServerUpdate({ credits: -5, tier: "pro" }, token), invalid);
+    const { id } = await h.prisma.user.findUniqueOrThrow({ where: { email: "dave@example.com" } });
+    await assert.rejects(h.kit.sessions.updateOffline(id, { credits: -5, tier: "pro" }), invalid);
+    assert.deepEqual((await b.session<AppSession>())?.claims, before?.claims);
   });
 });

@@ -1,5 +1,5 @@
 import type { JWT } from "@auth/core/jwt";
-import type { JwtParams, KitLogger } from "@/lib/claims-kit";
+import type { JwtParams, KitLogger, SessionRegistry, SessionState } from "@/lib/claims-kit";
 
 /** A logger that keeps lines for assertions. */
 export function memoryLogger(): KitLogger & { lines: string[] } {
@@ -31,4 +31,37 @@ export async function jwt(kit: { callbacks: { jwt(p: JwtParams): Promise<JWT | n
   const token = await kit.callbacks.jwt(params);
   if (!token) throw new Error("jwt() ended the session unexpectedly");
   return token;
+}
+
+/** A registry in memory, counting checks. */
+export function fakeRegistry(): SessionRegistry & { checks: number; fail: boolean; state: Map<string, SessionState> } {
+  const state = new Map<string, SessionState>();
+  const r = {
+    checks: 0,
+    fail: false,
+    state,
+    async create({ sid, now }: { sid: string; now: number }) {
+      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null });
+      return { claimsVersion: 0, epoch: "e1" };
+    },
+    async check(sid: string) {
+      r.checks++;
+      if (r.fail) throw new Error("database unavailable");
+      return state.get(sid) ?? null;
+    },
+    async touch(sid: string, now: number) {
+      state.get(sid)!.lastSeenAt = now;
+    },
+    list: async () => [],
+    async revoke(where: { sid: string } | { userId: string; except?: string }) {
+      const s = "sid" in where ? state.get(where.sid) : undefined;
+      if (!s || s.revoked) return 0;
+      s.revoked = true;
+      return 1;
+    },
+    bumpClaimsVersion: async () => {},
+    queuePatch: async () => 0,
+    bumpEpoch: async () => "e2",
+  };
+  return r;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appClaims, claim, claimsKit, ClaimsKitError, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
-import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
+import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 describe("sensitive claims", () => {
   test("sensitive claim names are refused at start-up unless kept server-side", () => {
@@ -61,37 +61,6 @@ describe("churn warning", () => {
     assert.match(warnings[0]!, /changed on 20 of 20 requests/);
   });
 });
-
-/** A registry in memory, counting checks. */
-function fakeRegistry(): SessionRegistry & { checks: number; fail: boolean; state: Map<string, SessionState> } {
-  const state = new Map<string, SessionState>();
-  const r = {
-    checks: 0,
-    fail: false,
-    state,
-    async create({ sid, now }: { sid: string; now: number }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
-    async check(sid: string) {
-      r.checks++;
-      if (r.fail) throw new Error("database unavailable");
-      return state.get(sid) ?? null;
-    },
-    async touch(sid: string, now: number) {
-      state.get(sid)!.lastSeenAt = now;
-    },
-    async clearPatch(sid: string) {
-      state.get(sid)!.pendingPatch = null;
-    },
-    list: async () => [],
-    revoke: async () => 0,
-    bumpClaimsVersion: async () => {},
-    queuePatch: async () => 0,
-    bumpEpoch: async () => "e2",
-  };
-  return r;
-}
 
 describe("session checks", () => {
   const p = appClaims({ id: "p", claims: { plan: claim.client<string>() }, load: () => ({ plan: "pro" }) });

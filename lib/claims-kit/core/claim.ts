@@ -1,19 +1,23 @@
 import type { ClaimSpec } from "./types";
 
 type Check = (value: unknown) => boolean;
+/** Per-claim options: `maxBytes` caps the value's encoded size in the token (default: the kit's `claimMaxBytes`). */
+type ClaimOptions = { maxBytes?: number };
 
-function spec<T, V extends "client" | "token" | "server">(visibility: V, check?: Check): ClaimSpec<T, V> {
-  return check ? { visibility, check } : { visibility };
+function spec<T, V extends "client" | "token" | "server">(visibility: V, check?: Check, options?: ClaimOptions): ClaimSpec<T, V> {
+  return { visibility, ...(check ? { check } : {}), ...(options?.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}) };
 }
 
 /**
  * Claim declarations, one per visibility. The type parameter is the claim's value type; the
- * optional check runs on every value written and refuses the write when it returns false.
+ * optional check runs on every value written and refuses the write when it returns false (or
+ * throws); `maxBytes` caps the value's size as JSON in the token.
  *
  * @example
  * ```ts
  * const claims = {
  *   tier: claim.client<"free" | "pro">(is.oneOf(["free", "pro"])),
+ *   displayName: claim.client<string>(is.stringMax(60), { maxBytes: 242 }),
  *   accessToken: claim.token<string>(is.string),
  *   groups: claim.server<string[]>(),
  * };
@@ -21,11 +25,11 @@ function spec<T, V extends "client" | "token" | "server">(visibility: V, check?:
  */
 export const claim = {
   /** In the token and in the session the client sees. */
-  client: <T>(check?: Check): ClaimSpec<T, "client"> => spec<T, "client">("client", check),
+  client: <T>(check?: Check, options?: ClaimOptions): ClaimSpec<T, "client"> => spec<T, "client">("client", check, options),
   /** In the encrypted token only; server code reads it with `readToken()`. */
-  token: <T>(check?: Check): ClaimSpec<T, "token"> => spec<T, "token">("token", check),
+  token: <T>(check?: Check, options?: ClaimOptions): ClaimSpec<T, "token"> => spec<T, "token">("token", check, options),
   /** Kept in the server-side store, with only the session id in the token. */
-  server: <T>(check?: Check): ClaimSpec<T, "server"> => spec<T, "server">("server", check),
+  server: <T>(check?: Check, options?: ClaimOptions): ClaimSpec<T, "server"> => spec<T, "server">("server", check, options),
 };
 
 /**

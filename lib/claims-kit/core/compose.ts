@@ -3,6 +3,7 @@ import type { Account, Profile, Session, User } from "@auth/core/types";
 import { ClaimsKitError, codeOf, invalidOption, type KitErrorCode } from "./errors";
 import type {
   AnyPlugin,
+  Awaitable,
   BaseContext,
   Bookkeeping,
   ClaimSpec,
@@ -16,10 +17,12 @@ import type {
   KitToken,
   LoadContext,
   LoadReason,
+  RequestInfo,
   ServerClaimsOf,
   ServerDataStore,
   SessionInfo,
   SessionRegistry,
+  StandardResult,
   Visibility,
 } from "./types";
 
@@ -70,7 +73,9 @@ const SENSITIVE_VALUE = [
 const CHURN_MIN_CALLS = 20;
 const PLUGIN_ID = /^[a-z][a-z0-9-]{0,39}$/;
 const INTENT_NAME = /^[A-Za-z][\w.-]{0,63}$/;
-const NONCE = /^[\w-]{1,64}$/;
+/** A client's correlation id: short and ASCII, so echoing it can never grow the cookie much. */
+const NONCE = /^[\w-]{1,32}$/;
+const DEFAULT_CLAIM_MAX_BYTES = 2048;
 const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60;
 
@@ -106,8 +111,16 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
    * `readToken()` see the full names; only the cookie carries the short ones.
    */
   keys?: Record<string, string>;
-  /** Describes the request at sign-in (user agent for the sessions list). Failures are ignored. */
-  requestInfo?: () => Promise<{ userAgent?: string | null }> | { userAgent?: string | null };
+  /**
+   * Describes the request at sign-in: the user agent for the sessions list, and the session token
+   * the browser already had, whose session then ends (see `nextRequestInfo`). Failures are ignored.
+   */
+  requestInfo?: () => Awaitable<RequestInfo>;
+  /**
+   * Default limit on one claim value's encoded size (UTF-8 bytes of its JSON) for client and token
+   * claims; a claim's own `maxBytes` wins. Writes over it are refused (`claim_invalid`). Default 2048.
+   */
+  claimMaxBytes?: number;
 }
 
 /** The arguments Auth.js passes to `jwt()`. */
@@ -149,9 +162,10 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   /**
    * Stage a server-side change of the current session's claims and return the payload to hand to
    * Auth.js's `unstable_update()` (see `updateSession` in next/server). Only code in this process can
-   * stage one: the payload carries a one-time random nonce, useless to a client.
+   * stage one: the payload carries a one-time random nonce, useless to a client, and bound to the
+   * session of `token` (the current request's decoded session token): no other session can use it.
    */
-  stageServerUpdate(patch: PatchOf<P>): { intent: typeof SERVER_INTENT; nonce: string };
+  stageServerUpdate(patch: PatchOf<P>, token: JWT | null | undefined): { intent: typeof SERVER_INTENT; nonce: string };
   /** Sessions and freshness, for server code. Throws `invalid_option` when no `sessions` registry is set. */
   readonly sessions: {
     list(userId: string): Promise<SessionInfo[]>;
@@ -219,13 +233,21 @@ function isPlainObject(v: unknown): v is Claims {
   return proto === Object.prototype || proto === null;
 }
 
-function serialisable(value: unknown): boolean {
+/** The JSON a value encodes to in the token, or undefined when it has none (BigInt, cycle). */
+function encodeJson(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value) !== undefined;
+    return JSON.stringify(value);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const encoder = new TextEncoder();
+const utf8Bytes = (text: string) => encoder.encode(text).length;
+
+/** What one step of the kit returns: the caller decides whether to record a failure. */
+type Outcome<T extends object = object> = ({ ok: true } & T) | Failure;
+type Failure = { ok: false; code: string; detail: string };
 
 function cloneWork(w: Work): Work {
   return { token: { ...w.token }, k: { ...w.k, e: w.k.e ? { ...w.k.e } : undefined }, server: { ...w.server } };
@@ -272,7 +294,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
   if (options.freshness && !registry && (options.freshness.checkEvery !== undefined || options.freshness.touchEvery !== undefined)) {
     invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery (they check the session registry)");
   }
-  const staged = new Map<string, { patch: unknown; expires: number }>();
+  const staged = new Map<string, { patch: unknown; expires: number; sid: string }>();
+  const claimMaxBytes = options.claimMaxBytes ?? DEFAULT_CLAIM_MAX_BYTES;
+  if (!Number.isSafeInteger(claimMaxBytes) || claimMaxBytes < 16) invalidOption(where, "claimMaxBytes", "must be a whole number of bytes, at least 16");
 
   const owners = new Map<string, { plugin: string; visibility: Visibility }>();
   const intents = new Map<string, { plugin: AnyPlugin; index: number; spec: IntentSpec }>();
@@ -294,6 +318,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       if (!CLAIM_NAME.test(name) || FORBIDDEN_NAMES.has(name)) invalidOption(`${at} (${plugin.id})`, `claims.${name}`, "is not a valid claim name");
       if (!spec || !["client", "token", "server"].includes(spec.visibility)) {
         invalidOption(`${at} (${plugin.id})`, `claims.${name}.visibility`, 'must be "client", "token" or "server"');
+      }
+      if (spec.maxBytes !== undefined && (!Number.isSafeInteger(spec.maxBytes) || spec.maxBytes < 2)) {
+        invalidOption(`${at} (${plugin.id})`, `claims.${name}.maxBytes`, "must be a whole number of bytes (2 or more)");
       }
       if (spec.visibility !== "server" && SENSITIVE_NAME.test(name)) {
         throw new ClaimsKitError("claim_sensitive", `${at} (${plugin.id}): claim "${name}" looks sensitive; keep it out of the token (visibility "server") or rename it`);
@@ -347,6 +374,10 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
 
   const nowSeconds = () => Math.floor(clock() / 1000);
 
+  const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+  /** Codes of failures that may pass on their own (a database hiccup), as opposed to a refusal by the rules. */
+  const TRANSIENT_CODES = new Set(["load_failed", "plugin_failed"]);
+
   function recordError(w: Work, pluginId: string, half: string, code: string, detail: string): void {
     w.k.e = { ...w.k.e, [pluginId]: { code, at: nowSeconds() } };
     log.warn(`${code} plugin=${pluginId} step=${half}: ${detail}`);
@@ -359,29 +390,44 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     }
   }
 
-  /** Check a patch against ownership rules; returns the refusal, or null when it may be applied. */
-  function refusal(plugin: AnyPlugin, patch: unknown): { code: KitErrorCode; detail: string } | null {
+  /** Record a step's outcome on the token: its error, or the end of an earlier one. */
+  function settle(w: Work, plugin: AnyPlugin, half: string, outcome: Outcome): void {
+    if (outcome.ok) clearError(w, plugin.id);
+    else recordError(w, plugin.id, half, outcome.code, outcome.detail);
+  }
+
+  /**
+   * Check a patch against the claim rules; returns the refusal, or null when it may be applied.
+   * Never throws: a claim's own check that throws is a refusal like one that returns false.
+   */
+  function refusal(plugin: AnyPlugin, patch: unknown): Failure | null {
     if (patch === undefined) return null;
-    if (!isPlainObject(patch)) return { code: "claim_invalid", detail: "a patch must be a plain object" };
-    for (const key of Object.keys(patch)) {
-      if (PROTECTED_CLAIMS.has(key)) return { code: "claim_protected", detail: `"${key}" is protected` };
-      if (!Object.hasOwn(plugin.claims, key)) {
-        const owner = owners.get(key)?.plugin;
-        return { code: "claim_not_owned", detail: owner ? `"${key}" belongs to plugin "${owner}"` : `"${key}" is not declared by this plugin` };
+    try {
+      if (!isPlainObject(patch)) return { ok: false, code: "claim_invalid", detail: "a patch must be a plain object" };
+      for (const key of Object.keys(patch)) {
+        if (PROTECTED_CLAIMS.has(key)) return { ok: false, code: "claim_protected", detail: `"${key}" is protected` };
+        if (!Object.hasOwn(plugin.claims, key)) {
+          const owner = owners.get(key)?.plugin;
+          return { ok: false, code: "claim_not_owned", detail: owner ? `"${key}" belongs to plugin "${owner}"` : `"${key}" is not declared by this plugin` };
+        }
+        const value = patch[key];
+        if (value === undefined || value === null) continue;
+        const spec = plugin.claims[key]!;
+        if (spec.check && !spec.check(value)) return { ok: false, code: "claim_invalid", detail: `value for "${key}" fails its check` };
+        const json = encodeJson(value);
+        if (json === undefined) return { ok: false, code: "claim_invalid", detail: `value for "${key}" is not JSON (BigInt, cycle…): a token must encode` };
+        const limit = spec.maxBytes ?? claimMaxBytes;
+        if (spec.visibility !== "server" && utf8Bytes(json) > limit) {
+          return { ok: false, code: "claim_invalid", detail: `value for "${key}" is ${utf8Bytes(json)} bytes encoded, over its limit of ${limit}` };
+        }
+        if (spec.visibility === "client" && typeof value === "string" && SENSITIVE_VALUE.some((re) => re.test(value))) {
+          return { ok: false, code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
+        }
       }
-      const value = patch[key];
-      const spec = plugin.claims[key]!;
-      if (value !== undefined && value !== null && spec.check && !spec.check(value)) {
-        return { code: "claim_invalid", detail: `value for "${key}" fails its check` };
-      }
-      if (value !== undefined && value !== null && !serialisable(value)) {
-        return { code: "claim_invalid", detail: `value for "${key}" is not JSON (BigInt, cycle…): a token must encode` };
-      }
-      if (spec.visibility === "client" && typeof value === "string" && SENSITIVE_VALUE.some((re) => re.test(value))) {
-        return { code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
-      }
+      return null;
+    } catch (err) {
+      return { ok: false, code: "claim_invalid", detail: `checking the patch threw: ${message(err)}` };
     }
-    return null;
   }
 
   /** Apply an already-checked patch; returns the names of claims whose value changed. */
@@ -407,37 +453,19 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     return { token: w.token, userId: typeof sub === "string" ? sub : undefined, now: nowSeconds(), log };
   }
 
-  /**
-   * Run one plugin half and apply its patch. On failure, record it (or, when `strict`, return the
-   * code so an update can be rejected whole).
-   */
-  async function step(
-    plugin: AnyPlugin,
-    half: "load" | "jwt" | "intent",
-    w: Work,
-    run: () => unknown,
-    strict: boolean,
-  ): Promise<{ changed: string[] } | { code: string }> {
+  /** Run one plugin hook and apply its patch to `w` when the rules accept it. Records nothing. */
+  async function step(plugin: AnyPlugin, half: "load" | "jwt" | "intent", w: Work, run: () => unknown): Promise<Outcome<{ changed: string[] }>> {
     let patch: unknown;
     try {
       patch = await run();
     } catch (err) {
-      const code = codeOf(err, half === "load" ? "load_failed" : "plugin_failed");
-      const detail = err instanceof Error ? err.message : String(err);
-      if (!strict) recordError(w, plugin.id, half, code, detail);
-      else log.warn(`${code} plugin=${plugin.id} step=${half}: ${detail}`);
-      return { code };
+      return { ok: false, code: codeOf(err, half === "load" ? "load_failed" : "plugin_failed"), detail: message(err) };
     }
     const refused = refusal(plugin, patch);
-    if (refused) {
-      if (!strict) recordError(w, plugin.id, half, refused.code, refused.detail);
-      else log.warn(`${refused.code} plugin=${plugin.id} step=${half}: ${refused.detail}`);
-      return { code: refused.code };
-    }
-    clearError(w, plugin.id);
+    if (refused) return refused;
     const changed = patch === undefined ? [] : apply(plugin, patch as Claims, w);
     if (half === "jwt" && process.env.NODE_ENV !== "production") noteChurn(plugin, changed);
-    return { changed };
+    return { ok: true, changed };
   }
 
   /** In development, warn once about a claim that changes on most requests: a cookie is the wrong home for it. */
@@ -464,47 +492,101 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     };
   }
 
-  async function loadAll(w: Work, reason: LoadReason, params?: JwtParams, byAge = false): Promise<void> {
+  /**
+   * (Re)load every plugin's claims, all or nothing: on any failure the claims stay as they were
+   * (half-derived claims, such as a new role with the old role's permission bits, are worse than
+   * stale ones), the failures are recorded, and the load time is not advanced, so the next request
+   * tries again. At sign-in there is nothing older to keep: what loaded is kept, marked as never
+   * fully loaded. Returns whether every load succeeded.
+   */
+  async function loadAll(w: Work, reason: LoadReason, params?: JwtParams, byAge = false): Promise<boolean> {
+    const next = cloneWork(w);
+    const failed: Array<[AnyPlugin, Failure]> = [];
     for (const plugin of plugins) {
       // A reload because the kit's max age passed leaves plugins that set their own max age alone.
-      if (plugin.load && !(byAge && plugin.maxAge !== undefined)) await step(plugin, "load", w, () => plugin.load!(loadCtx(w, reason, params)), false);
+      if (!plugin.load || (byAge && plugin.maxAge !== undefined)) continue;
+      const outcome = await step(plugin, "load", next, () => plugin.load!(loadCtx(next, reason, params)));
+      if (outcome.ok) clearError(next, plugin.id);
+      else failed.push([plugin, outcome]);
     }
-    w.k.l = nowSeconds();
+    if (failed.length > 0) {
+      if (reason === "signIn") Object.assign(w, next, { k: { ...next.k, l: 0 } });
+      for (const [plugin, failure] of failed) settle(w, plugin, "load", failure);
+      return false;
+    }
+    next.k.l = nowSeconds();
     if (!byAge) {
       // Plugins with their own max age count from their own last load, not the kit's.
-      const own = plugins.filter((p) => p.load && p.maxAge !== undefined).map((p) => [p.id, w.k.l!] as const);
-      w.k.lp = own.length > 0 ? Object.fromEntries(own) : undefined;
+      const own = plugins.filter((p) => p.load && p.maxAge !== undefined).map((p) => [p.id, next.k.l!] as const);
+      next.k.lp = own.length > 0 ? Object.fromEntries(own) : undefined;
     }
+    Object.assign(w, next);
+    return true;
   }
 
   /** Re-load claims past their max age: everything past the kit's, or single plugins past their own. */
   async function reloadStale(w: Work): Promise<void> {
     const now = nowSeconds();
-    if (fresh.maxAge !== undefined && now - (w.k.l ?? 0) >= fresh.maxAge) await loadAll(w, "refresh", undefined, true);
+    // Never fully loaded (a load failed at sign-in): try everything again.
+    if (!w.k.l) {
+      await loadAll(w, "refresh");
+      return;
+    }
+    if (fresh.maxAge !== undefined && now - w.k.l >= fresh.maxAge) await loadAll(w, "refresh", undefined, true);
     for (const [index, plugin] of plugins.entries()) {
       if (!plugin.load || plugin.maxAge === undefined) continue;
-      if (now - (w.k.lp?.[plugin.id] ?? w.k.l ?? 0) < plugin.maxAge) continue;
-      const result = await step(plugin, "load", w, () => plugin.load!(loadCtx(w, "refresh")), false);
-      w.k.lp = { ...w.k.lp, [plugin.id]: now };
-      if ("changed" in result) await reloadDependents(w, index, new Set(result.changed), false);
+      if (now - (w.k.lp?.[plugin.id] ?? w.k.l) < plugin.maxAge) continue;
+      // All or nothing, like loadAll: the plugin and what derives from it, or none of it.
+      const next = cloneWork(w);
+      const loaded = await step(plugin, "load", next, () => plugin.load!(loadCtx(next, "refresh")));
+      const outcome = loaded.ok ? await reloadDependents(next, index, new Set(loaded.changed)) : loaded;
+      if (!outcome.ok) {
+        settle(w, plugin, "load", outcome);
+        continue; // its load time stays: retried on the next request
+      }
+      clearError(next, plugin.id);
+      next.k.lp = { ...next.k.lp, [plugin.id]: now };
+      Object.assign(w, next);
     }
   }
 
-  /** After claims changed, re-load later plugins that derive from them. Strict: any failure is returned. */
-  async function reloadDependents(w: Work, from: number, changed: Set<string>, strict: boolean): Promise<string | null> {
+  /** After claims changed, re-load later plugins that derive from them. Stops at the first failure. */
+  async function reloadDependents(w: Work, from: number, changed: Set<string>): Promise<Outcome> {
     for (let i = from + 1; i < plugins.length; i++) {
       const plugin: AnyPlugin = plugins[i]!;
       if (!plugin.load || !plugin.reloadOn?.some((c: string) => changed.has(c))) continue;
-      const result = await step(plugin, "load", w, () => plugin.load!(loadCtx(w, "dependency")), strict);
-      if ("code" in result) return result.code;
+      const result = await step(plugin, "load", w, () => plugin.load!(loadCtx(w, "dependency")));
+      if (!result.ok) return { ok: false, code: result.code, detail: `dependent plugin "${plugin.id}": ${result.detail}` };
       result.changed.forEach((c) => changed.add(c));
     }
-    return null;
+    return { ok: true };
   }
 
-  function reject(w: Work, intent: string, nonce: string | undefined, code: KitErrorCode | string, detail: string): void {
-    w.k.u = { i: intent, ...(nonce ? { n: nonce } : {}), c: code };
-    log.warn(`update rejected: ${code} intent=${JSON.stringify(intent)}: ${detail}`);
+  /**
+   * Record a rejected update. Only names the kit knows are recorded: a client-chosen string never
+   * rides in the token (it would grow the cookie past its budget).
+   */
+  function reject(w: Work, intent: unknown, nonce: string | undefined, code: KitErrorCode | string, detail: string): Work {
+    const known = typeof intent === "string" && (intent === SERVER_INTENT || intent === REFRESH_INTENT || intents.has(intent)) ? intent : "";
+    w.k.u = { i: known, ...(nonce ? { n: nonce } : {}), c: code };
+    log.warn(`update rejected: ${code}${known ? ` intent=${known}` : ""}: ${detail}`);
+    return w;
+  }
+
+  /** Accept an update's result: within the size budget, or rejected whole. */
+  async function accept(w: Work, next: Work, intent: string, nonce: string | undefined, commit?: () => Awaitable<void>): Promise<Work> {
+    const budget = await finalize(next, false);
+    if (!budget.ok) return reject(w, intent, nonce, budget.code, budget.detail);
+    if (commit) {
+      // Side effects last: after every rule, dependent and the budget accepted the patch.
+      try {
+        await commit();
+      } catch (err) {
+        return reject(w, intent, nonce, codeOf(err, "plugin_failed"), `commit failed: ${message(err)}`);
+      }
+    }
+    next.k.u = { i: intent, ...(nonce ? { n: nonce } : {}) };
+    return next;
   }
 
   /** Handle `trigger === "update"`: returns the work to keep (the original one when rejected). */
@@ -512,86 +594,67 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     // A POST without data (upstream #11002: next-auth's update() without an argument does not
     // even POST) is a bare refresh: it only re-derives claims on the server.
     if (data === undefined) data = { intent: REFRESH_INTENT };
-    if (!isPlainObject(data)) {
-      reject(w, "", undefined, "update_malformed", "update() payload must be an object { intent, input?, nonce? }");
-      return w;
-    }
+    if (!isPlainObject(data)) return reject(w, "", undefined, "update_malformed", "update() payload must be an object { intent, input?, nonce? }");
     const extra = Object.keys(data).filter((key) => !["intent", "input", "nonce"].includes(key));
     const { intent, input, nonce } = data;
     if (intent === SERVER_INTENT && extra.length === 0 && input === undefined && typeof nonce === "string") {
       const entry = staged.get(nonce);
       staged.delete(nonce);
-      if (!entry || entry.expires < clock() || typeof w.token.sub !== "string") {
-        reject(w, SERVER_INTENT, undefined, "forbidden", "no server update staged under that nonce in this process");
-        return w;
+      // Bound to the session that staged it: a nonce leaked to another session is useless there.
+      if (!entry || entry.expires < clock() || typeof w.token.sub !== "string" || entry.sid !== w.k.sid) {
+        return reject(w, SERVER_INTENT, undefined, "forbidden", "no server update staged under that nonce for this session in this process");
       }
       const next = cloneWork(w);
-      const refused = await serverPatch(next, entry.patch, true);
-      if (refused) {
-        reject(w, SERVER_INTENT, nonce, refused.code, refused.detail);
-        return w;
-      }
-      next.k.u = { i: SERVER_INTENT, n: nonce };
-      return next;
+      const applied = await serverPatch(next, entry.patch);
+      return applied.ok ? accept(w, next, SERVER_INTENT, nonce) : reject(w, SERVER_INTENT, nonce, applied.code, applied.detail);
     }
     const okNonce = nonce === undefined || (typeof nonce === "string" && NONCE.test(nonce));
     if (typeof intent !== "string" || !INTENT_NAME.test(intent) || extra.length > 0 || !okNonce) {
-      const what = extra.length > 0 ? `unexpected keys ${extra.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}` : "intent must be a name and nonce a short id";
-      reject(w, typeof intent === "string" ? intent.slice(0, 64) : "", undefined, "update_malformed", what);
-      return w;
+      const what = extra.length > 0 ? `${extra.length} unexpected key(s)` : "intent must be a name and nonce a short id";
+      return reject(w, intent, undefined, "update_malformed", what);
     }
     const n = nonce as string | undefined;
-    if (typeof w.token.sub !== "string") {
-      reject(w, intent, n, "not_signed_in", "no user on the token");
-      return w;
-    }
+    if (typeof w.token.sub !== "string") return reject(w, intent, n, "not_signed_in", "no user on the token");
     const next = cloneWork(w);
     if (intent === REFRESH_INTENT) {
-      if (input !== undefined) {
-        reject(w, intent, n, "invalid_input", "refreshClaims takes no input");
-        return w;
-      }
-      await loadAll(next, "refresh");
-      next.k.u = { i: intent, ...(n ? { n } : {}) };
-      return next;
+      if (input !== undefined) return reject(w, intent, n, "invalid_input", "refreshClaims takes no input");
+      if (!(await loadAll(next, "refresh"))) return reject({ ...w, k: { ...w.k, e: next.k.e } }, intent, n, "load_failed", "a claim could not be re-loaded");
+      return accept(w, next, intent, n);
     }
     const entry = intents.get(intent);
-    if (!entry) {
-      reject(w, intent, n, "unknown_intent", "no plugin declares this intent");
-      return w;
+    if (!entry) return reject(w, intent, n, "unknown_intent", "no plugin declares this intent");
+    let result: StandardResult<unknown>;
+    try {
+      result = await entry.spec.input["~standard"].validate(input);
+      if (!isPlainObject(result) && (typeof result !== "object" || result === null)) throw new TypeError("the schema returned no result");
+    } catch (err) {
+      return reject(w, intent, n, "invalid_input", `the input schema threw: ${message(err)}`);
     }
-    const result = await entry.spec.input["~standard"].validate(input);
     if (result.issues) {
       const first = result.issues[0];
       const path = (first?.path ?? []).map((p) => (typeof p === "object" ? String(p.key) : String(p))).join(".");
-      reject(w, intent, n, "invalid_input", `${path ? `${path}: ` : ""}${first?.message ?? "invalid"}`);
-      return w;
+      return reject(w, intent, n, "invalid_input", `${path ? `${path}: ` : ""}${first?.message ?? "invalid"}`);
     }
-    const handled = await step(entry.plugin, "intent", next, () => entry.spec.handle(result.value, baseContext(next)), true);
-    if ("code" in handled) {
-      reject(w, intent, n, handled.code, `handler of plugin "${entry.plugin.id}" refused`);
-      return w;
-    }
-    const failed = await reloadDependents(next, entry.index, new Set(handled.changed), true);
-    if (failed) {
-      reject(w, intent, n, failed, "a dependent claim could not be re-derived");
-      return w;
-    }
-    next.k.u = { i: intent, ...(n ? { n } : {}) };
-    return next;
+    const value = result.value;
+    const handled = await step(entry.plugin, "intent", next, () => entry.spec.handle(value, baseContext(next)));
+    if (!handled.ok) return reject(w, intent, n, handled.code, `plugin "${entry.plugin.id}": ${handled.detail}`);
+    const dependents = await reloadDependents(next, entry.index, new Set(handled.changed));
+    if (!dependents.ok) return reject(w, intent, n, dependents.code, dependents.detail);
+    const commit = entry.spec.commit;
+    return accept(w, next, intent, n, commit ? () => commit(value, baseContext(next)) : undefined);
   }
 
   /**
-   * Apply a patch written by server code (online or offline): any declared claim, whoever owns it,
-   * but never a protected one, and each value must pass its claim's check. Atomic.
+   * Check a patch written by server code (online or offline): any declared claim, whoever owns it,
+   * but never a protected one, and each value must pass its claim's rules.
    */
-  async function serverPatch(w: Work, patch: unknown, strict: boolean): Promise<{ code: string; detail: string } | null> {
-    if (!isPlainObject(patch)) return { code: "claim_invalid", detail: "a patch must be a plain object" };
+  function checkPatch(patch: unknown): Outcome<{ groups: Map<number, Claims> }> {
+    if (!isPlainObject(patch)) return { ok: false, code: "claim_invalid", detail: "a patch must be a plain object" };
     const groups = new Map<number, Claims>();
     for (const key of Object.keys(patch)) {
-      if (PROTECTED_CLAIMS.has(key)) return { code: "claim_protected", detail: `"${key}" is protected` };
+      if (PROTECTED_CLAIMS.has(key)) return { ok: false, code: "claim_protected", detail: `"${key}" is protected` };
       const owner = owners.get(key);
-      if (!owner) return { code: "claim_not_owned", detail: `"${key}" is not declared by any plugin` };
+      if (!owner) return { ok: false, code: "claim_not_owned", detail: `"${key}" is not declared by any plugin` };
       const index = plugins.findIndex((p) => p.id === owner.plugin);
       groups.set(index, { ...groups.get(index), [key]: patch[key] });
     }
@@ -599,10 +662,16 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       const refused = refusal(plugins[index]!, part);
       if (refused) return refused;
     }
+    return { ok: true, groups };
+  }
+
+  /** Apply a server patch to `w` (a copy: on failure the caller drops it) and re-derive dependents. */
+  async function serverPatch(w: Work, patch: unknown): Promise<Outcome> {
+    const checked = checkPatch(patch);
+    if (!checked.ok) return checked;
     const changed = new Set<string>();
-    for (const [index, part] of groups) apply(plugins[index]!, part, w).forEach((c) => changed.add(c));
-    const failed = await reloadDependents(w, Math.min(...groups.keys()), changed, strict);
-    return failed ? { code: failed, detail: "a dependent claim could not be re-derived" } : null;
+    for (const [index, part] of checked.groups) apply(plugins[index]!, part, w).forEach((c) => changed.add(c));
+    return reloadDependents(w, Math.min(...checked.groups.keys()), changed);
   }
 
   /** Check the session against the registry. Returns false when the session must end. */
@@ -615,7 +684,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       state = await registry.check(w.k.sid);
     } catch (err) {
       // Fail open on a transient database error: the check runs again on the next request.
-      recordError(w, "kit", "sessions", "plugin_failed", err instanceof Error ? err.message : String(err));
+      recordError(w, "kit", "sessions", "plugin_failed", message(err));
       return true;
     }
     if (!state || state.revoked || (w.k.ep !== undefined && state.epoch !== w.k.ep)) {
@@ -623,31 +692,38 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       return false;
     }
     w.k.c = now;
-    if (state.claimsVersion !== w.k.v) {
-      await loadAll(w, "refresh");
-      w.k.v = state.claimsVersion;
-    }
-    if (state.pendingPatch) {
-      // Stored as { id, patch }. It is cleared only once a later request shows a token that
-      // already carries its id: `auth()` in a Server Component cannot save the cookie, so the
-      // first application may be lost, and the patch must survive until one is saved.
-      let queued: { id?: unknown; patch?: unknown } | null = null;
-      try {
-        queued = JSON.parse(state.pendingPatch) as { id?: unknown; patch?: unknown };
-      } catch {
-        queued = null;
-      }
-      const id = typeof queued?.id === "string" ? queued.id : undefined;
-      if (id && id === w.k.op) {
-        await registry.clearPatch(w.k.sid, state.pendingPatch).catch(() => undefined);
-      } else {
-        const refused = await serverPatch(w, queued?.patch, false);
-        if (refused) recordError(w, "kit", "offline", refused.code, refused.detail);
-        w.k.op = id;
-      }
-    }
+    // The version advances only with a complete reload: a failed one is tried again next request.
+    if (state.claimsVersion !== w.k.v && (await loadAll(w, "refresh"))) w.k.v = state.claimsVersion;
+    if (state.pendingPatch) await applyOffline(w, state.pendingPatch);
     if (now - state.lastSeenAt >= fresh.touchEvery) await registry.touch(w.k.sid, now).catch(() => undefined);
     return true;
+  }
+
+  /**
+   * Apply the session's offline patch, stored as `{ id, patch }` and cumulative (every change queued
+   * since the last claims-version bump, merged). It is never cleared by a request: any copy of the
+   * cookie whose last applied id differs (an older tab's response, a replay, a render that could
+   * not save its cookie) applies it, so every copy converges on the same claims.
+   */
+  async function applyOffline(w: Work, pending: string): Promise<void> {
+    let queued: { id?: unknown; patch?: unknown } | null = null;
+    try {
+      queued = JSON.parse(pending) as { id?: unknown; patch?: unknown };
+    } catch {
+      queued = null;
+    }
+    const id = typeof queued?.id === "string" ? queued.id : undefined;
+    if (!id || id === w.k.op) return;
+    const next = cloneWork(w);
+    const applied = await serverPatch(next, queued?.patch);
+    if (applied.ok) {
+      Object.assign(w, next);
+      w.k.op = id;
+      return;
+    }
+    recordError(w, "kit", "offline", applied.code, applied.detail);
+    // A refusal by the rules is final; a failed dependent load is tried again on the next request.
+    if (!TRANSIENT_CODES.has(applied.code)) w.k.op = id;
   }
 
   function needRegistry(): SessionRegistry {
@@ -655,13 +731,11 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     return registry;
   }
 
-  function checkServerPatch(patch: unknown): Claims {
-    if (!isPlainObject(patch)) throw new ClaimsKitError("claim_invalid", "a patch must be a plain object");
-    for (const key of Object.keys(patch)) {
-      if (PROTECTED_CLAIMS.has(key)) throw new ClaimsKitError("claim_protected", `claim "${key}" is protected`);
-      if (!owners.has(key)) throw new ClaimsKitError("claim_not_owned", `claim "${key}" is not declared by any plugin`);
-    }
-    return patch;
+  /** For server APIs that take a patch: the same rules, thrown as start-of-call errors. */
+  function assertPatch(patch: unknown): Claims {
+    const checked = checkPatch(patch);
+    if (!checked.ok) throw new ClaimsKitError(checked.code as KitErrorCode, checked.detail);
+    return patch as Claims;
   }
 
   function sid(token: JWT | null | undefined): string | undefined {
@@ -669,62 +743,96 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     return typeof k?.sid === "string" ? k.sid : undefined;
   }
 
-  async function jwt(params: JwtParams): Promise<JWT | null> {
-    let w: Work = { token: expand({ ...params.token }), k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
-    if ((params.trigger === "signIn" || params.trigger === "signUp") && params.user) {
-      w.k = { sid: crypto.randomUUID() };
-      if (options.issuer) w.token.iss = options.issuer;
-      if (registry && typeof w.token.sub === "string") {
-        const info = await Promise.resolve(options.requestInfo?.()).catch(() => undefined);
-        // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
-        // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
-        const created = await registry.create({ sid: w.k.sid!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: nowSeconds() });
-        w.k.v = created.claimsVersion;
-        w.k.ep = created.epoch;
-        w.k.c = nowSeconds();
-      }
-      await loadAll(w, "signIn", params);
-    } else {
-      if (!(await checkSession(w))) return null;
-      if (params.trigger === "update") w = await update(w, params.session);
-      await reloadStale(w);
+  /** Sign-in: a new session id, recorded in the registry, and every claim loaded. */
+  async function signIn(w: Work, params: JwtParams): Promise<void> {
+    w.k = { sid: crypto.randomUUID() };
+    if (options.issuer) w.token.iss = options.issuer;
+    const info = await Promise.resolve(options.requestInfo?.()).catch(() => undefined);
+    // The session this browser had before (a re-sign-in, the re-auth watcher) ends here: its
+    // cookie is being replaced, and a copy of it must not stay valid.
+    const previous = sid(info?.previousToken);
+    if (registry && previous) await registry.revoke({ sid: previous }, nowSeconds()).catch((err: unknown) => log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${message(err)}`));
+    if (registry && typeof w.token.sub === "string") {
+      // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
+      // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
+      const created = await registry.create({ sid: w.k.sid!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: nowSeconds() });
+      w.k.v = created.claimsVersion;
+      w.k.ep = created.epoch;
+      w.k.c = nowSeconds();
     }
-    for (const plugin of plugins) {
-      if (plugin.jwt) {
-        let reported: { code: string; detail: string } | undefined;
-        const ctx = { ...baseContext(w), trigger: params.trigger, report: (code: string, detail: string) => void (reported = { code, detail }) };
-        const result = await step(plugin, "jwt", w, () => plugin.jwt!(ctx), false);
-        if (reported && "changed" in result) recordError(w, plugin.id, "jwt", reported.code, reported.detail);
-      }
-    }
-    if (finalizer) await finalize(w, params);
-    if (Object.keys(w.server).length > 0 && options.serverStore && w.k.sid && typeof w.token.sub === "string") {
-      try {
-        await options.serverStore.write(`s:${w.k.sid}`, w.token.sub, w.server, new Date((nowSeconds() + maxAge) * 1000));
-      } catch (err) {
-        recordError(w, "kit", "serverStore", "plugin_failed", err instanceof Error ? err.message : String(err));
-      }
-    }
-    for (const key of ["e", "d", "m", "lp"] as const) if (w.k[key] === undefined) delete w.k[key];
-    w.token._k = w.k;
-    return stored(w.token) as JWT;
+    await loadAll(w, "signIn", params);
   }
 
-  async function finalize(w: Work, params: JwtParams): Promise<void> {
-    const plugin = finalizer!;
-    const signingIn = params.trigger === "signIn" || params.trigger === "signUp";
+  /** Every request after sign-in: registry check, update, stale reloads, the plugins' jwt hooks. */
+  async function request(w: Work, params: JwtParams): Promise<Work | null> {
+    if (!(await checkSession(w))) return null;
+    if (params.trigger === "update") w = await update(w, params.session);
+    await reloadStale(w);
+    return w;
+  }
+
+  async function jwt(params: JwtParams): Promise<JWT | null> {
+    const signingIn = (params.trigger === "signIn" || params.trigger === "signUp") && !!params.user;
+    try {
+      let w: Work | null = { token: expand({ ...params.token }), k: { ...((params.token._k as Bookkeeping | undefined) ?? {}) }, server: {} };
+      if (signingIn) await signIn(w, params);
+      else w = await request(w, params);
+      if (!w) return null;
+      for (const plugin of plugins) {
+        if (!plugin.jwt) continue;
+        let reported: { code: string; detail: string } | undefined;
+        const report = (code: string, detail: string) => void (reported = { code, detail });
+        const ctx = { ...baseContext(w), trigger: params.trigger, report };
+        const outcome = await step(plugin, "jwt", w, () => plugin.jwt!(ctx));
+        if (!outcome.ok) settle(w, plugin, "jwt", outcome);
+        else if (!reported) clearError(w, plugin.id);
+        // A failure the plugin keeps reporting is recorded once, not logged on every request.
+        else if (w.k.e?.[plugin.id]?.code !== reported.code) recordError(w, plugin.id, "jwt", reported.code, reported.detail);
+      }
+      const budget = await finalize(w, signingIn);
+      // At sign-in a token over budget with only required claims refuses the sign-in (a throw).
+      if (!budget.ok && signingIn) throw new ClaimsKitError(budget.code as KitErrorCode, budget.detail);
+      if (Object.keys(w.server).length > 0 && options.serverStore && w.k.sid && typeof w.token.sub === "string") {
+        try {
+          await options.serverStore.write(`s:${w.k.sid}`, w.token.sub, w.server, new Date((nowSeconds() + maxAge) * 1000));
+        } catch (err) {
+          recordError(w, "kit", "serverStore", "plugin_failed", message(err));
+        }
+      }
+      for (const key of ["e", "d", "m", "lp"] as const) if (w.k[key] === undefined) delete w.k[key];
+      w.token._k = w.k;
+      return stored(w.token) as JWT;
+    } catch (err) {
+      // At sign-in a throw refuses the sign-in, as intended. After it, a throw would sign the user
+      // out (Auth.js clears the cookie): keep the token as it came, with the failure recorded.
+      if (signingIn) throw err;
+      log.error(`plugin_failed plugin=kit step=jwt: unexpected ${message(err)}`);
+      const k = { ...((params.token._k as Bookkeeping | undefined) ?? {}) };
+      k.e = { ...k.e, kit: { code: "plugin_failed", at: nowSeconds() } };
+      return { ...params.token, _k: k } as JWT;
+    }
+  }
+
+  /**
+   * The size budget's verdict on the token (`sizeBudget`): drops and moves applied to `w`; a token
+   * still over budget with only required claims is a failure (recorded unless signing in, where
+   * the caller refuses the sign-in).
+   */
+  async function finalize(w: Work, signingIn: boolean): Promise<Outcome> {
+    if (!finalizer) return { ok: true };
+    const plugin = finalizer;
     let result: FinalizeResult | undefined;
     try {
       w.token._k = w.k;
-      result = await plugin.finalize!({ ...baseContext(w), trigger: params.trigger, signingIn, claims: owners, stored, report: (code, detail) => recordError(w, plugin.id, "finalize", code, detail) });
+      const report = (code: string, detail: string) => recordError(w, plugin.id, "finalize", code, detail);
+      result = await plugin.finalize!({ ...baseContext(w), trigger: undefined, signingIn, claims: owners, stored, report });
     } catch (err) {
-      recordError(w, plugin.id, "finalize", codeOf(err, "plugin_failed"), err instanceof Error ? err.message : String(err));
-      return;
+      recordError(w, plugin.id, "finalize", codeOf(err, "plugin_failed"), message(err));
+      return { ok: true };
     } finally {
       delete w.token._k;
     }
-    if (!result) return;
-    if (result.refuse && signingIn) throw new ClaimsKitError(result.refuse.code, result.refuse.message);
+    if (!result) return { ok: true };
     const removable = (name: string) => !PROTECTED_CLAIMS.has(name) && name in w.token;
     const dropped = (result.drop ?? []).filter(removable);
     const moved = (result.move ?? []).filter(removable);
@@ -735,8 +843,13 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     const stillMoved = (w.k.m ?? []).filter((name) => !(name in w.token) && !moved.includes(name));
     w.k.m = [...stillMoved, ...moved];
     if (w.k.m?.length === 0) w.k.m = undefined;
+    if (result.refuse) {
+      if (!signingIn) recordError(w, plugin.id, "finalize", result.refuse.code, result.refuse.message);
+      return { ok: false, code: result.refuse.code, detail: result.refuse.message };
+    }
     if (result.error) recordError(w, plugin.id, "finalize", result.error.code, result.error.detail);
-    else if (!result.refuse) clearError(w, plugin.id);
+    else clearError(w, plugin.id);
+    return { ok: true };
   }
 
   async function session({ session, token: raw }: SessionParams): Promise<Session> {
@@ -779,12 +892,14 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         }
       },
     },
-    stageServerUpdate(patch) {
-      checkServerPatch(patch);
+    stageServerUpdate(patch, token) {
+      assertPatch(patch);
+      const owner = sid(token);
+      if (!owner) throw new ClaimsKitError("not_signed_in", "stageServerUpdate: the token has no session id (pass the current session's decoded token)");
       const now = clock();
       for (const [key, entry] of staged) if (entry.expires < now) staged.delete(key);
       const nonce = crypto.randomUUID().replaceAll("-", "");
-      staged.set(nonce, { patch, expires: now + STAGED_TTL_MS });
+      staged.set(nonce, { patch, expires: now + STAGED_TTL_MS, sid: owner });
       return { intent: SERVER_INTENT, nonce };
     },
     sessions: {
@@ -792,7 +907,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       revoke: async (id) => needRegistry().revoke({ sid: id }, nowSeconds()),
       revokeAll: async (userId, opts) => needRegistry().revoke({ userId, except: opts?.except }, nowSeconds()),
       refreshClaims: async (userId) => needRegistry().bumpClaimsVersion(userId),
-      updateOffline: async (userId, patch) => needRegistry().queuePatch(userId, checkServerPatch(patch)),
+      updateOffline: async (userId, patch) => needRegistry().queuePatch(userId, assertPatch(patch)),
       bumpEpoch: async () => needRegistry().bumpEpoch(),
     },
     sessionId: sid,

@@ -20,6 +20,11 @@ export type Visibility = "client" | "token" | "server";
 export interface ClaimSpec<T = unknown, V extends Visibility = Visibility> {
   readonly visibility: V;
   readonly check?: (value: unknown) => boolean;
+  /**
+   * Most UTF-8 bytes the value may take as JSON in the token (client and token claims); writes over
+   * it are refused (`claim_invalid`). Default: the kit's `claimMaxBytes`.
+   */
+  readonly maxBytes?: number;
   /** Type carrier only; never set at run time. */
   readonly __type?: T;
 }
@@ -45,6 +50,17 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 export type StandardResult<O> =
   | { readonly value: O; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }> };
+
+/** What the kit may learn about the request that signs in. */
+export interface RequestInfo {
+  /** For the sessions list. */
+  userAgent?: string | null;
+  /**
+   * The session token the browser already had (decoded), if any: its session is revoked when the
+   * new one is issued, so a copy of the old cookie stops working.
+   */
+  previousToken?: Readonly<Record<string, unknown>> | null;
+}
 
 /** The toolkit's log sink. Messages never contain token values. */
 export interface KitLogger {
@@ -98,7 +114,18 @@ export interface RequestContext extends BaseContext {
  */
 export interface IntentSpec<C extends ClaimMap = ClaimMap, I = unknown> {
   readonly input: StandardSchemaV1<unknown, I>;
+  /**
+   * Compute the patch. Must not write anything (database, external APIs): the kit may still refuse
+   * the patch after it returns (claim rules, dependent claims, the size budget). Side effects go in
+   * `commit`.
+   */
   handle(input: I, ctx: BaseContext): Awaitable<Patch<C> | undefined>;
+  /**
+   * Runs once the kit has accepted the patch, right before the new token is issued: the place for
+   * side effects such as saving the value. A throw rejects the update (the error's code, else
+   * `plugin_failed`) and the session stays as it was.
+   */
+  commit?(input: I, ctx: BaseContext): Awaitable<void>;
 }
 
 /** A plugin's intents: name -> spec. */
@@ -269,19 +296,21 @@ export interface SessionInfo {
 
 /**
  * Where sessions are listed and checked (the database is the source of truth). The `jwt()` path
- * uses `create` at sign-in and `check` (plus the occasional `touch`/`clearPatch`) afterwards.
+ * uses `create` at sign-in and `check` (plus the occasional `touch`) afterwards.
  */
 export interface SessionRegistry {
   create(session: { sid: string; userId: string; userAgent?: string | null; now: number }): Promise<{ claimsVersion: number; epoch: string }>;
   check(sid: string): Promise<SessionState | null>;
   touch(sid: string, now: number): Promise<void>;
-  /** Clear the pending patch only if it is still `expected` (a newer one must survive). */
-  clearPatch(sid: string, expected: string): Promise<void>;
   list(userId: string): Promise<SessionInfo[]>;
   /** Revoke sessions by id, or all of a user's (optionally except one). Returns how many. */
   revoke(where: { sid: string } | { userId: string; except?: string }, now: number): Promise<number>;
+  /** Make the user's sessions reload their claims; supersedes (clears) their pending offline patches. */
   bumpClaimsVersion(userId: string): Promise<void>;
-  /** Merge `patch` into every live session of the user's pending patch (`null` deletes). */
+  /**
+   * Merge `patch` into the pending patch of every live session of the user (`null` deletes), under
+   * a new id. Pending patches are cumulative and stay until the next claims-version bump.
+   */
   queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
   bumpEpoch(): Promise<string>;
 }

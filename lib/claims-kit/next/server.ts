@@ -3,7 +3,7 @@ import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import type { ClaimsKit, SessionOf, TokenOf, ServerDataOf } from "../core/compose";
-import type { AnyPlugin, KitSession, PatchOf } from "../core/types";
+import type { AnyPlugin, KitSession, PatchOf, RequestInfo } from "../core/types";
 import type { AccessTokenInfo, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
 
 /**
@@ -35,6 +35,20 @@ const decodeCookie = cache(async (): Promise<JWT | null> => {
   if (!secret) return null;
   return getToken({ req: { headers: await headers() }, secret, secureCookie: secure });
 });
+
+/**
+ * `requestInfo` for `claimsKit()` in a Next.js app: the sign-in request's user agent (for the
+ * sessions list) and the session token the browser already had, so that a re-sign-in ends the
+ * previous session instead of leaving a copy of its cookie valid.
+ *
+ * @example
+ * ```ts
+ * claimsKit({ sessions: prismaSessionRegistry(prisma), requestInfo: nextRequestInfo(), plugins })
+ * ```
+ */
+export function nextRequestInfo(): () => Promise<RequestInfo> {
+  return async () => ({ userAgent: (await headers()).get("user-agent"), previousToken: await decodeCookie() });
+}
 
 /**
  * The decoded session token, token-only claims included, for server components, route handlers
@@ -85,7 +99,8 @@ export async function updateSession<P extends readonly AnyPlugin[]>(
   update: (data: never) => Promise<unknown>,
   patch: PatchOf<P>,
 ): Promise<{ ok: true } | { ok: false; code: string }> {
-  const payload = kit.stageServerUpdate(patch);
+  // Bound to this request's session: the nonce is useless to any other.
+  const payload = kit.stageServerUpdate(patch, await decodeCookie());
   const session = (await update(payload as never)) as KitSession | null;
   if (!session) return { ok: false, code: "not_signed_in" };
   if (session.update?.nonce !== payload.nonce) return { ok: false, code: "no_response" };

@@ -68,10 +68,6 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       await db.$executeRaw`UPDATE "UserSession" SET "lastSeenAt" = ${now} WHERE "id" = ${sid}`;
     },
 
-    async clearPatch(sid, expected) {
-      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "id" = ${sid} AND "pendingPatch" = ${expected}`;
-    },
-
     async list(userId): Promise<SessionInfo[]> {
       const rows = await db.$queryRaw<Array<{ id: string; userId: string; userAgent: string | null; createdAt: number | bigint; lastSeenAt: number | bigint; revokedAt: number | bigint | null }>>`
         SELECT "id", "userId", "userAgent", "createdAt", "lastSeenAt", "revokedAt" FROM "UserSession"
@@ -96,6 +92,9 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     },
 
     async bumpClaimsVersion(userId) {
+      // The reload the bump causes supersedes queued offline patches: clear them first, so no copy
+      // of a cookie applies a pre-bump patch on top of freshly loaded claims.
+      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "userId" = ${userId} AND "pendingPatch" IS NOT NULL`;
       await db.$executeRaw`UPDATE "User" SET "claimsVersion" = "claimsVersion" + 1 WHERE "id" = ${userId}`;
     },
 
@@ -109,7 +108,7 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
         let current = session.pendingPatch;
         for (let attempt = 0; attempt < 5; attempt++) {
           // Nulls are kept: they mean "delete" when the session applies the patch. A new id makes
-          // sessions that applied the previous patch apply the merged one.
+          // every copy of the session's cookie (whatever it applied before) apply the merged one.
           const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
           const merged = JSON.stringify({ id: crypto.randomUUID(), patch: { ...previous, ...patch } });
           const changed = current === null
