@@ -62,7 +62,7 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
   plugins: [
     roles({ roles: ["user", "staff"], load: source.userRole }),
     tenant({ roles: TENANT_ROLES, defaultTenant: source.defaultTenant, membership: source.membership }),
-    permissions({ set: access, from: ["tenantRole"], grants: source.userGrants }),
+    permissions({ set: access, from: ["tenantRole"], tenantGrants: { claim: "tenantId", load: source.tenantGrants }, globalGrants: source.globalGrants }),
     appClaims({
       id: "billing",
       claims: { tier: claim.client<"free" | "pro">(is.oneOf(["free", "pro"])), credits: claim.client<number>(is.int({ min: 0 })) },

@@ -62,7 +62,7 @@ async function toolkitToken(s: Scenario): Promise<Record<string, unknown>> {
     plugins: [
       roles({ roles: ["admin", "member"], load: () => "admin" }),
       tenant({ roles: ["admin", "member"], defaultTenant: () => ({ tenantId: "cmwrmfcot0000xs7d0vxvcmzo", role: "admin" }), membership: () => ({ role: "admin" }) }),
-      permissions({ set: access, from: ["tenantRole"], grants: () => s.permissions }),
+      permissions({ set: access, from: ["tenantRole"], globalGrants: () => s.permissions }),
       appClaims({
         id: "oauth",
         // Vault mode: the cookie keeps which account holds the tokens and when the access token expires.

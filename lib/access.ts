@@ -6,7 +6,8 @@ export const TENANT_ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];
 
 export const access = definePermissions({
-  // Append only: the order is the bit order in tokens.
+  // Append only: the order is the bit order in tokens. Editing `roles` below is safe: the change
+  // alters the catalog's fingerprint, so every token re-derives its permissions on its next request.
   permissions: ["invoice:read", "invoice:create", "invoice:delete", "member:invite", "tenant:admin", "report:export"],
   roles: {
     owner: "*",

@@ -1,5 +1,6 @@
 // Where the reference app's claims come from: plain database reads, one small query each, handed
 // to the toolkit's builders in auth.config.ts. The toolkit itself never imports this module.
+import { TENANT_ROLES } from "./access";
 import { prisma } from "./db";
 
 export async function userRole(userId: string): Promise<string | null> {
@@ -7,9 +8,33 @@ export async function userRole(userId: string): Promise<string | null> {
   return user?.role ?? null;
 }
 
-export async function userGrants(userId: string): Promise<string[]> {
+const grantList = (csv: string | null | undefined): string[] => (csv ?? "").split(",").map((g) => g.trim()).filter(Boolean);
+
+/**
+ * The user's grants in one tenant (Membership.grants): none when they are not a member, so leaving
+ * a tenant takes its grants away.
+ *
+ * @example
+ * ```ts
+ * permissions({ set: access, from: ["tenantRole"], tenantGrants: { claim: "tenantId", load: tenantGrants } })
+ * ```
+ */
+export async function tenantGrants(userId: string, tenantId: string): Promise<string[]> {
+  const m = await prisma.membership.findUnique({ where: { userId_tenantId: { userId, tenantId } }, select: { grants: true } });
+  return grantList(m?.grants);
+}
+
+/**
+ * The user's global grants (User.grants): they hold in every tenant and without one.
+ *
+ * @example
+ * ```ts
+ * permissions({ set: access, from: ["tenantRole"], globalGrants })
+ * ```
+ */
+export async function globalGrants(userId: string): Promise<string[]> {
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { grants: true } });
-  return (user?.grants ?? "").split(",").map((g) => g.trim()).filter(Boolean);
+  return grantList(user?.grants);
 }
 
 export async function membership(userId: string, tenantId: string): Promise<{ role: string } | null> {
@@ -58,4 +83,50 @@ export async function displayName(userId: string): Promise<string | null> {
 
 export async function setDisplayName(userId: string, value: string): Promise<void> {
   await prisma.user.update({ where: { id: userId }, data: { displayName: value } });
+}
+
+// Fresh authorization for server actions that change other people's access. Claims may be up to
+// CLAIMS_MAX_AGE old: an admin demoted a minute ago still carries "admin" in their cookie, so these
+// checks read the caller's current rows instead.
+
+/** Why {@link authorizeRoleChange} refused. */
+export type RoleChangeRefusal = "invalid_role" | "not_admin" | "no_such_member" | "own_role" | "owner_only";
+
+/**
+ * May `callerId` set membership `membershipId` of `tenantId` to `role`, by the database as it is
+ * now? Admins and owners may change roles; only an owner makes or unmakes owners; nobody changes
+ * their own role; a membership of another tenant is not found.
+ *
+ * @example
+ * ```ts
+ * const decision = await authorizeRoleChange(session.user.id, session.claims.tenantId, membershipId, "admin");
+ * if (!decision.ok) return; // decision.code says why
+ * ```
+ */
+export async function authorizeRoleChange(
+  callerId: string,
+  tenantId: string,
+  membershipId: string,
+  role: string,
+): Promise<{ ok: true; membership: { id: string; userId: string; role: string } } | { ok: false; code: RoleChangeRefusal }> {
+  if (!(TENANT_ROLES as readonly string[]).includes(role)) return { ok: false, code: "invalid_role" };
+  const caller = await membership(callerId, tenantId);
+  if (caller?.role !== "admin" && caller?.role !== "owner") return { ok: false, code: "not_admin" };
+  const target = await prisma.membership.findFirst({ where: { id: membershipId, tenantId }, select: { id: true, userId: true, role: true } });
+  if (!target) return { ok: false, code: "no_such_member" };
+  if (target.userId === callerId) return { ok: false, code: "own_role" };
+  if ((role === "owner" || target.role === "owner") && caller.role !== "owner") return { ok: false, code: "owner_only" };
+  return { ok: true, membership: target };
+}
+
+/**
+ * Whether the user is staff now (global role, from the database), for staff-only actions.
+ *
+ * @example
+ * ```ts
+ * if (!(await isStaff(session.user.id))) return;
+ * ```
+ */
+export async function isStaff(userId: string): Promise<boolean> {
+  return (await userRole(userId)) === "staff";
 }

@@ -17,16 +17,16 @@ const users: Array<{
   role: string;
   tier: string;
   credits: number;
-  grants?: string;
   defaultTenant?: Slug;
-  memberships: Partial<Record<Slug, string>>;
+  /** Tenant role, or role plus that tenant's grants (comma-separated). Nobody has global grants. */
+  memberships: Partial<Record<Slug, string | { role: string; grants: string }>>;
 }> = [
   // Admin of Acme, plain member of Globex: the tenant switch changes what she may do.
   { email: "alice@example.com", name: "Alice Admin", role: "staff", tier: "pro", credits: 120,
     defaultTenant: "acme", memberships: { acme: "admin", globex: "member" } },
-  // Member of Acme only; one extra grant on top of the member role.
+  // Member of Acme only; one extra grant on top of the member role, in Acme only.
   { email: "bob@example.com", name: "Bob Member", role: "user", tier: "free", credits: 10,
-    grants: "report:export", defaultTenant: "acme", memberships: { acme: "member" } },
+    defaultTenant: "acme", memberships: { acme: { role: "member", grants: "report:export" } } },
   // Viewer of Globex, owner of Initech.
   { email: "carol@example.com", name: "Carol Viewer", role: "user", tier: "free", credits: 0,
     defaultTenant: "globex", memberships: { globex: "viewer", initech: "owner" } },
@@ -44,7 +44,7 @@ export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
   }
   for (const u of users) {
     const defaultTenantId = u.defaultTenant ? bySlug.get(u.defaultTenant) : null;
-    const data = { name: u.name, role: u.role, tier: u.tier, credits: u.credits, grants: u.grants ?? "", defaultTenantId };
+    const data = { name: u.name, role: u.role, tier: u.tier, credits: u.credits, defaultTenantId };
     // Stored as Auth.js links them: lower-cased.
     const email = u.email.toLowerCase();
     const user = await prisma.user.upsert({
@@ -52,12 +52,13 @@ export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
       update: {},
       create: { email, emailVerified: new Date(), ...data },
     });
-    for (const [slug, role] of Object.entries(u.memberships)) {
+    for (const [slug, m] of Object.entries(u.memberships)) {
       const tenantId = bySlug.get(slug)!;
+      const { role, grants } = typeof m === "string" ? { role: m, grants: "" } : m;
       await prisma.membership.upsert({
         where: { userId_tenantId: { userId: user.id, tenantId } },
         update: {},
-        create: { userId: user.id, tenantId, role },
+        create: { userId: user.id, tenantId, role, grants },
       });
     }
   }

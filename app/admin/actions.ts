@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { auth, kit } from "@/auth";
 import { oauth } from "@/auth.config";
-import { can, TENANT_ROLES } from "@/lib/access";
+import { authorizeRoleChange, isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
 /**
@@ -13,15 +13,17 @@ import { prisma } from "@/lib/db";
 export async function changeRole(membershipId: string, form: FormData): Promise<void> {
   const session = await auth();
   const tenantId = session?.claims.tenantId;
-  if (!session || !tenantId || !can(session, "tenant:admin")) return;
+  if (!session || !tenantId) return;
   const role = String(form.get("role"));
-  if (!(TENANT_ROLES as readonly string[]).includes(role)) return;
-  // Scoped to the admin's current tenant: a membership id from elsewhere matches nothing.
-  const membership = await prisma.membership.findFirst({ where: { id: membershipId, tenantId } });
-  if (!membership || membership.userId === session.user.id) return; // not your own role
-  // Only an owner may make or unmake owners.
-  if ((role === "owner" || membership.role === "owner") && session.claims.tenantRole !== "owner") return;
-  await prisma.membership.update({ where: { id: membership.id }, data: { role } });
+  // Authorized from the database, not the claims: those may be CLAIMS_MAX_AGE old, and an admin
+  // demoted in the meantime must not keep changing roles (or promote a friend before it lands).
+  const decision = await authorizeRoleChange(session.user.id, tenantId, membershipId, role);
+  if (!decision.ok) return;
+  const { membership } = decision;
+  // Only if the member still has the role we authorized against: an owner promoted concurrently
+  // must not be unmade by an admin's request that was checked a moment before.
+  const { count } = await prisma.membership.updateMany({ where: { id: membership.id, tenantId, role: membership.role }, data: { role } });
+  if (count === 0) return;
   if (form.get("applyNow") === "on") await kit.sessions.refreshClaims(membership.userId);
   revalidatePath("/admin");
 }
@@ -29,7 +31,8 @@ export async function changeRole(membershipId: string, form: FormData): Promise<
 /** Staff only: sign a user out of every session (e.g. a stolen laptop). */
 export async function signOutEverywhere(userId: string): Promise<void> {
   const session = await auth();
-  if (session?.claims.role !== "staff") return;
+  // The current global role from the database: a staff claim may be CLAIMS_MAX_AGE old.
+  if (!session || !(await isStaff(session.user.id))) return;
   await kit.sessions.revokeAll(userId);
   // And the provider grant behind those sessions, where the provider supports revocation.
   await oauth.revokeUser(userId);

@@ -1,6 +1,7 @@
 import { forbidden, redirect } from "next/navigation";
 import { auth } from "@/auth";
 import { can, TENANT_ROLES } from "@/lib/access";
+import { isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 import { changeRole, signOutEverywhere } from "./actions";
 
@@ -13,7 +14,8 @@ export default async function AdminPage() {
     where: { id: session.claims.tenantId },
     include: { memberships: { include: { user: { select: { id: true, email: true, name: true } } }, orderBy: { createdAt: "asc" } } },
   });
-  const staff = session.claims.role === "staff";
+  // The same fresh check as the action: no buttons for staff rights that were taken away.
+  const staff = await isStaff(session.user.id);
   return (
     <>
       <h1>Admin: {tenant?.name}</h1>

@@ -41,7 +41,7 @@ describe("sign-in through real Auth.js, the real database and the OIDC provider"
     assert.deepEqual(data.tenants?.map((t) => [t.slug, t.role]), [["acme", "admin"], ["globex", "member"]]);
   });
 
-  test("a member gets the member permissions plus their personal grant", async () => {
+  test("a member gets the member permissions plus their grant in that tenant", async () => {
     const b = h.browser();
     await b.signIn("bob@example.com");
     const session = await b.session<AppSession>();

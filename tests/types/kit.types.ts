@@ -2,7 +2,7 @@
 // `@ts-expect-error` line must be an error; if a change makes it compile, the typecheck fails.
 import { z } from "zod";
 import type { AppIntents, AppSession, AppToken } from "@/auth.config";
-import { appClaims, claim, claimsKit, is, type SessionOf, type TokenOf } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, permissions, type PermissionSet, type SessionOf, type TokenOf } from "@/lib/claims-kit";
 import type { useClaims } from "@/lib/claims-kit/next/client";
 
 const kit = claimsKit({
@@ -63,4 +63,11 @@ void run("switchTenant");
 // @ts-expect-error unknown intent
 void run("becomeAdmin", {});
 
-export const used = [kit, tier, tierAsNumber, apiKey, tenantRole, credits, userId, sub];
+// Grants name their scope: the removed tenant-blind `grants` option no longer compiles.
+const grantOptions = (set: PermissionSet<"a:read", "r">) => [
+  permissions({ set, from: ["role"], tenantGrants: { claim: "tenantId", load: (_userId: string, _tenantId: string) => ["a:read"] }, globalGrants: () => [] }),
+  // @ts-expect-error removed: use tenantGrants or globalGrants
+  permissions({ set, from: ["role"], grants: () => ["a:read"] }),
+];
+
+export const used = [kit, tier, tierAsNumber, apiKey, tenantRole, credits, userId, sub, grantOptions];

@@ -30,7 +30,7 @@ function makeKit(extra: { failPermissions?: boolean } = {}) {
       permissions({
         set: access,
         from: ["tenantRole"],
-        grants: () => {
+        globalGrants: () => {
           if (extra.failPermissions) throw new Error("grants table unavailable");
           return [];
         },
