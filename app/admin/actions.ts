@@ -34,7 +34,13 @@ export async function signOutEverywhere(userId: string): Promise<void> {
   // The current global role from the database: a staff claim may be CLAIMS_MAX_AGE old.
   if (!session || !(await isStaff(session.user.id))) return;
   await kit.sessions.revokeAll(userId);
-  // And the provider grant behind those sessions, where the provider supports revocation.
-  await oauth.revokeUser(userId);
+  // And the provider grant behind those sessions, where the provider supports revocation. A
+  // revocation the provider did not confirm keeps the tokens (the grant is still live and can be
+  // revoked again): it must not pass unnoticed. Codes and ids only, never token values.
+  const revocation = await oauth.revokeUser(userId);
+  for (const a of revocation.accounts) {
+    if (a.outcome === "failed") console.error(`signOutEverywhere: provider revocation failed user=${userId} account=${a.providerAccountId} code=${a.code}`);
+    if (a.outcome === "unsupported") console.warn(`signOutEverywhere: provider cannot revoke user=${userId} account=${a.providerAccountId}; tokens forgotten locally only`);
+  }
   revalidatePath("/admin");
 }

@@ -13,7 +13,7 @@ after(async () => {
 });
 beforeEach(() => clock.reset());
 
-type CookieClaim = { at: string; rt?: string; e: number; i: number; it?: string };
+type CookieClaim = { at: string; rt?: string; e: number; i: number; it?: string; s?: { c: string; t: number } };
 
 describe("OAuth refresh in cookie mode (no vault)", () => {
   test("the tokens ride in the encrypted token, never in the session; no id_token unless asked", async () => {
@@ -51,5 +51,22 @@ describe("OAuth refresh in cookie mode (no vault)", () => {
     const recovered = await b.session<AppSession>();
     assert.equal(recovered?.errors, undefined);
     assert.notEqual(((await b.token())?.oauth as CookieClaim).rt, before.rt);
+  });
+
+  test("a terminal error stops the claim: not due any more, no provider call, the code stays in session.errors", async () => {
+    const b = h.browser();
+    await b.signIn("cookie-stopped@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_grant");
+    const first = await b.session<AppSession>();
+    assert.equal(first?.errors?.oauth, "invalid_grant");
+    const now = Math.floor(clock.now() / 1000);
+    assert.deepEqual(((await b.token())?.oauth as CookieClaim).s, { c: "invalid_grant", t: now });
+    assert.equal(h.oauth.isDue(await b.token(), now + 86_400), false, "the proxy no longer calls the session endpoint for it");
+    h.provider.reset();
+    const second = await b.session<AppSession>();
+    assert.equal(second?.user.email, "cookie-stopped@example.com");
+    assert.equal(second?.errors?.oauth, "invalid_grant", "what the reauth hook reads");
+    assert.equal(h.provider.stats().tokenRequests, 0);
   });
 });

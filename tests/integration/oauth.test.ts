@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { AppSession } from "../../auth.config";
+import { oauthRefresh, prismaTokenVault, type TokenVault } from "../../lib/claims-kit";
 import { devRefreshTokenGrant } from "../../scripts/oidc/dev-login";
 import { fakeClock, startHarness, type Harness } from "./harness";
 
@@ -17,6 +18,28 @@ after(async () => {
 async function account(email: string) {
   const user = await h.prisma.user.findUniqueOrThrow({ where: { email }, include: { accounts: true } });
   return user.accounts[0]!;
+}
+
+/** The kit's clock, in seconds. */
+const nowSeconds = () => Math.floor(clock.now() / 1000);
+
+/** Log lines, kept to check that no token value is ever logged. */
+function recordingLog() {
+  const lines: string[] = [];
+  return { lines, info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m) };
+}
+
+/** Another app instance on the same database and provider (e.g. one deployed with a wrong secret). */
+function instance(overrides: { clientSecret?: string; vault?: TokenVault; logger?: ReturnType<typeof recordingLog> } = {}) {
+  return oauthRefresh({
+    provider: "oidc",
+    issuer: h.provider.issuer,
+    clientId: "integration-app",
+    clientSecret: overrides.clientSecret ?? "integration-secret",
+    vault: overrides.vault ?? prismaTokenVault(h.prisma),
+    timeoutMs: 1500,
+    logger: overrides.logger ?? recordingLog(),
+  });
 }
 
 describe("OAuth refresh in vault mode, against the real provider", () => {
@@ -103,12 +126,152 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
     await b.signIn("leaver@example.com");
     const row = await account("leaver@example.com");
     h.provider.reset();
-    assert.equal(await h.oauth.revokeUser(row.userId), 1);
+    assert.deepEqual(await h.oauth.revokeUser(row.userId), { revoked: 1, failed: 0, unsupported: 0, accounts: [{ providerAccountId: row.providerAccountId, outcome: "revoked" }] });
     assert.equal(h.provider.stats().revocations, 1);
     const cleared = await account("leaver@example.com");
     assert.equal(cleared.refresh_token, null);
     assert.equal(cleared.refreshError, "revoked");
     const reuse = await devRefreshTokenGrant({ issuer: h.provider.issuer, clientId: "integration-app", clientSecret: "integration-secret", refreshToken: row.refresh_token! });
     assert.equal(reuse.body?.error, "invalid_grant");
+  });
+});
+
+describe("security review fixes (items 4, 5, 12), against the real provider and database", () => {
+  test("item 4: the vault's end-of-refresh writes are conditional: complete only for the lease owner, adopt only over the presented refresh token", async () => {
+    const b = h.browser();
+    await b.signIn("lease@example.com");
+    const row = await account("lease@example.com");
+    const vault = prismaTokenVault(h.prisma);
+    const ref = { provider: row.provider, providerAccountId: row.providerAccountId };
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal(await vault.acquire(ref, "instance-a", now, now - 1), true, "A's lease, already run out");
+    assert.equal(await vault.acquire(ref, "instance-b", now, now + 30), true, "B takes it over");
+    const fromA = { accessToken: "access-from-a", refreshToken: "refresh-from-a", expiresAt: now + 3600, rotated: true };
+    assert.equal(await vault.complete(ref, "instance-a", fromA, now), false, "A no longer holds the lease");
+    const untouched = await account("lease@example.com");
+    assert.deepEqual([untouched.refresh_token, untouched.refreshLeaseOwner, untouched.refreshCount], [row.refresh_token, "instance-b", 0]);
+    assert.equal(await vault.adopt(ref, "not-the-presented-token", fromA, now), false);
+    assert.equal(await vault.adopt(ref, row.refresh_token!, fromA, now), true, "the row still holds the token A presented");
+    const adopted = await account("lease@example.com");
+    assert.deepEqual(
+      [adopted.refresh_token, adopted.access_token, adopted.refreshCount, adopted.refreshLeaseOwner],
+      ["refresh-from-a", "access-from-a", 1, "instance-b"],
+      "saved; B's lease left alone (B re-reads before calling and finds fresh tokens)",
+    );
+    assert.equal(await vault.complete(ref, "instance-b", { ...fromA, accessToken: "access-from-b", refreshToken: "refresh-from-b" }, now), true);
+    const completed = await vault.read(ref);
+    assert.deepEqual([completed?.refreshToken, completed?.leaseOwner, completed?.leaseUntil, completed?.refreshCount], ["refresh-from-b", null, null, 2]);
+    // A terminal error is stored with its time, which the client_error back-off reads back.
+    assert.equal(await vault.acquire(ref, "instance-c", now, now + 30), true);
+    await vault.stop(ref, "instance-c", "client_error", now);
+    const stopped = await vault.read(ref);
+    assert.deepEqual([stopped?.refreshError, stopped?.refreshErrorAt, stopped?.leaseOwner], ["client_error", now, null]);
+  });
+
+  test("item 5a: a client_error (a wrong client secret during a deploy) is retried after the back-off and the session recovers", async () => {
+    const b = h.browser();
+    await b.signIn("deploy@example.com");
+    const before = await account("deploy@example.com");
+    clock.advance(3600);
+    // The instance deployed with a wrong secret refreshes first: the provider refuses the client.
+    assert.equal(await instance({ clientSecret: "wrong-secret" }).accessToken(await b.token(), nowSeconds()), null);
+    const stored = await account("deploy@example.com");
+    assert.deepEqual([stored.refreshError, stored.refreshErrorAt, stored.refresh_token], ["client_error", nowSeconds(), before.refresh_token]);
+
+    // The secret is fixed; within the back-off the session reports the code and nobody calls the provider.
+    h.provider.reset();
+    const during = await b.session<AppSession>();
+    assert.equal(during?.user.email, "deploy@example.com");
+    assert.equal(during?.errors?.oauth, "client_error");
+    assert.equal(h.oauth.isDue(await b.token(), nowSeconds()), false, "stopped: the proxy leaves it alone");
+    assert.equal(h.provider.stats().tokenRequests, 0);
+
+    clock.advance(300);
+    assert.equal(h.oauth.isDue(await b.token(), nowSeconds()), true, "the back-off has passed");
+    const recovered = await b.session<AppSession>();
+    assert.equal(recovered?.errors, undefined);
+    const after = await account("deploy@example.com");
+    assert.deepEqual([after.refreshError, after.refreshErrorAt, after.refreshCount], [null, null, 1]);
+    assert.notEqual(after.refresh_token, before.refresh_token);
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected], [1, 0]);
+  });
+
+  test("item 5b: rotated tokens that cannot be saved are served by this process and saved later; the provider never sees the consumed refresh token", async () => {
+    const b = h.browser();
+    await b.signIn("unsaved@example.com");
+    const before = await account("unsaved@example.com");
+    const real = prismaTokenVault(h.prisma);
+    let down = true;
+    const flaky: TokenVault = {
+      ...real,
+      complete: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.complete(...args)),
+      adopt: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.adopt(...args)),
+    };
+    const logger = recordingLog();
+    const app = instance({ vault: flaky, logger });
+    clock.advance(3600);
+    const token = await b.token();
+    h.provider.reset();
+
+    const served = await app.accessToken(token, nowSeconds());
+    assert.ok(served && served.accessToken !== before.access_token, "a new access token");
+    assert.equal((await account("unsaved@example.com")).refresh_token, before.refresh_token, "not saved yet");
+    assert.deepEqual(await app.accessToken(token, nowSeconds()), served, "served from this process's memory");
+    assert.equal(h.provider.stats().refreshGrants, 1, "no second refresh with the consumed token");
+
+    down = false;
+    assert.deepEqual(await app.accessToken(token, nowSeconds()), served);
+    const saved = await account("unsaved@example.com");
+    assert.deepEqual([saved.access_token, saved.refreshCount, saved.refreshLeaseOwner], [served.accessToken, 1, null]);
+    assert.notEqual(saved.refresh_token, before.refresh_token);
+
+    // The app's own instance refreshes from the saved token later: it is the live one.
+    clock.advance(3600);
+    const session = await b.session<AppSession>();
+    assert.equal(session?.errors, undefined);
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected, h.provider.stats().grantsRevoked], [2, 0, 0]);
+    for (const secret of [before.refresh_token!, before.access_token!, saved.refresh_token!, served.accessToken]) {
+      assert.equal(logger.lines.some((line) => line.includes(secret)), false, "no token in the logs");
+    }
+  });
+
+  test("item 5c: a terminal error stops the claim: not due any more, later requests do not touch the vault, the code stays in session.errors", async () => {
+    const b = h.browser();
+    await b.signIn("stopped@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_grant");
+    const first = await b.session<AppSession>();
+    assert.equal(first?.errors?.oauth, "invalid_grant");
+    const token = await b.token();
+    assert.deepEqual((token?.oauth as { s?: unknown }).s, { c: "invalid_grant", t: nowSeconds() });
+    assert.equal(h.oauth.isDue(token, nowSeconds() + 86_400), false, "the proxy no longer calls the session endpoint for it");
+    h.provider.reset();
+    h.takeQueries();
+    const second = await b.session<AppSession>();
+    assert.equal(second?.user.email, "stopped@example.com");
+    assert.equal(second?.errors?.oauth, "invalid_grant", "what the reauth hook reads");
+    assert.deepEqual(h.takeQueries().filter((q) => q.includes('"Account"')), []);
+    assert.equal(h.provider.stats().tokenRequests, 0);
+  });
+
+  test("item 12: a revocation the provider refuses keeps the tokens and reports the failure", async () => {
+    const b = h.browser();
+    await b.signIn("leaver-kept@example.com");
+    const row = await account("leaver-kept@example.com");
+    h.provider.reset();
+    const logger = recordingLog();
+    assert.deepEqual(await instance({ clientSecret: "wrong-secret", logger }).revokeUser(row.userId), {
+      revoked: 0,
+      failed: 1,
+      unsupported: 0,
+      accounts: [{ providerAccountId: row.providerAccountId, outcome: "failed", code: "client_error", detail: "the provider refused the client: invalid_client" }],
+    });
+    assert.equal(h.provider.stats().revocations, 0);
+    const kept = await account("leaver-kept@example.com");
+    assert.deepEqual([kept.refresh_token, kept.access_token, kept.refreshError], [row.refresh_token, row.access_token, null], "kept: the grant is live");
+    assert.equal(logger.lines.some((line) => line.includes(row.refresh_token!)), false);
+    // Still revocable, because the token was kept.
+    assert.equal((await h.oauth.revokeUser(row.userId)).revoked, 1);
+    assert.equal(h.provider.stats().revocations, 1);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ClaimsKitError, oauthRefresh, processRefreshResponse, singleFlight, type AccountRef, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
-import type { TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
+import { ClaimsKitError, oauthRefresh, processRefreshResponse, singleFlight, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
 const response = (status: number, body: unknown): TokenEndpointResult => ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -77,12 +77,14 @@ describe("singleFlight", () => {
 
 /** A fake token endpoint: counts calls, rotates, can be told to fail. */
 function fakeProvider() {
-  const state = { calls: 0, next: 1, failWith: null as null | number, live: "r0" };
+  const state = { calls: 0, next: 1, failWith: null as null | number, clientError: false, live: "r0", presented: [] as string[] };
   const fetcher = (async (_url: string | URL | Request, init?: RequestInit) => {
     state.calls++;
     await new Promise((r) => setTimeout(r, 5));
-    const presented = new URLSearchParams(String(init?.body)).get("refresh_token");
+    const presented = new URLSearchParams(String(init?.body)).get("refresh_token") ?? "";
+    state.presented.push(presented);
     if (state.failWith) return new Response(JSON.stringify({ error: "server_error" }), { status: state.failWith });
+    if (state.clientError) return new Response(JSON.stringify({ error: "invalid_client" }), { status: 401 });
     if (presented !== state.live) return new Response(JSON.stringify({ error: "invalid_grant" }), { status: 400 });
     state.live = `r${state.next}`;
     return new Response(JSON.stringify({ access_token: `a${state.next++}`, refresh_token: state.live, expires_in: 60 }), { status: 200 });
@@ -90,29 +92,86 @@ function fakeProvider() {
   return { state, fetcher };
 }
 
-/** An in-memory vault with a real compare-and-set lease, shared by "processes". */
-function memoryVault(initial: Partial<VaultEntry>): TokenVault & { entry: VaultEntry } {
-  const entry: VaultEntry = { accessToken: "a0", refreshToken: "r0", idToken: null, expiresAt: NOW + 60, refreshedAt: NOW, refreshCount: 0, refreshError: null, leaseOwner: null, leaseUntil: null, ...initial };
-  return {
-    entry,
-    read: async () => ({ ...entry }),
-    store: async (_r: AccountRef, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now }),
+/**
+ * An in-memory vault with the Prisma vault's semantics (compare-and-set lease, writes conditional
+ * on the owner or on the presented refresh token), shared by "processes". `failSaves` makes that
+ * many complete/adopt calls throw, as a database that is down would.
+ */
+function memoryVault(initial: Partial<VaultEntry>) {
+  const entry: VaultEntry = { accessToken: "a0", refreshToken: "r0", idToken: null, expiresAt: NOW + 60, refreshedAt: NOW, refreshCount: 0, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null, ...initial };
+  const calls = { read: 0, acquire: 0, complete: 0, adopt: 0 };
+  const control = { failSaves: 0, onSaved: () => {} };
+  const save = (t: TokenSet, now: number) => {
+    Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, refreshError: null, refreshErrorAt: null });
+    control.onSaved();
+  };
+  const down = () => {
+    if (control.failSaves > 0) {
+      control.failSaves--;
+      throw new Error("database is locked");
+    }
+  };
+  const vault: TokenVault = {
+    read: async () => {
+      calls.read++;
+      return { ...entry };
+    },
+    store: async (_r: AccountRef, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null }),
     acquire: async (_r, owner, now, until) => {
+      calls.acquire++;
       if (entry.leaseUntil !== null && entry.leaseUntil >= now) return false;
       Object.assign(entry, { leaseOwner: owner, leaseUntil: until });
       return true;
     },
-    complete: async (_r, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, leaseOwner: null, leaseUntil: null, refreshError: null }),
-    release: async (_r, owner, error) => {
-      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null, refreshError: error });
+    complete: async (_r, owner, t, now) => {
+      calls.complete++;
+      down();
+      if (entry.leaseOwner !== owner) return false;
+      Object.assign(entry, { leaseOwner: null, leaseUntil: null });
+      save(t, now);
+      return true;
+    },
+    adopt: async (_r, presented, t, now) => {
+      calls.adopt++;
+      down();
+      if (entry.refreshToken !== presented) return false;
+      save(t, now);
+      return true;
+    },
+    release: async (_r, owner) => {
+      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null });
+    },
+    stop: async (_r, owner, error, at) => {
+      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null, refreshError: error, refreshErrorAt: at });
     },
     accountsOf: async () => [{ provider: "oidc", providerAccountId: "u1" }],
-    clear: async (_r, error) => void Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error }),
+    clear: async (_r, error, at) => void Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error, refreshErrorAt: at, leaseOwner: null, leaseUntil: null }),
+  };
+  return Object.assign(vault, { entry, calls, control });
+}
+
+/** A logger that keeps what it is given, to check what gets logged (and that no token does). */
+function recordingLog() {
+  const lines: Array<{ level: "info" | "warn" | "error"; message: string }> = [];
+  return {
+    lines,
+    errors: () => lines.filter((l) => l.level === "error").map((l) => l.message),
+    info: (message: string) => void lines.push({ level: "info", message }),
+    warn: (message: string) => void lines.push({ level: "warn", message }),
+    error: (message: string) => void lines.push({ level: "error", message }),
   };
 }
 
 const log = { info() {}, warn() {}, error() {} };
 const base = { provider: "oidc", tokenEndpoint: "https://idp.example/token", clientId: "app", clientSecret: "s", logger: log };
+
+/** A jwt() context; `reports` collects what the plugin reported with ctx.report(). */
+function context(token: Record<string, unknown>, now: number) {
+  const reports: string[] = [];
+  return { ctx: { token, userId: "u", now, log, trigger: undefined, report: (code: string) => void reports.push(code) }, reports };
+}
+const vaultToken = (e: number, i: number) => ({ sub: "u", oauth: { p: "oidc", a: "u1", e, i } });
+const isCode = (code: string) => (e: unknown) => e instanceof ClaimsKitError && e.code === code;
 
 describe("oauthRefresh", () => {
   test("options are checked at start-up, naming the option", () => {
@@ -121,6 +180,7 @@ describe("oauthRefresh", () => {
     assert.throws(() => oauthRefresh({ ...base, mode: "cookie", tokenEndpoint: undefined }), /option "issuer" or tokenEndpoint is required/);
     assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientSecret: undefined }), /option "clientSecret" is required/);
     assert.throws(() => oauthRefresh({ ...base, mode: "cookie", skewSeconds: -1 }), /option "skewSeconds"/);
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientErrorRetrySeconds: 1.5 }), /option "clientErrorRetrySeconds"/);
   });
 
   test("vault mode: two instances sharing a vault make one provider call between them", async () => {
@@ -128,8 +188,7 @@ describe("oauthRefresh", () => {
     const vault = memoryVault({ expiresAt: NOW + 10 });
     const a = oauthRefresh({ ...base, vault, fetch: fetcher });
     const b = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const token = { sub: "u", oauth: { p: "oidc", a: "u1", e: NOW + 10, i: NOW - 50 } };
-    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined, report: () => {} };
+    const { ctx } = context(vaultToken(NOW + 10, NOW - 50), NOW + 5);
     const results = await Promise.all([...Array(10)].map((_, i) => (i % 2 ? a : b).jwt!(ctx)));
     assert.equal(state.calls, 1);
     for (const r of results) assert.deepEqual(r, { oauth: { p: "oidc", a: "u1", e: NOW + 5 + 60, i: NOW + 5 } });
@@ -141,9 +200,9 @@ describe("oauthRefresh", () => {
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
+    const { ctx } = context(vaultToken(NOW, NOW - 60), NOW + 1);
     state.failWith = 503;
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "server_error");
+    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), isCode("server_error"));
     assert.equal(vault.entry.refreshToken, "r0");
     assert.equal(vault.entry.refreshError, null, "transient: not recorded as terminal");
     assert.equal(vault.entry.leaseOwner, null, "lease released");
@@ -152,22 +211,10 @@ describe("oauthRefresh", () => {
     assert.equal(vault.entry.refreshToken, "r1");
   });
 
-  test("vault mode: invalid_grant is terminal and not retried", async () => {
-    const { state, fetcher } = fakeProvider();
-    state.live = "something-else";
-    const vault = memoryVault({ expiresAt: NOW });
-    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
-    assert.equal(state.calls, 1);
-  });
-
   test("cookie mode: concurrent requests and late requests with the previous refresh token share one refresh", async () => {
     const { state, fetcher } = fakeProvider();
     const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
-    const token = { oauth: { at: "a0", rt: "r0", e: NOW + 10, i: NOW - 50 } };
-    const ctx = { token, userId: "u", now: NOW + 5, log, trigger: undefined, report: () => {} };
+    const { ctx } = context({ oauth: { at: "a0", rt: "r0", e: NOW + 10, i: NOW - 50 } }, NOW + 5);
     const first = await Promise.all([...Array(20)].map(() => plugin.jwt!(ctx)));
     const late = await plugin.jwt!(ctx);
     assert.equal(state.calls, 1, "one provider call; the late request got the grace result");
@@ -185,23 +232,338 @@ describe("oauthRefresh", () => {
   });
 });
 
-describe("oauthRefresh: terminal failures", () => {
+describe("oauthRefresh: terminal failures stop the claim (review item 5)", () => {
+  test("vault mode: a terminal error stops the claim: one provider call, the code reported on every request, no vault read, not due", async () => {
+    const { state, fetcher } = fakeProvider();
+    state.live = "something-else";
+    const vault = memoryVault({ expiresAt: NOW });
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
+    const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    const first = await plugin.jwt!(ctx);
+    const stoppedClaim = { p: "oidc", a: "u1", e: NOW, i: NOW - 60, s: { c: "invalid_grant", t: NOW + 1 } };
+    assert.deepEqual(first, { oauth: stoppedClaim });
+    assert.deepEqual([vault.entry.refreshError, vault.entry.refreshErrorAt], ["invalid_grant", NOW + 1]);
+    // A request still carrying the claim from before (another tab): the stored code, no second call.
+    assert.deepEqual(await plugin.jwt!(ctx), { oauth: stoppedClaim });
+    // The stopped claim: not due (the proxy leaves it alone), and jwt() only reports the code.
+    const readsBefore = vault.calls.read;
+    assert.equal(plugin.isDue({ oauth: stoppedClaim }, NOW + 100_000), false);
+    const later = context({ oauth: stoppedClaim }, NOW + 100_000);
+    assert.equal(await plugin.jwt!(later.ctx), undefined);
+    assert.deepEqual(later.reports, ["invalid_grant"]);
+    assert.equal(vault.calls.read, readsBefore, "no vault read for a stopped claim");
+    assert.deepEqual(reports, ["invalid_grant", "invalid_grant"]);
+    assert.equal(state.calls, 1);
+  });
+
   test("cookie mode: a refused refresh token is not sent to the provider again", async () => {
     const { state, fetcher } = fakeProvider();
     state.live = "something-else";
     const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
-    const ctx = { token: { oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
+    const { ctx, reports } = context({ oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } }, NOW + 1);
     for (let i = 0; i < 3; i++) {
-      await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_grant");
+      assert.deepEqual(await plugin.jwt!(ctx), { oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60, s: { c: "invalid_grant", t: NOW + 1 } } });
     }
+    assert.deepEqual(reports, ["invalid_grant", "invalid_grant", "invalid_grant"]);
     assert.equal(state.calls, 1);
+    assert.equal(plugin.isDue({ oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60, s: { c: "invalid_grant", t: NOW + 1 } } }, NOW + 100_000), false);
   });
 
   test("vault mode: a stored terminal error keeps its own code", async () => {
-    const { fetcher } = fakeProvider();
-    const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error" });
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error", refreshErrorAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const ctx = { token: { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60 } }, userId: "u", now: NOW + 1, log, trigger: undefined, report: () => {} };
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), (e: unknown) => e instanceof ClaimsKitError && e.code === "client_error");
+    const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    assert.deepEqual(await plugin.jwt!(ctx), { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60, s: { c: "client_error", t: NOW } } });
+    assert.deepEqual(reports, ["client_error"]);
+    assert.equal(state.calls, 0);
+  });
+
+  test("vault mode: a client_error is retried after the back-off counted from refreshErrorAt; invalid_grant never is", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error", refreshErrorAt: NOW });
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
+    const stoppedClaim = { p: "oidc", a: "u1", e: NOW, i: NOW - 60, s: { c: "client_error", t: NOW } };
+    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 299).ctx), { oauth: stoppedClaim });
+    assert.equal(plugin.isDue({ oauth: stoppedClaim }, NOW + 299), false);
+    assert.equal(plugin.isDue({ oauth: stoppedClaim }, NOW + 300), true);
+    assert.equal(state.calls, 0, "not within the back-off");
+    // The secret was fixed meanwhile: after the default 5 minutes the refresh runs and the claim recovers.
+    const { ctx, reports } = context({ sub: "u", oauth: stoppedClaim }, NOW + 300);
+    assert.deepEqual(await plugin.jwt!(ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 300 + 60, i: NOW + 300 } });
+    assert.deepEqual(reports, []);
+    assert.equal(state.calls, 1);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshError, vault.entry.refreshErrorAt], ["r1", null, null]);
+
+    const revoked = memoryVault({ expiresAt: NOW, refreshError: "invalid_grant", refreshErrorAt: NOW });
+    const other = oauthRefresh({ ...base, vault: revoked, fetch: fetcher });
+    const long = context(vaultToken(NOW, NOW - 60), NOW + 1_000_000);
+    assert.deepEqual(await other.jwt!(long.ctx), { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60, s: { c: "invalid_grant", t: NOW } } });
+    assert.deepEqual(long.reports, ["invalid_grant"]);
+    assert.equal(state.calls, 1, "invalid_grant is not retried");
+  });
+
+  test("vault mode: a client_error that persists is recorded again with a new time", async () => {
+    const { state, fetcher } = fakeProvider();
+    state.clientError = true;
+    const vault = memoryVault({ expiresAt: NOW, refreshError: "client_error", refreshErrorAt: NOW });
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher, clientErrorRetrySeconds: 60 });
+    const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 60);
+    assert.deepEqual(await plugin.jwt!(ctx), { oauth: { p: "oidc", a: "u1", e: NOW, i: NOW - 60, s: { c: "client_error", t: NOW + 60 } } });
+    assert.deepEqual(reports, ["client_error"]);
+    assert.deepEqual([vault.entry.refreshError, vault.entry.refreshErrorAt, vault.entry.refreshToken], ["client_error", NOW + 60, "r0"]);
+    assert.equal(state.calls, 1);
+  });
+
+  test("cookie mode: a client_error is retried after the back-off; the refused token is not sent again before it", async () => {
+    const { state, fetcher } = fakeProvider();
+    state.clientError = true;
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
+    const claim = { at: "a0", rt: "r0", e: NOW, i: NOW - 60 };
+    const stoppedClaim = { ...claim, s: { c: "client_error", t: NOW + 1 } };
+    assert.deepEqual(await plugin.jwt!(context({ oauth: claim }, NOW + 1).ctx), { oauth: stoppedClaim });
+    // Another tab still carrying the unstopped claim, within the back-off: the process remembers.
+    const tab = context({ oauth: claim }, NOW + 2);
+    assert.deepEqual(await plugin.jwt!(tab.ctx), { oauth: stoppedClaim });
+    assert.deepEqual(tab.reports, ["client_error"]);
+    assert.equal(state.calls, 1);
+    state.clientError = false; // the deploy's secret was fixed
+    assert.equal(plugin.isDue({ oauth: stoppedClaim }, NOW + 300), false);
+    assert.equal(await plugin.jwt!(context({ oauth: stoppedClaim }, NOW + 300).ctx), undefined);
+    assert.equal(state.calls, 1);
+    assert.equal(plugin.isDue({ oauth: stoppedClaim }, NOW + 301), true);
+    assert.deepEqual(await plugin.jwt!(context({ oauth: stoppedClaim }, NOW + 301).ctx), { oauth: { at: "a1", rt: "r1", e: NOW + 301 + 60, i: NOW + 301 } });
+    assert.equal(state.calls, 2);
+  });
+});
+
+describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
+  test("vault mode: rotated tokens that cannot be saved are served from memory and saved on a later request; the consumed refresh token is never sent again", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    const logger = recordingLog();
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher, logger });
+    vault.control.failSaves = Infinity;
+    const { ctx } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    const fresh = { oauth: { p: "oidc", a: "u1", e: NOW + 1 + 60, i: NOW + 1 } };
+    assert.deepEqual(await plugin.jwt!(ctx), fresh);
+    assert.equal(vault.entry.refreshToken, "r0", "not saved");
+    assert.deepEqual(await plugin.accessToken(vaultToken(NOW, NOW - 60), NOW + 2), { accessToken: "a1", expiresAt: NOW + 61, refreshCount: 1 });
+    // Another request with the old claim: served from memory, no second provider call.
+    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx), fresh);
+    // Once the unsaved tokens are due too, this process does not refresh from the vault's consumed token.
+    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 61).ctx)), isCode("server_error"));
+    assert.deepEqual(state.presented, ["r0"]);
+    // The database is back: the next request of the account saves them (its claim is not even due).
+    vault.control.failSaves = 0;
+    assert.equal(await plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 3).ctx), undefined);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.accessToken, vault.entry.refreshCount, vault.entry.leaseOwner], ["r1", "a1", 1, null]);
+    // And the next refresh presents the saved, live refresh token.
+    assert.deepEqual(await plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 61).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61 + 60, i: NOW + 61 } });
+    assert.deepEqual(state.presented, ["r0", "r1"]);
+    for (const line of logger.lines) assert.doesNotMatch(line.message, /\b[ar][0-9]\b/, "no token in the logs");
+  });
+
+  test("vault mode: unsaved rotated tokens are saved in the background without another request", async () => {
+    const { fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
+    vault.control.failSaves = 5; // every attempt under the lease fails; the first background one succeeds
+    const saved = new Promise<void>((resolve) => (vault.control.onSaved = resolve));
+    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.equal(vault.entry.refreshToken, "r0");
+    await saved;
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshCount, vault.entry.leaseOwner], ["r1", 1, null]);
+  });
+});
+
+describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () => {
+  const discoveryBase = { ...base, tokenEndpoint: undefined, issuer: "https://idp.example" };
+
+  test("vault mode: a failed discovery takes no lease and is not retried under one", async () => {
+    const { state, fetcher } = fakeProvider();
+    let discoveries = 0;
+    const failingDiscovery = (async (url: string | URL | Request, init?: RequestInit) => {
+      if (String(url).includes("/.well-known/")) {
+        discoveries++;
+        throw new TypeError("fetch failed");
+      }
+      return fetcher(url, init);
+    }) as typeof fetch;
+    const vault = memoryVault({ expiresAt: NOW });
+    const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: failingDiscovery });
+    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), isCode("network"));
+    assert.equal(vault.calls.acquire, 0, "no lease taken");
+    assert.equal(discoveries, 2, "one discovery (its two metadata URLs), not a second one");
+    assert.equal(state.calls, 0);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.leaseOwner, vault.entry.refreshError], ["r0", null, null]);
+  });
+
+  test("vault mode: the lease outlives a token call that takes the whole timeout plus every save retry", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: NOW * 1000 });
+    const timeoutMs = 10_000;
+    const vault = memoryVault({ expiresAt: NOW });
+    // The slowest answer the timeout allows.
+    const slowProvider = (async () => {
+      t.mock.timers.tick(timeoutMs);
+      return new Response(JSON.stringify({ access_token: "a1", refresh_token: "r1", expires_in: 60 }), { status: 200 });
+    }) as typeof fetch;
+    // Saves that each take just under a second (the per-statement allowance); the first four fail.
+    const liveAtSave: boolean[] = [];
+    const complete = vault.complete;
+    vault.complete = async (ref, owner, tokens, now) => {
+      t.mock.timers.tick(999);
+      liveAtSave.push(vault.entry.leaseOwner === owner && vault.entry.leaseUntil !== null && Date.now() <= vault.entry.leaseUntil * 1000);
+      if (liveAtSave.length < 5) throw new Error("database is locked");
+      return complete(ref, owner, tokens, now);
+    };
+    const plugin = oauthRefresh({ ...base, vault, fetch: slowProvider, timeoutMs });
+    let settled = false;
+    const run = Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)).finally(() => (settled = true));
+    // Fire the save back-off timers as they come due (the mocked clock moves to each one).
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      t.mock.timers.runAll();
+    }
+    assert.deepEqual(await run, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.deepEqual(liveAtSave, [true, true, true, true, true], "the lease was still held at every save");
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.leaseOwner], ["r1", null]);
+  });
+
+  for (const [name, steal] of [
+    ["taken by another instance", (entry: VaultEntry) => Object.assign(entry, { leaseOwner: "other-instance", leaseUntil: NOW + 1_000_000 })],
+    ["expired", (entry: VaultEntry) => Object.assign(entry, { leaseUntil: Math.floor(Date.now() / 1000) - 1 })],
+  ] as const) {
+    test(`vault mode: a lease ${name} before the provider call: no call with the old refresh token`, async () => {
+      const { state, fetcher } = fakeProvider();
+      const vault = memoryVault({ expiresAt: NOW });
+      const acquire = vault.acquire;
+      let stolen = false;
+      vault.acquire = async (...args) => {
+        const got = await acquire(...args);
+        if (got && !stolen) {
+          stolen = true;
+          steal(vault.entry);
+        }
+        return got;
+      };
+      // Not waiting for another instance's lease to end: this test only looks at whether we called.
+      const plugin = oauthRefresh({ ...base, vault, fetch: fetcher, ...(name === "expired" ? {} : { waitMs: 0 }) });
+      const outcome = Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx));
+      if (name === "expired") {
+        // Our own lease ran out: not called under it; the next round takes a fresh lease and refreshes.
+        assert.deepEqual(await outcome, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+        assert.equal(vault.calls.acquire, 2);
+        assert.deepEqual(state.presented, ["r0"]);
+      } else {
+        await assert.rejects(outcome, isCode("timeout"));
+        assert.equal(state.calls, 0);
+        assert.equal(vault.entry.leaseOwner, "other-instance", "the other instance's lease untouched");
+      }
+    });
+  }
+
+  test("vault mode: a lease lost during the provider call: nothing saved under it; the rotated tokens are saved only over the refresh token they replace, and the loss is logged", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    const logger = recordingLog();
+    // During the call the lease expires and another instance takes it (it has not called yet).
+    const slowCall = (async (url: string | URL | Request, init?: RequestInit) => {
+      Object.assign(vault.entry, { leaseOwner: "other-instance", leaseUntil: NOW + 1_000_000 });
+      return fetcher(url, init);
+    }) as typeof fetch;
+    const plugin = oauthRefresh({ ...base, vault, fetch: slowCall, logger });
+    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.deepEqual([vault.calls.complete, vault.calls.adopt], [1, 1]);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshCount], ["r1", 1], "saved: the other instance finds fresh tokens and does not call");
+    assert.equal(vault.entry.leaseOwner, "other-instance", "its lease is left alone");
+    assert.equal(logger.errors().length, 1);
+    assert.match(logger.errors()[0]!, /lost the lease before saving the rotated tokens of oidc:u1/);
+    assert.equal(state.calls, 1);
+  });
+
+  test("vault mode: a lease lost during the call to a sign-in that replaced the tokens: the sign-in wins, the drop is logged", async () => {
+    const { fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    const logger = recordingLog();
+    const signInDuringCall = (async (url: string | URL | Request, init?: RequestInit) => {
+      await vault.store({ provider: "oidc", providerAccountId: "u1" }, { accessToken: "a-new", refreshToken: "r-new", expiresAt: NOW + 3600 }, NOW + 1);
+      return fetcher(url, init);
+    }) as typeof fetch;
+    const plugin = oauthRefresh({ ...base, vault, fetch: signInDuringCall, logger });
+    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 3600, i: NOW + 1 } });
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.accessToken], ["r-new", "a-new"]);
+    assert.equal(logger.errors().length, 2);
+    assert.match(logger.errors()[1]!, /not saved: the account has newer tokens, was revoked, or signed in again/);
+  });
+});
+
+describe("oauthRefresh: revokeUser (review item 12)", () => {
+  /** Discovery with a revocation endpoint, and a revocation endpoint that answers `status`. */
+  function revocationProvider(status: number, body: unknown = "") {
+    const state = { revocations: [] as string[] };
+    const fetcher = (async (url: string | URL | Request, init?: RequestInit) => {
+      const href = String(url);
+      if (href.endsWith("/.well-known/openid-configuration")) {
+        return new Response(JSON.stringify({ issuer: "https://idp.example", token_endpoint: "https://idp.example/token", revocation_endpoint: "https://idp.example/revoke" }), { status: 200 });
+      }
+      if (href === "https://idp.example/revoke") {
+        state.revocations.push(new URLSearchParams(String(init?.body)).get("token") ?? "");
+        return new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
+      }
+      return new Response("not found", { status: 404 });
+    }) as typeof fetch;
+    return { state, fetcher };
+  }
+  const discoveryBase = { ...base, tokenEndpoint: undefined, issuer: "https://idp.example" };
+
+  test("a revocation the provider confirms forgets the tokens", async () => {
+    const { state, fetcher } = revocationProvider(200);
+    const vault = memoryVault({});
+    const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: fetcher });
+    assert.deepEqual(await plugin.revokeUser("u"), { revoked: 1, failed: 0, unsupported: 0, accounts: [{ providerAccountId: "u1", outcome: "revoked" }] });
+    assert.deepEqual(state.revocations, ["r0"]);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.accessToken, vault.entry.refreshError], [null, null, "revoked"]);
+  });
+
+  test("a revocation the provider does not confirm keeps the tokens and reports the failure", async () => {
+    const cases = [
+      [503, "", "server_error", "HTTP 503"],
+      [401, { error: "invalid_client" }, "client_error", "the provider refused the client: invalid_client"],
+    ] as const;
+    for (const [status, body, code, detail] of cases) {
+      const { fetcher } = revocationProvider(status, body);
+      const vault = memoryVault({});
+      const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: fetcher });
+      assert.deepEqual(await plugin.revokeUser("u"), { revoked: 0, failed: 1, unsupported: 0, accounts: [{ providerAccountId: "u1", outcome: "failed", code, detail }] });
+      assert.deepEqual([vault.entry.refreshToken, vault.entry.accessToken, vault.entry.refreshError], ["r0", "a0", null], "tokens kept: the grant is still live");
+    }
+  });
+
+  test("a failed discovery is a failure, not a provider without revocation: the tokens are kept", async () => {
+    const vault = memoryVault({});
+    const down = (async () => {
+      throw new TypeError("fetch failed");
+    }) as typeof fetch;
+    const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: down });
+    const result = await plugin.revokeUser("u");
+    assert.deepEqual({ ...result, accounts: result.accounts.map((a) => ({ ...a, detail: undefined })) }, { revoked: 0, failed: 1, unsupported: 0, accounts: [{ providerAccountId: "u1", outcome: "failed", code: "network", detail: undefined }] });
+    assert.equal(vault.entry.refreshToken, "r0");
+  });
+
+  test("a provider without a revocation endpoint: reported as unsupported, the tokens forgotten locally", async () => {
+    const vault = memoryVault({});
+    const plugin = oauthRefresh({ ...base, vault });
+    assert.deepEqual(await plugin.revokeUser("u"), { revoked: 0, failed: 0, unsupported: 1, accounts: [{ providerAccountId: "u1", outcome: "unsupported", detail: "no issuer to discover a revocation endpoint from" }] });
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshError], [null, "revoked"]);
+  });
+
+  test("processRevocationResponse maps answers to stable codes", () => {
+    assert.deepEqual(processRevocationResponse(response(200, "")), { ok: true });
+    assert.deepEqual(processRevocationResponse(response(400, { error: "unsupported_token_type" })), { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" });
+    assert.deepEqual(processRevocationResponse(response(401, { error: "invalid_client" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
+    assert.deepEqual(processRevocationResponse(response(500, "oops")), { ok: false, code: "server_error", detail: "HTTP 500" });
+    assert.deepEqual(processRevocationResponse({ kind: "timeout" }), { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" });
+    assert.deepEqual(processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, code: "network", detail: "ECONNRESET" });
   });
 });

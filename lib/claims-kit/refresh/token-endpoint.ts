@@ -175,23 +175,71 @@ export async function discover(issuer: string, fetcher: typeof fetch = fetch, ti
   throw new Error(`no token_endpoint in the metadata of ${base}`);
 }
 
+/** Why a revocation was not confirmed: the stable codes of refresh failures, plus `unsupported`. */
+export type RevocationOutcome =
+  | { ok: true }
+  /** The provider cannot revoke this kind of token (RFC 7009 `unsupported_token_type`). */
+  | { ok: false; code: "unsupported"; detail: string }
+  | { ok: false; code: "network" | "timeout" | "server_error" | "client_error"; detail: string };
+
 /**
- * RFC 7009 revocation of a refresh token. Best effort: returns whether the provider said 200.
+ * RFC 7009 revocation of a refresh token: the request step. Never throws: transport failures
+ * come back as data, as with {@link requestRefresh}.
  *
  * @example
  * ```ts
- * await revokeToken({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
+ * const result = await requestRevocation({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
+ * const outcome = processRevocationResponse(result);
+ * ```
+ */
+export async function requestRevocation(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<TokenEndpointResult> {
+  const body = new URLSearchParams({ token: req.token, token_type_hint: "refresh_token" });
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+  authenticate(req, body, headers);
+  const signal = AbortSignal.timeout(req.timeoutMs);
+  try {
+    const response = await (req.fetch ?? fetch)(req.revocationEndpoint, { method: "POST", headers, body, signal, redirect: "manual" });
+    // Read to the end (a cancelled body can hang under Next); the error body says why it failed.
+    return { kind: "response", status: response.status, body: await response.text() };
+  } catch (err) {
+    if (signal.aborted) return { kind: "timeout" };
+    return { kind: "network", message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Turn a revocation answer into "revoked" or a typed reason. Pure. Only HTTP 200 counts as revoked
+ * (RFC 7009 2.2: the provider answers 200 also for a token it no longer knows, which is revoked too).
+ *
+ * @example
+ * ```ts
+ * const outcome = processRevocationResponse({ kind: "response", status: 503, body: "" });
+ * // { ok: false, code: "server_error", detail: "HTTP 503" }
+ * ```
+ */
+export function processRevocationResponse(result: TokenEndpointResult): RevocationOutcome {
+  if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" };
+  if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
+  if (result.status === 200) return { ok: true };
+  const error = parse(result.body)?.error;
+  const named = typeof error === "string" ? error : undefined;
+  if (named === "unsupported_token_type") return { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
+  if ((result.status === 400 || result.status === 401) && (named === "invalid_client" || named === "unauthorized_client")) {
+    return { ok: false, code: "client_error", detail: `the provider refused the client: ${named}` };
+  }
+  return { ok: false, code: "server_error", detail: `HTTP ${result.status}${named ? ` ${named}` : ""}` };
+}
+
+/**
+ * RFC 7009 revocation of a refresh token, as a yes/no: whether the provider confirmed (HTTP 200).
+ * Callers that must act on a failure (keep the tokens, report why) use {@link requestRevocation}
+ * and {@link processRevocationResponse} instead.
+ *
+ * @example
+ * ```ts
+ * const confirmed = await revokeToken({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
  * ```
  */
 export async function revokeToken(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<boolean> {
-  const body = new URLSearchParams({ token: req.token, token_type_hint: "refresh_token" });
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
-  authenticate(req, body, headers);
-  try {
-    const response = await (req.fetch ?? fetch)(req.revocationEndpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(req.timeoutMs) });
-    await response.arrayBuffer(); // read to the end (a cancelled body can hang under Next)
-    return response.ok;
-  } catch {
-    return false;
-  }
+  return processRevocationResponse(await requestRevocation(req)).ok;
 }
