@@ -2,22 +2,8 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import {
-  appClaims,
-  claim,
-  claimsKit,
-  is,
-  linkableEmail,
-  oauthRefresh,
-  permissions,
-  prismaServerDataStore,
-  prismaSessionRegistry,
-  prismaTokenVault,
-  roles,
-  sizeBudget,
-  tenant,
-  type RequestInfo,
-} from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
+import { prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
@@ -26,13 +12,17 @@ const LINK_BY_EMAIL = process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false";
 /** Claims are re-read from the database at least this often (seconds), even without a version bump. */
 const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
 
+/** Auth.js prefixes its cookies with `__Secure-` when the app is served over https. */
+export const SECURE_COOKIES = process.env.AUTH_URL?.startsWith("https://") ?? false;
+
 /** The session cookie's budget: one chunk, under 2 KB of `Cookie` header. */
 export const COOKIE_BUDGET = { maxBytes: 2048, maxChunks: 1 } as const;
 
 /** The sign-in request's user agent and previous session (absent outside a Next request). */
 async function requestInfo(): Promise<RequestInfo> {
+  // Imported here: next/server's helpers are server-only and need a Next request.
   const { nextRequestInfo } = await import("@/lib/claims-kit/next/server");
-  return nextRequestInfo()();
+  return nextRequestInfo({ secret: process.env.AUTH_SECRET })();
 }
 
 /**
@@ -79,12 +69,10 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
             displayName: z.string().trim().min(1, "Display name must be 1-60 characters").max(60, "Display name must be 1-60 characters")
               .regex(/^[^\p{Cc}]*$/u, "Display name cannot contain control characters"),
           }).strict(),
-          handle: (input: { displayName: string }) => ({ displayName: input.displayName }),
+          handle: ({ displayName }) => ({ displayName }),
           // Saved only once the kit has accepted the new claim (checks, budget): a refused name
           // never reaches the database.
-          async commit(input: { displayName: string }, { userId }) {
-            await source.setDisplayName(userId!, input.displayName);
-          },
+          commit: ({ displayName }, { userId }) => source.setDisplayName(userId!, displayName),
         },
       },
     }),
@@ -101,9 +89,9 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
       load: ({ reason, profile }) => (reason === "signIn" ? { groups: profileGroups(profile) } : undefined),
     }),
     oauth,
-    // Last: one cookie under 2 KB. Big group lists move server-side, then the picture, then the name go.
-    sizeBudget({ ...COOKIE_BUDGET, claims: { groups: { move: 1 }, picture: { drop: 2 }, name: { drop: 3 } } }),
   ],
+  // One cookie under 2 KB. Big group lists move server-side, then the picture, then the name go.
+  budget: sizeBudget({ ...COOKIE_BUDGET, secure: SECURE_COOKIES, claims: { groups: { move: 1 }, picture: { drop: 2 }, name: { drop: 3 } } }),
   // Shorter names in the cookie; code keeps reading the full ones.
   keys: { tenantId: "tid", tenantRole: "trole", permissions: "perm", displayName: "dn" },
 });
@@ -164,8 +152,5 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
 
 export const authConfig = makeAuthConfig();
 
+/** The kit's type: `SessionOf<AppKit>`, `useClaims<AppKit>()`. */
 export type AppKit = ReturnType<typeof makeKit>;
-
-export type AppSession = NonNullable<typeof kit.$types>["session"];
-export type AppIntents = NonNullable<typeof kit.$types>["intents"];
-export type AppToken = NonNullable<typeof kit.$types>["token"];

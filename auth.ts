@@ -1,13 +1,18 @@
 import NextAuth from "next-auth";
 import { authConfig, kit } from "./auth.config";
-import { typedAuth } from "@/lib/claims-kit/next/server";
+import { nextHelpers } from "@/lib/claims-kit/next/server";
 
 const nextAuth = NextAuth(authConfig);
 
-export const { handlers, signIn, signOut, unstable_update } = nextAuth;
-/** `auth()` with the kit's typed session (claims inferred from the plugin list in auth.config.ts). */
-export const auth = typedAuth(kit, nextAuth.auth);
-/** The untyped original, for the proxy and route wrappers. */
-export const rawAuth = nextAuth.auth;
+export const { handlers, signIn, signOut } = nextAuth;
+/**
+ * `auth()` typed with the kit's session, and the kit's server helpers, bound to this NextAuth()
+ * and the session cookie's secret (the default cookie name: auth.config.ts does not rename it).
+ */
+export const { auth, readToken, readServerData, sessionId, updateSession, getAccessToken, inspectCookie } = nextHelpers(kit, {
+  auth: nextAuth.auth,
+  update: nextAuth.unstable_update,
+  secret: process.env.AUTH_SECRET,
+});
 export { kit };
-export type { AppSession, AppIntents, AppToken } from "./auth.config";
+export type { AppKit } from "./auth.config";

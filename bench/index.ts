@@ -69,9 +69,9 @@ async function toolkitToken(s: Scenario): Promise<Record<string, unknown>> {
         claims: { acct: claim.token<string>(), atExp: claim.token<number>() },
         load: () => ({ acct: "cmwrm4cn600057h7dx1y2z3ab", atExp: 1_800_000_000 }),
       }),
-      appClaims({ id: "directory", claims: { groups: claim.client<string[]>() }, load: () => ({ groups: s.groups }) }),
-      sizeBudget({ claims: { groups: { move: 1 } } }),
+      appClaims({ id: "directory", claims: { groups: claim.client<string[]>(undefined, { maxBytes: 1 << 20 }) }, load: () => ({ groups: s.groups }) }),
     ],
+    budget: sizeBudget({ claims: { groups: { move: 1 } } }),
   });
   const token = await kit.callbacks.jwt({ token: { ...base }, user: { id: base.sub }, trigger: "signIn" });
   return token!;
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const plain = async ({ token }: { token: Record<string, unknown> }) => token;
   const kit = claimsKit({ logger: { info() {}, warn() {}, error() {} }, plugins: [roles({ roles: ["admin"], load: () => "admin" }), permissions({ set: access, from: ["role"] })] });
   const kitToken = (await kit.callbacks.jwt({ token: { ...base }, user: { id: base.sub }, trigger: "signIn" }))!;
-  const budgeted = claimsKit({ logger: { info() {}, warn() {}, error() {} }, plugins: [roles({ roles: ["admin"], load: () => "admin" }), permissions({ set: access, from: ["role"] }), sizeBudget()] });
+  const budgeted = claimsKit({ logger: { info() {}, warn() {}, error() {} }, plugins: [roles({ roles: ["admin"], load: () => "admin" }), permissions({ set: access, from: ["role"] })], budget: sizeBudget() });
   rows.push(await timeAsync("jwt(): hand-written pass-through", 20_000, () => plain({ token: kitToken })));
   rows.push(await timeAsync("jwt(): composed kit, plain request", 20_000, () => kit.callbacks.jwt({ token: kitToken })));
   rows.push(await timeAsync("jwt(): composed kit + sizeBudget", 20_000, () => budgeted.callbacks.jwt({ token: kitToken })));

@@ -1,12 +1,12 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import type { AppIntents, AppSession } from "@/auth.config";
+import type { AppKit } from "@/auth.config";
 import { useClaims } from "@/lib/claims-kit/next/client";
 import { downgradeTier, spendCredit, upgradeTier } from "./actions";
 
 export function AccountControls() {
-  const { session, run } = useClaims<AppSession, AppIntents>();
+  const { session, run } = useClaims<AppKit>();
   const router = useRouter();
   const [name, setName] = useState("");
   const [status, setStatus] = useState<string | null>(null);

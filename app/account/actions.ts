@@ -1,6 +1,5 @@
 "use server";
-import { auth, kit, unstable_update } from "@/auth";
-import { updateSession } from "@/lib/claims-kit/next/server";
+import { auth, updateSession } from "@/auth";
 import { prisma } from "@/lib/db";
 
 export type ActionResult = { ok: true } | { ok: false; code: string };
@@ -33,5 +32,5 @@ export async function spendCredit(): Promise<ActionResult> {
   const spent = await prisma.user.updateMany({ where: { id: session.user.id, credits: { gt: 0 } }, data: { credits: { decrement: 1 } } });
   if (spent.count === 0) return { ok: false, code: "no_credits" };
   const { credits } = await prisma.user.findUniqueOrThrow({ where: { id: session.user.id }, select: { credits: true } });
-  return updateSession(kit, unstable_update, { credits });
+  return updateSession({ credits });
 }

@@ -24,7 +24,7 @@ export async function changeRole(membershipId: string, form: FormData): Promise<
   // must not be unmade by an admin's request that was checked a moment before.
   const { count } = await prisma.membership.updateMany({ where: { id: membership.id, tenantId, role: membership.role }, data: { role } });
   if (count === 0) return;
-  if (form.get("applyNow") === "on") await kit.sessions.refreshClaims(membership.userId);
+  if (form.get("applyNow") === "on") await kit.sessions.reloadClaims(membership.userId);
   revalidatePath("/admin");
 }
 

@@ -1,8 +1,6 @@
 import { redirect } from "next/navigation";
-import { auth, kit } from "@/auth";
+import { auth, getAccessToken } from "@/auth";
 import { oauth } from "@/auth.config";
-import { discover } from "@/lib/claims-kit";
-import { getAccessToken } from "@/lib/claims-kit/next/server";
 
 export const dynamic = "force-dynamic";
 
@@ -10,10 +8,10 @@ export const dynamic = "force-dynamic";
 export default async function ApiDemoPage() {
   const session = await auth();
   if (!session) redirect("/");
-  const info = await getAccessToken(kit, oauth);
+  const info = await getAccessToken(oauth);
   let result: { status: number; body: Record<string, unknown> | null } | null = null;
   if (info) {
-    const { userinfoEndpoint } = await discover(process.env.AUTH_OIDC_ISSUER!);
+    const { userinfoEndpoint } = await oauth.endpoints();
     if (userinfoEndpoint) {
       const response = await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${info.accessToken}` }, cache: "no-store" });
       result = { status: response.status, body: response.ok ? ((await response.json()) as Record<string, unknown>) : null };

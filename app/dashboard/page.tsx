@@ -1,6 +1,5 @@
 import { redirect } from "next/navigation";
-import { auth, kit } from "@/auth";
-import { readServerData, readToken } from "@/lib/claims-kit/next/server";
+import { auth, kit, readServerData, readToken } from "@/auth";
 import { ClientView } from "./client-view";
 import { TenantSwitcher } from "./tenant-switcher";
 
@@ -23,7 +22,7 @@ function show(value: unknown): string {
 export default async function Dashboard() {
   const session = await auth();
   if (!session) redirect("/");
-  const [token, serverData] = await Promise.all([readToken(kit), readServerData(kit)]);
+  const [token, serverData] = await Promise.all([readToken(), readServerData()]);
   const tokenRecord = (token ?? {}) as Record<string, unknown>;
   const serverRecord = serverData as Record<string, unknown>;
   const tenants = serverData.tenants ?? [];

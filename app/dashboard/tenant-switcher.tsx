@@ -1,11 +1,11 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import type { AppIntents, AppSession } from "@/auth.config";
+import type { AppKit } from "@/auth.config";
 import { useClaims } from "@/lib/claims-kit/next/client";
 
 export function TenantSwitcher({ tenants, current }: { tenants: Array<{ id: string; name: string }>; current: string | undefined }) {
-  const { run } = useClaims<AppSession, AppIntents>();
+  const { run } = useClaims<AppKit>();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();

@@ -1,9 +1,6 @@
-import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { auth, kit } from "@/auth";
+import { auth, inspectCookie, kit } from "@/auth";
 import { COOKIE_BUDGET } from "@/auth.config";
-import { measureToken } from "@/lib/claims-kit";
-import { readToken } from "@/lib/claims-kit/next/server";
 
 const AUTH_JS: Record<string, string> = { sub: "client", name: "client", email: "client", picture: "client", iss: "token", _k: "token" };
 
@@ -14,19 +11,10 @@ function percent(part: number, whole: number): number {
 /** The signed-in user's token as the browser stores it: claims, visibility, bytes, budget. */
 export default async function InspectorPage() {
   const session = await auth();
-  const token = await readToken(kit);
-  if (!session || !token) redirect("/");
-  const jar = await cookies();
-  const stored = jar.getAll().filter((c) => /^(__Secure-)?authjs\.session-token(\.\d+)?$/.test(c.name));
-  const secure = stored.some((c) => c.name.startsWith("__Secure-"));
-  const { iat: _iat, exp: _exp, jti: _jti, ...claims } = token as Record<string, unknown>;
-  const measure = measureToken(kit.stored(claims), { secure });
-  const actualBytes = stored.reduce((sum, c) => sum + c.name.length + 1 + c.value.length, 0) + 2 * Math.max(0, stored.length - 1);
-  const k = (token._k ?? {}) as { d?: string[]; m?: string[] };
-  const storedKey = (name: string) => Object.keys(kit.stored({ [name]: 0 }))[0]!;
-  const rows = Object.keys(claims)
-    .map((name) => ({ name, key: storedKey(name), bytes: measure.perClaim[storedKey(name)] ?? 0 }))
-    .sort((a, b) => b.bytes - a.bytes);
+  const inspection = await inspectCookie();
+  if (!session || !inspection) redirect("/");
+  const { measure, carriedBytes: actualBytes, dropped, moved } = inspection;
+  const rows = [...inspection.claims, { name: "(toolkit bookkeeping)", key: "_k", bytes: inspection.bookkeepingBytes }].sort((a, b) => b.bytes - a.bytes);
   const largest = Math.max(...rows.map((r) => r.bytes), 1);
   const over = measure.headerBytes > COOKIE_BUDGET.maxBytes || measure.cookies.length > COOKIE_BUDGET.maxChunks;
 
@@ -48,12 +36,12 @@ export default async function InspectorPage() {
       </div>
       <p className="muted">
         Measured from Auth.js&apos;s encoding: <span data-testid="measured-vs-actual">{measure.headerBytes === actualBytes ? "matches" : `differs from`}</span> the {actualBytes} bytes
-        of the cookie{stored.length > 1 ? "s" : ""} this request carried.
+        of the cookie{measure.cookies.length > 1 ? "s" : ""} this request carried.
       </p>
-      {(k.m || k.d) && (
+      {(moved.length > 0 || dropped.length > 0) && (
         <p data-testid="budget-actions">
-          {k.m && <>Moved to server-side data: <strong>{k.m.join(", ")}</strong>. </>}
-          {k.d && <>Dropped: <strong>{k.d.join(", ")}</strong>.</>}
+          {moved.length > 0 && <>Moved to server-side data: <strong>{moved.join(", ")}</strong>. </>}
+          {dropped.length > 0 && <>Dropped: <strong>{dropped.join(", ")}</strong>.</>}
         </p>
       )}
       <table data-testid="inspector">

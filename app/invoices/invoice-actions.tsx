@@ -1,6 +1,6 @@
 "use client";
 import { useState } from "react";
-import type { AppIntents, AppSession } from "@/auth.config";
+import type { AppKit } from "@/auth.config";
 import { can, type Permission } from "@/lib/access";
 import { useClaims } from "@/lib/claims-kit/next/client";
 import { invoiceAction } from "./actions";
@@ -13,7 +13,7 @@ const BUTTONS: Array<[Permission, string]> = [
 ];
 
 export function InvoiceActions() {
-  const { session } = useClaims<AppSession, AppIntents>();
+  const { session } = useClaims<AppKit>();
   const [message, setMessage] = useState<string | null>(null);
   return (
     <>

@@ -1,7 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { auth, kit } from "@/auth";
-import { readToken } from "@/lib/claims-kit/next/server";
+import { auth, kit, sessionId } from "@/auth";
 
 export async function revokeSession(sid: string): Promise<void> {
   const session = await auth();
@@ -15,7 +14,7 @@ export async function revokeSession(sid: string): Promise<void> {
 export async function revokeOtherSessions(): Promise<void> {
   const session = await auth();
   if (!session) return;
-  const current = kit.sessionId(await readToken(kit));
+  const current = await sessionId();
   if (!current) return; // without the current id, "others" would include this session
   await kit.sessions.revokeAll(session.user.id, { except: current });
   revalidatePath("/sessions");

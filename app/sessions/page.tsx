@@ -1,6 +1,5 @@
 import { redirect } from "next/navigation";
-import { auth, kit } from "@/auth";
-import { readToken } from "@/lib/claims-kit/next/server";
+import { auth, kit, sessionId } from "@/auth";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
 function device(userAgent: string | null): string {
@@ -19,7 +18,7 @@ function ago(seconds: number): string {
 export default async function SessionsPage() {
   const session = await auth();
   if (!session) redirect("/");
-  const current = kit.sessionId(await readToken(kit));
+  const current = await sessionId();
   const sessions = await kit.sessions.list(session.user.id);
   return (
     <>

@@ -1,21 +1,40 @@
-// The toolkit's framework-neutral entry: core, plugins, stores. Next-aware helpers live in
-// ./next/server (server only) and ./next/client ("use client").
-export { claimsKit, PROTECTED_CLAIMS, REFRESH_INTENT, SERVER_INTENT } from "./core/compose";
-export type { ClaimsKit, ClaimsKitOptions, JwtParams, SessionParams, TokenOf, SessionOf, IntentsOfKit, ServerDataOf } from "./core/compose";
+// The toolkit's framework-neutral entry: the kit, claims, builders and the ports its stores
+// implement. Next-aware helpers: ./next/server (server only), ./next/client ("use client"),
+// ./next/proxy. Prisma stores: ./prisma. Permission checks for any environment: ./access.
+export { claimsKit, type ClaimsKit, type SessionOf, type TokenOf, type IntentsOfKit, type ServerDataOf, type PatchOfKit } from "./core/kit";
+export { PROTECTED_CLAIMS, REFRESH_INTENT, type ClaimsKitOptions, type TokenBudget, type BudgetInput, type BudgetDecision } from "./core/compile";
+export type { JwtParams, SessionParams } from "./core/callbacks";
 export { claim, is } from "./core/claim";
+export { schema } from "./core/schema";
 export { linkableEmail, type LinkableEmail } from "./core/email";
-export { ClaimsKitError, type KitErrorCode, type KitErrorRecord } from "./core/errors";
-export { schema, stringFields } from "./core/schema";
-export type * from "./core/types";
-export { appClaims } from "./plugins/app-claims";
-export { roles } from "./plugins/roles";
-export { definePermissions, permissions, type PermissionSet } from "./plugins/permissions";
-export { tenant } from "./plugins/tenant";
-export { sizeBudget, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
-export { measureToken, jweLength, payloadBytes, AUTHJS_CHUNK_SIZE, type TokenMeasure } from "./core/measure";
-export { prismaServerDataStore, memoryServerDataStore, mergePatch } from "./stores/prisma-server-data";
-export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
-export { oauthRefresh, type OAuthRefreshOptions, type OAuthRefreshPlugin, type AccessTokenInfo } from "./plugins/oauth-refresh";
-export { prismaTokenVault, type TokenVault, type VaultEntry, type AccountRef } from "./stores/prisma-token-vault";
-export { processRefreshResponse, requestRefresh, discover, type RefreshErrorCode, type TokenEndpointResult, type TokenSet } from "./refresh/token-endpoint";
-export { singleFlight } from "./refresh/single-flight";
+export { ClaimsKitError, type KitErrorCode, type StartupErrorCode, type StepErrorCode, type UpdateErrorCode } from "./core/errors";
+export type { AccessTokenInfo, AccessTokenSource, ServerDataStore, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
+export type {
+  AnyPlugin,
+  Awaitable,
+  BaseContext,
+  ClaimMap,
+  ClaimSpec,
+  ClaimsPlugin,
+  IntentSpec,
+  KitLogger,
+  KitSession,
+  LoadContext,
+  LoadReason,
+  Patch,
+  RequestContext,
+  RequestInfo,
+  StandardSchemaV1,
+  TokenView,
+  Visibility,
+} from "./core/types";
+export { appClaims, type AppClaimsDefinition } from "./plugins/app-claims";
+export { roles, type RolesOptions } from "./plugins/roles";
+export { definePermissions, permissions, type PermissionSet, type PermissionsOptions } from "./plugins/permissions";
+export { tenant, type TenantErrorCode, type TenantOptions } from "./plugins/tenant";
+export { sizeBudget, type BudgetErrorCode, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
+export { measureToken, type TokenMeasure } from "./core/measure";
+export { memoryServerDataStore } from "./stores/memory";
+export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";
+export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
+export type { AccountRef, TokenSet, TokenVault, VaultEntry } from "./core/ports";

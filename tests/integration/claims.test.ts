@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { access } from "../../lib/access";
 import { startHarness, type Harness } from "./harness";
 
@@ -37,7 +37,7 @@ describe("sign-in through real Auth.js, the real database and the OIDC provider"
     // Server-side data is in the database, not in the token or the session.
     assert.equal(token?.tenants, undefined);
     assert.equal((session.claims as Record<string, unknown>).tenants, undefined);
-    const data = await h.kit.readServerData(token as never);
+    const data = (await h.internals.readServerData(token)) as { tenants?: Array<{ slug: string; role: string }> };
     assert.deepEqual(data.tenants?.map((t) => [t.slug, t.role]), [["acme", "admin"], ["globex", "member"]]);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { access } from "../../lib/access";
 import { ClaimsKitError } from "../../lib/claims-kit";
 import { fakeClock, startHarness, type Harness } from "./harness";
@@ -22,7 +22,7 @@ async function ids(email: string) {
 }
 
 async function sidOf(b: ReturnType<Harness["browser"]>): Promise<string> {
-  return h.kit.sessionId((await b.token()) as never)!;
+  return h.internals.sessionId((await b.token()) as never)!;
 }
 
 describe("claims freshness", () => {
@@ -49,13 +49,13 @@ describe("claims freshness", () => {
     await b.signIn("alice@example.com");
     await h.prisma.membership.update({ where: membership, data: { role: "viewer" } });
     try {
-      await h.kit.sessions.refreshClaims(userId);
+      await h.kit.sessions.reloadClaims(userId);
       const next = await b.session<AppSession>();
       assert.equal(next?.claims.tenantRole, "viewer");
       assert.deepEqual([...access.decode(next?.claims.permissions)], ["invoice:read"]);
     } finally {
       await h.prisma.membership.update({ where: membership, data: { role: "admin" } });
-      await h.kit.sessions.refreshClaims(userId);
+      await h.kit.sessions.reloadClaims(userId);
     }
   });
 
@@ -95,7 +95,7 @@ describe("offline updates", () => {
       assert.equal(s?.claims.tier, "free", "other claims untouched");
     }
     // Applied once: a later reload from the database wins again.
-    await h.kit.sessions.refreshClaims(userId);
+    await h.kit.sessions.reloadClaims(userId);
     assert.equal((await one.session<AppSession>())?.claims.credits, 0);
   });
 
@@ -110,7 +110,7 @@ describe("offline updates", () => {
     assert.equal((await b.session<AppSession>())?.claims.credits, 77, "the saved session gets it too");
     // A claims-version bump supersedes the queued change: a reload from the database wins.
     await b.session();
-    await h.kit.sessions.refreshClaims(userId);
+    await h.kit.sessions.reloadClaims(userId);
     assert.equal((await b.session<AppSession>())?.claims.credits, 0);
   });
 
@@ -125,7 +125,7 @@ describe("offline updates", () => {
     const stale = await h.kit.callbacks.jwt({ token: older as never });
     assert.equal(stale?.credits, 55);
     // A claims-version bump supersedes it: every copy reloads from the database.
-    await h.kit.sessions.refreshClaims(userId);
+    await h.kit.sessions.reloadClaims(userId);
     assert.equal((await h.kit.callbacks.jwt({ token: older as never }))?.credits, 0);
     assert.equal((await b.session<AppSession>())?.claims.credits, 0);
   });
@@ -184,11 +184,11 @@ describe("revocation", () => {
     const first = await b.token();
     await b.signIn("bob@example.com"); // the re-auth watcher, or a second sign-in in the same browser
     const second = await b.token();
-    assert.notEqual(h.kit.sessionId(second as never), h.kit.sessionId(first as never));
+    assert.notEqual(h.internals.sessionId(second as never), h.internals.sessionId(first as never));
     assert.equal(await h.kit.callbacks.jwt({ token: first as never }), null);
     const live = (await h.kit.sessions.list(userId)).map((s) => s.sid);
-    assert.equal(live.includes(h.kit.sessionId(first as never)!), false);
-    assert.equal(live.includes(h.kit.sessionId(second as never)!), true);
+    assert.equal(live.includes(h.internals.sessionId(first as never)!), false);
+    assert.equal(live.includes(h.internals.sessionId(second as never)!), true);
   });
 
   test("bumping the global epoch signs every session out", async () => {
@@ -210,9 +210,9 @@ describe("server helpers and revoked sessions", () => {
     const b = h.browser();
     await b.signIn("erin@example.com");
     const token = await b.token();
-    assert.equal(await h.kit.isActive(token as never), true);
-    await h.kit.sessions.revoke(h.kit.sessionId(token as never)!);
-    assert.equal(await h.kit.isActive(token as never), false);
-    assert.equal(await h.kit.isActive(null), false);
+    assert.equal(await h.internals.isActive(token as never), true);
+    await h.kit.sessions.revoke(h.internals.sessionId(token as never)!);
+    assert.equal(await h.internals.isActive(token as never), false);
+    assert.equal(await h.internals.isActive(null), false);
   });
 });

@@ -3,7 +3,7 @@
 // behind the admin page's server actions read the database, not claims that may be minutes old.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { access } from "../../lib/access";
 import { startHarness, type Harness } from "./harness";
 
@@ -63,7 +63,7 @@ describe("tenant grants hold in their tenant only", () => {
     await signedIn.signIn("bob@example.com");
     const row = await h.prisma.membership.delete({ where: { userId_tenantId: { userId: bob, tenantId: acme } } });
     try {
-      await h.kit.sessions.refreshClaims(bob);
+      await h.kit.sessions.reloadClaims(bob);
       const stale = await signedIn.session<AppSession>();
       assert.equal(stale?.claims.tenantId, undefined);
       assert.deepEqual(permissionsOf(stale), []);
@@ -75,7 +75,7 @@ describe("tenant grants hold in their tenant only", () => {
       assert.deepEqual(permissionsOf(session), []);
     } finally {
       await h.prisma.membership.create({ data: row });
-      await h.kit.sessions.refreshClaims(bob);
+      await h.kit.sessions.reloadClaims(bob);
     }
   });
 });

@@ -6,6 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { AppKit } from "../../auth.config";
+import type { SessionOf } from "../../lib/claims-kit";
 import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
 import { startOidcProvider } from "../../scripts/oidc/provider";
 
@@ -105,6 +107,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: process.env.AUTH_SECRET!, secureCookie: false }) } : {};
   };
   const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
+  const { internalsOf } = await import("../../lib/claims-kit/core/kit");
+  // The kit's plumbing (expand, sessionId, stageServerUpdate…), as the Next helpers use it.
+  const internals = internalsOf(kit);
   const authConfig = makeAuthConfig(kit);
   const { prisma } = await import("../../lib/db");
   const { seed } = await import("../../prisma/seed-data");
@@ -168,7 +173,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const value = this.jar.get("authjs.session-token");
       if (!value) return null;
       const token = await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
-      return token ? (kit.expand(token) as Record<string, unknown>) : null;
+      return token ? internals.expand(token) : null;
     }
   }
 
@@ -176,6 +181,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     provider,
     prisma,
     kit,
+    internals,
     oauth,
     /** Make the provider's next `count` refresh_token grants fail this way. */
     async fault(mode: "500" | "timeout" | "drop" | "malformed" | "invalid_grant" | "none", count = 1): Promise<void> {
@@ -197,3 +203,5 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+/** The reference app's session type, as `auth()` and `useSession()` return it. */
+export type AppSession = SessionOf<AppKit>;

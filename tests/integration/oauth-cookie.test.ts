@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { fakeClock, startHarness, type Harness } from "./harness";
 
 const clock = fakeClock();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
-import { oauthRefresh, prismaTokenVault, type TokenVault } from "../../lib/claims-kit";
+import type { AppSession } from "./harness";
+import { oauthRefresh, type TokenVault } from "../../lib/claims-kit";
+import { prismaTokenVault } from "../../lib/claims-kit/prisma";
 import { devRefreshTokenGrant } from "../../scripts/oidc/dev-login";
 import { fakeClock, startHarness, type Harness } from "./harness";
 

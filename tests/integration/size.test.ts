@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { encode } from "@auth/core/jwt";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { measureToken } from "../../lib/claims-kit";
 import { startHarness, type Harness } from "./harness";
 
@@ -34,7 +34,7 @@ describe("cookie size budget with a real provider profile", () => {
     assert.equal(session?.errors, undefined, "no claim failed on the big profile");
     assert.equal(session?.claims.displayName?.length, 60, "a 300-character name is cut to the display name's limit");
     assert.match(session!.claims.groups![0]!, /^engineering-platform-team-\d{3}-long-name$/);
-    const moved = (await h.kit.readServerData(token as never)) as { groups?: string[] };
+    const moved = (await h.internals.readServerData(token as never)) as { groups?: string[] };
     assert.equal(moved.groups?.length, 120);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { AppSession } from "../../auth.config";
+import type { AppSession } from "./harness";
 import { ClaimsKitError } from "../../lib/claims-kit";
 import { startHarness, type Harness } from "./harness";
 
@@ -66,7 +66,7 @@ describe("session updates through POST /api/auth/session", () => {
   test("a server-side update merges claims; its payload works once and cannot be forged", async () => {
     const b = h.browser();
     await b.signIn("alice@example.com");
-    const staged = h.kit.stageServerUpdate({ credits: 7, displayName: null }, await b.token());
+    const staged = h.internals.stageServerUpdate({ credits: 7, displayName: null }, await b.token());
     const first = await b.update<AppSession>(staged);
     assert.equal(first.session?.claims.credits, 7);
     assert.equal(first.session?.claims.displayName, undefined, "null deletes");
@@ -77,7 +77,7 @@ describe("session updates through POST /api/auth/session", () => {
     assert.equal(replay.session?.claims.credits, 7);
     const forged = await b.update<AppSession>({ intent: "$server", nonce: "0".repeat(32) });
     assert.equal(forged.session?.update?.code, "forbidden");
-    const withInput = await b.update<AppSession>({ intent: "$server", nonce: h.kit.stageServerUpdate({ credits: 1 }, await b.token()).nonce, input: { credits: 1_000_000 } });
+    const withInput = await b.update<AppSession>({ intent: "$server", nonce: h.internals.stageServerUpdate({ credits: 1 }, await b.token()).nonce, input: { credits: 1_000_000 } });
     assert.equal(withInput.session?.update?.code, "update_malformed");
     assert.equal(withInput.session?.claims.credits, 7);
   });
@@ -87,9 +87,9 @@ describe("session updates through POST /api/auth/session", () => {
     await b.signIn("dave@example.com");
     const token = await b.token();
     for (const [patch, code] of [[{ sub: "x" }, "claim_protected"], [{ _k: {} }, "claim_protected"], [{ isAdmin: true }, "claim_not_owned"]] as const) {
-      assert.throws(() => h.kit.stageServerUpdate(patch as never, token), (e: unknown) => e instanceof ClaimsKitError && e.code === code);
+      assert.throws(() => h.internals.stageServerUpdate(patch as never, token), (e: unknown) => e instanceof ClaimsKitError && e.code === code);
     }
-    assert.throws(() => h.kit.stageServerUpdate({ credits: 1 }, null), (e: unknown) => e instanceof ClaimsKitError && e.code === "not_signed_in");
+    assert.throws(() => h.internals.stageServerUpdate({ credits: 1 }, null), (e: unknown) => e instanceof ClaimsKitError && e.code === "not_signed_in");
   });
 
   test("a staged server update is bound to the session that staged it", async () => {
@@ -97,7 +97,7 @@ describe("session updates through POST /api/auth/session", () => {
     const other = h.browser();
     await mine.signIn("alice@example.com");
     await other.signIn("alice@example.com");
-    const staged = h.kit.stageServerUpdate({ credits: 3 }, await mine.token());
+    const staged = h.internals.stageServerUpdate({ credits: 3 }, await mine.token());
     const before = await other.session<AppSession>();
     const stolen = await other.update<AppSession>(staged);
     assert.equal(stolen.session?.update?.code, "forbidden");
@@ -110,7 +110,7 @@ describe("session updates through POST /api/auth/session", () => {
     const before = await b.session<AppSession>();
     const invalid = (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_invalid";
     const token = await b.token();
-    assert.throws(() => h.kit.stageServerUpdate({ credits: -5, tier: "pro" }, token), invalid);
+    assert.throws(() => h.internals.stageServerUpdate({ credits: -5, tier: "pro" }, token), invalid);
     const { id } = await h.prisma.user.findUniqueOrThrow({ where: { email: "dave@example.com" } });
     await assert.rejects(h.kit.sessions.updateOffline(id, { credits: -5, tier: "pro" }), invalid);
     assert.deepEqual((await b.session<AppSession>())?.claims, before?.claims);

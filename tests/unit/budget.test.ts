@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { appClaims, claim, claimsKit, ClaimsKitError, measureToken, memoryServerDataStore, sizeBudget, type OverflowPolicy } from "@/lib/claims-kit";
+import { internalsOf } from "@/lib/claims-kit/core/kit";
 import { jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 /** A kit whose one plugin loads the given claim values, with a budget over them. */
@@ -9,7 +10,7 @@ function kitWith(values: Record<string, string>, policies: Record<string, Overfl
   const claims = Object.fromEntries(Object.keys(values).map((name) => [name, claim.client<string>()]));
   const data = appClaims({ id: "data", claims, load: () => values });
   // Per-claim limits out of the way: these tests are about the whole cookie.
-  return claimsKit({ plugins: [data, sizeBudget({ maxBytes, claims: policies })], serverStore: memoryServerDataStore(), claimMaxBytes: 1 << 20, logger: memoryLogger() });
+  return claimsKit({ plugins: [data], budget: sizeBudget({ maxBytes, claims: policies }), serverStore: memoryServerDataStore(), claimMaxBytes: 1 << 20, logger: memoryLogger() });
 }
 
 const cookieBytes = (token: Record<string, unknown>) => measureToken(token).headerBytes;
@@ -34,7 +35,7 @@ describe("sizeBudget", () => {
     assert.deepEqual(k.d, ["mid"]);
     assert.equal(token.small, "s".repeat(100), "the budget stops as soon as it fits");
     assert.ok(cookieBytes(token) <= 1100);
-    assert.deepEqual(await kit.readServerData(token), { big: "b".repeat(1500) });
+    assert.deepEqual(await internalsOf(kit).readServerData(token), { big: "b".repeat(1500) });
     const session = (await kit.callbacks.session({ session: sessionShell(), token } as never)) as unknown as { claims: Record<string, unknown> };
     assert.equal(session.claims.big, "b".repeat(1500), "moved client claims still reach the session");
     assert.equal(session.claims.mid, undefined);
@@ -49,9 +50,8 @@ describe("sizeBudget", () => {
     assert.throws(() => sizeBudget({ maxBytes: 10 }), /sizeBudget: option "maxBytes"/);
     assert.throws(() => sizeBudget({ claims: { a: "sometimes" as never } }), /sizeBudget: option "claims.a"/);
     const move = sizeBudget({ claims: { a: { move: 1 } } });
-    assert.throws(() => claimsKit({ plugins: [move] }), /option "serverStore" is required by plugin "size-budget"/);
-    const data = appClaims({ id: "data", claims: { a: claim.client<string>() }, load: () => undefined });
-    assert.throws(() => claimsKit({ plugins: [sizeBudget(), data] }), /must come last/);
+    assert.throws(() => claimsKit({ plugins: [], budget: move }), /option "serverStore" is required: the budget moves claims/);
+    assert.throws(() => claimsKit({ plugins: [], budget: { decide: 1 } as never }), /option "budget" must come from sizeBudget\(\)/);
   });
 
   test("property: never over budget unless required claims alone are; removes lowest priority first; deterministic", async () => {

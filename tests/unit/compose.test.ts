@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, memoryServerDataStore, type ClaimsPlugin } from "@/lib/claims-kit";
+import { internalsOf } from "@/lib/claims-kit/core/kit";
 import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 const plan = (value: string | null) =>
@@ -174,10 +175,10 @@ describe("session() and visibility", () => {
     assert.deepEqual(session.claims, { shown: "yes" });
     assert.deepEqual(session.user, { name: "Alice", email: "alice@example.com", image: null, id: "user-1" });
     assert.equal(JSON.stringify(session).includes("token-only-value"), false);
-    assert.deepEqual(await kit.readServerData(token), { big: ["a", "b"] });
+    assert.deepEqual(await internalsOf(kit).readServerData(token), { big: ["a", "b"] });
 
     await kit.events.signOut({ token });
-    assert.deepEqual(await kit.readServerData(token), {});
+    assert.deepEqual(await internalsOf(kit).readServerData(token), {});
     assert.equal(store.size(), 0);
   });
 
@@ -188,6 +189,6 @@ describe("session() and visibility", () => {
     const token = await jwt(kit, signInParams());
     value = null;
     await jwt(kit, { token, trigger: "update", session: { intent: "refreshClaims" } });
-    assert.deepEqual(await kit.readServerData(token), {});
+    assert.deepEqual(await internalsOf(kit).readServerData(token), {});
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { claimsKit, ClaimsKitError, definePermissions, permissions, roles, tenant } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, definePermissions, permissions, roles, tenant } from "@/lib/claims-kit";
 import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const catalog = ["a:read", "a:write", "b:read", "b:write", "c:one", "c:two", "c:three", "d:x"] as const;
@@ -71,12 +71,22 @@ describe("permissions plugin", () => {
       logger: log,
       plugins: [
         roles({ roles: ["some", "all"], load: () => "some" }),
+        // Declares tenantRole but sets none: the role claim is the first present one.
+        appClaims({ id: "no-tenant", claims: { tenantRole: claim.client<string>() }, load: () => undefined }),
         permissions({ set: access, from: ["tenantRole", "role"], globalGrants: () => ["b:read", "zzz:nope"] }),
       ],
     });
     const token = await jwt(kit, signInParams());
     assert.deepEqual([...access.decode(token.permissions)].sort(), ["a:read", "b:read", "d:x"]);
     assert.match(log.lines.join("\n"), /ignoring unknown grant "zzz:nope"/);
+  });
+
+  test("a role claim no earlier plugin declares (a typo) is refused at start-up", () => {
+    const plugins = [roles({ roles: ["some"], load: () => "some" }), permissions({ set: access, from: ["rol"] })];
+    assert.throws(() => claimsKit({ plugins }), /plugins\[1\] \(permissions\): option "reloadOn" names "rol", which no earlier plugin declares/);
+    // Order matters too: the role must be derived before the permissions.
+    const late = [permissions({ set: access, from: ["role"] }), roles({ roles: ["some"], load: () => "some" })];
+    assert.throws(() => claimsKit({ plugins: late }), /plugins\[0\] \(permissions\): option "reloadOn" names "role", which no earlier plugin declares/);
   });
 
   test("a token encoded under an older catalog is re-derived on its next request", async () => {

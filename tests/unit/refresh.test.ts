@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ClaimsKitError, oauthRefresh, processRefreshResponse, singleFlight, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
-import { processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
+import { ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
+import { processRefreshResponse, processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
 const response = (status: number, body: unknown): TokenEndpointResult => ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body) });

@@ -109,14 +109,14 @@ describe("nothing a plugin or schema does can throw out of jwt() (review item 7)
   test("a claim check that throws is claim_invalid and the session is unchanged", async () => {
     const p = appClaims({
       id: "p",
-      claims: { name: claim.client<string>((v) => (v as string).trim().length > 0) },
-      load: () => ({ name: "ok" }),
-      intents: { setName: { input: schema<{ name: unknown }>((value) => ({ value })), handle: (input: { name: unknown }) => ({ name: input.name as string }) } },
+      claims: { label: claim.client<string>((v) => (v as string).trim().length > 0) },
+      load: () => ({ label: "ok" }),
+      intents: { setName: { input: schema<{ name: unknown }>((value) => ({ value })), handle: (input: { name: unknown }) => ({ label: input.name as string }) } },
     });
     const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     const after = await jwt(kit, { token, trigger: "update", session: { intent: "setName", input: { name: 42 } } });
-    assert.equal(after.name, "ok");
+    assert.equal(after.label, "ok");
     assert.equal(k(after).u?.c, "claim_invalid");
   });
 
@@ -258,7 +258,7 @@ describe("client-chosen data cannot grow the cookie (review item 9)", () => {
       load: () => ({ note: "short" }),
       intents: { setNote: { input: schema<{ note: string }>((value) => ({ value })), handle: (input: { note: string }) => ({ note: input.note }) } },
     });
-    const kit = claimsKit({ plugins: [notes, sizeBudget({ maxBytes: 1024 })], logger: memoryLogger() });
+    const kit = claimsKit({ plugins: [notes], budget: sizeBudget({ maxBytes: 1024 }), logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     const after = await jwt(kit, { token, trigger: "update", session: { intent: "setNote", input: { note: "x".repeat(1500) } } });
     assert.equal(after.note, "short");

@@ -12,10 +12,8 @@ const access = definePermissions({
 });
 const memberships: Record<string, Record<string, string>> = { "user-1": { t1: "admin", t2: "viewer" } };
 
-function makeKit(extra: { failPermissions?: boolean } = {}) {
-  return claimsKit({
-    logger: memoryLogger(),
-    plugins: [
+function kitPlugins(extra: { failPermissions?: boolean } = {}) {
+  return [
       tenant({
         roles: ["admin", "member", "viewer"],
         defaultTenant: (u) => {
@@ -42,7 +40,7 @@ function makeKit(extra: { failPermissions?: boolean } = {}) {
         intents: {
           setDisplayName: {
             input: z.object({ displayName: z.string().trim().min(1).max(60) }).strict(),
-            handle: (input: { displayName: string }) => ({ displayName: input.displayName }),
+            handle: (input) => ({ displayName: input.displayName }),
           },
           becomeAdmin: {
             input: z.object({}).strict(),
@@ -51,8 +49,11 @@ function makeKit(extra: { failPermissions?: boolean } = {}) {
           },
         },
       }),
-    ],
-  });
+    ] as const;
+}
+
+function makeKit(extra: { failPermissions?: boolean } = {}) {
+  return claimsKit({ logger: memoryLogger(), plugins: kitPlugins(extra) });
 }
 
 async function signedIn(kit = makeKit()): Promise<JWT> {
@@ -145,7 +146,7 @@ describe("update intents", () => {
 
   test("intents must not collide and need a schema", () => {
     const dup = appClaims({ id: "dup", claims: { x: claim.client<string>() }, intents: { switchTenant: { input: z.object({}), handle: () => undefined } } });
-    assert.throws(() => claimsKit({ plugins: [...makeKit().plugins, dup] }), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_conflict" && /intent "switchTenant" is already defined by plugin "tenant"/.test(e.message));
+    assert.throws(() => claimsKit({ plugins: [...kitPlugins(), dup] }), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_conflict" && /intent "switchTenant" is already defined by plugin "tenant"/.test(e.message));
     const reserved = appClaims({ id: "r", claims: { x: claim.client<string>() }, intents: { refreshClaims: { input: z.object({}), handle: () => undefined } } });
     assert.throws(() => claimsKit({ plugins: [reserved] }), (e: unknown) => e instanceof ClaimsKitError && e.code === "claim_conflict");
     const noSchema = appClaims({ id: "n", claims: { x: claim.client<string>() }, intents: { go: { input: {} as never, handle: () => undefined } } });

@@ -1,41 +1,26 @@
-/**
- * Every failure the toolkit reports carries one of these codes. They are stable: apps and tests
- * may match on them. Start-up (configuration) errors are thrown; request-time failures become
- * data on the token (see {@link KitErrorRecord}) because a throw inside `jwt()` signs the user out.
- */
-export type KitErrorCode =
-  // start-up
-  | "invalid_option"
-  | "duplicate_plugin"
-  | "claim_conflict"
-  | "claim_protected"
-  | "claim_sensitive"
-  // request time: plugins
-  | "claim_not_owned"
-  | "claim_invalid"
-  | "plugin_failed"
-  | "load_failed"
-  // request time: update intents
-  | "update_malformed"
-  | "unknown_intent"
-  | "invalid_input"
-  | "forbidden"
-  | "not_signed_in"
-  // request time: tenant
-  | "not_a_member"
-  // size budget
-  | "budget_exceeded"
-  // OAuth refresh (see refresh/token-endpoint.ts)
-  | "invalid_grant"
-  | "network"
-  | "timeout"
-  | "server_error"
-  | "client_error"
-  | "no_refresh_token"
-  | "revoked";
+/** Start-up (configuration) errors: thrown by `claimsKit()` and the builders, naming the option. */
+export type StartupErrorCode = "invalid_option" | "duplicate_plugin" | "claim_conflict" | "claim_protected" | "claim_sensitive";
 
 /**
- * The toolkit's one error class.
+ * Request-time codes the kit records for any plugin's step (`session.errors[pluginId]`), and for
+ * its own (`session.errors.kit`). Plugins add their own codes (`tenant`: `not_a_member`, `oauth`:
+ * the refresh codes, the size budget: `budget_exceeded`).
+ */
+export type StepErrorCode = "claim_not_owned" | "claim_invalid" | "claim_protected" | "claim_sensitive" | "plugin_failed" | "load_failed";
+
+/** Request-time codes of a rejected `update()` (`session.update.code`), besides a plugin's own. */
+export type UpdateErrorCode = "update_malformed" | "unknown_intent" | "invalid_input" | "forbidden" | "not_signed_in";
+
+/**
+ * Every code the kit's core itself reports. Stable: apps and tests may match on them. Start-up
+ * errors are thrown; request-time failures become data on the token because a throw inside
+ * `jwt()` signs the user out.
+ */
+export type KitErrorCode = StartupErrorCode | StepErrorCode | UpdateErrorCode;
+
+/**
+ * The toolkit's one error class. `code` is one of the kit's codes or a plugin's own (each plugin
+ * exports its codes, e.g. `TenantErrorCode`).
  *
  * @example
  * ```ts
@@ -44,8 +29,8 @@ export type KitErrorCode =
  * ```
  */
 export class ClaimsKitError extends Error {
-  readonly code: KitErrorCode;
-  constructor(code: KitErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly code: KitErrorCode | (string & {});
+  constructor(code: KitErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "ClaimsKitError";
     this.code = code;
@@ -54,7 +39,7 @@ export class ClaimsKitError extends Error {
 
 /** What a failure looks like on the token: the code, and when (seconds since epoch). */
 export interface KitErrorRecord {
-  code: KitErrorCode | (string & {});
+  code: string;
   at: number;
 }
 
@@ -81,3 +66,16 @@ export function invalidOption(where: string, option: string, problem: string): n
 export function codeOf(err: unknown, fallback: KitErrorCode): string {
   return err instanceof ClaimsKitError ? err.code : fallback;
 }
+
+/** The message of anything thrown. */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** One step's result: the caller decides whether (and where) to record a failure. */
+export type Outcome<T extends object = object> = ({ ok: true } & T) | Failure;
+export type Failure = {
+  ok: false;
+  code: string;
+  detail: string;
+  /** The hook threw (a database hiccup may pass on its own), as opposed to a refusal by the rules. */
+  thrown?: boolean;
+};

@@ -9,7 +9,7 @@ import type { StandardResult, StandardSchemaV1 } from "./types";
  * const input = schema((v) => typeof v === "string" ? { value: v } : { issue: "expected a string" });
  * ```
  */
-export function schema<O>(validate: (value: unknown) => { value: O; issue?: undefined } | { issue: string; path?: string[] }): StandardSchemaV1<unknown, O> {
+export function schema<O, I = O>(validate: (value: unknown) => { value: O; issue?: undefined } | { issue: string; path?: string[] }): StandardSchemaV1<I, O> {
   return {
     "~standard": {
       version: 1,
@@ -30,7 +30,7 @@ export function schema<O>(validate: (value: unknown) => { value: O; issue?: unde
  * stringFields(["tenantId"], 128); // accepts { tenantId: "t1" } only
  * ```
  */
-export function stringFields<const K extends string>(keys: readonly K[], max: number): StandardSchemaV1<unknown, Record<K, string>> {
+export function stringFields<const K extends string>(keys: readonly K[], max: number): StandardSchemaV1<Record<K, string>, Record<K, string>> {
   return schema<Record<K, string>>((v) => {
     if (typeof v !== "object" || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) {
       return { issue: "expected an object" };

@@ -1,6 +1,7 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { signIn, useSession } from "next-auth/react";
+import type { IntentsOfKit, SessionOf } from "../core/kit";
 import type { KitSession } from "../core/types";
 
 /** Outcome of an update intent as the client sees it. */
@@ -17,17 +18,20 @@ function nonce(): string {
  * `useSession()` typed with the kit's session, plus `run(intent, input)`: a typed wrapper over
  * `update()` that sends a named intent and reports the server's verdict (`ok`, or the error code),
  * and `refresh()`: re-derive every claim on the server (what a bare `update()` should have done).
- * Type parameters come from the server config by type-only imports, so nothing server-side is
- * bundled: `useClaims<AppSession, AppIntents>()`.
+ * One type parameter, the kit's type, by a type-only import, so nothing server-side is bundled:
+ * `useClaims<AppKit>()` (with `export type AppKit = typeof kit` next to your `claimsKit()` call).
  *
  * @example
  * ```tsx
- * const { session, run } = useClaims<AppSession, AppIntents>();
+ * import type { AppKit } from "@/auth.config";
+ * const { session, run } = useClaims<AppKit>();
  * const result = await run("switchTenant", { tenantId });
  * if (!result.ok) setError(result.code); // e.g. "not_a_member"
  * ```
  */
-export function useClaims<S extends KitSession<object>, I extends object>() {
+export function useClaims<K>() {
+  type S = SessionOf<K> & KitSession<object, object>;
+  type I = IntentsOfKit<K> & object;
   const { data, status, update } = useSession();
   // next-auth's update() silently does nothing while the provider is (re)loading the session, e.g.
   // right after sign-in. Wait for it to settle instead of reporting a false "not signed in".

@@ -1,12 +1,15 @@
 import { NextRequest, NextResponse } from "next/server";
-import { getToken, type JWT } from "next-auth/jwt";
+import { getToken } from "next-auth/jwt";
+import { internalsOf } from "../core/kit";
+import type { TokenView } from "../core/types";
+import { isSessionCookie, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
 /** Options of {@link refreshingProxy}. */
-export interface RefreshingProxyOptions {
+export interface RefreshingProxyOptions extends SessionCookieOptions {
+  /** The kit (its short claim keys are undone before `isDue` sees the token). */
+  kit: object;
   /** Whether the decoded token needs a refresh (e.g. `oauth.isDue`). */
-  isDue(token: JWT): boolean;
-  /** Undo short claim keys (`kit.expand`). */
-  expand?(token: JWT): JWT;
+  isDue(token: TokenView): boolean;
   /**
    * Auth.js's GET handler (`handlers.GET` from `NextAuth()`), called in-process: no HTTP request
    * leaves the proxy, so a forged Host header cannot point it at another server.
@@ -14,11 +17,7 @@ export interface RefreshingProxyOptions {
   handler(request: NextRequest): Promise<Response>;
   /** Auth.js's session endpoint. Default "/api/auth/session". */
   sessionPath?: string;
-  /** Default: AUTH_SECRET. */
-  secret?: string;
 }
-
-const SESSION_COOKIE = /^(__Secure-)?authjs\.session-token(\.\d+)?$/;
 
 /**
  * Apply Set-Cookie headers to a request's cookies (new values in, cleared ones out).
@@ -60,19 +59,19 @@ export function applySetCookies(cookieHeader: string, setCookies: readonly strin
  * @example
  * ```ts
  * // proxy.ts
- * export const proxy = refreshingProxy({ handler: handlers.GET, isDue: (t) => oauth.isDue(t), expand: kit.expand });
+ * export const proxy = refreshingProxy({ kit, handler: handlers.GET, isDue: (t) => oauth.isDue(t), secret: process.env.AUTH_SECRET });
  * export const config = { matcher: ["/((?!api/auth|_next/static|_next/image|favicon.ico).*)"] };
  * ```
  */
 export function refreshingProxy(options: RefreshingProxyOptions) {
   const sessionPath = options.sessionPath ?? "/api/auth/session";
+  const { expand } = internalsOf(options.kit);
   return async function proxy(request: NextRequest): Promise<NextResponse> {
-    const secret = options.secret ?? process.env.AUTH_SECRET;
-    const names = request.cookies.getAll().map((c) => c.name).filter((n) => SESSION_COOKIE.test(n));
-    if (!secret || names.length === 0) return NextResponse.next();
-    const secureCookie = names.some((n) => n.startsWith("__Secure-"));
-    const token = await getToken({ req: request, secret, secureCookie }).catch(() => null);
-    if (!token || !options.isDue(options.expand ? options.expand(token) : token)) return NextResponse.next();
+    const present = request.cookies.getAll().map((c) => c.name);
+    const { name, secure } = sessionCookieOf(options, present);
+    if (!options.secret || !present.some((n) => isSessionCookie(n, name))) return NextResponse.next();
+    const token = await getToken({ req: request, secret: options.secret, secureCookie: secure, cookieName: name, salt: name }).catch(() => null);
+    if (!token || !options.isDue(expand(token))) return NextResponse.next();
 
     const sessionRequest = new NextRequest(new URL(sessionPath, request.url), {
       headers: { cookie: request.headers.get("cookie") ?? "", "user-agent": request.headers.get("user-agent") ?? "" },

@@ -2,39 +2,37 @@ import "server-only";
 import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
-import type { ClaimsKit, SessionOf, TokenOf, ServerDataOf } from "../core/compose";
-import type { AnyPlugin, KitSession, PatchOf, RequestInfo } from "../core/types";
-import type { AccessTokenInfo, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
+import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
+import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
+import { measureToken, type TokenMeasure } from "../core/measure";
+import { META_CLAIM, readMeta } from "../core/meta";
+import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
+import { isSessionCookie, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
-/**
- * Type `auth()` with the kit's session, inferred from its plugins (no module augmentation), and
- * memoise it per server render.
- *
- * @example
- * ```ts
- * const nextAuth = NextAuth({ callbacks: kit.callbacks, ... });
- * export const auth = typedAuth(kit, nextAuth.auth);
- * const session = await auth(); // session.claims.role is typed
- * ```
- */
-export function typedAuth<P extends readonly AnyPlugin[]>(
-  _kit: ClaimsKit<P>,
-  auth: () => Promise<unknown>,
-): () => Promise<SessionOf<ClaimsKit<P>> | null> {
-  // One jwt() run (and so one session check) per server render, however many components ask.
-  return cache(async () => (await auth()) as SessionOf<ClaimsKit<P>> | null);
+/** What `inspectCookie()` reports. */
+export interface CookieInspection {
+  measure: TokenMeasure;
+  /** Claims in the cookie, largest first: full name, the key the cookie uses, bytes. */
+  claims: Array<{ name: string; key: string; bytes: number }>;
+  /** The kit's own bookkeeping's share. */
+  bookkeepingBytes: number;
+  /** The `Cookie` header bytes of the session cookie(s) this request carried. */
+  carriedBytes: number;
+  dropped: string[];
+  moved: string[];
 }
 
-const SESSION_COOKIE = "authjs.session-token";
-
-/** Decode this request's session cookie once per request (server only). */
-const decodeCookie = cache(async (): Promise<JWT | null> => {
-  const jar = await cookies();
-  const secure = jar.getAll().some((c) => c.name.startsWith(`__Secure-${SESSION_COOKIE}`));
-  const secret = process.env.AUTH_SECRET;
-  if (!secret) return null;
-  return getToken({ req: { headers: await headers() }, secret, secureCookie: secure });
-});
+/**
+ * Decode this request's session cookie (server only), the way Auth.js does: its name from the
+ * options (or Auth.js's default, `__Secure-` prefixed when the request carries that one), chunks
+ * reassembled, the name as the key-derivation salt.
+ */
+async function decodeRequestCookie(options: SessionCookieOptions): Promise<JWT | null> {
+  if (!options.secret) return null;
+  const present = (await cookies()).getAll().map((c) => c.name);
+  const { name, secure } = sessionCookieOf(options, present);
+  return getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name }).catch(() => null);
+}
 
 /**
  * `requestInfo` for `claimsKit()` in a Next.js app: the sign-in request's user agent (for the
@@ -43,83 +41,115 @@ const decodeCookie = cache(async (): Promise<JWT | null> => {
  *
  * @example
  * ```ts
- * claimsKit({ sessions: prismaSessionRegistry(prisma), requestInfo: nextRequestInfo(), plugins })
+ * claimsKit({ sessions, requestInfo: nextRequestInfo({ secret: process.env.AUTH_SECRET }), plugins })
  * ```
  */
-export function nextRequestInfo(): () => Promise<RequestInfo> {
-  return async () => ({ userAgent: (await headers()).get("user-agent"), previousToken: await decodeCookie() });
+export function nextRequestInfo(options: SessionCookieOptions): () => Promise<RequestInfo> {
+  return async () => ({ userAgent: (await headers()).get("user-agent"), previousToken: await decodeRequestCookie(options) });
+}
+
+/** Options of {@link nextHelpers}. */
+export interface NextHelpersOptions extends SessionCookieOptions {
+  /** `auth` from your `NextAuth()` call. */
+  auth: () => Promise<unknown>;
+  /** `unstable_update` from your `NextAuth()` call (for `updateSession`). */
+  update?: (data: never) => Promise<unknown>;
 }
 
 /**
- * The decoded session token, token-only claims included, for server components, route handlers
- * and server actions. Never pass it to a client component. It does not consult the session
- * registry: call `auth()` (or `kit.isActive`) first where revocation matters.
+ * The server helpers for one kit, bound to your `NextAuth()` result and the session cookie's
+ * secret and name (nothing is read from the environment). Each decodes the cookie at most once per
+ * render and checks the session registry where revocation matters.
  *
  * @example
  * ```ts
- * const token = await readToken(kit);
- * if (token?.tenantId) ...
+ * const nextAuth = NextAuth(config);
+ * export const { auth, readToken, readServerData, updateSession, getAccessToken } =
+ *   nextHelpers(kit, { auth: nextAuth.auth, update: nextAuth.unstable_update, secret: process.env.AUTH_SECRET });
+ * const session = await auth(); // session.claims.role is typed from the plugins
  * ```
  */
-export async function readToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<TokenOf<ClaimsKit<P>> | null> {
-  const token = await decodeCookie();
-  return (token ? kit.expand(token) : null) as TokenOf<ClaimsKit<P>> | null;
-}
+export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, options: NextHelpersOptions) {
+  type K = ClaimsKit<P>;
+  const internals = internalsOf(kit);
+  const decoded = cache(() => decodeRequestCookie(options));
 
-/**
- * The current session's server-side claims (the values kept out of the cookie).
- *
- * @example
- * ```ts
- * const { tenants } = await readServerData(kit);
- * ```
- */
-export async function readServerData<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>): Promise<Partial<ServerDataOf<ClaimsKit<P>>>> {
-  const token = await decodeCookie();
-  // A revoked session's cookie still decodes: check the registry before handing out its data.
-  return (await kit.isActive(token)) ? kit.readServerData(token) : {};
-}
+  return {
+    /** `auth()` typed with the kit's session, memoised per render (one `jwt()` run, one session check). */
+    auth: cache(async () => (await options.auth()) as SessionOf<K> | null),
 
-/**
- * Change the current session's claims from server code (a server action or route handler), the
- * equivalent of SuperTokens' `mergeIntoAccessTokenPayload`: any declared claim, `null` deletes,
- * protected claims refused. The new cookie is set on this response, so the very next server or
- * client read sees the change. Pass Auth.js's `unstable_update` from your `NextAuth()` call.
- *
- * @example
- * ```ts
- * "use server";
- * const credits = await spendCredit(userId);
- * await updateSession(kit, unstable_update, { credits });
- * ```
- */
-export async function updateSession<P extends readonly AnyPlugin[]>(
-  kit: ClaimsKit<P>,
-  // Auth.js types the payload as a partial Session; ours is the staged-update envelope.
-  update: (data: never) => Promise<unknown>,
-  patch: PatchOf<P>,
-): Promise<{ ok: true } | { ok: false; code: string }> {
-  // Bound to this request's session: the nonce is useless to any other.
-  const payload = kit.stageServerUpdate(patch, await decodeCookie());
-  const session = (await update(payload as never)) as KitSession | null;
-  if (!session) return { ok: false, code: "not_signed_in" };
-  if (session.update?.nonce !== payload.nonce) return { ok: false, code: "no_response" };
-  return session.update.code ? { ok: false, code: session.update.code } : { ok: true };
-}
+    /**
+     * The decoded session token, token-only claims included, for server components, route handlers
+     * and server actions. Never pass it to a client component. It does not consult the session
+     * registry: call `auth()` first where revocation matters.
+     */
+    async readToken(): Promise<TokenOf<K> | null> {
+      const token = await decoded();
+      return (token ? internals.expand(token) : null) as TokenOf<K> | null;
+    },
 
-/**
- * The signed-in user's OAuth access token, for server components, route handlers and server
- * actions; refreshed first when due (in vault mode the refresh is persisted in the database, so
- * nothing depends on this response setting a cookie). Never pass it to a client component.
- *
- * @example
- * ```ts
- * const info = await getAccessToken(kit, oauth);
- * if (info) await fetch(api, { headers: { authorization: `Bearer ${info.accessToken}` } });
- * ```
- */
-export async function getAccessToken<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, plugin: OAuthRefreshPlugin): Promise<AccessTokenInfo | null> {
-  const token = await readToken(kit);
-  // A revoked session's cookie still decodes: no provider token for it.
-  return (await kit.isActive(token)) ? plugin.accessToken(token) : null;
+    /**
+     * The session cookie as the browser stores it, measured exactly as Auth.js encodes it (for a
+     * token inspector): per claim (full name, stored key, bytes), the cookie bytes this request
+     * actually carried, and what the size budget dropped or moved.
+     */
+    async inspectCookie(): Promise<CookieInspection | null> {
+      const raw = await decoded();
+      if (!raw) return null;
+      const jar = (await cookies()).getAll();
+      const { name, secure } = sessionCookieOf(options, jar.map((c) => c.name));
+      const carried = jar.filter((c) => isSessionCookie(c.name, name));
+      const { iat: _iat, exp: _exp, jti: _jti, ...stored } = raw;
+      const measure = measureToken(stored, { secure, cookieName: name });
+      const claims = Object.keys(stored)
+        .filter((key) => key !== META_CLAIM)
+        .map((key) => ({ name: Object.keys(internals.expand({ [key]: 0 }))[0]!, key, bytes: measure.perClaim[key] ?? 0 }))
+        .sort((a, b) => b.bytes - a.bytes);
+      const meta = readMeta(raw);
+      return {
+        measure,
+        claims,
+        bookkeepingBytes: measure.perClaim[META_CLAIM] ?? 0,
+        carriedBytes: carried.reduce((sum, c) => sum + c.name.length + 1 + c.value.length, 0) + 2 * Math.max(0, carried.length - 1),
+        dropped: meta.dropped ?? [],
+        moved: meta.moved ?? [],
+      };
+    },
+
+    /** The current session's id (for "this device" on a sessions page). */
+    async sessionId(): Promise<string | undefined> {
+      return internals.sessionId(await decoded());
+    },
+
+    /** The current session's server-side claims (the values kept out of the cookie). */
+    async readServerData(): Promise<Partial<ServerDataOf<K>>> {
+      const token = await decoded();
+      // A revoked session's cookie still decodes: check the registry before handing out its data.
+      return ((await internals.isActive(token)) ? internals.readServerData(token) : {}) as Partial<ServerDataOf<K>>;
+    },
+
+    /**
+     * Change the current session's claims from a server action or route handler: any declared
+     * claim, `null` deletes, protected claims refused. The new cookie is set on this response.
+     */
+    async updateSession(patch: PatchOfKit<K>): Promise<{ ok: true } | { ok: false; code: string }> {
+      if (!options.update) return { ok: false, code: "not_configured" };
+      // Bound to this request's session: the nonce is useless to any other.
+      const payload = internals.stageServerUpdate(patch, await decoded());
+      const session = (await options.update(payload as never)) as KitSession | null;
+      if (!session) return { ok: false, code: "not_signed_in" };
+      const verdict = session.update;
+      if (verdict?.nonce !== payload.nonce) return { ok: false, code: "no_response" };
+      return verdict.code ? { ok: false, code: verdict.code } : { ok: true };
+    },
+
+    /**
+     * The signed-in user's OAuth access token (refreshed first when due), for server code only.
+     * A revoked session gets none.
+     */
+    async getAccessToken(source: AccessTokenSource): Promise<AccessTokenInfo | null> {
+      const token = await decoded();
+      return token && (await internals.isActive(token)) ? source.accessToken(internals.expand(token)) : null;
+    },
+  };
 }

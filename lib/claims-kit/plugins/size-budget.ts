@@ -1,6 +1,10 @@
 import { invalidOption } from "../core/errors";
 import { measureToken, type TokenMeasure } from "../core/measure";
-import type { ClaimsPlugin, FinalizeResult, KitLogger } from "../core/types";
+import type { BudgetDecision, BudgetInput, TokenBudget } from "../core/compile";
+import type { KitLogger } from "../core/types";
+
+/** The code the size budget records (`session.errors.budget`) and refuses a sign-in with. */
+export type BudgetErrorCode = "budget_exceeded";
 
 /** What may happen to a claim when the token is over budget. */
 export type OverflowPolicy =
@@ -23,7 +27,7 @@ export interface SizeBudgetOptions {
   otherwise?: OverflowPolicy;
   /** Log the per-claim breakdown when the cookie passes this share of the budget. Default 0.9. */
   warnAt?: number;
-  /** Measure the `__Secure-` cookie name (https). Default: from AUTH_URL. */
+  /** Measure the `__Secure-` cookie name: true when the app is served over https. Default false. */
   secure?: boolean;
 }
 
@@ -36,17 +40,18 @@ function breakdown(m: TokenMeasure, top = 8): string {
 }
 
 /**
- * Keep the session cookie within a budget. Place it last: it measures the token exactly as Auth.js
- * will encode it (see `measureToken`) and, when over, moves or drops claims by priority until it
- * fits. The result is recorded on the token (`_k.d` dropped, `_k.m` moved) and logged with a
- * per-claim breakdown.
+ * Keep the session cookie within a budget (the kit's `budget` option). It measures every token
+ * exactly as Auth.js will encode it (see `measureToken`) and, when over, moves or drops claims by
+ * priority until it fits; the result is recorded on the token and logged with a per-claim
+ * breakdown. With only required claims left over budget, a sign-in is refused and an update is
+ * rejected (`budget_exceeded`).
  *
  * @example
  * ```ts
- * sizeBudget({ maxBytes: 2048, claims: { groups: { move: 1 }, picture: { drop: 2 } } })
+ * claimsKit({ plugins, budget: sizeBudget({ maxBytes: 2048, claims: { groups: { move: 1 }, picture: { drop: 2 } } }) })
  * ```
  */
-export function sizeBudget(options: SizeBudgetOptions = {}): ClaimsPlugin<"size-budget", Record<never, never>> {
+export function sizeBudget(options: SizeBudgetOptions = {}): TokenBudget {
   const maxBytes = options.maxBytes ?? 2048;
   const maxChunks = options.maxChunks ?? 1;
   const warnAt = options.warnAt ?? 0.9;
@@ -59,12 +64,12 @@ export function sizeBudget(options: SizeBudgetOptions = {}): ClaimsPlugin<"size-
     const ok = policy === "required" || (typeof policy === "object" && policy !== null && Number.isFinite("drop" in policy ? policy.drop : "move" in policy ? policy.move : NaN));
     if (!ok) invalidOption("sizeBudget", `claims.${name}`, 'must be "required", { drop: priority } or { move: priority }');
   }
-  const secure = options.secure ?? process.env.AUTH_URL?.startsWith("https://") ?? false;
+  const secure = options.secure ?? false;
   const policyOf = (name: string): OverflowPolicy => options.claims?.[name] ?? otherwise;
   const fits = (m: TokenMeasure) => m.headerBytes <= maxBytes && m.cookies.length <= maxChunks;
 
-  function decide(token: Readonly<Record<string, unknown>>, stored: (t: Readonly<Record<string, unknown>>) => Record<string, unknown>, log: KitLogger, signingIn: boolean): FinalizeResult | undefined {
-    const measure = (t: Readonly<Record<string, unknown>>) => measureToken(stored(t), { secure });
+  function decide(token: Readonly<Record<string, unknown>>, stored: BudgetInput["stored"], log: KitLogger, signingIn: boolean): BudgetDecision | undefined {
+    const measure = (t: Readonly<Record<string, unknown>>, lists?: { dropped: string[]; moved: string[] }) => measureToken(stored(t, lists), { secure });
     const initial = measure(token);
     if (fits(initial)) {
       if (initial.headerBytes >= warnAt * maxBytes && signingIn) {
@@ -75,35 +80,31 @@ export function sizeBudget(options: SizeBudgetOptions = {}): ClaimsPlugin<"size-
     // Lowest priority goes first; ties by name, so the outcome is deterministic.
     const candidates = Object.keys(token)
       .map((name) => ({ name, policy: policyOf(name) }))
-      .filter((c): c is { name: string; policy: { drop: number } | { move: number } } => c.policy !== "required" && c.name !== "_k")
+      .filter((c): c is { name: string; policy: { drop: number } | { move: number } } => c.policy !== "required")
       .sort((a, b) => ("drop" in a.policy ? a.policy.drop : a.policy.move) - ("drop" in b.policy ? b.policy.drop : b.policy.move) || a.name.localeCompare(b.name));
     const drop: string[] = [];
     const move: string[] = [];
     const remaining: Record<string, unknown> = { ...token };
-    const bookkeeping = (token._k ?? {}) as Record<string, unknown>;
     let current = initial;
     for (const c of candidates) {
       if (fits(current)) break;
       ("drop" in c.policy ? drop : move).push(c.name);
       delete remaining[c.name];
       // The lists of what went are recorded in the token too: measure them.
-      remaining._k = { ...bookkeeping, d: drop.length > 0 ? drop : undefined, m: move.length > 0 ? move : undefined };
-      current = measure(remaining);
+      current = measure(remaining, { dropped: drop, moved: move });
     }
     const summary = `cookie ${initial.headerBytes} bytes in ${initial.cookies.length} chunk(s) over the budget of ${maxBytes} bytes in ${maxChunks}`;
     if (!fits(current)) {
       const message = `size budget: ${summary}; still ${current.headerBytes} bytes with only required claims: ${breakdown(current)}`;
       log.error(message);
-      return { drop, move, refuse: { code: "budget_exceeded", message }, error: { code: "budget_exceeded", detail: message } };
+      return { drop, move, refuse: { code: "budget_exceeded" satisfies BudgetErrorCode, message } };
     }
     log.warn(`size budget: ${summary}; dropped [${drop.join(", ")}], moved [${move.join(", ")}] -> ${current.headerBytes} bytes. Was: ${breakdown(initial)}`);
     return { drop, move };
   }
 
   return {
-    id: "size-budget",
-    claims: {},
-    needs: { serverStore: policies.some(([, p]) => typeof p === "object" && "move" in p) || (typeof otherwise === "object" && "move" in otherwise) },
-    finalize: (ctx) => decide(ctx.token, ctx.stored, ctx.log, ctx.signingIn),
+    movesClaims: policies.some(([, p]) => typeof p === "object" && "move" in p) || (typeof otherwise === "object" && "move" in otherwise),
+    decide: ({ token, stored, log, signingIn }) => decide(token, stored, log, signingIn),
   };
 }

@@ -1,7 +1,10 @@
 import { claim, is } from "../core/claim";
 import { ClaimsKitError, invalidOption } from "../core/errors";
 import { stringFields } from "../core/schema";
-import type { Awaitable, ClaimSpec, ClaimsPlugin, IntentSpec, LoadContext } from "../core/types";
+import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext, StandardSchemaV1 } from "../core/types";
+
+/** The code the tenant plugin records when a switch names a tenant the user does not belong to. */
+export type TenantErrorCode = "not_a_member";
 
 /** Options of {@link tenant}. */
 export interface TenantOptions<R extends string> {
@@ -33,7 +36,7 @@ type TenantClaims<R extends string> = { tenantId: ClaimSpec<string, "client">; t
  */
 export function tenant<const R extends string>(
   options: TenantOptions<R>,
-): ClaimsPlugin<"tenant", TenantClaims<R>, { switchTenant: IntentSpec<TenantClaims<R>, { tenantId: string }> }> {
+): ClaimsPlugin<"tenant", TenantClaims<R>, { switchTenant: StandardSchemaV1<{ tenantId: string }, { tenantId: string }> }, TenantErrorCode> {
   if (!Array.isArray(options?.roles) || options.roles.length === 0) invalidOption("tenant", "roles", "must be a non-empty array of role names");
   for (const fn of ["defaultTenant", "membership"] as const) {
     if (typeof options[fn] !== "function") invalidOption("tenant", fn, "must be a function");
@@ -44,6 +47,7 @@ export function tenant<const R extends string>(
   return {
     id: "tenant",
     claims: { tenantId: claim.client<string>(is.stringMax(128)), tenantRole: claim.client<R>(roleCheck) },
+    errors: ["not_a_member"],
     async load(ctx) {
       if (!ctx.userId) return undefined;
       const current = ctx.token.tenantId;
@@ -58,9 +62,9 @@ export function tenant<const R extends string>(
     intents: {
       switchTenant: {
         input: stringFields(["tenantId"], 128),
-        async handle(input, ctx) {
+        handle: async (input, ctx) => {
           const member = ctx.userId ? await options.membership(ctx.userId, input.tenantId) : null;
-          if (!member) throw new ClaimsKitError("not_a_member", "the user is not a member of that tenant");
+          if (!member) throw new ClaimsKitError("not_a_member" satisfies TenantErrorCode, "the user is not a member of that tenant");
           return asPatch(input.tenantId, member.role);
         },
       },

@@ -1,3 +1,5 @@
+import type { TokenSet } from "../core/ports";
+
 // The refresh_token grant in two steps, as in oauth4webapi: a request step that only does HTTP
 // (and turns transport failures into data), and a pure processing step that turns the answer into
 // new tokens or a typed error. The processing step is what the unit tests pin.
@@ -33,15 +35,6 @@ export type TokenEndpointResult =
   | { kind: "network"; message: string }
   | { kind: "timeout" };
 
-/** A token set after a successful refresh. */
-export interface TokenSet {
-  accessToken: string;
-  refreshToken: string;
-  /** Seconds since the epoch. */
-  expiresAt: number;
-  idToken?: string;
-  rotated: boolean;
-}
 
 export type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; code: RefreshErrorCode; detail: string };
 

@@ -1,21 +1,5 @@
-import type { ServerDataStore } from "../core/types";
-
-/**
- * Merge a patch into stored data: `null` deletes a key, `undefined` leaves it.
- *
- * @example
- * ```ts
- * mergePatch({ a: 1, b: 2 }, { a: null, c: 3 }); // { b: 2, c: 3 }
- * ```
- */
-export function mergePatch(base: Record<string, unknown> | null, patch: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [name, value] of Object.entries(patch)) {
-    if (value === null) delete merged[name];
-    else if (value !== undefined) merged[name] = value;
-  }
-  return merged;
-}
+import { mergePatch } from "../core/merge";
+import type { ServerDataStore } from "../core/ports";
 
 /**
  * The slice of a Prisma delegate the store uses, for a model shaped like:
@@ -55,31 +39,5 @@ export function prismaServerDataStore(delegate: SessionDataDelegate, clock: () =
     async remove(key) {
       await delegate.deleteMany({ where: { key } });
     },
-  };
-}
-
-/**
- * An in-memory store, for tests and single-process demos without a database.
- *
- * @example
- * ```ts
- * claimsKit({ serverStore: memoryServerDataStore(), plugins })
- * ```
- */
-export function memoryServerDataStore(): ServerDataStore & { size(): number } {
-  const rows = new Map<string, string>();
-  return {
-    async read(key) {
-      const raw = rows.get(key);
-      return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
-    },
-    async write(key, _userId, patch) {
-      const raw = rows.get(key);
-      rows.set(key, JSON.stringify(mergePatch(raw ? (JSON.parse(raw) as Record<string, unknown>) : null, patch)));
-    },
-    async remove(key) {
-      rows.delete(key);
-    },
-    size: () => rows.size,
   };
 }

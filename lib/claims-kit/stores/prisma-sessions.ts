@@ -1,4 +1,4 @@
-import type { SessionInfo, SessionRegistry, SessionState } from "../core/types";
+import type { SessionInfo, SessionRegistry, SessionState } from "../core/ports";
 
 /**
  * The slice of a Prisma client the registry uses: tagged-template raw SQL, so each check is exactly

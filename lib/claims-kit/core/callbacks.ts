@@ -1,0 +1,136 @@
+// The two Auth.js callbacks and the sign-out event, composed from the steps in the other files.
+import type { JWT } from "@auth/core/jwt";
+import type { Account, Profile, Session, User } from "@auth/core/types";
+import { applyBudget } from "./budget";
+import type { Runtime } from "./compile";
+import { ClaimsKitError, messageOf } from "./errors";
+import { checkSession } from "./freshness";
+import { loadAll, reloadStale, step } from "./hooks";
+import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, writeMeta } from "./meta";
+import type { KitSession } from "./types";
+import { update } from "./updates";
+import { baseContext, clearError, recordError, settle, type Work } from "./work";
+
+/** The arguments Auth.js passes to `jwt()`. */
+export interface JwtParams {
+  token: JWT;
+  user?: User | null;
+  account?: Account | null;
+  profile?: Profile;
+  trigger?: "signIn" | "signUp" | "update";
+  isNewUser?: boolean;
+  session?: unknown;
+}
+
+/** The arguments Auth.js passes to `session()` with the JWT strategy. */
+export interface SessionParams {
+  session: Session;
+  token: JWT;
+}
+
+/** Sign-in: a new session id, the browser's previous session ended, every claim loaded. */
+async function signIn(rt: Runtime, w: Work, params: JwtParams): Promise<void> {
+  w.meta = { sessionId: crypto.randomUUID() };
+  if (rt.issuer) w.token.iss = rt.issuer;
+  const info = await Promise.resolve(rt.requestInfo?.()).catch(() => undefined);
+  // Its cookie is being replaced: a copy of it must not stay valid.
+  const previous = sessionIdOf(info?.previousToken);
+  if (rt.registry && previous) {
+    await rt.registry.revoke({ sid: previous }, rt.now()).catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
+  }
+  if (rt.registry && typeof w.token.sub === "string") {
+    // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
+    // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
+    const created = await rt.registry.create({ sid: w.meta.sessionId!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: rt.now() });
+    w.meta.claimsVersion = created.claimsVersion;
+    w.meta.epoch = created.epoch;
+    w.meta.checkedAt = rt.now();
+  }
+  await loadAll(rt, w, "signIn", params);
+}
+
+/** Every plugin's `jwt` hook, in order. A failure the plugin keeps reporting is recorded (and logged) once. */
+async function runJwtHooks(rt: Runtime, w: Work, trigger: JwtParams["trigger"]): Promise<void> {
+  for (const plugin of rt.plugins) {
+    if (!plugin.jwt) continue;
+    let reported: { code: string; detail: string } | undefined;
+    const report = (code: string, detail: string) => void (reported = { code, detail });
+    const outcome = await step(rt, plugin, "jwt", w, () => plugin.jwt!({ ...baseContext(rt, w), trigger, report }));
+    if (!outcome.ok) settle(rt, w, plugin, "jwt", outcome);
+    else if (!reported) clearError(w, plugin.id);
+    else if (w.meta.errors?.[plugin.id]?.code !== reported.code) recordError(rt, w, plugin.id, "jwt", reported.code, reported.detail);
+  }
+}
+
+/** Auth.js's `jwt()` callback. Resolves to `null` (sign-out) only for an ended session. */
+export async function jwt(rt: Runtime, params: JwtParams): Promise<JWT | null> {
+  const signingIn = (params.trigger === "signIn" || params.trigger === "signUp") && !!params.user;
+  try {
+    const incoming = rt.expand(params.token);
+    let w: Work = { token: incoming, meta: readMeta(incoming), server: {} };
+    delete w.token[META_CLAIM];
+    if (signingIn) await signIn(rt, w, params);
+    else {
+      if (!(await checkSession(rt, w))) return null;
+      if (params.trigger === "update") w = await update(rt, w, params.session);
+      await reloadStale(rt, w);
+    }
+    await runJwtHooks(rt, w, params.trigger);
+    const budget = await applyBudget(rt, w, signingIn);
+    // At sign-in a token over budget with only required claims refuses the sign-in (a throw).
+    if (!budget.ok && signingIn) throw new ClaimsKitError(budget.code, budget.detail);
+    const sid = w.meta.sessionId;
+    if (Object.keys(w.server).length > 0 && rt.serverStore && sid && typeof w.token.sub === "string") {
+      try {
+        await rt.serverStore.write(serverDataKey(sid), w.token.sub, w.server, new Date((rt.now() + rt.sessionMaxAge) * 1000));
+      } catch (err) {
+        recordError(rt, w, "kit", "serverStore", "plugin_failed", messageOf(err));
+      }
+    }
+    return rt.stored({ ...w.token, [META_CLAIM]: writeMeta(w.meta) }) as JWT;
+  } catch (err) {
+    // At sign-in a throw refuses the sign-in, as intended. After it, a throw would sign the user
+    // out (Auth.js clears the cookie): keep the token as it came, with the failure recorded.
+    if (signingIn) throw err;
+    rt.log.error(`plugin_failed plugin=kit step=jwt: unexpected ${messageOf(err)}`);
+    const meta = readMeta(params.token);
+    meta.errors = { ...meta.errors, kit: { code: "plugin_failed", at: rt.now() } };
+    return { ...params.token, [META_CLAIM]: writeMeta(meta) } as JWT;
+  }
+}
+
+/** Auth.js's `session()` callback: the client claims, errors and the last update's verdict. */
+export async function session(rt: Runtime, { session: shell, token: raw }: SessionParams): Promise<Session> {
+  const token = rt.expand(raw);
+  const claims: Record<string, unknown> = {};
+  for (const name of rt.clientClaims) if (token[name] !== undefined) claims[name] = token[name];
+  const meta = readMeta(token);
+  const movedClient = (meta.moved ?? []).filter((name) => rt.owners.get(name)?.visibility === "client");
+  if (movedClient.length > 0 && rt.serverStore && meta.sessionId) {
+    // Moved by the size budget: still part of the session, read back from server-side data.
+    const data = await rt.serverStore.read(serverDataKey(meta.sessionId)).catch(() => null);
+    for (const name of movedClient) if (data?.[name] !== undefined && data[name] !== null) claims[name] = data[name];
+  }
+  const out: KitSession = { user: { ...shell.user, id: typeof token.sub === "string" ? token.sub : "" }, expires: shell.expires, claims };
+  if (meta.errors) out.errors = Object.fromEntries(Object.entries(meta.errors).map(([id, e]) => [id, e.code]));
+  const u = meta.lastUpdate;
+  if (u) out.update = { intent: u.intent, ...(u.nonce ? { nonce: u.nonce } : {}), ...(u.code ? { code: u.code } : {}) };
+  return out as unknown as Session;
+}
+
+/** Auth.js's `signOut` event: the session is revoked first, then its server-side data dropped. */
+export async function signOut(rt: Runtime, message: { token?: JWT | null } | { session?: unknown }): Promise<void> {
+  const id = "token" in message ? sessionIdOf(message.token) : undefined;
+  if (!id) return;
+  // Revoke first and on its own: a copied cookie must stop working even if cleanup fails.
+  for (const [label, run] of [
+    ["revoke", () => rt.registry?.revoke({ sid: id }, rt.now())],
+    ["serverStore", () => rt.serverStore?.remove(serverDataKey(id))],
+  ] as const) {
+    try {
+      await run();
+    } catch (err) {
+      rt.log.warn(`plugin_failed plugin=kit step=signOut.${label}: ${messageOf(err)}`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// The session registry on the request path: revocation, claims versions, offline patches, epoch.
+import type { Runtime } from "./compile";
+import { messageOf } from "./errors";
+import { applyServerPatch, loadAll } from "./hooks";
+import { readMeta } from "./meta";
+import { adopt, cloneWork, recordError, type Work } from "./work";
+
+
+/** Check the session against the registry. Returns false when the session must end. */
+export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
+  const sid = w.meta.sessionId;
+  if (!rt.registry || !sid) return true;
+  const now = rt.now();
+  if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return true;
+  let state;
+  try {
+    state = await rt.registry.check(sid);
+  } catch (err) {
+    // Fail open on a transient database error: the check runs again on the next request.
+    recordError(rt, w, "kit", "sessions", "plugin_failed", messageOf(err));
+    return true;
+  }
+  if (!state || state.revoked || (w.meta.epoch !== undefined && state.epoch !== w.meta.epoch)) {
+    rt.log.info(`session ended: ${!state ? "unknown session" : state.revoked ? "revoked" : "global epoch changed"}`);
+    return false;
+  }
+  w.meta.checkedAt = now;
+  // The version advances only with a complete reload: a failed one is tried again next request.
+  if (state.claimsVersion !== w.meta.claimsVersion && (await loadAll(rt, w, "refresh"))) w.meta.claimsVersion = state.claimsVersion;
+  if (state.pendingPatch) await applyOffline(rt, w, state.pendingPatch);
+  if (now - state.lastSeenAt >= rt.fresh.touchEvery) await rt.registry.touch(sid, now).catch(() => undefined);
+  return true;
+}
+
+/**
+ * Apply the session's offline patch, stored as `{ id, patch }` and cumulative (every change queued
+ * since the last claims-version bump, merged). It is never cleared by a request: any copy of the
+ * cookie whose last applied id differs (an older tab's response, a replay, a render that could
+ * not save its cookie) applies it, so every copy converges on the same claims.
+ */
+async function applyOffline(rt: Runtime, w: Work, pending: string): Promise<void> {
+  let queued: { id?: unknown; patch?: unknown } | null = null;
+  try {
+    queued = JSON.parse(pending) as { id?: unknown; patch?: unknown };
+  } catch {
+    queued = null;
+  }
+  const id = typeof queued?.id === "string" ? queued.id : undefined;
+  if (!id || id === w.meta.offlinePatch) return;
+  const next = cloneWork(w);
+  const applied = await applyServerPatch(rt, next, queued?.patch);
+  if (applied.ok) {
+    adopt(w, next);
+    w.meta.offlinePatch = id;
+    return;
+  }
+  recordError(rt, w, "kit", "offline", applied.code, applied.detail);
+  // A refusal by the rules is final; a failed dependent load is tried again on the next request.
+  if (!applied.thrown) w.meta.offlinePatch = id;
+}
+
+/**
+ * Whether a decoded token's session is still valid in the registry (not revoked, same epoch).
+ * `true` without a registry; server helpers that read a cookie without `auth()` use it.
+ */
+export async function isActive(rt: Runtime, token: Readonly<Record<string, unknown>> | null | undefined): Promise<boolean> {
+  if (!token) return false;
+  if (!rt.registry) return true;
+  const meta = readMeta(token);
+  if (!meta.sessionId) return false;
+  const state = await rt.registry.check(meta.sessionId);
+  return !!state && !state.revoked && (meta.epoch === undefined || state.epoch === meta.epoch);
+}

@@ -1,0 +1,138 @@
+// claimsKit(): compile the options once, then hand Auth.js its callbacks.
+import type { JWT } from "@auth/core/jwt";
+import type { Session } from "@auth/core/types";
+import { jwt, session, signOut, type JwtParams, type SessionParams } from "./callbacks";
+import { compile, REFRESH_INTENT, type ClaimsKitOptions, type Runtime } from "./compile";
+import { invalidOption } from "./errors";
+import { isActive } from "./freshness";
+import { serverDataKey, sessionIdOf } from "./meta";
+import type { SessionInfo, SessionRegistry } from "./ports";
+import type { AnyPlugin, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, ServerClaimsOf, Visibility } from "./types";
+import { assertServerPatch, stageServerUpdate } from "./updates";
+
+/** What `claimsKit()` returns: the callbacks and events for `NextAuth()`, and session management. */
+export interface ClaimsKit<P extends readonly AnyPlugin[]> {
+  /** Pass to `NextAuth({ callbacks: { ...kit.callbacks } })`. */
+  readonly callbacks: {
+    /** Resolves to `null` (Auth.js then signs the user out) only for a revoked or unknown session. */
+    jwt(params: JwtParams): Promise<JWT | null>;
+    session(params: SessionParams): Promise<Session>;
+  };
+  /** Pass to `NextAuth({ events: { ...kit.events } })`: revokes the session and drops its server-side data on sign-out. */
+  readonly events: {
+    signOut(message: { token?: JWT | null } | { session?: unknown }): Promise<void>;
+  };
+  /** Every declared claim: owner plugin and visibility (for inspectors). */
+  readonly claims: ReadonlyMap<string, { plugin: string; visibility: Visibility }>;
+  /** Intent names and the plugin that owns each (`refreshClaims` belongs to the kit). */
+  readonly intents: ReadonlyMap<string, string>;
+  /** Sessions and freshness, for server code. Throws `invalid_option` when no `sessions` registry is set. */
+  readonly sessions: {
+    list(userId: string): Promise<SessionInfo[]>;
+    /** Sign one session out on its next request. */
+    revoke(sid: string): Promise<number>;
+    /** Sign out all of a user's sessions, optionally except one (e.g. the current). */
+    revokeAll(userId: string, options?: { except?: string }): Promise<number>;
+    /** Make every session of the user reload all its claims on its next request (a claims-version bump). */
+    reloadClaims(userId: string): Promise<void>;
+    /**
+     * Change claims of a user who may not be making a request: every live session (and every copy
+     * of its cookie) picks the change up on its next request. Same rules as online updates:
+     * declared claims only, checks applied, `null` deletes.
+     */
+    updateOffline(userId: string, patch: PatchOf<P>): Promise<number>;
+    /** Invalidate every session at once (secret rotation, incident). */
+    bumpEpoch(): Promise<string>;
+  };
+  /** Type carrier for `SessionOf`/`TokenOf`/`IntentsOfKit`; never set at run time. */
+  readonly "~types"?: { plugins: P };
+}
+
+/** The token a kit produces (server side: `readToken(kit)`). */
+export type TokenOf<K> = K extends ClaimsKit<infer P> ? KitToken<P> : never;
+/** The session `auth()` and `useSession()` return for a kit: typed claims, errors per plugin. */
+export type SessionOf<K> = K extends ClaimsKit<infer P> ? KitSession<ClientClaimsOf<P>, ErrorsOf<P>> : never;
+/** Intent name -> the input the client sends, for a kit. */
+export type IntentsOfKit<K> = K extends ClaimsKit<infer P> ? IntentsOf<P> : never;
+/** Server-side data of a kit (`readServerData(kit)`). */
+export type ServerDataOf<K> = K extends ClaimsKit<infer P> ? ServerClaimsOf<P> : never;
+/** A patch of a kit's claims (`updateSession(kit, …)`). */
+export type PatchOfKit<K> = K extends ClaimsKit<infer P> ? PatchOf<P> : never;
+
+/** What the framework helpers (next/server, next/proxy) need from a kit; not part of the public API. */
+export interface KitInternals {
+  readonly runtime: Runtime;
+  expand(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  sessionId(token: Readonly<Record<string, unknown>> | null | undefined): string | undefined;
+  isActive(token: Readonly<Record<string, unknown>> | null | undefined): Promise<boolean>;
+  stageServerUpdate(patch: unknown, token: Readonly<Record<string, unknown>> | null | undefined): { intent: string; nonce: string };
+  readServerData(token: Readonly<Record<string, unknown>> | null | undefined): Promise<Record<string, unknown>>;
+}
+
+const internals = new WeakMap<object, KitInternals>();
+
+/**
+ * The kit's plumbing for framework helpers and tests. Throws for anything that is not a kit.
+ *
+ * @example
+ * ```ts
+ * const token = internalsOf(kit).expand(decoded);
+ * ```
+ */
+export function internalsOf(kit: object): KitInternals {
+  const found = internals.get(kit);
+  if (!found) invalidOption("claims-kit", "kit", "must be the value claimsKit() returned");
+  return found;
+}
+
+/**
+ * Compose plugins into Auth.js `jwt()`/`session()` callbacks.
+ *
+ * - plugins run in list order; each sees the token as earlier plugins left it;
+ * - a plugin returns a patch of its own claims: `undefined` leaves a claim, `null` deletes it;
+ * - a write to another plugin's claim (`claim_not_owned`), to a protected claim (`claim_protected`)
+ *   or failing the claim's rules (`claim_invalid`) refuses that plugin's whole patch;
+ * - configuration errors throw here, at start-up, naming the option; request-time failures are
+ *   logged and recorded on the token (`session.errors`), never thrown (a throw signs users out);
+ * - `update()` payloads must be `{ intent, input?, nonce? }` naming a declared intent; anything
+ *   else is rejected with a code and the token stays exactly as it was.
+ *
+ * @example
+ * ```ts
+ * export const kit = claimsKit({ plugins: [roles({ ... }), tenant({ ... })], budget: sizeBudget() });
+ * export const { handlers, auth } = NextAuth({ callbacks: kit.callbacks, events: kit.events, ... });
+ * export type AppKit = typeof kit; // SessionOf<AppKit>, useClaims<AppKit>()
+ * ```
+ */
+export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsKitOptions<P>): ClaimsKit<P> {
+  const rt = compile(options);
+  const registry = (): SessionRegistry => rt.registry ?? invalidOption("claimsKit", "sessions", "is required for session management (pass a SessionRegistry)");
+  const kit: ClaimsKit<P> = Object.freeze({
+    callbacks: { jwt: (params: JwtParams) => jwt(rt, params), session: (params: SessionParams) => session(rt, params) },
+    events: { signOut: (message: { token?: JWT | null } | { session?: unknown }) => signOut(rt, message) },
+    claims: new Map([...rt.owners].map(([name, o]) => [name, { plugin: o.plugin, visibility: o.visibility }])),
+    intents: new Map([[REFRESH_INTENT, "kit"], ...[...rt.intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),
+    sessions: {
+      list: async (userId: string) => registry().list(userId),
+      revoke: async (sid: string) => registry().revoke({ sid }, rt.now()),
+      revokeAll: async (userId: string, opts?: { except?: string }) => registry().revoke({ userId, except: opts?.except }, rt.now()),
+      reloadClaims: async (userId: string) => registry().bumpClaimsVersion(userId),
+      updateOffline: async (userId: string, patch: PatchOf<P>) => registry().queuePatch(userId, assertServerPatch(rt, patch)),
+      bumpEpoch: async () => registry().bumpEpoch(),
+    },
+  });
+  internals.set(kit, {
+    runtime: rt,
+    expand: rt.expand,
+    sessionId: sessionIdOf,
+    isActive: (token) => isActive(rt, token),
+    stageServerUpdate: (patch, token) => stageServerUpdate(rt, patch, token),
+    async readServerData(token) {
+      const id = sessionIdOf(token);
+      if (!id || !rt.serverStore) return {};
+      const data = (await rt.serverStore.read(serverDataKey(id))) ?? {};
+      return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+    },
+  });
+  return kit;
+}

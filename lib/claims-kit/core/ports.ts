@@ -1,0 +1,144 @@
+// The ports the toolkit's core and plugins need from storage. The Prisma stores (../prisma) and
+// the in-memory ones implement them; an app may bring its own (Redis, another ORM).
+
+/** Stores server-side claims per session. Values are JSON. */
+export interface ServerDataStore {
+  read(key: string): Promise<Record<string, unknown> | null>;
+  /** Merge `patch` into the stored object (`null` deletes a key); create it when missing. */
+  write(key: string, userId: string, patch: Record<string, unknown>, expiresAt: Date): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
+/** What one freshness check reads about a session (one indexed query). */
+export interface SessionState {
+  revoked: boolean;
+  /** The user's claims version: a change makes the session reload its claims. */
+  claimsVersion: number;
+  /** The global epoch: a change signs every session out. */
+  epoch: string;
+  /** Seconds since the epoch. */
+  lastSeenAt: number;
+  /** Claims changed offline for this session, as stored (JSON `{ id, patch }`), or null. */
+  pendingPatch: string | null;
+}
+
+/** A listed session, for "your devices" pages. */
+export interface SessionInfo {
+  sid: string;
+  userId: string;
+  userAgent: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+}
+
+/**
+ * Where sessions are listed and checked (the database is the source of truth). The `jwt()` path
+ * uses `create` at sign-in and `check` (plus the occasional `touch`) afterwards.
+ */
+export interface SessionRegistry {
+  create(session: { sid: string; userId: string; userAgent?: string | null; now: number }): Promise<{ claimsVersion: number; epoch: string }>;
+  check(sid: string): Promise<SessionState | null>;
+  touch(sid: string, now: number): Promise<void>;
+  list(userId: string): Promise<SessionInfo[]>;
+  /** Revoke sessions by id, or all of a user's (optionally except one). Returns how many. */
+  revoke(where: { sid: string } | { userId: string; except?: string }, now: number): Promise<number>;
+  /** Make the user's sessions reload their claims; supersedes (clears) their pending offline patches. */
+  bumpClaimsVersion(userId: string): Promise<void>;
+  /**
+   * Merge `patch` into the pending patch of every live session of the user (`null` deletes), under
+   * a new id. Pending patches are cumulative and stay until the next claims-version bump.
+   */
+  queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
+  bumpEpoch(): Promise<string>;
+}
+
+/** What server code gets from a token source such as `oauthRefresh()`. */
+export interface AccessTokenInfo {
+  accessToken: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+  /** How many refreshes the grant has had (vault mode), else null. */
+  refreshCount: number | null;
+}
+
+/** Anything that can hand server code a fresh access token for a decoded session token. */
+export interface AccessTokenSource {
+  accessToken(token: Readonly<Record<string, unknown>> | null | undefined): Promise<AccessTokenInfo | null>;
+}
+
+/** A token set after a successful refresh. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+  idToken?: string;
+  rotated: boolean;
+}
+
+/** Which provider account holds the tokens (Auth.js's Account key). */
+export interface AccountRef {
+  provider: string;
+  providerAccountId: string;
+}
+
+/** What the vault keeps for one account. Times in seconds since the epoch. */
+export interface VaultEntry {
+  accessToken: string | null;
+  refreshToken: string | null;
+  idToken: string | null;
+  expiresAt: number | null;
+  refreshedAt: number | null;
+  refreshCount: number;
+  /**
+   * Why refreshing stopped (invalid_grant, revoked, no_refresh_token: until the next sign-in;
+   * client_error: until a back-off counted from `refreshErrorAt` has passed).
+   */
+  refreshError: string | null;
+  /** When `refreshError` was recorded (null on rows written before the column existed). */
+  refreshErrorAt: number | null;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+}
+
+/**
+ * Server-side storage of OAuth tokens with a refresh lease, so that across processes exactly one
+ * refreshes a grant while the others wait for its result. Every write that ends a refresh is
+ * conditional: on still holding the lease (`complete`, `release`, `stop`) or on the row still
+ * holding the refresh token that refresh presented (`adopt`), so a slow instance never overwrites
+ * what a newer refresh, a revocation or a new sign-in wrote.
+ *
+ * @example
+ * ```ts
+ * const vault: TokenVault = prismaTokenVault(prisma);
+ * if (await vault.acquire(ref, owner, now, now + 23)) {
+ *   const saved = await vault.complete(ref, owner, tokens, now); // false: the lease was lost
+ * }
+ * ```
+ */
+export interface TokenVault {
+  read(ref: AccountRef): Promise<VaultEntry | null>;
+  /** At sign-in: the tokens Auth.js just received (its adapter does not update them on later sign-ins). */
+  store(ref: AccountRef, tokens: { accessToken: string; refreshToken?: string | null; idToken?: string | null; expiresAt: number }, now: number): Promise<void>;
+  /** Take the refresh lease if nobody holds a live one (compare-and-set). */
+  acquire(ref: AccountRef, owner: string, now: number, until: number): Promise<boolean>;
+  /**
+   * Save a refresh's tokens, count it, clear any error and the lease, only while `owner` still
+   * holds the lease. Returns whether it did (false: the lease was lost, nothing was written).
+   */
+  complete(ref: AccountRef, owner: string, tokens: TokenSet, now: number): Promise<boolean>;
+  /**
+   * Save the tokens of a refresh that no longer holds its lease, only while the row still holds
+   * `presented` (the refresh token that refresh sent, now consumed at the provider): never over
+   * newer tokens, a revocation or a new sign-in. Leaves the lease alone. Returns whether it did.
+   */
+  adopt(ref: AccountRef, presented: string, tokens: TokenSet, now: number): Promise<boolean>;
+  /** Give the lease back (if `owner` still holds it), leaving any stored error as it is. */
+  release(ref: AccountRef, owner: string): Promise<void>;
+  /** Give the lease back (if `owner` still holds it), recording a terminal error and when (seconds). */
+  stop(ref: AccountRef, owner: string, error: string, at: number): Promise<void>;
+  accountsOf(userId: string, provider: string): Promise<AccountRef[]>;
+  /** Forget the tokens (after revocation at the provider), recording `error` and when (seconds). */
+  clear(ref: AccountRef, error: string, at: number): Promise<void>;
+}

@@ -1,0 +1,242 @@
+// Vault mode: tokens in a TokenVault (the Account row), refreshed by exactly one instance at a
+// time under a lease; waiting instances read the holder's result.
+import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../core/ports";
+import type { KitLogger } from "../core/types";
+import type { ProviderClient } from "./provider";
+import { singleFlight } from "./single-flight";
+import { TRANSIENT } from "./token-endpoint";
+import type { Failure } from "./types";
+
+// ---- lease arithmetic (vault mode) ----
+// The lease must outlive everything its holder does after taking it; otherwise a second instance
+// takes the lease and presents the refresh token the first one is consuming, and a provider with
+// reuse detection revokes the whole grant. Worst case after the lease is taken:
+//   the re-read under the lease (the ownership check)    1 statement
+//   the token call, request and body under one AbortSignal  timeoutMs
+//   SAVE_ATTEMPTS saves of the rotated tokens               SAVE_ATTEMPTS statements
+//   the back-off between those saves                        100 + 200 + 300 + 400 ms = 1 s
+//   margin: the acquire statement itself, clock skew between instances (each compares the lease
+//   with its own clock), event-loop and GC stalls            LEASE_MARGIN_MS
+// with each vault statement assumed to finish within STATEMENT_MS (the database is local and the
+// statements touch one row by its unique key; a database slower than that is an outage).
+// Default timeout 10 s: 1 + 10 + 5 + 1 + 5 = 22 s. Discovery never runs under the lease (it would
+// add up to 2 x timeoutMs), and the holder checks right before calling the provider that the lease
+// is still its own and still covers the call and every save.
+const STATEMENT_MS = 1_000;
+const SAVE_ATTEMPTS = 5;
+const saveBackoffMs = (attempt: number) => 100 * attempt;
+const SAVE_BACKOFF_TOTAL_MS = Array.from({ length: SAVE_ATTEMPTS - 1 }, (_, i) => saveBackoffMs(i + 1)).reduce((a, b) => a + b, 0);
+const SAVE_BUDGET_MS = SAVE_ATTEMPTS * STATEMENT_MS + SAVE_BACKOFF_TOTAL_MS;
+const LEASE_MARGIN_MS = 5_000;
+/** Background retries of a save that failed (about a minute in all), then on this account's requests. */
+const BACKGROUND_SAVE_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** A log-safe description of a storage error: its class and code, never its message (which may quote parameters). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? `${err.name} ${code}` : err.name;
+}
+
+/** Rotated tokens this process holds but could not save yet (the vault still has the consumed refresh token). */
+interface Unsaved {
+  ref: AccountRef;
+  owner: string;
+  /** The refresh token the refresh sent (consumed at the provider). */
+  presented: string;
+  tokens: TokenSet;
+  refreshedAt: number;
+  refreshCount: number;
+  idToken: string | null;
+}
+
+/** Fresh tokens from the vault, or why there are none. */
+export type Fresh = { ok: true; entry: VaultEntry } | Failure;
+
+/** The account key used in logs and in-process maps. */
+export const accountKey = (ref: AccountRef) => `${ref.provider}:${ref.providerAccountId}`;
+
+/**
+ * The vault-mode refresher: `ensureFresh(ref, now)` makes an account's tokens fresh (one process
+ * calls the provider, the others wait for it); rotated tokens that cannot be saved are served from
+ * memory and saved later (`unsaved`, `saveUnsaved`).
+ *
+ * @example
+ * ```ts
+ * const refresher = vaultRefresher({ vault, provider, log, timeoutMs, waitMs });
+ * const fresh = await refresher.ensureFresh({ provider: "oidc", providerAccountId: "1234" }, now);
+ * ```
+ */
+export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClient; log: KitLogger; timeoutMs: number; waitMs: number }) {
+  const { vault, log, timeoutMs, waitMs } = deps;
+  const { due, retryable, stopped, tokenEndpointOrFailure, callProvider } = deps.provider;
+  const leaseMs = STATEMENT_MS + timeoutMs + SAVE_BUDGET_MS + LEASE_MARGIN_MS;
+  const keyOf = accountKey;
+  const vaultFlight = singleFlight<Fresh>();
+
+  // Rotated tokens whose save failed, by account. They are the provider's only live tokens: this
+  // process serves them and keeps trying to save them, and never refreshes that account from the
+  // vault meanwhile (the vault still holds the refresh token they replaced, which is consumed).
+  const unsaved = new Map<string, Unsaved>();
+  const saveFlight = singleFlight<"saved" | "dropped" | "failed">();
+
+  const entryOf = (u: Unsaved): VaultEntry => ({
+    accessToken: u.tokens.accessToken,
+    refreshToken: u.tokens.refreshToken,
+    idToken: u.idToken,
+    expiresAt: u.tokens.expiresAt,
+    refreshedAt: u.refreshedAt,
+    refreshCount: u.refreshCount,
+    refreshError: null,
+    refreshErrorAt: null,
+    leaseOwner: null,
+    leaseUntil: null,
+  });
+
+  /**
+   * Save a refresh's tokens: under the lease when it is still ours; otherwise (it expired and
+   * another instance may have taken it) only where the row still holds the refresh token this
+   * refresh presented. That second write is what keeps the grant: our tokens are the provider's
+   * only live ones, and an instance that took the lease finds them when it re-reads before calling.
+   * "dropped": the row has newer tokens, was revoked or signed in again, which all win. Throws
+   * when the vault cannot be written.
+   */
+  async function persist(u: Unsaved): Promise<"saved" | "dropped"> {
+    if (await vault.complete(u.ref, u.owner, u.tokens, u.refreshedAt)) return "saved";
+    log.error(`oauth refresh: lost the lease before saving the rotated tokens of ${keyOf(u.ref)}; saving them only if the account still holds the refresh token that refresh presented`);
+    if (await vault.adopt(u.ref, u.presented, u.tokens, u.refreshedAt)) return "saved";
+    log.error(`oauth refresh: rotated tokens of ${keyOf(u.ref)} not saved: the account has newer tokens, was revoked, or signed in again`);
+    return "dropped";
+  }
+
+  /** Try to save an account's unsaved tokens once (shared by requests and the background retry). */
+  function saveUnsaved(key: string): Promise<"saved" | "dropped" | "failed"> {
+    return saveFlight(key, async () => {
+      const u = unsaved.get(key);
+      if (!u) return "saved";
+      try {
+        const result = await persist(u);
+        if (unsaved.get(key) === u) unsaved.delete(key);
+        if (result === "saved") log.info(`oauth refresh: rotated tokens of ${key} saved after earlier failures`);
+        return result;
+      } catch (err) {
+        log.warn(`oauth refresh: rotated tokens of ${key} still not saved: ${describe(err)}`);
+        return "failed";
+      }
+    });
+  }
+
+  /** Bounded background retries, so the save does not wait for this user's next request. */
+  function retryInBackground(key: string, index = 0): void {
+    const delay = BACKGROUND_SAVE_DELAYS_MS[index];
+    if (delay === undefined) {
+      log.error(`oauth refresh: rotated tokens of ${key} still not saved after background retries; retrying on this account's requests`);
+      return;
+    }
+    // Not unref'd: a process about to exit with the provider's only live tokens unsaved should
+    // try to save them first (bounded: about a minute).
+    setTimeout(() => {
+      void saveUnsaved(key).then((result) => {
+        if (result === "failed" && unsaved.has(key)) retryInBackground(key, index + 1);
+      });
+    }, delay);
+  }
+
+  /** After the provider rotated: save with retries; if every attempt fails, keep the tokens in memory. */
+  async function saveRotated(u: Unsaved): Promise<Fresh | "reread"> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await persist(u)) === "saved" ? { ok: true, entry: entryOf(u) } : "reread";
+      } catch (err) {
+        if (attempt >= SAVE_ATTEMPTS) {
+          // The lease is left to expire on its own (the vault is unreachable anyway); until then it
+          // keeps other instances from presenting the consumed refresh token.
+          unsaved.set(keyOf(u.ref), u);
+          retryInBackground(keyOf(u.ref));
+          log.error(`oauth refresh: could not save the rotated tokens of ${keyOf(u.ref)} (${describe(err)}); serving them from this process and retrying the save`);
+          return { ok: true, entry: entryOf(u) };
+        }
+        await sleep(saveBackoffMs(attempt));
+      }
+    }
+  }
+
+  /** Holding the lease: re-read, check it is still ours, call the provider, save. "reread": go round again. */
+  async function refreshUnderLease(ref: AccountRef, owner: string, tokenEndpoint: string, now: number): Promise<Fresh | "reread"> {
+    // Read again under the lease: the previous holder may have just finished, recorded a terminal
+    // error, or the tokens may have been revoked or replaced by a sign-in.
+    const current = await vault.read(ref);
+    if (!current) return stopped("no_refresh_token", now, "the account has no tokens in the vault");
+    if (!due(current.expiresAt, current.refreshedAt, now) && current.accessToken) {
+      await vault.release(ref, owner);
+      return { ok: true, entry: current };
+    }
+    if (current.refreshError && !retryable(current.refreshError, current.refreshErrorAt, now)) {
+      await vault.release(ref, owner);
+      return stopped(current.refreshError, current.refreshErrorAt ?? now);
+    }
+    if (!current.refreshToken) {
+      await vault.release(ref, owner);
+      return stopped("no_refresh_token", now, "the provider gave no refresh token");
+    }
+    // Right before the call: the lease must still be ours and still cover the call and every save.
+    if (current.leaseOwner !== owner || current.leaseUntil === null || current.leaseUntil * 1000 < Date.now() + timeoutMs + SAVE_BUDGET_MS) {
+      log.warn(`oauth refresh: the lease on ${keyOf(ref)} was lost or ran short before the provider call; not calling`);
+      await vault.release(ref, owner);
+      return "reread";
+    }
+    const presented = current.refreshToken;
+    const outcome = await callProvider(tokenEndpoint, presented, now);
+    if (outcome.ok) {
+      return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });
+    }
+    // Transient: release, keep the refresh token, try again on a later request. Terminal: record it.
+    if (TRANSIENT.has(outcome.code)) {
+      await vault.release(ref, owner);
+      return { ok: false, code: outcome.code, detail: outcome.detail };
+    }
+    await vault.stop(ref, owner, outcome.code, now);
+    return stopped(outcome.code, now, outcome.detail);
+  }
+
+  /** Make the vault's tokens fresh: one process calls the provider, the others wait for it. */
+  function ensureFresh(ref: AccountRef, now: number): Promise<Fresh> {
+    const key = keyOf(ref);
+    return vaultFlight(key, async (): Promise<Fresh> => {
+      const held = unsaved.get(key);
+      if (held && (await saveUnsaved(key)) === "failed") {
+        if (!due(held.tokens.expiresAt, held.refreshedAt, now)) return { ok: true, entry: entryOf(held) };
+        return { ok: false, code: "server_error", detail: "the last rotated tokens are not saved yet: not refreshing again until they are" };
+      }
+      const deadline = Date.now() + waitMs;
+      // Rounds that end in "reread" (lease lost or short, tokens dropped for newer ones) look at the
+      // row again at once, a few times, before the wait for another instance applies.
+      let rereads = 0;
+      for (;;) {
+        const entry = await vault.read(ref);
+        if (!entry) return stopped("no_refresh_token", now, "the account has no tokens in the vault");
+        if (!due(entry.expiresAt, entry.refreshedAt, now) && entry.accessToken) return { ok: true, entry };
+        if (entry.refreshError && !retryable(entry.refreshError, entry.refreshErrorAt, now)) return stopped(entry.refreshError, entry.refreshErrorAt ?? now);
+        if (!entry.refreshToken) return stopped("no_refresh_token", now, "the provider gave no refresh token");
+        // Endpoints before the lease: a failed discovery is a transient error without a lease.
+        const tokenEndpoint = await tokenEndpointOrFailure();
+        if (typeof tokenEndpoint !== "string") return tokenEndpoint;
+        const owner = crypto.randomUUID();
+        if (await vault.acquire(ref, owner, nowSeconds(), Math.ceil((Date.now() + leaseMs) / 1000))) {
+          const result = await refreshUnderLease(ref, owner, tokenEndpoint, now);
+          if (result !== "reread") return result;
+          if (++rereads <= 2) continue;
+        }
+        // Another instance holds the lease: wait for its result rather than refresh with the same token.
+        if (Date.now() > deadline) return { ok: false, code: "timeout", detail: "waited too long for another instance's refresh" };
+        await sleep(100);
+      }
+    });
+  }
+
+  return { ensureFresh, saveUnsaved, unsaved };
+}
