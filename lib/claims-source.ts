@@ -77,8 +77,10 @@ export async function userTenants(userId: string): Promise<TenantSummary[]> {
 
 export async function displayName(userId: string): Promise<string | null> {
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { displayName: true, name: true } });
-  // Long provider names are cut to the claim's limit rather than refused.
-  return (user?.displayName ?? user?.name ?? "").slice(0, 60) || null;
+  // Provider names are cleaned and cut to the claim's limits rather than refused: no control
+  // characters (escaped, each would take 6 bytes of the cookie), at most 60 characters.
+  const cleaned = (user?.displayName ?? user?.name ?? "").replace(/\p{Cc}/gu, "").slice(0, 60);
+  return cleaned.replace(/[\uD800-\uDBFF]$/, "") || null; // never half a surrogate pair
 }
 
 export async function setDisplayName(userId: string, value: string): Promise<void> {

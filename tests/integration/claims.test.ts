@@ -96,6 +96,38 @@ describe("tenant switch through useSession().update()", () => {
   });
 });
 
+describe("the sign-in callback never sees the session cookie (review: account linking)", () => {
+  test("a revoked cookie cannot attach another provider identity to its user", async () => {
+    const bobId = (await h.prisma.user.findUniqueOrThrow({ where: { email: "bob@example.com" } })).id;
+    const victim = h.browser();
+    await victim.signIn("bob@example.com");
+    const stolen = victim.jar.get("authjs.session-token")!;
+    await h.kit.sessions.revokeAll(bobId);
+    const thief = h.browser();
+    thief.jar.set("authjs.session-token", stolen);
+    await thief.signIn("mallory@evil.example");
+    const thiefSession = await thief.session<AppSession>();
+    assert.ok(thiefSession);
+    assert.notEqual(thiefSession.user.id, bobId);
+    assert.equal(await h.prisma.account.count({ where: { userId: bobId, providerAccountId: { contains: "mallory" } } }), 0);
+    // And later, with no cookie at all, the attacker's identity is still not bob.
+    const later = h.browser();
+    await later.signIn("mallory@evil.example");
+    assert.notEqual((await later.session<AppSession>())?.user.id, bobId);
+  });
+
+  test("a live cookie left signed in on a shared computer does not absorb the next person's identity", async () => {
+    const carolId = (await h.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" } })).id;
+    const shared = h.browser();
+    await shared.signIn("carol@example.com");
+    await shared.signIn("trudy@evil.example");
+    const session = await shared.session<AppSession>();
+    assert.ok(session);
+    assert.notEqual(session.user.id, carolId);
+    assert.equal(await h.prisma.account.count({ where: { userId: carolId, providerAccountId: { contains: "trudy" } } }), 0);
+  });
+});
+
 describe("linking by email", () => {
   test("an unverified email at the provider cannot take over an existing user", async () => {
     const b = h.browser();

@@ -80,6 +80,30 @@ describe("claims freshness", () => {
   });
 });
 
+describe("a claim the rules always refuse does not freeze the others (review)", () => {
+  test("a provider name with control characters, then a demotion: the demotion lands", async () => {
+    const login = `m${"\u0001".repeat(59)}@evil.example`;
+    const first = h.browser();
+    await first.signIn(login);
+    const userId = (await first.session<AppSession>())!.user.id;
+    const acme = h.tenants.get("acme")!;
+    await h.prisma.membership.create({ data: { userId, tenantId: acme, role: "admin" } });
+    await h.prisma.user.update({ where: { id: userId }, data: { defaultTenantId: acme } });
+    try {
+      const b = h.browser();
+      await b.signIn(login);
+      assert.equal((await b.session<AppSession>())?.claims.tenantRole, "admin");
+      await h.prisma.membership.delete({ where: { userId_tenantId: { userId, tenantId: acme } } });
+      await h.kit.sessions.reloadClaims(userId);
+      const after = await b.session<AppSession>();
+      assert.equal(after?.claims.tenantRole, undefined);
+      assert.equal(access.can(after, "invoice:delete"), false);
+    } finally {
+      await h.prisma.membership.deleteMany({ where: { userId } });
+    }
+  });
+});
+
 describe("offline updates", () => {
   test("every live session of the user picks up the change on its next request; null deletes", async () => {
     const { userId } = await ids("carol@example.com");

@@ -102,6 +102,9 @@ describe("session updates through POST /api/auth/session", () => {
     const stolen = await other.update<AppSession>(staged);
     assert.equal(stolen.session?.update?.code, "forbidden");
     assert.equal(stolen.session?.claims.credits, before?.claims.credits);
+    // The other session could not spend it either: its own session still can, once.
+    assert.equal((await mine.update<AppSession>(staged)).session?.claims.credits, 3);
+    assert.equal((await mine.update<AppSession>(staged)).session?.update?.code, "forbidden");
   });
 
   test("a server-side value failing its claim's check is refused whole, when staged and offline", async () => {

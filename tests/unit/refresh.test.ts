@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { claimsKit, ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
 import { processRefreshResponse, processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
@@ -566,5 +566,30 @@ describe("oauthRefresh: revokeUser (review item 12)", () => {
     assert.deepEqual(processRevocationResponse(response(500, "oops")), { ok: false, code: "server_error", detail: "HTTP 500" });
     assert.deepEqual(processRevocationResponse({ kind: "timeout" }), { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" });
     assert.deepEqual(processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, code: "network", detail: "ECONNRESET" });
+  });
+});
+
+describe("cookie mode with large provider tokens (review)", () => {
+  test("a rotated 2 KB access token is kept: the consumed refresh token is never presented again", async () => {
+    const state = { live: "r0", next: 1, presented: [] as string[] };
+    const fetcher = (async (_url: unknown, init?: RequestInit) => {
+      const presented = new URLSearchParams(String(init?.body)).get("refresh_token") ?? "";
+      state.presented.push(presented);
+      if (presented !== state.live) return new Response(JSON.stringify({ error: "invalid_grant" }), { status: 400 });
+      state.live = `r${state.next}`;
+      // JWT access tokens with groups (Entra ID, Keycloak) are often this big.
+      return new Response(JSON.stringify({ access_token: `${"A".repeat(2100)}${state.next++}`, refresh_token: state.live, expires_in: 60 }), { status: 200 });
+    }) as typeof fetch;
+    let now = NOW * 1000;
+    const plugin = oauthRefresh({ provider: "oidc", mode: "cookie", tokenEndpoint: "https://idp.example/token", clientId: "c", clientSecret: "s", fetch: fetcher, graceSeconds: 0 });
+    const kit = claimsKit({ plugins: [plugin], clock: () => now, logger: { info() {}, warn() {}, error() {} } });
+    const account = { provider: "oidc", type: "oidc" as const, providerAccountId: "p1", access_token: "a0", refresh_token: "r0", expires_at: NOW + 30 };
+    let token = (await kit.callbacks.jwt({ token: { sub: "u1" }, user: { id: "u1" }, trigger: "signIn", account }))!;
+    for (let i = 0; i < 3; i++) {
+      now += 40_000;
+      token = (await kit.callbacks.jwt({ token }))!;
+    }
+    assert.deepEqual(state.presented, ["r0", "r1", "r2"]);
+    assert.equal((token.oauth as { rt?: string }).rt, "r3");
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, ClaimsKitError, is, sizeBudget, type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, expireRemoved, guardSignInCallback, is, sizeBudget, type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit";
 import { fakeRegistry, jwt, memoryLogger, signInParams } from "./fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
@@ -88,6 +88,40 @@ describe("reloads are all or nothing (review item 2)", () => {
     db.failDerived = false;
     const retried = await jwt(kit, { token: failed });
     assert.deepEqual([retried.tier, retried.isPro], ["pro", true]);
+  });
+});
+
+describe("a patch the rules refuse clears that plugin's claims, the rest of the reload applies (review)", () => {
+  test("a version-bump reload with one always-refused claim still applies the others and advances the version", async () => {
+    const db = { role: "admin", name: "ok" };
+    const role = appClaims({ id: "role", claims: { role: claim.client<string>() }, load: () => ({ role: db.role }) });
+    const perms = appClaims({ id: "perms", claims: { perms: claim.client<string>() }, reloadOn: ["role"], load: ({ token }) => ({ perms: token.role === "admin" ? "all" : "read" }) });
+    const label = appClaims({ id: "label", claims: { label: claim.client<string>(undefined, { maxBytes: 10 }) }, load: () => ({ label: db.name }) });
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [role, perms, label], sessions: registry, logger: memoryLogger() });
+    const token = await jwt(kit, signInParams());
+    db.role = "viewer";
+    db.name = "x".repeat(50); // refused on every try: over its 10 bytes
+    registry.state.get(k(token).sid)!.claimsVersion = 1;
+    const after = await jwt(kit, { token });
+    assert.deepEqual([after.role, after.perms, after.label], ["viewer", "read", undefined]);
+    assert.equal(k(after).v, 1);
+    assert.equal(k(after).e?.label?.code, "claim_invalid");
+  });
+});
+
+describe("the sign-in callback guard (review: account linking)", () => {
+  test("strips the session cookie and its chunks from callbacks only, and expires stale chunks", async () => {
+    const cookie = "a=1; authjs.session-token.0=x; authjs.session-token.1=y; __Secure-authjs.session-token=z; authjs.csrf-token=c";
+    const callback = guardSignInCallback(new Request("http://localhost/api/auth/callback/oidc?code=1", { headers: { cookie } }));
+    assert.deepEqual(callback.removed, ["authjs.session-token.0", "authjs.session-token.1", "__Secure-authjs.session-token"]);
+    assert.equal(callback.request.headers.get("cookie"), "a=1; authjs.csrf-token=c");
+    const other = guardSignInCallback(new Request("http://localhost/api/auth/session", { headers: { cookie } }));
+    assert.equal(other.removed.length, 0);
+    assert.equal(other.request.headers.get("cookie"), cookie);
+    const response = new Response(null, { headers: [["set-cookie", "authjs.session-token=new; Path=/"]] });
+    const expired = expireRemoved(response, ["authjs.session-token", "authjs.session-token.1"]).headers.getSetCookie();
+    assert.deepEqual(expired.map((c) => c.split(";")[0]), ["authjs.session-token=new", "authjs.session-token.1="]);
   });
 });
 

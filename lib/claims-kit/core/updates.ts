@@ -43,7 +43,8 @@ async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: s
 /** A staged server update: `{ intent: "$server", nonce }`, one-time and bound to its session. */
 async function serverUpdate(rt: Runtime, w: Work, nonce: string): Promise<Work> {
   const entry = rt.staged.get(nonce);
-  rt.staged.delete(nonce);
+  // Spent only by its own session: another session presenting a leaked nonce cannot burn it.
+  if (entry?.sid === w.meta.sessionId) rt.staged.delete(nonce);
   if (!entry || entry.expires < rt.clock() || typeof w.token.sub !== "string" || entry.sid !== w.meta.sessionId) {
     return reject(rt, w, SERVER_INTENT, undefined, "forbidden", "no server update staged under that nonce for this session in this process");
   }

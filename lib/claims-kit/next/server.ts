@@ -4,6 +4,7 @@ import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
+import { expireRemoved, guardSignInCallback, type CallbackGuardOptions } from "../core/callback-guard";
 import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
@@ -152,4 +153,29 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
       return token && (await internals.isActive(token)) ? source.accessToken(internals.expand(token)) : null;
     },
   };
+}
+
+/**
+ * Auth.js's route handlers with the sign-in callback guarded: the callback never sees the session
+ * cookie, so Auth.js cannot link a new provider account to whoever that cookie (revoked, stolen,
+ * left signed in on a shared computer) belongs to. The kit still learns of the previous session
+ * (`nextRequestInfo`) and ends it. Use in `app/api/auth/[...nextauth]/route.ts`.
+ *
+ * @example
+ * ```ts
+ * export const { GET, POST } = guardedHandlers(handlers);
+ * ```
+ */
+export function guardedHandlers<R extends Request>(
+  handlers: { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> },
+  options: CallbackGuardOptions = {},
+): { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> } {
+  const guard = (handle: (request: R) => Promise<Response>) => async (request: R) => {
+    const { request: safe, removed } = guardSignInCallback(request, options);
+    if (removed.length === 0) return handle(request);
+    // Next's handlers take a NextRequest: keep its type by building one from the safe request.
+    const { NextRequest } = await import("next/server");
+    return expireRemoved(await handle(new NextRequest(safe) as unknown as R), removed);
+  };
+  return { GET: guard((r) => handlers.GET(r)), POST: guard((r) => handlers.POST(r)) };
 }
