@@ -47,6 +47,9 @@ test("a 3-second access token across three tabs for several lifetimes: never sig
 
 test("a revoked grant sends the user to sign in once, then stops instead of looping", async ({ page }) => {
   await signIn(page, "revoked+ttl2@example.com");
+  // Off the app while the grant is revoked: the page (its watcher) must first see the error on the
+  // load below, not mid-way through a reload that would cancel the redirect it starts.
+  await page.goto("about:blank");
   await page.request.post(`${PROVIDER}/__dev/reset`);
   await page.request.post(`${PROVIDER}/__dev/fault`, { data: { mode: "invalid_grant", count: 50 } });
   const oauthError = async () => ((await (await page.request.get("/api/auth/session")).json()) as { errors?: { oauth?: string } } | null)?.errors?.oauth;
@@ -54,7 +57,7 @@ test("a revoked grant sends the user to sign in once, then stops instead of loop
   // The provider refuses the refresh once the token is due; the session keeps the error as data.
   await expect.poll(oauthError, { timeout: 15_000 }).toBe("invalid_grant");
   // The page sees it and sends the user through the provider once; they come back signed in.
-  await page.reload();
+  await page.goto("/dashboard");
   await expect.poll(async () => (await stats(page)).authorizationCodeGrants, { timeout: 15_000 }).toBe(1);
   await expect(page.getByTestId("signed-in-as")).toHaveText("revoked@example.com");
 

@@ -98,8 +98,17 @@ export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: 
       setBlocked(true);
       return;
     }
-    window.sessionStorage.setItem(key, String(Date.now()));
-    void signIn(options.provider);
+    // Mark the attempt only once the provider's URL is in hand, right before leaving: a reload or
+    // a navigation that interrupts the sign-in request must not leave a mark that blocks retrying.
+    let cancelled = false;
+    void signIn(options.provider, { redirect: false }).then((result) => {
+      if (cancelled || !result?.url) return;
+      window.sessionStorage.setItem(key, String(Date.now()));
+      window.location.assign(result.url);
+    });
+    return () => {
+      cancelled = true;
+    };
   }, [terminal, windowMs, options.provider]);
   return { blocked, code };
 }
