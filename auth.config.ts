@@ -29,7 +29,8 @@ async function requestInfo(): Promise<RequestInfo> {
  * The OIDC provider's access token, kept fresh. Vault mode (default): tokens in the Account row,
  * the cookie holds the account and the expiry. AUTH_TOKEN_MODE=cookie keeps them in the JWT.
  */
-export const oauth = oauthRefresh({
+export const oauth = oauthRefresh(() => ({
+  // Read on first use (and checked at server start, instrumentation.ts): `next build` needs none of it.
   provider: "oidc",
   mode: process.env.AUTH_TOKEN_MODE === "cookie" ? "cookie" : "vault",
   vault: prismaTokenVault(prisma),
@@ -38,7 +39,7 @@ export const oauth = oauthRefresh({
   clientSecret: process.env.AUTH_OIDC_SECRET,
   skewSeconds: Number(process.env.OAUTH_REFRESH_SKEW ?? 60),
   timeoutMs: Number(process.env.OAUTH_REFRESH_TIMEOUT_MS ?? 10_000),
-});
+}));
 
 /** The reference app's claims, one builder per feature, in the order they run. */
 export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number; requestInfo?: () => Promise<RequestInfo> } = {}) => claimsKit({

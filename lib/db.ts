@@ -3,14 +3,32 @@ import { createPrismaClient } from "./db-client";
 
 export { createPrismaClient, databaseKind } from "./db-client";
 
+const MISSING = "DATABASE_URL is not set (run through npm scripts, or see README)";
+
+/**
+ * Without DATABASE_URL (e.g. `next build` in an image that gets its secrets at run time) the
+ * client is a stand-in: importing this module works, any query fails naming the variable.
+ */
+function unconfigured(): PrismaClient {
+  const fail = () => {
+    throw new Error(MISSING);
+  };
+  const delegate = new Proxy(fail, { get: () => fail, apply: fail });
+  return new Proxy({} as PrismaClient, { get: (_target, prop) => (prop === "then" ? undefined : delegate) });
+}
+
 function createClient(): PrismaClient {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("DATABASE_URL is not set (run through npm scripts, or see README)");
-  return createPrismaClient(url);
+  return url ? createPrismaClient(url) : unconfigured();
+}
+
+/** Throws naming DATABASE_URL when it is missing (server start-up checks call it). */
+export function assertDatabaseConfigured(): void {
+  if (!process.env.DATABASE_URL) throw new Error(MISSING);
 }
 
 const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
 
 /** One client per process (Next dev reloads modules; a new client per reload leaks connections). */
 export const prisma: PrismaClient = globalForPrisma.prisma ?? createClient();
-if (process.env.NODE_ENV !== "production") globalForPrisma.prisma = prisma;
+if (process.env.NODE_ENV !== "production" && process.env.DATABASE_URL) globalForPrisma.prisma = prisma;

@@ -82,6 +82,11 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
   /** The provider's endpoints (discovered once from the issuer), e.g. to call its userinfo API. */
   endpoints(): Promise<ProviderEndpoints>;
   /**
+   * Validate the options now (throws `invalid_option` naming the option). With the lazy form
+   * `oauthRefresh(() => options)`, call it when the server starts (instrumentation.ts).
+   */
+  check(): void;
+  /**
    * Whether a token's access token is due for a refresh (for a proxy deciding to refresh). False
    * for a claim whose refresh stopped, until a `client_error` back-off has passed.
    */
@@ -110,11 +115,37 @@ function fail(code: OAuthErrorCode, detail: string): never {
  * @example
  * ```ts
  * export const oauth = oauthRefresh({ provider: "oidc", issuer, clientId, clientSecret, vault: prismaTokenVault(prisma) });
+ * // Options from the environment, read on first use (so `next build` needs no secrets):
+ * export const lazy = oauthRefresh(() => ({ provider: "oidc", issuer: process.env.AUTH_OIDC_ISSUER, clientId: process.env.AUTH_OIDC_ID ?? "" }));
  * claimsKit({ plugins: [..., oauth] });
  * const info = await getAccessToken(oauth); // from nextHelpers(): server components, route handlers, actions
  * ```
  */
-export function oauthRefresh(options: OAuthRefreshOptions): OAuthRefreshPlugin {
+export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshOptions)): OAuthRefreshPlugin {
+  // The lazy form is resolved (and validated) on first use or `check()`: configuration read from
+  // the environment need not exist while `next build` collects page data.
+  let compiled: OAuthEngine | undefined;
+  const engine = () => (compiled ??= compileOAuth(typeof options === "function" ? options() : options));
+  if (typeof options !== "function") engine();
+  return {
+    id: "oauth",
+    // Cookie mode carries the tokens themselves (JWT access tokens can be large): above the kit's default limit.
+    claims: { oauth: claim.token<VaultClaim | CookieClaim>(undefined, { maxBytes: 16 * 1024 }) },
+    errors: OAUTH_ERRORS,
+    load: (ctx) => engine().load(ctx),
+    jwt: (ctx) => engine().jwt(ctx),
+    isDue: (token, now) => engine().isDue(token, now),
+    accessToken: (token, now) => engine().accessToken(token, now),
+    endpoints: () => engine().endpoints(),
+    revokeUser: (userId) => engine().revokeUser(userId),
+    check: () => void engine(),
+  };
+}
+
+type OAuthEngine = Omit<OAuthRefreshPlugin, "id" | "claims" | "errors" | "check" | "load" | "jwt"> & Required<Pick<OAuthRefreshPlugin, "load" | "jwt">>;
+
+/** Validate the options and build the refresh machinery. Throws `invalid_option` naming the option. */
+function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
   const where = "oauthRefresh";
   const mode = options?.mode ?? "vault";
   if (typeof options?.provider !== "string" || !options.provider) invalidOption(where, "provider", "must name the Auth.js provider id (e.g. \"oidc\")");
@@ -149,10 +180,6 @@ export function oauthRefresh(options: OAuthRefreshOptions): OAuthRefreshPlugin {
   const claimOf = (token: TokenView | null | undefined) => token?.oauth as VaultClaim | CookieClaim | undefined;
 
   return {
-    id: "oauth",
-    // Cookie mode carries the tokens themselves (JWT access tokens can be large): above the kit's default limit.
-    claims: { oauth: claim.token<VaultClaim | CookieClaim>(undefined, { maxBytes: 16 * 1024 }) },
-    errors: OAUTH_ERRORS,
     async load(ctx) {
       const account = ctx.account;
       if (ctx.reason !== "signIn" || !account || account.provider !== options.provider) return undefined;

@@ -1,0 +1,3 @@
+// Client-safe entry: permission catalogs and checks, with nothing server-side, for client
+// components as well as server code.
+export { definePermissions, type HasPermissions, type PermissionSet } from "./plugins/permissions";
