@@ -2,30 +2,24 @@
 // fresh SQLite database and the real dev OIDC provider, with no Next.js server: requests are built
 // as the browser would send them and cookies are carried in a jar.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
 import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
 import { startOidcProvider } from "../../scripts/oidc/provider";
 
 export const APP_URL = "http://localhost:3999";
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
 
-/** Create a SQLite file and apply every committed migration to it, in order. */
-export function migratedDatabase(): string {
+/** Create a SQLite file and apply every committed migration to it (the app's, then the kit's). */
+export async function migratedDatabase(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), "claims-kit-"));
-  const file = path.join(dir, "test.db");
-  const db = new Database(file);
-  const migrations = path.join(ROOT, "prisma", "migrations");
-  for (const name of readdirSync(migrations).filter((n) => /^\d+_/.test(n)).sort()) {
-    db.exec(readFileSync(path.join(migrations, name, "migration.sql"), "utf8"));
-  }
-  db.close();
-  return `file:${file}`;
+  const url = `file:${path.join(dir, "test.db")}`;
+  const { migrateSqlite } = await import("../../scripts/db-migrate");
+  migrateSqlite(url, () => {});
+  return url;
 }
 
 /** A clock tests can move (milliseconds). */
@@ -69,7 +63,7 @@ export const TEST_DB = process.env.KIT_TEST_DB === "postgres" ? "postgresql" : "
 /** A fresh, migrated database of the kind this run tests, and how to drop it. */
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (TEST_DB === "postgresql") return migratedPostgres();
-  const url = migratedDatabase();
+  const url = await migratedDatabase();
   return { url, drop: async () => rmSync(path.dirname(url.slice("file:".length)), { recursive: true, force: true }) };
 }
 

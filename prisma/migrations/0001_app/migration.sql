@@ -1,3 +1,5 @@
+-- The reference app's own tables (Auth.js's and the demo's). The claims kit's tables and columns
+-- come from lib/claims-kit/prisma/migrations/sqlite, applied after these (scripts/db-migrate.ts).
 -- CreateTable
 CREATE TABLE "User" (
     "id" TEXT NOT NULL PRIMARY KEY,
@@ -10,7 +12,6 @@ CREATE TABLE "User" (
     "credits" INTEGER NOT NULL DEFAULT 0,
     "displayName" TEXT,
     "defaultTenantId" TEXT,
-    "claimsVersion" INTEGER NOT NULL DEFAULT 0,
     "grants" TEXT NOT NULL DEFAULT '',
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
@@ -67,19 +68,10 @@ CREATE TABLE "Membership" (
     "userId" TEXT NOT NULL,
     "tenantId" TEXT NOT NULL,
     "role" TEXT NOT NULL DEFAULT 'member',
+    "grants" TEXT NOT NULL DEFAULT '',
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "Membership_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
     CONSTRAINT "Membership_tenantId_fkey" FOREIGN KEY ("tenantId") REFERENCES "Tenant" ("id") ON DELETE CASCADE ON UPDATE CASCADE
-);
-
--- CreateTable
-CREATE TABLE "SessionData" (
-    "key" TEXT NOT NULL PRIMARY KEY,
-    "userId" TEXT NOT NULL,
-    "data" TEXT NOT NULL,
-    "expiresAt" DATETIME,
-    "updatedAt" DATETIME NOT NULL,
-    CONSTRAINT "SessionData_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateIndex
@@ -108,7 +100,4 @@ CREATE INDEX "Membership_tenantId_idx" ON "Membership"("tenantId");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Membership_userId_tenantId_key" ON "Membership"("userId", "tenantId");
-
--- CreateIndex
-CREATE INDEX "SessionData_userId_idx" ON "SessionData"("userId");
 

@@ -1,3 +1,5 @@
+-- The reference app's own tables (Auth.js's and the demo's). The claims kit's tables and columns
+-- come from lib/claims-kit/prisma/migrations/postgresql, applied after these (scripts/db-migrate.ts).
 -- CreateTable
 CREATE TABLE "User" (
     "id" TEXT NOT NULL,
@@ -10,7 +12,6 @@ CREATE TABLE "User" (
     "credits" INTEGER NOT NULL DEFAULT 0,
     "displayName" TEXT,
     "defaultTenantId" TEXT,
-    "claimsVersion" INTEGER NOT NULL DEFAULT 0,
     "grants" TEXT NOT NULL DEFAULT '',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
@@ -73,41 +74,10 @@ CREATE TABLE "Membership" (
     "userId" TEXT NOT NULL,
     "tenantId" TEXT NOT NULL,
     "role" TEXT NOT NULL DEFAULT 'member',
+    "grants" TEXT NOT NULL DEFAULT '',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Membership_pkey" PRIMARY KEY ("id")
-);
-
--- CreateTable
-CREATE TABLE "SessionData" (
-    "key" TEXT NOT NULL,
-    "userId" TEXT NOT NULL,
-    "data" TEXT NOT NULL,
-    "expiresAt" TIMESTAMP(3),
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "SessionData_pkey" PRIMARY KEY ("key")
-);
-
--- CreateTable
-CREATE TABLE "UserSession" (
-    "id" TEXT NOT NULL,
-    "userId" TEXT NOT NULL,
-    "userAgent" TEXT,
-    "createdAt" INTEGER NOT NULL,
-    "lastSeenAt" INTEGER NOT NULL,
-    "revokedAt" INTEGER,
-    "pendingPatch" TEXT,
-
-    CONSTRAINT "UserSession_pkey" PRIMARY KEY ("id")
-);
-
--- CreateTable
-CREATE TABLE "KitSetting" (
-    "key" TEXT NOT NULL,
-    "value" TEXT NOT NULL,
-
-    CONSTRAINT "KitSetting_pkey" PRIMARY KEY ("key")
 );
 
 -- CreateIndex
@@ -137,12 +107,6 @@ CREATE INDEX "Membership_tenantId_idx" ON "Membership"("tenantId");
 -- CreateIndex
 CREATE UNIQUE INDEX "Membership_userId_tenantId_key" ON "Membership"("userId", "tenantId");
 
--- CreateIndex
-CREATE INDEX "SessionData_userId_idx" ON "SessionData"("userId");
-
--- CreateIndex
-CREATE INDEX "UserSession_userId_idx" ON "UserSession"("userId");
-
 -- AddForeignKey
 ALTER TABLE "Account" ADD CONSTRAINT "Account_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -154,10 +118,4 @@ ALTER TABLE "Membership" ADD CONSTRAINT "Membership_userId_fkey" FOREIGN KEY ("u
 
 -- AddForeignKey
 ALTER TABLE "Membership" ADD CONSTRAINT "Membership_tenantId_fkey" FOREIGN KEY ("tenantId") REFERENCES "Tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "SessionData" ADD CONSTRAINT "SessionData_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "UserSession" ADD CONSTRAINT "UserSession_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
