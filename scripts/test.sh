@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: install what the tests need (Debian's Chromium, node modules), then run every layer:
-# typecheck, lint, unit, integration, and Playwright e2e against `next build && next start`.
+# typecheck, lint, unit, integration (SQLite, and PostgreSQL when one answers), Playwright e2e
+# against `next build && next start`, and the second app (examples/minimal) on the packed toolkit.
 # Idempotent; stops at the first failing layer.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +41,9 @@ else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
 layer e2e node_modules/.bin/playwright test
+# Proof of reuse: the toolkit packed as an npm tarball, installed into examples/minimal (a second
+# app with no database), built with an empty environment and signed in to in Chromium.
+layer example bash examples/minimal/test.sh
 
 # One closing line for the whole suite (node's runner prints "ℹ pass N", Playwright "N passed").
 passed=$(awk '/^ℹ pass [0-9]+/ {s+=$3} /^ +[0-9]+ passed/ {s+=$1} END {print s+0}' "$log")

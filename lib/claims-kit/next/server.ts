@@ -49,6 +49,24 @@ export function nextRequestInfo(options: SessionCookieOptions): () => Promise<Re
   return async () => ({ userAgent: (await headers()).get("user-agent"), previousToken: await decodeRequestCookie(options) });
 }
 
+/** What {@link nextHelpers} returns: named types, so apps type-check against short declarations. */
+export interface NextHelpers<K> {
+  /** `auth()` typed with the kit's session, memoised per render (one `jwt()` run, one session check). */
+  auth(): Promise<SessionOf<K> | null>;
+  /** The decoded session token, token-only claims included (server only; no registry check). */
+  readToken(): Promise<TokenOf<K> | null>;
+  /** The cookie as stored, measured exactly as Auth.js encodes it (for a token inspector). */
+  inspectCookie(): Promise<CookieInspection | null>;
+  /** The current session's id (for "this device" on a sessions page). */
+  sessionId(): Promise<string | undefined>;
+  /** The current session's server-side claims; `{}` for a revoked session. */
+  readServerData(): Promise<Partial<ServerDataOf<K>>>;
+  /** Change the current session's claims from a server action or route handler. */
+  updateSession(patch: PatchOfKit<K>): Promise<{ ok: true } | { ok: false; code: string }>;
+  /** The signed-in user's OAuth access token (refreshed first when due); none for a revoked session. */
+  getAccessToken(source: AccessTokenSource): Promise<AccessTokenInfo | null>;
+}
+
 /** Options of {@link nextHelpers}. */
 export interface NextHelpersOptions extends SessionCookieOptions {
   /** `auth` from your `NextAuth()` call. */
@@ -70,7 +88,7 @@ export interface NextHelpersOptions extends SessionCookieOptions {
  * const session = await auth(); // session.claims.role is typed from the plugins
  * ```
  */
-export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, options: NextHelpersOptions) {
+export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, options: NextHelpersOptions): NextHelpers<ClaimsKit<P>> {
   type K = ClaimsKit<P>;
   const internals = internalsOf(kit);
   const decoded = cache(() => decodeRequestCookie(options));

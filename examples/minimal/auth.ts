@@ -1,0 +1,33 @@
+import NextAuth from "next-auth";
+import { nextHelpers } from "claims-kit/next/server";
+import { kit } from "./kit";
+
+// Nothing here throws when the environment is empty (`next build` in a clean container): Auth.js
+// only needs the secret and the issuer when a request comes in.
+const nextAuth = NextAuth({
+  secret: process.env.AUTH_SECRET,
+  trustHost: true,
+  session: { strategy: "jwt" },
+  providers: [
+    {
+      id: "oidc",
+      name: "OpenID Connect",
+      type: "oidc",
+      issuer: process.env.AUTH_OIDC_ISSUER,
+      clientId: process.env.AUTH_OIDC_ID,
+      clientSecret: process.env.AUTH_OIDC_SECRET,
+      authorization: { params: { scope: "openid profile email offline_access" } },
+    },
+  ],
+  callbacks: kit.callbacks,
+  events: kit.events,
+});
+
+export const { handlers, signIn, signOut } = nextAuth;
+
+/** The kit's server helpers, bound to this NextAuth() and the session cookie's secret. */
+export const { auth, getAccessToken } = nextHelpers(kit, {
+  auth: nextAuth.auth,
+  update: nextAuth.unstable_update,
+  secret: process.env.AUTH_SECRET,
+});

@@ -1,0 +1,77 @@
+// Run with the repository root's Playwright (the example does not install its own):
+//   node_modules/.bin/playwright test -c examples/minimal/playwright.config.ts   (from the root)
+// Needs `next build` in examples/minimal first (test.sh does everything).
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "@playwright/test";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..", "..");
+const APP_PORT = 3200;
+const OIDC_PORT = 9200;
+const CLIENT_ID = "minimal-app";
+const CLIENT_SECRET = "minimal-secret";
+const APP_URL = `http://localhost:${APP_PORT}`;
+
+// The servers inherit this process's environment: drop what would point Auth.js elsewhere
+// (the root's scripts/env.sh exports settings for the reference app on port 3000).
+for (const name of ["AUTH_URL", "NEXTAUTH_URL", "AUTH_REDIRECT_PROXY_URL", "AUTH_TOKEN_MODE"]) delete process.env[name];
+
+export default defineConfig({
+  testDir: "tests",
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: APP_URL,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    },
+  },
+  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+  webServer: [
+    {
+      // The root's bundled dev OpenID provider, with this app registered as a client.
+      command: "node_modules/.bin/tsx scripts/oidc-provider.ts",
+      cwd: root,
+      url: `http://127.0.0.1:${OIDC_PORT}/.well-known/openid-configuration`,
+      env: {
+        OIDC_PORT: String(OIDC_PORT),
+        OIDC_HOST: "127.0.0.1",
+        AUTH_OIDC_ID: CLIENT_ID,
+        AUTH_OIDC_SECRET: CLIENT_SECRET,
+        OIDC_REDIRECT_URIS: `${APP_URL}/api/auth/callback/oidc`,
+        OIDC_POST_LOGOUT_URIS: `${APP_URL}/`,
+      },
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // The example, built beforehand (test.sh), served on localhost (not 127.0.0.1: PKCE cookies).
+      command: `node_modules/.bin/next start -p ${APP_PORT} -H localhost`,
+      cwd: here,
+      url: `${APP_URL}/api/auth/providers`,
+      env: {
+        NEXT_TELEMETRY_DISABLED: "1",
+        AUTH_SECRET: "minimal-example-test-secret-0123456789abcdef",
+        AUTH_OIDC_ISSUER: `http://127.0.0.1:${OIDC_PORT}`,
+        AUTH_OIDC_ID: CLIENT_ID,
+        AUTH_OIDC_SECRET: CLIENT_SECRET,
+      },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
+});

@@ -1,0 +1,113 @@
+import { expect, test, type Page } from "@playwright/test";
+
+type SessionJson = { user: { email?: string }; claims: Record<string, unknown>; update?: { intent?: string; code?: string } } | null;
+
+/** Sign in through the dev provider's own login and consent pages, as a person would. */
+async function signIn(page: Page, login: string): Promise<void> {
+  await page.goto("/");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill("any-password");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  // The provider asks for consent on an account's first grant only: wait for whichever comes first.
+  const consent = page.getByRole("button", { name: "Continue" });
+  await expect(consent.or(page.getByTestId("signed-in-as"))).toBeVisible();
+  if (await consent.isVisible()) await consent.click();
+  await expect(page.getByTestId("signed-in-as")).toBeVisible();
+}
+
+/** The session as `useSession()` sees it (the browser context's cookies). */
+async function readSession(page: Page): Promise<SessionJson> {
+  const response = await page.request.get("/api/auth/session");
+  expect(response.ok()).toBe(true);
+  return (await response.json()) as SessionJson;
+}
+
+/** What anyone could type in the browser console: a hand-made update() POST with raw claims. */
+async function forgeUpdate(page: Page, data: unknown): Promise<SessionJson> {
+  return page.evaluate(async (payload) => {
+    const { csrfToken } = (await (await fetch("/api/auth/csrf")).json()) as { csrfToken: string };
+    const response = await fetch("/api/auth/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ csrfToken, data: payload }),
+    });
+    return response.json();
+  }, data);
+}
+
+test("claims from auth(), a validated intent, a forged update refused", async ({ page }) => {
+  await signIn(page, "alice@example.com");
+
+  // Rendered on the server from auth(): the role from the fixed map, the nickname from the profile.
+  await expect(page.getByTestId("signed-in-as")).toHaveText("alice@example.com");
+  await expect(page.getByTestId("role")).toHaveText("staff");
+  await expect(page.getByTestId("nickname")).toHaveText("alice");
+  // oauthRefresh in cookie mode: the access token is in the encrypted cookie, readable on the
+  // server, and never in the session the browser reads.
+  await expect(page.getByTestId("access-token")).toHaveText("present (server only)");
+  const initial = await readSession(page);
+  expect(initial?.claims).toEqual({ role: "staff", nickname: "alice" });
+
+  // The intent, from the client component: validated by its schema, applied on the server.
+  const nickname = page.getByLabel("New nickname");
+  const status = page.getByTestId("nickname-status");
+  await nickname.fill("Ali 42");
+  await page.getByRole("button", { name: "Save nickname" }).click();
+  await expect(status).toHaveText("saved");
+  await expect(page.getByTestId("nickname")).toHaveText("Ali 42");
+  expect((await readSession(page))?.claims.nickname).toBe("Ali 42");
+
+  // Input the schema refuses: the session stays as it was.
+  await nickname.fill("   ");
+  await page.getByRole("button", { name: "Save nickname" }).click();
+  await expect(status).toHaveText("refused: invalid_input");
+  expect((await readSession(page))?.claims.nickname).toBe("Ali 42");
+
+  // A forged update() with raw claims is not an intent: refused, nothing changes.
+  const forged = await forgeUpdate(page, { nickname: "x" });
+  expect(forged?.update?.code).toBe("update_malformed");
+  expect(forged?.claims.nickname).toBe("Ali 42");
+  // Nor may an intent smuggle in another claim.
+  const smuggled = await forgeUpdate(page, { intent: "setNickname", input: { nickname: "y", role: "user" } });
+  expect(smuggled?.update?.code).toBe("invalid_input");
+  expect((await readSession(page))?.claims).toEqual({ role: "staff", nickname: "Ali 42" });
+  await page.reload();
+  await expect(page.getByTestId("nickname")).toHaveText("Ali 42");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  expect(await readSession(page)).toBeNull();
+});
+
+test("an address outside the staff map gets the role user", async ({ page }) => {
+  await signIn(page, "bob@example.com");
+  await expect(page.getByTestId("role")).toHaveText("user");
+  await expect(page.getByTestId("nickname")).toHaveText("bob");
+});
+
+test("oauthRefresh (cookie mode) keeps a short-lived access token fresh, rotation included", async ({ page, request }) => {
+  const stats = async () => (await (await request.get("http://127.0.0.1:9200/__dev/stats")).json()) as { refreshSuccess: number; refreshErrors: number; reuseDetected: number };
+  const before = await stats();
+  // `+ttl6`: the dev provider issues this account 6-second access tokens (refreshed 3 s before expiry).
+  await signIn(page, "carol+ttl6@example.com");
+  await expect(page.getByTestId("access-token")).toHaveText("present (server only)");
+  // Each /api/auth/session request runs jwt() and persists the refreshed cookie. Two refreshes:
+  // the second one can only succeed with the rotated refresh token the first one stored.
+  await expect
+    .poll(async () => {
+      const session = await readSession(page);
+      expect(session?.claims.role).toBe("user");
+      return (await stats()).refreshSuccess - before.refreshSuccess;
+    }, { timeout: 30_000, intervals: [500] })
+    .toBeGreaterThanOrEqual(2);
+  const after = await stats();
+  expect(after.refreshErrors - before.refreshErrors).toBe(0);
+  expect(after.reuseDetected - before.reuseDetected).toBe(0);
+  const session = await readSession(page);
+  expect(session).not.toHaveProperty("errors");
+  // The tokens stay out of the session JSON.
+  expect(JSON.stringify(session)).not.toMatch(/access_token|refresh_token|"oauth"/);
+  await page.reload();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("carol@example.com");
+});
