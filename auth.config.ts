@@ -12,6 +12,21 @@ const LINK_BY_EMAIL = process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false";
 /** Claims are re-read from the database at least this often (seconds), even without a version bump. */
 const CLAIMS_MAX_AGE = Number(process.env.CLAIMS_MAX_AGE ?? 300);
 
+/**
+ * The authorization request's parameters. A refresh token needs `offline_access`, which OIDC Core
+ * (and every strict provider) grants only with `prompt=consent`: asked for unless AUTH_OIDC_PROMPT
+ * says otherwise (an empty value sends none). AUTH_OIDC_AUTH_PARAMS adds any others as a query
+ * string, e.g. Google's `access_type=offline`.
+ */
+export function authorizationParams(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const scope = env.AUTH_OIDC_SCOPE ?? "openid profile email offline_access";
+  const params: Record<string, string> = { scope };
+  const prompt = env.AUTH_OIDC_PROMPT ?? (scope.split(/\s+/).includes("offline_access") ? "consent" : "");
+  if (prompt) params.prompt = prompt;
+  for (const [name, value] of new URLSearchParams(env.AUTH_OIDC_AUTH_PARAMS ?? "")) params[name] = value;
+  return params;
+}
+
 /** Auth.js prefixes its cookies with `__Secure-` when the app is served over https. */
 export const SECURE_COOKIES = process.env.AUTH_URL?.startsWith("https://") ?? false;
 
@@ -121,7 +136,7 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
       issuer: process.env.AUTH_OIDC_ISSUER,
       clientId: process.env.AUTH_OIDC_ID,
       clientSecret: process.env.AUTH_OIDC_SECRET,
-      authorization: { params: { scope: process.env.AUTH_OIDC_SCOPE ?? "openid profile email offline_access" } },
+      authorization: { params: authorizationParams() },
       // Seeded users exist before their first OIDC sign-in; link them by email, only when the
       // provider says the address is verified (see the signIn callback below).
       allowDangerousEmailAccountLinking: LINK_BY_EMAIL,

@@ -18,9 +18,17 @@ export default async function ApiDemoPage() {
     }
   }
   const now = Math.floor(Date.now() / 1000);
+  const oauthError = session.errors?.oauth;
   return (
     <>
       <h1>Provider API</h1>
+      {oauthError === "no_refresh_token" && (
+        <p className="error" data-testid="no-refresh-token">
+          The provider gave no refresh token at sign-in (<code>no_refresh_token</code>): this access token works until it
+          expires, then you will be asked to sign in again. Usually the authorization request lacks <code>offline_access</code> with
+          {" "}<code>prompt=consent</code> (<code>AUTH_OIDC_PROMPT</code>, <code>AUTH_OIDC_AUTH_PARAMS</code>).
+        </p>
+      )}
       {info ? (
         <table>
           <tbody>

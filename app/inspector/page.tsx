@@ -21,6 +21,12 @@ export default async function InspectorPage() {
   return (
     <>
       <h1>Token inspector</h1>
+      {session.errors && (
+        <p className="error" data-testid="session-errors">
+          Recorded on the token: {Object.entries(session.errors).map(([id, code]) => <code key={id}>{id}: {code} </code>)}
+          {session.errors.oauth === "no_refresh_token" && <>(the provider gave no refresh token: sign in again when the access token expires)</>}
+        </p>
+      )}
       <p>
         The session cookie{measure.cookies.length > 1 ? "s" : ""} as your browser stores {measure.cookies.length > 1 ? "them" : "it"}:{" "}
         {measure.cookies.map((c) => <code key={c.name}>{c.name} ({c.valueBytes} characters) </code>)}

@@ -16,7 +16,8 @@ const nextAuth = NextAuth({
       issuer: process.env.AUTH_OIDC_ISSUER,
       clientId: process.env.AUTH_OIDC_ID,
       clientSecret: process.env.AUTH_OIDC_SECRET,
-      authorization: { params: { scope: "openid profile email offline_access" } },
+      // offline_access (a refresh token) is granted only with prompt=consent (OIDC Core 11).
+      authorization: { params: { scope: "openid profile email offline_access", prompt: "consent" } },
     },
   ],
   callbacks: kit.callbacks,

@@ -586,14 +586,9 @@ export async function startOidcProvider(
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     rotateRefreshToken: true,
-    // Issue a refresh token on every authorization_code grant for clients allowed to refresh,
-    // so apps need neither offline_access nor prompt=consent to get one.
-    issueRefreshToken: (_ctx, client, source) =>
-      client.grantTypeAllowed("refresh_token")
-      && (source.kind === "AuthorizationCode" || source.scopes.has("offline_access")),
-    // Tokens live by their TTL, rotation and revocation, not by the provider's browser session.
-    // RP-initiated logout still revokes grants that lack offline_access.
-    expiresWithSession: () => false,
+    // As strict as real providers (oidc-provider's defaults, never friendlier): a refresh token
+    // only for a grant with offline_access, which is granted only with prompt=consent (OIDC Core
+    // 11); tokens of grants without it end with the provider's browser session.
     findAccount: (_ctx, id) => devAccount(id),
     subjectTypes: ["public", "pairwise"],
     // oidc-provider always sets `sub` to the accountId; pairwise clients get this function's

@@ -84,7 +84,7 @@ export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: 
   const { data } = useSession();
   const session = data as KitSession | null;
   const code = session?.errors?.[options.pluginId ?? "oauth"] ?? null;
-  const terminal = code !== null && (options.codes ?? ["invalid_grant", "revoked", "no_refresh_token"]).includes(code);
+  const terminal = code !== null && (options.codes ?? ["invalid_grant", "revoked", "reauth_required"]).includes(code);
   const windowMs = options.windowMs ?? 5 * 60_000;
   // Decided in an effect (sessionStorage is browser-only), so server and first client render agree.
   const [blocked, setBlocked] = useState(false);

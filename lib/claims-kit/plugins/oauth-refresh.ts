@@ -94,7 +94,14 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "client_error", "no_refresh_token", "revoked"];
+const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "client_error", "no_refresh_token", "reauth_required", "revoked"];
+
+/** Said once per process and provider: the usual reasons a sign-in brings no refresh token. */
+const NO_REFRESH_TOKEN_HINT =
+  "refresh is configured but the provider gave no refresh token at sign-in, so the user must sign in again when the access token expires. " +
+  "Likely causes: the authorization request lacks scope offline_access together with prompt=consent (OIDC Core 11; AUTH_OIDC_PROMPT), " +
+  "Google needs access_type=offline and prompt=consent (AUTH_OIDC_AUTH_PARAMS), or the client is not allowed the refresh_token grant at the provider";
+const hinted = new Set<string>();
 
 function fail(code: OAuthErrorCode, detail: string): never {
   throw new ClaimsKitError(code, detail);
@@ -188,14 +195,25 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
       const refreshToken = typeof account.refresh_token === "string" ? account.refresh_token : undefined;
       const idToken = typeof account.id_token === "string" ? account.id_token : undefined;
       const expiresAt = typeof account.expires_at === "number" ? account.expires_at : ctx.now + 3600;
+      const noRefreshToken = () => {
+        if (!hinted.has(options.provider)) {
+          hinted.add(options.provider);
+          log.warn(`oauthRefresh(${options.provider}): ${NO_REFRESH_TOKEN_HINT}`);
+        }
+        return { nr: 1 as const };
+      };
       if (mode === "cookie") {
-        return { oauth: { at: accessToken, ...(refreshToken ? { rt: refreshToken } : {}), e: expiresAt, i: ctx.now, ...(options.keepIdToken && idToken ? { it: idToken } : {}) } };
+        return { oauth: { at: accessToken, ...(refreshToken ? { rt: refreshToken } : noRefreshToken()), e: expiresAt, i: ctx.now, ...(options.keepIdToken && idToken ? { it: idToken } : {}) } };
       }
       const ref = { provider: options.provider, providerAccountId: String(account.providerAccountId) };
       // A new grant replaces any tokens this process still held unsaved for the account.
       unsaved?.delete(keyOf(ref));
       await vault!.store(ref, { accessToken, refreshToken, idToken, expiresAt }, ctx.now);
-      return { oauth: { p: ref.provider, a: ref.providerAccountId, e: expiresAt, i: ctx.now } };
+      // The vault keeps an earlier sign-in's refresh token when this one brought none (Google sends
+      // one on the first consent only): only with none at all is the user told.
+      const stored = refreshToken ? null : await vault!.read(ref);
+      const nr = refreshToken || stored?.refreshToken ? {} : noRefreshToken();
+      return { oauth: { p: ref.provider, a: ref.providerAccountId, ...nr, e: expiresAt, i: ctx.now } };
     },
     async jwt(ctx) {
       const c = claimOf(ctx.token);
@@ -206,8 +224,13 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
         ctx.report(c.s.c, `refresh stopped after ${c.s.c}`);
         return undefined;
       }
+      // No refresh token: say so while the access token lasts; at expiry, "sign in again".
+      const waiting = () => {
+        if (c.nr) ctx.report("no_refresh_token", "the provider gave no refresh token at sign-in");
+        return undefined;
+      };
       if ("at" in c) {
-        if (!c.s && !due(c.e, c.i, ctx.now)) return undefined;
+        if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
         const result = await refreshCookie(c, ctx.now);
         if (result.ok) return { oauth: result.claim };
         if (!result.stop) fail(result.code, result.detail);
@@ -217,12 +240,12 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
       const ref = { provider: c.p, providerAccountId: c.a };
       // Unsaved rotated tokens: every request of this account tries the save again (an in-memory check otherwise).
       if (unsaved?.has(keyOf(ref))) await saveUnsaved(keyOf(ref));
-      if (!c.s && !due(c.e, c.i, ctx.now)) return undefined;
+      if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
       const result = await ensureFresh(ref, ctx.now);
       if (result.ok) return { oauth: { p: c.p, a: c.a, e: result.entry.expiresAt!, i: result.entry.refreshedAt ?? ctx.now } };
       if (!result.stop) fail(result.code, result.detail);
       ctx.report(result.stop.c, result.detail);
-      return { oauth: { p: c.p, a: c.a, e: c.e, i: c.i, s: result.stop } };
+      return { oauth: { p: c.p, a: c.a, ...(c.nr ? { nr: c.nr } : {}), e: c.e, i: c.i, s: result.stop } };
     },
     isDue(token, now = nowSeconds()) {
       const c = claimOf(token);

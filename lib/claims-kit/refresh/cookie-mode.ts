@@ -30,7 +30,7 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
   const refused = new Map<string, { code: StopCode; at: number }>();
 
   async function refreshCookie(c: CookieClaim, now: number): Promise<{ ok: true; claim: CookieClaim } | Failure> {
-    if (!c.rt) return stopped("no_refresh_token", now, "the provider gave no refresh token");
+    if (!c.rt) return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
     const key = await digest(c.rt);
     const served = grace.get(key);
     if (served && served.until >= Date.now()) return { ok: true, claim: served.claim };

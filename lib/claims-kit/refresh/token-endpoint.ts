@@ -17,7 +17,8 @@ export type RefreshErrorCode =
   /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
   | "client_error"
   /** Nothing to refresh with. */
-  | "no_refresh_token";
+  | "no_refresh_token"
+  | "reauth_required";
 
 /**
  * Transient failures keep the session and its last good refresh token and are retried.

@@ -2,7 +2,8 @@
 import type { RefreshErrorCode } from "./token-endpoint";
 
 /**
- * Why refreshing stopped: `invalid_grant`, `revoked` and `no_refresh_token` until the next sign-in;
+ * Why refreshing stopped: `invalid_grant`, `revoked` and `reauth_required` (the access token expired
+ * and there is no refresh token) until the next sign-in;
  * `client_error` (the provider refused this client, e.g. a wrong secret during a deploy) until
  * `clientErrorRetrySeconds` have passed.
  *
@@ -11,7 +12,7 @@ import type { RefreshErrorCode } from "./token-endpoint";
  * const code: StopCode = "invalid_grant";
  * ```
  */
-export type StopCode = "invalid_grant" | "client_error" | "no_refresh_token" | "revoked";
+export type StopCode = "invalid_grant" | "client_error" | "reauth_required" | "revoked";
 
 /**
  * On a claim whose refresh stopped: the code and when (seconds). While it holds, `isDue()` is
@@ -38,6 +39,8 @@ export interface StoppedMark {
 export interface VaultClaim {
   p: string;
   a: string;
+  /** Set when sign-in brought no refresh token: the access token works until it expires. */
+  nr?: 1;
   /** Access-token expiry (seconds). */
   e: number;
   /** When these tokens were issued (seconds): caps the skew for short-lived tokens. */
@@ -56,6 +59,8 @@ export interface VaultClaim {
  */
 export interface CookieClaim {
   at: string;
+  /** Set when sign-in brought no refresh token: the access token works until it expires. */
+  nr?: 1;
   rt?: string;
   e: number;
   i: number;

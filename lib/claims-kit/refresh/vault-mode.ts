@@ -170,7 +170,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
     // Read again under the lease: the previous holder may have just finished, recorded a terminal
     // error, or the tokens may have been revoked or replaced by a sign-in.
     const current = await vault.read(ref);
-    if (!current) return stopped("no_refresh_token", now, "the account has no tokens in the vault");
+    if (!current) return stopped("reauth_required", now, "the account has no tokens in the vault");
     if (!due(current.expiresAt, current.refreshedAt, now) && current.accessToken) {
       await vault.release(ref, owner);
       return { ok: true, entry: current };
@@ -181,7 +181,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
     }
     if (!current.refreshToken) {
       await vault.release(ref, owner);
-      return stopped("no_refresh_token", now, "the provider gave no refresh token");
+      return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
     }
     // Right before the call: the lease must still be ours and still cover the call and every save.
     if (current.leaseOwner !== owner || current.leaseUntil === null || current.leaseUntil * 1000 < Date.now() + timeoutMs + SAVE_BUDGET_MS) {
@@ -218,10 +218,10 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       let rereads = 0;
       for (;;) {
         const entry = await vault.read(ref);
-        if (!entry) return stopped("no_refresh_token", now, "the account has no tokens in the vault");
+        if (!entry) return stopped("reauth_required", now, "the account has no tokens in the vault");
         if (!due(entry.expiresAt, entry.refreshedAt, now) && entry.accessToken) return { ok: true, entry };
         if (entry.refreshError && !retryable(entry.refreshError, entry.refreshErrorAt, now)) return stopped(entry.refreshError, entry.refreshErrorAt ?? now);
-        if (!entry.refreshToken) return stopped("no_refresh_token", now, "the provider gave no refresh token");
+        if (!entry.refreshToken) return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
         // Endpoints before the lease: a failed discovery is a transient error without a lease.
         const tokenEndpoint = await tokenEndpointOrFailure();
         if (typeof tokenEndpoint !== "string") return tokenEndpoint;
