@@ -7,7 +7,7 @@ export type { JwtParams, SessionParams } from "./core/callbacks";
 export { claim, is } from "./core/claim";
 export { schema } from "./core/schema";
 export { linkableEmail, type LinkableEmail } from "./core/email";
-export { expireRemoved, guardSignInCallback, type CallbackGuardOptions } from "./core/callback-guard";
+export { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "./core/callback-guard";
 export { ClaimsKitError, type KitErrorCode, type StartupErrorCode, type StepErrorCode, type UpdateErrorCode } from "./core/errors";
 export type { AccessTokenInfo, AccessTokenSource, ServerDataStore, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
 export type {

@@ -56,8 +56,10 @@ test("a revoked grant sends the user to sign in once, then stops instead of loop
 
   // The provider refuses the refresh once the token is due; the session keeps the error as data.
   await expect.poll(oauthError, { timeout: 15_000 }).toBe("invalid_grant");
-  // The page sees it and sends the user through the provider once; they come back signed in.
+  // The page sees it and sends the user through the provider once (which asks for consent again:
+  // offline_access needs it); they come back signed in.
   await page.goto("/dashboard");
+  await page.getByRole("button", { name: "Continue" }).click();
   await expect.poll(async () => (await stats(page)).authorizationCodeGrants, { timeout: 15_000 }).toBe(1);
   await expect(page.getByTestId("signed-in-as")).toHaveText("revoked@example.com");
 

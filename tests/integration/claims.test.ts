@@ -116,6 +116,21 @@ describe("the sign-in callback never sees the session cookie (review: account li
     assert.notEqual((await later.session<AppSession>())?.user.id, bobId);
   });
 
+  test("nor does a copy of it under another name Auth.js reads as the session (authjs.session-tokenX, …-old, .x)", async () => {
+    const bobId = (await h.prisma.user.findUniqueOrThrow({ where: { email: "bob@example.com" } })).id;
+    const victim = h.browser();
+    await victim.signIn("bob@example.com");
+    const stolen = victim.jar.get("authjs.session-token")!;
+    await h.kit.sessions.revokeAll(bobId);
+    for (const [name, login] of [["authjs.session-tokenX", "mal1@evil.example"], ["authjs.session-token-old", "mal2@evil.example"], ["authjs.session-token.x", "mal3@evil.example"]] as const) {
+      const thief = h.browser();
+      thief.jar.set(name, stolen);
+      await thief.signIn(login);
+      assert.notEqual((await thief.session<AppSession>())?.user.id, bobId, name);
+    }
+    assert.equal(await h.prisma.account.count({ where: { userId: bobId, providerAccountId: { contains: "evil" } } }), 0);
+  });
+
   test("a live cookie left signed in on a shared computer does not absorb the next person's identity", async () => {
     const carolId = (await h.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" } })).id;
     const shared = h.browser();

@@ -94,7 +94,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   // Imported only now: these modules read the environment when they load.
   const { makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
   const { getToken } = await import("@auth/core/jwt");
-  const { expireRemoved, guardSignInCallback } = await import("../../lib/claims-kit/core/callback-guard");
+  const { expireRemoved, guardAuthRequest } = await import("../../lib/claims-kit/core/callback-guard");
   // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
   const requestInfo = async () => {
@@ -121,8 +121,8 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const cookie = this.jar.header();
       if (cookie) headers.set("cookie", cookie);
       const request = new Request(new URL(pathname, APP_URL), { ...init, headers });
-      // As the app's route handler does (guardedHandlers): the callback never sees the session cookie.
-      const { request: safe, removed } = guardSignInCallback(request);
+      // As the app's route handler does (guardedHandlers): only session and signout see the session cookie.
+      const { request: safe, removed } = guardAuthRequest(request);
       const response = expireRemoved(await requests.run(request, () => Auth(safe, config)), removed);
       this.jar.store(response);
       return response;

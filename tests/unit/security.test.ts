@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, ClaimsKitError, expireRemoved, guardSignInCallback, is, sizeBudget, type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, expireRemoved, guardAuthRequest, is, sizeBudget, type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit";
 import { fakeRegistry, jwt, memoryLogger, signInParams } from "./fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
@@ -110,18 +110,32 @@ describe("a patch the rules refuse clears that plugin's claims, the rest of the 
   });
 });
 
-describe("the sign-in callback guard (review: account linking)", () => {
-  test("strips the session cookie and its chunks from callbacks only, and expires stale chunks", async () => {
-    const cookie = "a=1; authjs.session-token.0=x; authjs.session-token.1=y; __Secure-authjs.session-token=z; authjs.csrf-token=c";
-    const callback = guardSignInCallback(new Request("http://localhost/api/auth/callback/oidc?code=1", { headers: { cookie } }));
-    assert.deepEqual(callback.removed, ["authjs.session-token.0", "authjs.session-token.1", "__Secure-authjs.session-token"]);
+describe("the Auth.js route guard (reviews: account linking)", () => {
+  const cookie = "a=1; authjs.session-token.0=x; authjs.session-token.1=y; __Secure-authjs.session-token=z; authjs.session-tokenX=s; authjs.session-token-old=o; authjs.csrf-token=c";
+  const removedFrom = (url: string) => guardAuthRequest(new Request(url, { headers: { cookie } }));
+
+  test("strips every cookie Auth.js would read as the session (its name as a prefix) from callbacks", () => {
+    const callback = removedFrom("http://localhost/api/auth/callback/oidc?code=1");
+    assert.deepEqual(callback.removed, ["authjs.session-token.0", "authjs.session-token.1", "__Secure-authjs.session-token", "authjs.session-tokenX", "authjs.session-token-old"]);
     assert.equal(callback.request.headers.get("cookie"), "a=1; authjs.csrf-token=c");
-    const other = guardSignInCallback(new Request("http://localhost/api/auth/session", { headers: { cookie } }));
-    assert.equal(other.removed.length, 0);
-    assert.equal(other.request.headers.get("cookie"), cookie);
-    const response = new Response(null, { headers: [["set-cookie", "authjs.session-token=new; Path=/"]] });
-    const expired = expireRemoved(response, ["authjs.session-token", "authjs.session-token.1"]).headers.getSetCookie();
+  });
+
+  test("whatever the base path or path spelling, only session and signout keep the cookie", () => {
+    for (const url of ["http://localhost/api/auth//callback/oidc", "http://localhost/auth/callback/oidc", "http://localhost/app/api/auth/callback/oidc", "http://localhost/api/auth/signin/oidc", "http://localhost/api/auth/webauthn-options/passkey", "http://localhost/api/auth/callback/session", "http://localhost/api/auth/csrf"]) {
+      assert.equal(removedFrom(url).removed.length, 5, url);
+    }
+    for (const url of ["http://localhost/api/auth/session", "http://localhost/auth/session", "http://localhost/api/auth/signout"]) {
+      assert.equal(removedFrom(url).removed.length, 0, url);
+      assert.equal(removedFrom(url).request.headers.get("cookie"), cookie, url);
+    }
+  });
+
+  test("stale session cookies are expired only when the response issues a new session", () => {
+    const signIn = new Response(null, { headers: [["set-cookie", "authjs.session-token=new; Path=/"]] });
+    const expired = expireRemoved(signIn, ["authjs.session-token", "authjs.session-token.1"]).headers.getSetCookie();
     assert.deepEqual(expired.map((c) => c.split(";")[0]), ["authjs.session-token=new", "authjs.session-token.1="]);
+    const csrf = new Response("{}", { headers: [["set-cookie", "authjs.csrf-token=abc; Path=/"]] });
+    assert.deepEqual(expireRemoved(csrf, ["authjs.session-token"]).headers.getSetCookie(), ["authjs.csrf-token=abc; Path=/"]);
   });
 });
 
@@ -315,4 +329,37 @@ describe("re-sign-in ends the previous session (review item 10)", () => {
   function p() {
     return appClaims({ id: "p", claims: { a: claim.client<number>() }, load: () => ({ a: 1 }) });
   }
+});
+
+describe("a failing session registry (review: fail-open without a limit)", () => {
+  const p = appClaims({ id: "p", claims: { a: claim.client<number>() }, load: () => ({ a: 1 }) });
+
+  test("a revoked session is served for at most failOpenFor after its last good check, then ends", async () => {
+    let now = Date.UTC(2026, 11, 1);
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 60 }, clock: () => now, logger: memoryLogger() });
+    let token = await jwt(kit, signInParams());
+    registry.state.get(k(token).sid)!.revoked = true;
+    registry.fail = true; // the database is down (or made to time out) right after the revocation
+    now += 30_000;
+    token = await jwt(kit, { token });
+    assert.equal(k(token).e?.kit?.code, "plugin_failed", "served, with the failure recorded");
+    now += 31_000;
+    assert.equal(await kit.callbacks.jwt({ token }), null, "61 s since the last good check: ended");
+  });
+
+  test("a registry slower than checkTimeoutMs counts as failing", async () => {
+    let now = Date.UTC(2026, 11, 1);
+    const registry = fakeRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 0, checkTimeoutMs: 20 }, clock: () => now, logger: memoryLogger() });
+    const token = await jwt(kit, signInParams());
+    registry.check = () => new Promise(() => {}); // never answers
+    now += 1_000;
+    assert.equal(await kit.callbacks.jwt({ token }), null);
+  });
+
+  test("a token without a session id is not accepted where there is a registry", async () => {
+    const kit = claimsKit({ plugins: [p], sessions: fakeRegistry(), logger: memoryLogger() });
+    assert.equal(await kit.callbacks.jwt({ token: { sub: "user-1", a: 1, _k: { l: 1 } } }), null);
+  });
 });

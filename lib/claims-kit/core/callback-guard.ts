@@ -1,44 +1,60 @@
-// Auth.js links a new OAuth/OIDC account to the user of whatever session cookie arrives with the
-// sign-in callback: it decodes the cookie itself, without the kit's jwt() and without the session
-// registry. A revoked or signed-out cookie (a stolen copy, a shared computer) would then attach an
-// attacker's provider identity to its user for good. An app without a "link another account"
-// flow has no use for that: the callback must not see the session cookie.
+// Auth.js links a new OAuth/OIDC account (or a passkey) to the user of whatever session cookie
+// arrives with the request: it decodes the cookie itself, without the kit's jwt() and without the
+// session registry. A revoked or signed-out cookie (a stolen copy, a shared computer) would then
+// attach an attacker's provider identity to its user for good. An app without a "link another
+// account" flow has no use for that: only the `session` and `signout` actions see the cookie.
 
 const DEFAULT_NAMES = ["authjs.session-token", "__Secure-authjs.session-token"];
+/** The Auth.js actions that need the session cookie. */
+const NEEDS_SESSION = new Set(["session", "signout"]);
 
+/**
+ * Whether a cookie is one Auth.js would read as (part of) the session: like Auth.js's own
+ * SessionStore, every cookie whose name starts with the session cookie's name, not only the name
+ * and its `.0`, `.1` chunks.
+ */
 function isSessionCookieName(name: string, bases: readonly string[]): boolean {
-  return bases.some((base) => name === base || (name.startsWith(`${base}.`) && /^\d+$/.test(name.slice(base.length + 1))));
+  return bases.some((base) => name.startsWith(base));
 }
 
-/** Options of {@link guardSignInCallback}. */
-export interface CallbackGuardOptions {
-  /** Auth.js's `basePath`. Default "/api/auth". */
-  basePath?: string;
+/**
+ * Whether a request is for an action that needs the session cookie. Decided from the path's last
+ * segments, without knowing the base path (`/api/auth`, `/auth`, a Next `basePath`…): Auth.js's
+ * `session` and `signout` actions take no further segment, so anything else (`callback/<id>`,
+ * `signin/<id>`, `webauthn-options/<id>`, unknown actions) goes without it.
+ */
+function needsSession(url: URL): boolean {
+  const segments = url.pathname.split("/").filter((s) => s.length > 0);
+  const last = segments.at(-1);
+  return last !== undefined && NEEDS_SESSION.has(last) && !segments.includes("callback");
+}
+
+/** Options of {@link guardAuthRequest}. */
+export interface AuthRequestGuardOptions {
   /** The session cookie's name when the Auth.js config renames it. Default: Auth.js's names. */
   cookieName?: string;
 }
 
 /**
- * For an Auth.js sign-in callback (`{basePath}/callback/...`): the same request without the session
- * cookie(s), and the names it removed (so the response can expire them). Any other request is
- * returned as it is. Framework-neutral: works on a web `Request`.
+ * For a request to Auth.js's routes: the same request without the session cookie(s) unless its
+ * action is `session` or `signout`, and the names it removed (so the response can expire them).
+ * Framework-neutral: works on a web `Request`, whatever the base path.
  *
  * @example
  * ```ts
- * const { request: safe, removed } = guardSignInCallback(request);
- * const response = await Auth(safe, config);
+ * const { request: safe, removed } = guardAuthRequest(request);
+ * const response = expireRemoved(await Auth(safe, config), removed);
  * ```
  */
-export function guardSignInCallback(request: Request, options: CallbackGuardOptions = {}): { request: Request; removed: string[] } {
-  const basePath = (options.basePath ?? "/api/auth").replace(/\/$/, "");
-  if (!new URL(request.url).pathname.startsWith(`${basePath}/callback/`)) return { request, removed: [] };
+export function guardAuthRequest(request: Request, options: AuthRequestGuardOptions = {}): { request: Request; removed: string[] } {
   const header = request.headers.get("cookie");
-  if (!header) return { request, removed: [] };
+  if (!header || needsSession(new URL(request.url))) return { request, removed: [] };
   const bases = options.cookieName ? [options.cookieName] : DEFAULT_NAMES;
   const kept: string[] = [];
   const removed: string[] = [];
   for (const part of header.split(";")) {
-    const name = part.slice(0, part.indexOf("=") === -1 ? undefined : part.indexOf("=")).trim();
+    const eq = part.indexOf("=");
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim();
     if (name && isSessionCookieName(name, bases)) removed.push(name);
     else if (part.trim()) kept.push(part.trim());
   }
@@ -50,16 +66,19 @@ export function guardSignInCallback(request: Request, options: CallbackGuardOpti
 }
 
 /**
- * Expire the session cookies the guard removed that the response does not set again (old chunks
- * of a previous session), so the browser is left with exactly the new session.
+ * When the response issues a new session (a sign-in), expire the session cookies the guard removed
+ * that it does not set again (old chunks of a previous session, stray copies), so the browser is
+ * left with exactly the new session. Any other response is returned as it is.
  *
  * @example
  * ```ts
  * return expireRemoved(await Auth(safe, config), removed);
  * ```
  */
-export function expireRemoved(response: Response, removed: readonly string[]): Response {
+export function expireRemoved(response: Response, removed: readonly string[], options: AuthRequestGuardOptions = {}): Response {
+  const bases = options.cookieName ? [options.cookieName] : DEFAULT_NAMES;
   const set = new Set(response.headers.getSetCookie().map((c) => c.slice(0, c.indexOf("=")).trim()));
+  if (![...set].some((name) => isSessionCookieName(name, bases))) return response;
   const stale = removed.filter((name) => !set.has(name));
   if (stale.length === 0) return response;
   const headers = new Headers(response.headers);

@@ -92,6 +92,13 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
     maxAge?: number;
     /** Record `lastSeenAt` at most this often (a write); default 300. */
     touchEvery?: number;
+    /**
+     * While the registry fails (database down or slow), keep serving a session for at most this
+     * many seconds after its last successful check; then it ends. Default 60.
+     */
+    failOpenFor?: number;
+    /** A registry check slower than this (milliseconds) counts as a failure. Default 2000. */
+    checkTimeoutMs?: number;
   };
   /** The cookie's size budget (`sizeBudget({ maxBytes, claims })`), applied to every token. */
   budget?: TokenBudget;
@@ -124,7 +131,7 @@ export interface Runtime {
   readonly registry: SessionRegistry | undefined;
   readonly serverStore: ServerDataStore | undefined;
   readonly budget: TokenBudget | undefined;
-  readonly fresh: { readonly checkEvery: number; readonly maxAge: number | undefined; readonly touchEvery: number };
+  readonly fresh: { readonly checkEvery: number; readonly maxAge: number | undefined; readonly touchEvery: number; readonly failOpenFor: number; readonly checkTimeoutMs: number };
   readonly claimMaxBytes: number;
   readonly sessionMaxAge: number;
   readonly issuer: string | undefined;
@@ -155,7 +162,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 const secondsOption = (where: string, name: string, value: number | undefined) => {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) invalidOption(where, name, "must be a whole number (0 or more)");
 };
 
 /** Check one plugin and register its claims and intents. */
@@ -235,10 +242,12 @@ export function compile<P extends readonly AnyPlugin[]>(options: ClaimsKitOption
   if (options.issuer !== undefined && (typeof options.issuer !== "string" || options.issuer.length === 0)) invalidOption(where, "issuer", "must be a non-empty string");
   if (!Number.isSafeInteger(sessionMaxAge) || sessionMaxAge <= 0) invalidOption(where, "maxAge", "must be a positive integer (seconds)");
   const registry = options.sessions;
-  const fresh = { checkEvery: options.freshness?.checkEvery ?? 0, maxAge: options.freshness?.maxAge, touchEvery: options.freshness?.touchEvery ?? 300 };
+  const f = options.freshness;
+  const fresh = { checkEvery: f?.checkEvery ?? 0, maxAge: f?.maxAge, touchEvery: f?.touchEvery ?? 300, failOpenFor: f?.failOpenFor ?? 60, checkTimeoutMs: f?.checkTimeoutMs ?? 2000 };
   for (const [name, value] of Object.entries(fresh)) secondsOption(where, `freshness.${name}`, value);
-  if (options.freshness && !registry && (options.freshness.checkEvery !== undefined || options.freshness.touchEvery !== undefined)) {
-    invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery (they check the session registry)");
+  if (fresh.checkTimeoutMs < 1) invalidOption(where, "freshness.checkTimeoutMs", "must be at least 1 ms");
+  if (f && !registry && (f.checkEvery !== undefined || f.touchEvery !== undefined || f.failOpenFor !== undefined || f.checkTimeoutMs !== undefined)) {
+    invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery/failOpenFor/checkTimeoutMs (they concern the session registry)");
   }
   const claimMaxBytes = options.claimMaxBytes ?? 2048;
   if (!Number.isSafeInteger(claimMaxBytes) || claimMaxBytes < 16) invalidOption(where, "claimMaxBytes", "must be a whole number of bytes, at least 16");

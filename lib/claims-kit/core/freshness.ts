@@ -6,19 +6,41 @@ import { readMeta } from "./meta";
 import { adopt, cloneWork, recordError, type Work } from "./work";
 
 
+/** A promise that rejects after `ms`, so a slow registry counts as a failing one. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Check the session against the registry. Returns false when the session must end. */
 export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
+  if (!rt.registry) return true;
   const sid = w.meta.sessionId;
-  if (!rt.registry || !sid) return true;
+  if (!sid) {
+    // A token the registry never recorded could never be revoked: not accepted where there is one.
+    rt.log.info("session ended: the token has no session id");
+    return false;
+  }
   const now = rt.now();
   if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return true;
   let state;
   try {
-    state = await rt.registry.check(sid);
+    state = await withTimeout(rt.registry.check(sid), rt.fresh.checkTimeoutMs);
   } catch (err) {
-    // Fail open on a transient database error: the check runs again on the next request.
     recordError(rt, w, "kit", "sessions", "plugin_failed", messageOf(err));
-    return true;
+    // Fail open on a transient database error (the check runs again on the next request), for at
+    // most failOpenFor since the last check that succeeded: a revoked session must not live on
+    // through an outage someone can prolong (a flooded connection pool, a slow database).
+    if (now - (w.meta.checkedAt ?? 0) <= rt.fresh.failOpenFor) return true;
+    rt.log.warn(`session ended: the registry has not answered for more than ${rt.fresh.failOpenFor} s`);
+    return false;
   }
   if (!state || state.revoked || (w.meta.epoch !== undefined && state.epoch !== w.meta.epoch)) {
     rt.log.info(`session ended: ${!state ? "unknown session" : state.revoked ? "revoked" : "global epoch changed"}`);

@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
-import { expireRemoved, guardSignInCallback, type CallbackGuardOptions } from "../core/callback-guard";
+import { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "../core/callback-guard";
 import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
@@ -174,10 +174,11 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
 }
 
 /**
- * Auth.js's route handlers with the sign-in callback guarded: the callback never sees the session
- * cookie, so Auth.js cannot link a new provider account to whoever that cookie (revoked, stolen,
- * left signed in on a shared computer) belongs to. The kit still learns of the previous session
- * (`nextRequestInfo`) and ends it. Use in `app/api/auth/[...nextauth]/route.ts`.
+ * Auth.js's route handlers, guarded: only the `session` and `signout` actions see the session
+ * cookie, so a sign-in callback (or a passkey registration) cannot link a new provider account to
+ * whoever that cookie (revoked, stolen, left signed in on a shared computer) belongs to. The kit
+ * still learns of the previous session (`nextRequestInfo` reads the original request) and ends it.
+ * Use in `app/api/auth/[...nextauth]/route.ts`.
  *
  * @example
  * ```ts
@@ -186,14 +187,14 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
  */
 export function guardedHandlers<R extends Request>(
   handlers: { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> },
-  options: CallbackGuardOptions = {},
+  options: AuthRequestGuardOptions = {},
 ): { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> } {
   const guard = (handle: (request: R) => Promise<Response>) => async (request: R) => {
-    const { request: safe, removed } = guardSignInCallback(request, options);
+    const { request: safe, removed } = guardAuthRequest(request, options);
     if (removed.length === 0) return handle(request);
     // Next's handlers take a NextRequest: keep its type by building one from the safe request.
     const { NextRequest } = await import("next/server");
-    return expireRemoved(await handle(new NextRequest(safe) as unknown as R), removed);
+    return expireRemoved(await handle(new NextRequest(safe) as unknown as R), removed, options);
   };
   return { GET: guard((r) => handlers.GET(r)), POST: guard((r) => handlers.POST(r)) };
 }
