@@ -27,10 +27,28 @@ test("sign in through the OIDC provider, see the dashboard, sign out", async ({ 
   // Nothing but this machine was asked for anything: no fonts, no CDNs.
   expect([...hosts].sort()).toEqual(["127.0.0.1", "localhost"]);
 
+  // Signing out ends the provider's session too (RP-Initiated Logout): it asks, then sends us back.
   await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Yes, sign me out" }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   const session = await page.request.get("/api/auth/session");
   expect(await session.json()).toBeNull();
+});
+
+test("after sign-out the next sign-in asks who you are: switching users works", async ({ page }) => {
+  await signIn(page, "carol@example.com");
+  await expect(page.getByTestId("signed-in-as")).toHaveText("carol@example.com");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Yes, sign me out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  // The provider's session is gone: its login form comes back instead of carol being signed in again.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator('input[name="login"]')).toBeVisible();
+  await page.locator('input[name="login"]').fill("dave@example.com");
+  await page.locator('input[name="password"]').fill("any-password");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("dave@example.com");
 });
 
 test("an unverified identity whose address differs from a user's only in case is refused, not linked", async ({ page }) => {

@@ -82,6 +82,13 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
   /** The provider's endpoints (discovered once from the issuer), e.g. to call its userinfo API. */
   endpoints(): Promise<ProviderEndpoints>;
   /**
+   * Where to send the browser to end the session at the provider too (OIDC RP-Initiated Logout
+   * 1.0): its `end_session_endpoint` with `id_token_hint` (from the vault, or the cookie with
+   * `keepIdToken`; else `client_id`) and `post_logout_redirect_uri`, which must be registered at
+   * the provider. `null` when the provider has no such endpoint. Call it before signing out.
+   */
+  endSessionUrl(token: TokenView | null | undefined, postLogoutRedirectUri: string): Promise<string | null>;
+  /**
    * Validate the options now (throws `invalid_option` naming the option). With the lazy form
    * `oauthRefresh(() => options)`, call it when the server starts (instrumentation.ts).
    */
@@ -144,6 +151,7 @@ export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshO
     isDue: (token, now) => engine().isDue(token, now),
     accessToken: (token, now) => engine().accessToken(token, now),
     endpoints: () => engine().endpoints(),
+    endSessionUrl: (token, uri) => engine().endSessionUrl(token, uri),
     revokeUser: (userId) => engine().revokeUser(userId),
     check: () => void engine(),
   };
@@ -263,6 +271,17 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
       return result.ok && result.entry.accessToken ? { accessToken: result.entry.accessToken, expiresAt: result.entry.expiresAt!, refreshCount: result.entry.refreshCount } : null;
     },
     endpoints: () => provider.resolveEndpoints(),
+    async endSessionUrl(token, postLogoutRedirectUri) {
+      const endpoint = (await provider.resolveEndpoints().catch(() => null))?.endSessionEndpoint;
+      if (!endpoint) return null;
+      const c = claimOf(token);
+      const idToken = !c ? null : "at" in c ? c.it : (await vault?.read({ provider: c.p, providerAccountId: c.a }).catch(() => null))?.idToken;
+      const url = new URL(endpoint);
+      if (idToken) url.searchParams.set("id_token_hint", idToken);
+      else url.searchParams.set("client_id", options.clientId);
+      url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
+      return url.toString();
+    },
     revokeUser: (userId) => revokeUserTokens({ vault, provider, unsaved, options, clientAuth, timeoutMs, log }, userId),
   };
 }

@@ -141,6 +141,8 @@ export interface ProviderEndpoints {
   tokenEndpoint: string;
   revocationEndpoint?: string;
   userinfoEndpoint?: string;
+  /** OIDC RP-Initiated Logout 1.0: where to send the browser to end the provider's session. */
+  endSessionEndpoint?: string;
 }
 
 /**
@@ -163,6 +165,7 @@ export async function discover(issuer: string, fetcher: typeof fetch = fetch, ti
         tokenEndpoint: meta.token_endpoint,
         ...(typeof meta.revocation_endpoint === "string" ? { revocationEndpoint: meta.revocation_endpoint } : {}),
         ...(typeof meta.userinfo_endpoint === "string" ? { userinfoEndpoint: meta.userinfo_endpoint } : {}),
+        ...(typeof meta.end_session_endpoint === "string" ? { endSessionEndpoint: meta.end_session_endpoint } : {}),
       };
     }
   }
