@@ -8,7 +8,8 @@ export async function signIn(page: Page, login: string): Promise<void> {
   await page.locator('input[name="password"]').fill("any-password");
   await page.getByRole("button", { name: "Sign-in" }).click();
   const consent = page.getByRole("button", { name: "Continue" });
-  // The provider asks for consent on a client's first grant only: wait for whichever comes first.
+  // Apps asking for offline_access send prompt=consent, so the provider asks every time; others
+  // only on the first grant: wait for whichever comes first.
   await expect(consent.or(page.getByTestId("signed-in-as"))).toBeVisible();
   if (await consent.isVisible()) await consent.click();
   await expect(page.getByTestId("signed-in-as")).toBeVisible();

@@ -46,3 +46,14 @@ test("switching to a tenant where she is a member takes the admin page away", as
   await expect(page.getByTestId("tenant-role")).toHaveText("admin");
   expect((await page.goto("/admin"))?.status()).toBe(200);
 });
+
+test("at 390 px no page scrolls sideways", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, "alice@example.com");
+  for (const path of ["/", "/dashboard", "/invoices", "/account", "/sessions", "/inspector", "/api-demo", "/admin"]) {
+    await page.goto(path);
+    await expect(page.getByTestId("signed-in-as")).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, path).toBeLessThanOrEqual(0);
+  }
+});

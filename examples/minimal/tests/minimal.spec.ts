@@ -1,20 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
+// The same sign-in a person does on the bundled provider as the reference app's e2e (this test runs
+// on the root's Playwright, against the same provider).
+import { signIn } from "../../../tests/e2e/helpers";
 
 type SessionJson = { user: { email?: string }; claims: Record<string, unknown>; update?: { intent?: string; code?: string } } | null;
-
-/** Sign in through the dev provider's own login and consent pages, as a person would. */
-async function signIn(page: Page, login: string): Promise<void> {
-  await page.goto("/");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill("any-password");
-  await page.getByRole("button", { name: "Sign-in" }).click();
-  // The provider asks for consent on an account's first grant only: wait for whichever comes first.
-  const consent = page.getByRole("button", { name: "Continue" });
-  await expect(consent.or(page.getByTestId("signed-in-as"))).toBeVisible();
-  if (await consent.isVisible()) await consent.click();
-  await expect(page.getByTestId("signed-in-as")).toBeVisible();
-}
 
 /** The session as `useSession()` sees it (the browser context's cookies). */
 async function readSession(page: Page): Promise<SessionJson> {
