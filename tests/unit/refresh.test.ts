@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { claimsKit, ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
-import { processRefreshResponse, processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
+import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
 const response = (status: number, body: unknown): TokenEndpointResult => ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -27,10 +27,10 @@ describe("processRefreshResponse", () => {
       [response(400, { error: "unauthorized_client" }), "client_error"],
       [response(500, { error: "server_error" }), "server_error"],
       [response(503, "upstream down"), "server_error"],
-      [response(429, { error: "slow_down" }), "server_error"],
+      [response(429, { error: "slow_down" }), "rate_limited"],
       [response(200, "{not json"), "server_error"],
       [response(200, { token_type: "Bearer" }), "server_error"],
-      [response(200, { access_token: "a", expires_in: -5 }), "server_error"],
+      [response(200, ["not", "an", "object"]), "server_error"],
       [{ kind: "timeout" }, "timeout"],
       [{ kind: "network", message: "ECONNRESET" }, "network"],
     ];
@@ -39,6 +39,53 @@ describe("processRefreshResponse", () => {
       assert.equal(out.ok, false);
       assert.equal(!out.ok && out.code, code, JSON.stringify(result));
     }
+  });
+});
+
+describe("processRefreshResponse: answers that miss the point (review: bad input)", () => {
+  test("an expires_in of 0, negative or not a number keeps the new tokens with a short lifetime and a warning", () => {
+    for (const expires_in of [0, -5, "soon", "3600s", true]) {
+      const out = processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", expires_in }), "r1", NOW);
+      assert.ok(out.ok, String(expires_in));
+      assert.equal(out.tokens.refreshToken, "r2", "the rotated refresh token is never thrown away");
+      assert.equal(out.tokens.expiresAt, NOW + MIN_LIFETIME);
+      assert.match(out.warning ?? "", /invalid expires_in/);
+    }
+    const numeric = processRefreshResponse(response(200, { access_token: "a2", expires_in: "120" }), "r1", NOW);
+    assert.ok(numeric.ok && numeric.tokens.expiresAt === NOW + 120 && numeric.warning === undefined);
+  });
+
+  test("a 429 is rate_limited with the provider's Retry-After (seconds or a date), 30 s without one", () => {
+    const seconds = processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: "120" }, "r1", NOW);
+    assert.deepEqual(!seconds.ok && [seconds.code, seconds.retryAfter], ["rate_limited", 120]);
+    const date = processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: new Date((NOW + 45) * 1000).toUTCString() }, "r1", NOW);
+    assert.deepEqual(!date.ok && date.retryAfter, 45);
+    const none = processRefreshResponse({ kind: "response", status: 429, body: "" }, "r1", NOW);
+    assert.deepEqual(!none.ok && none.retryAfter, 30);
+  });
+
+  test("after a 429 the provider is not called again before its Retry-After; the session and refresh token are kept", async () => {
+    let calls = 0;
+    const fetcher = (async () => {
+      calls++;
+      return calls === 1 ? new Response("", { status: 429, headers: { "retry-after": "100" } }) : new Response(JSON.stringify({ access_token: "a1", refresh_token: "r1", expires_in: 600 }), { status: 200 });
+    }) as unknown as typeof fetch;
+    let now = NOW * 1000;
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher });
+    const kit = claimsKit({ plugins: [plugin], clock: () => now, logger: log });
+    const account = { provider: "oidc", type: "oidc" as const, providerAccountId: "p1", access_token: "a0", refresh_token: "r0", expires_at: NOW + 30 };
+    let token = (await kit.callbacks.jwt({ token: { sub: "u1" }, user: { id: "u1" }, trigger: "signIn", account }))!;
+    now += 40_000;
+    token = (await kit.callbacks.jwt({ token }))!;
+    assert.equal((token._k as { e?: { oauth?: { code: string } } }).e?.oauth?.code, "rate_limited");
+    assert.equal((token.oauth as { rt: string }).rt, "r0");
+    now += 50_000;
+    token = (await kit.callbacks.jwt({ token }))!;
+    assert.equal(calls, 1, "not before Retry-After");
+    now += 60_000;
+    token = (await kit.callbacks.jwt({ token }))!;
+    assert.equal(calls, 2);
+    assert.equal((token.oauth as { rt: string }).rt, "r1");
   });
 });
 

@@ -101,7 +101,7 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "client_error", "no_refresh_token", "reauth_required", "revoked"];
+const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "no_refresh_token", "reauth_required", "revoked"];
 
 /** Said once per process and provider: the usual reasons a sign-in brings no refresh token. */
 const NO_REFRESH_TOKEN_HINT =

@@ -56,10 +56,16 @@ export function providerClient(settings: RefreshSettings) {
     }
   }
 
+  // After a 429, no call before the provider's Retry-After (for this client, whichever account).
+  let notBefore = 0;
+
   /** One refresh_token grant at a known endpoint: no discovery here (it may run under a lease). */
   async function callProvider(tokenEndpoint: string, refreshToken: string, now: number): Promise<RefreshOutcome> {
+    if (now < notBefore) return { ok: false, code: "rate_limited", detail: `the provider asked to wait until ${notBefore}`, retryAfter: notBefore - now };
     const result = await requestRefresh({ tokenEndpoint, clientId: options.clientId, clientSecret: options.clientSecret, clientAuth, refreshToken, timeoutMs, fetch: options.fetch });
     const outcome = processRefreshResponse(result, refreshToken, now);
+    if (!outcome.ok && outcome.retryAfter) notBefore = now + outcome.retryAfter;
+    if (outcome.ok && outcome.warning) log.warn(`oauth refresh: ${outcome.warning}`);
     log.info(`oauth refresh ${outcome.ok ? `ok rotated=${outcome.tokens.rotated}` : `failed ${outcome.code}: ${outcome.detail}`}`);
     return outcome;
   }

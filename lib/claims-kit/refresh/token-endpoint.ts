@@ -12,8 +12,10 @@ export type RefreshErrorCode =
   | "network"
   /** No answer within the timeout. Transient. */
   | "timeout"
-  /** 5xx, 429, or an answer that is not a token response. Transient. */
+  /** 5xx, or an answer that is not a token response. Transient. */
   | "server_error"
+  /** 429: the provider asks to slow down; no call before its Retry-After. Transient. */
+  | "rate_limited"
   /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
   | "client_error"
   /** Nothing to refresh with. */
@@ -28,16 +30,27 @@ export type RefreshErrorCode =
  * if (!outcome.ok && TRANSIENT.has(outcome.code)) retryLater();
  * ```
  */
-export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error"]);
+export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error", "rate_limited"]);
 
 /** What the request step saw. */
 export type TokenEndpointResult =
-  | { kind: "response"; status: number; body: string }
+  | { kind: "response"; status: number; body: string; retryAfter?: string | null }
   | { kind: "network"; message: string }
   | { kind: "timeout" };
 
 
-export type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; code: RefreshErrorCode; detail: string };
+export type RefreshOutcome =
+  | { ok: true; tokens: TokenSet; /** Something to warn about (an invalid expires_in was replaced). */ warning?: string }
+  | { ok: false; code: RefreshErrorCode; detail: string; /** rate_limited: seconds to wait. */ retryAfter?: number };
+
+/** The shortest lifetime assumed for an access token whose expires_in is missing the point (0, negative, not a number). */
+export const MIN_LIFETIME = 60;
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), capped at an hour; default 30. */
+function retryAfterSeconds(header: string | null | undefined, now: number): number {
+  const seconds = header && /^\d+$/.test(header.trim()) ? Number(header.trim()) : header ? Math.ceil(Date.parse(header) / 1000) - now : NaN;
+  return Number.isFinite(seconds) ? Math.min(3600, Math.max(1, seconds)) : 30;
+}
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuth = "client_secret_basic" | "client_secret_post" | "none";
@@ -79,7 +92,7 @@ export async function requestRefresh(req: RefreshRequest): Promise<TokenEndpoint
   const signal = AbortSignal.timeout(req.timeoutMs);
   try {
     const response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers, body, signal, redirect: "manual" });
-    return { kind: "response", status: response.status, body: await response.text() };
+    return { kind: "response", status: response.status, body: await response.text(), retryAfter: response.headers.get("retry-after") };
   } catch (err) {
     if (signal.aborted) return { kind: "timeout" };
     return { kind: "network", message: err instanceof Error ? err.message : String(err) };
@@ -112,8 +125,14 @@ export function processRefreshResponse(result: TokenEndpointResult, previousRefr
   if (result.status >= 200 && result.status < 300) {
     if (!json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
     if (typeof json.access_token !== "string" || json.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
-    const expiresIn = typeof json.expires_in === "number" ? json.expires_in : typeof json.expires_in === "string" ? Number(json.expires_in) : defaultLifetime;
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0) return { ok: false, code: "server_error", detail: "invalid expires_in" };
+    // The provider has already consumed the refresh token: an odd expires_in must not throw these
+    // tokens away. A missing one means the default; a useless one (0, negative, not a number) a short
+    // lifetime, so the next refresh comes soon but not on every request.
+    const raw = json.expires_in;
+    const parsed = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : undefined;
+    const usable = parsed !== undefined && Number.isFinite(parsed) && parsed > 0;
+    const expiresIn = raw === undefined || raw === null ? defaultLifetime : usable ? parsed : MIN_LIFETIME;
+    const warning = raw !== undefined && raw !== null && !usable ? `invalid expires_in ${JSON.stringify(raw).slice(0, 40)}: assumed ${MIN_LIFETIME} s` : undefined;
     const rotated = typeof json.refresh_token === "string" && json.refresh_token.length > 0;
     return {
       ok: true,
@@ -124,9 +143,14 @@ export function processRefreshResponse(result: TokenEndpointResult, previousRefr
         ...(typeof json.id_token === "string" ? { idToken: json.id_token } : {}),
         rotated,
       },
+      ...(warning ? { warning } : {}),
     };
   }
   const error = typeof json?.error === "string" ? json.error : undefined;
+  if (result.status === 429) {
+    const retryAfter = retryAfterSeconds(result.retryAfter, now);
+    return { ok: false, code: "rate_limited", detail: `HTTP 429: retry after ${retryAfter} s`, retryAfter };
+  }
   if (result.status === 400 || result.status === 401) {
     if (error === "invalid_grant") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
     if (error === "invalid_client" || error === "unauthorized_client" || error === "unsupported_grant_type" || error === "invalid_scope") {
