@@ -3,9 +3,11 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { readToken, signIn, signOut } from "@/auth";
 import { oauth } from "@/auth.config";
+import { safeReturnTo } from "@/lib/return-to";
 
-export async function signInAction(): Promise<void> {
-  await signIn("oidc", { redirectTo: "/dashboard" });
+/** Sign in through the provider, then back to where the user was going (same-origin only). */
+export async function signInAction(form?: FormData): Promise<void> {
+  await signIn("oidc", { redirectTo: safeReturnTo(form?.get("callbackUrl")) ?? "/dashboard" });
 }
 
 /** Where the provider sends the browser back after ending its session (registered there). */

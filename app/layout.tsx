@@ -1,10 +1,11 @@
 import type { Metadata } from "next";
-import type { ReactNode } from "react";
+import { Suspense, type ReactNode } from "react";
 import Link from "next/link";
 import { auth } from "@/auth";
 import { can } from "@/lib/access";
 import { signInAction, signOutAction } from "./actions";
 import { Providers } from "./providers";
+import { SignInButton } from "./sign-in-button";
 import { ReauthWatcher } from "./reauth-watcher";
 import "./globals.css";
 
@@ -34,9 +35,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                 <button type="submit" className="secondary">Sign out</button>
               </form>
             ) : (
-              <form action={signInAction}>
-                <button type="submit">Sign in</button>
-              </form>
+              <Suspense fallback={<form action={signInAction}><button type="submit">Sign in</button></form>}>
+                <SignInButton />
+              </Suspense>
             )}
           </header>
           <main>

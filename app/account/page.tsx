@@ -1,10 +1,8 @@
-import { redirect } from "next/navigation";
-import { auth } from "@/auth";
+import { requireSession } from "@/app/require-session";
 import { AccountControls } from "./account-controls";
 
 export default async function AccountPage() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/account");
   return (
     <>
       <h1>Account</h1>

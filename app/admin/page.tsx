@@ -1,13 +1,12 @@
-import { forbidden, redirect } from "next/navigation";
-import { auth } from "@/auth";
+import { requireSession } from "@/app/require-session";
+import { forbidden } from "next/navigation";
 import { can, TENANT_ROLES } from "@/lib/access";
 import { isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 import { changeRole, signOutEverywhere } from "./actions";
 
 export default async function AdminPage() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/admin");
   // Checked on the server from the signed claims: hiding the link is not the protection.
   if (!can(session, "tenant:admin") || !session.claims.tenantId) forbidden();
   const tenant = await prisma.tenant.findUnique({

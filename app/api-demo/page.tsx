@@ -1,13 +1,12 @@
-import { redirect } from "next/navigation";
-import { auth, getAccessToken } from "@/auth";
+import { requireSession } from "@/app/require-session";
+import { getAccessToken } from "@/auth";
 import { oauth } from "@/auth.config";
 
 export const dynamic = "force-dynamic";
 
 /** Calls the provider's userinfo API with the server-side access token; the token never leaves the server. */
 export default async function ApiDemoPage() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/api-demo");
   const info = await getAccessToken(oauth);
   let result: { status: number; body: Record<string, unknown> | null } | null = null;
   if (info) {

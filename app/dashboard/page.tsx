@@ -1,5 +1,5 @@
-import { redirect } from "next/navigation";
-import { auth, kit, readServerData, readToken } from "@/auth";
+import { requireSession } from "@/app/require-session";
+import { kit, readServerData, readToken } from "@/auth";
 import { ClientView } from "./client-view";
 import { TenantSwitcher } from "./tenant-switcher";
 
@@ -20,8 +20,7 @@ function show(value: unknown): string {
 }
 
 export default async function Dashboard() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/dashboard");
   const [token, serverData] = await Promise.all([readToken(), readServerData()]);
   const tokenRecord = (token ?? {}) as Record<string, unknown>;
   const serverRecord = serverData as Record<string, unknown>;

@@ -12,7 +12,7 @@ function percent(part: number, whole: number): number {
 export default async function InspectorPage() {
   const session = await auth();
   const inspection = await inspectCookie();
-  if (!session || !inspection) redirect("/");
+  if (!session || !inspection) redirect("/?callbackUrl=%2Finspector");
   const { measure, carriedBytes: actualBytes, dropped, moved } = inspection;
   const rows = [...inspection.claims, { name: "(toolkit bookkeeping)", key: "_k", bytes: inspection.bookkeepingBytes }].sort((a, b) => b.bytes - a.bytes);
   const largest = Math.max(...rows.map((r) => r.bytes), 1);

@@ -1,11 +1,9 @@
-import { redirect } from "next/navigation";
-import { auth } from "@/auth";
+import { requireSession } from "@/app/require-session";
 import { access } from "@/lib/access";
 import { InvoiceActions } from "./invoice-actions";
 
 export default async function InvoicesPage() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/invoices");
   const mine = access.permissions.filter((p) => access.can(session, p));
   return (
     <>

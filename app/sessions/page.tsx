@@ -1,5 +1,5 @@
-import { redirect } from "next/navigation";
-import { auth, kit, sessionId } from "@/auth";
+import { requireSession } from "@/app/require-session";
+import { kit, sessionId } from "@/auth";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
 function device(userAgent: string | null): string {
@@ -16,8 +16,7 @@ function ago(seconds: number): string {
 }
 
 export default async function SessionsPage() {
-  const session = await auth();
-  if (!session) redirect("/");
+  const session = await requireSession("/sessions");
   const current = await sessionId();
   const sessions = await kit.sessions.list(session.user.id);
   return (

@@ -1,0 +1,11 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { safeReturnTo } from "@/lib/return-to";
+
+test("only a path on this site is a place to return to after sign-in", () => {
+  assert.equal(safeReturnTo("/invoices"), "/invoices");
+  assert.equal(safeReturnTo("/admin?tab=members"), "/admin?tab=members");
+  for (const bad of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "invoices", "", null, 42, `/${"a".repeat(600)}`]) {
+    assert.equal(safeReturnTo(bad), null, String(bad));
+  }
+});
