@@ -1,9 +1,10 @@
 import { requireSession } from "@/app/require-session";
 import { forbidden } from "next/navigation";
-import { can, TENANT_ROLES } from "@/lib/access";
+import { can } from "@/lib/access";
 import { isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
-import { changeRole, signOutEverywhere } from "./actions";
+import { signOutEverywhere } from "./actions";
+import { RoleForm } from "./role-form";
 
 export default async function AdminPage() {
   const session = await requireSession("/admin");
@@ -27,15 +28,7 @@ export default async function AdminPage() {
               <td>{m.user.email}</td>
               <td data-testid="role">{m.role}</td>
               <td>
-                {m.user.id !== session.user.id && (
-                  <form action={changeRole.bind(null, m.id)} className="row">
-                    <select name="role" defaultValue={m.role} aria-label={`Role of ${m.user.email}`}>
-                      {TENANT_ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-                    </select>
-                    <label><input type="checkbox" name="applyNow" defaultChecked /> apply now</label>
-                    <button type="submit" className="secondary">Save</button>
-                  </form>
-                )}
+                {m.user.id !== session.user.id && <RoleForm membershipId={m.id} role={m.role} email={m.user.email ?? ""} />}
               </td>
               {staff && (
                 <td>

@@ -57,3 +57,32 @@ test("at 390 px no page scrolls sideways", async ({ page }) => {
     expect(overflow, path).toBeLessThanOrEqual(0);
   }
 });
+
+test("admin: after Save the menu shows the saved role, and a refused change says why", async ({ page }) => {
+  await signIn(page, "alice@example.com");
+  await page.goto("/admin");
+  const bob = page.locator('[data-member="bob@example.com"]');
+  try {
+    await bob.getByLabel("Role of bob@example.com").selectOption("viewer");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await expect(bob.getByTestId("role")).toHaveText("viewer");
+    await expect(bob.getByTestId("role-result")).toContainText("Role set to viewer");
+    // The menu shows what was saved: a second Save keeps viewer instead of reverting to member.
+    await expect(bob.getByLabel("Role of bob@example.com")).toHaveValue("viewer");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await expect(bob.getByTestId("role-result")).toContainText("Role set to viewer");
+    await expect(bob.getByTestId("role")).toHaveText("viewer");
+
+    // An admin may not make owners: refused, in words, with the code beside it.
+    await bob.getByLabel("Role of bob@example.com").selectOption("owner");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await expect(bob.getByTestId("role-result")).toContainText("Only an owner can make or unmake owners.");
+    await expect(bob.getByTestId("role-result")).toContainText("owner_only");
+    await expect(bob.getByTestId("role")).toHaveText("viewer");
+  } finally {
+    await page.goto("/admin");
+    await bob.getByLabel("Role of bob@example.com").selectOption("member");
+    await bob.getByRole("button", { name: "Save" }).click();
+    await expect(bob.getByTestId("role")).toHaveText("member");
+  }
+});
