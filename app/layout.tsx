@@ -9,7 +9,7 @@ import { SignInButton } from "./sign-in-button";
 import { ReauthWatcher } from "./reauth-watcher";
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Claims kit reference app" };
+export const metadata: Metadata = { title: { default: "Claims kit reference app", template: "%s · Claims kit" } };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const session = await auth();

@@ -1,6 +1,8 @@
 import { requireSession } from "@/app/require-session";
 import { AccountControls } from "./account-controls";
 
+export const metadata = { title: "Account" };
+
 export default async function AccountPage() {
   const session = await requireSession("/account");
   return (

@@ -6,6 +6,8 @@ import { prisma } from "@/lib/db";
 import { signOutEverywhere } from "./actions";
 import { RoleForm } from "./role-form";
 
+export const metadata = { title: "Admin" };
+
 export default async function AdminPage() {
   const session = await requireSession("/admin");
   // Checked on the server from the signed claims: hiding the link is not the protection.

@@ -2,6 +2,8 @@ import { requireSession } from "@/app/require-session";
 import { getAccessToken } from "@/auth";
 import { oauth } from "@/auth.config";
 
+export const metadata = { title: "Provider API" };
+
 export const dynamic = "force-dynamic";
 
 /** Calls the provider's userinfo API with the server-side access token; the token never leaves the server. */

@@ -3,6 +3,8 @@ import { kit, readServerData, readToken } from "@/auth";
 import { ClientView } from "./client-view";
 import { TenantSwitcher } from "./tenant-switcher";
 
+export const metadata = { title: "Dashboard" };
+
 // Auth.js's own claims: sub/name/email/picture reach the client as session.user.
 const AUTH_JS_CLAIMS: Array<[string, "client" | "token", string]> = [
   ["sub", "client", "Auth.js: the database user id, session.user.id (protected)"],

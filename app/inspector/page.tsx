@@ -2,6 +2,8 @@ import { redirect } from "next/navigation";
 import { auth, inspectCookie, kit } from "@/auth";
 import { COOKIE_BUDGET } from "@/auth.config";
 
+export const metadata = { title: "Token inspector" };
+
 const AUTH_JS: Record<string, string> = { sub: "client", name: "client", email: "client", picture: "client", iss: "token", _k: "token" };
 
 function percent(part: number, whole: number): number {

@@ -2,6 +2,8 @@ import { requireSession } from "@/app/require-session";
 import { access } from "@/lib/access";
 import { InvoiceActions } from "./invoice-actions";
 
+export const metadata = { title: "Invoices" };
+
 export default async function InvoicesPage() {
   const session = await requireSession("/invoices");
   const mine = access.permissions.filter((p) => access.can(session, p));

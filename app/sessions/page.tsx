@@ -2,6 +2,8 @@ import { requireSession } from "@/app/require-session";
 import { kit, sessionId } from "@/auth";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
+export const metadata = { title: "Sessions" };
+
 function device(userAgent: string | null): string {
   if (!userAgent) return "unknown device";
   const browser = /Edg\//.test(userAgent) ? "Edge" : /Chrome\//.test(userAgent) ? "Chrome" : /Firefox\//.test(userAgent) ? "Firefox" : /Safari\//.test(userAgent) ? "Safari" : "Browser";
