@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "@playwright/test";
 // Shared with the root's config (this config runs on the root's Playwright).
-import { chromiumLaunch } from "../../tests/e2e/browser";
+import { sharedConfig, sharedUse } from "../../tests/e2e/browser";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
@@ -21,20 +21,8 @@ for (const name of ["AUTH_URL", "NEXTAUTH_URL", "AUTH_REDIRECT_PROXY_URL", "AUTH
 
 export default defineConfig({
   testDir: "tests",
-  workers: 1,
-  fullyParallel: false,
-  retries: 0,
-  forbidOnly: !!process.env.CI,
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
-  reporter: [["list"]],
-  outputDir: "test-results",
-  use: {
-    baseURL: APP_URL,
-    screenshot: "only-on-failure",
-    trace: "retain-on-failure",
-    launchOptions: chromiumLaunch,
-  },
+  ...sharedConfig,
+  use: { baseURL: APP_URL, ...sharedUse },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: [
     {

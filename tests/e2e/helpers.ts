@@ -16,7 +16,7 @@ export async function signIn(page: Page, login: string): Promise<void> {
 }
 
 /** What a user could type in the browser console: a hand-made update() POST. */
-export async function forgeUpdate(page: Page, data: unknown): Promise<{ claims: Record<string, unknown>; update?: { code?: string } } | null> {
+export async function forgeUpdate<S = { claims: Record<string, unknown>; update?: { code?: string } } | null>(page: Page, data: unknown): Promise<S> {
   return page.evaluate(async (payload) => {
     const { csrfToken } = (await (await fetch("/api/auth/csrf")).json()) as { csrfToken: string };
     const response = await fetch("/api/auth/session", {
@@ -25,5 +25,5 @@ export async function forgeUpdate(page: Page, data: unknown): Promise<{ claims: 
       body: JSON.stringify({ csrfToken, data: payload }),
     });
     return response.json();
-  }, data);
+  }, data) as Promise<S>;
 }

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 // The same sign-in a person does on the bundled provider as the reference app's e2e (this test runs
 // on the root's Playwright, against the same provider).
-import { signIn } from "../../../tests/e2e/helpers";
+import { forgeUpdate as forge, signIn } from "../../../tests/e2e/helpers";
 
 type SessionJson = { user: { email?: string }; claims: Record<string, unknown>; update?: { intent?: string; code?: string } } | null;
 
@@ -12,18 +12,6 @@ async function readSession(page: Page): Promise<SessionJson> {
   return (await response.json()) as SessionJson;
 }
 
-/** What anyone could type in the browser console: a hand-made update() POST with raw claims. */
-async function forgeUpdate(page: Page, data: unknown): Promise<SessionJson> {
-  return page.evaluate(async (payload) => {
-    const { csrfToken } = (await (await fetch("/api/auth/csrf")).json()) as { csrfToken: string };
-    const response = await fetch("/api/auth/session", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ csrfToken, data: payload }),
-    });
-    return response.json();
-  }, data);
-}
 
 test("claims from auth(), a validated intent, a forged update refused", async ({ page }) => {
   await signIn(page, "alice@example.com");
@@ -54,11 +42,11 @@ test("claims from auth(), a validated intent, a forged update refused", async ({
   expect((await readSession(page))?.claims.nickname).toBe("Ali 42");
 
   // A forged update() with raw claims is not an intent: refused, nothing changes.
-  const forged = await forgeUpdate(page, { nickname: "x" });
+  const forged = await forge<SessionJson>(page, { nickname: "x" });
   expect(forged?.update?.code).toBe("update_malformed");
   expect(forged?.claims.nickname).toBe("Ali 42");
   // Nor may an intent smuggle in another claim.
-  const smuggled = await forgeUpdate(page, { intent: "setNickname", input: { nickname: "y", role: "user" } });
+  const smuggled = await forge<SessionJson>(page, { intent: "setNickname", input: { nickname: "y", role: "user" } });
   expect(smuggled?.update?.code).toBe("invalid_input");
   expect((await readSession(page))?.claims).toEqual({ role: "staff", nickname: "Ali 42" });
   await page.reload();
