@@ -4,6 +4,7 @@ import { auth, kit } from "@/auth";
 import { oauth } from "@/auth.config";
 import { authorizeRoleChange, isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
+import type { ActionAnswer } from "@/app/confirm-form";
 
 /**
  * Change a member's role in the admin's current tenant. With "apply now" the member's sessions
@@ -48,11 +49,11 @@ function refused(code: string): RoleChangeResult {
 }
 
 /** Staff only: sign a user out of every session (e.g. a stolen laptop). */
-export async function signOutEverywhere(userId: string): Promise<void> {
+export async function signOutEverywhere(userId: string): Promise<ActionAnswer> {
   const session = await auth();
   // The current global role from the database: a staff claim may be CLAIMS_MAX_AGE old.
-  if (!session || !(await isStaff(session.user.id))) return;
-  await kit.sessions.revokeAll(userId);
+  if (!session || !(await isStaff(session.user.id))) return { ok: false, message: "Only staff can sign a user out everywhere." };
+  const count = await kit.sessions.revokeAll(userId);
   // And the provider grant behind those sessions, where the provider supports revocation. A
   // revocation the provider did not confirm keeps the tokens (the grant is still live and can be
   // revoked again): it must not pass unnoticed. Codes and ids only, never token values.
@@ -62,4 +63,6 @@ export async function signOutEverywhere(userId: string): Promise<void> {
     if (a.outcome === "unsupported") console.warn(`signOutEverywhere: provider cannot revoke user=${userId} account=${a.providerAccountId}; tokens forgotten locally only`);
   }
   revalidatePath("/admin");
+  const provider = revocation.failed > 0 ? " The provider did not confirm revoking their grant; try again." : revocation.revoked > 0 ? " Their grant at the provider is revoked too." : "";
+  return { ok: revocation.failed === 0, message: `Signed out ${count} session${count === 1 ? "" : "s"}.${provider}` };
 }

@@ -5,6 +5,7 @@ import { isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 import { signOutEverywhere } from "./actions";
 import { RoleForm } from "./role-form";
+import { ConfirmForm } from "@/app/confirm-form";
 
 export const metadata = { title: "Admin" };
 
@@ -35,9 +36,7 @@ export default async function AdminPage() {
               {staff && (
                 <td>
                   {m.user.id !== session.user.id && (
-                    <form action={signOutEverywhere.bind(null, m.user.id)}>
-                      <button type="submit" className="secondary">Sign out everywhere</button>
-                    </form>
+                    <ConfirmForm action={signOutEverywhere.bind(null, m.user.id)} confirm={`Sign ${m.user.email} out of every session, and revoke their grant at the provider?`} label="Sign out everywhere" testId="sign-out-everywhere-result" />
                   )}
                 </td>
               )}

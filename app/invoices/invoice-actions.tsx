@@ -19,11 +19,16 @@ export function InvoiceActions() {
     <>
       <div className="row">
         {BUTTONS.map(([permission, label]) => (
-          <button key={permission} disabled={!can(session, permission)} onClick={async () => setMessage((await invoiceAction(permission)).message)}>
+          <button key={permission} disabled={!can(session, permission)} title={can(session, permission) ? undefined : `Needs the ${permission} permission`} onClick={async () => setMessage((await invoiceAction(permission)).message)}>
             {label}
           </button>
         ))}
       </div>
+      {BUTTONS.some(([permission]) => !can(session, permission)) && (
+        <p className="muted" data-testid="missing-permissions">
+          Disabled: your role here lacks {BUTTONS.filter(([permission]) => !can(session, permission)).map(([permission]) => permission).join(", ")}.
+        </p>
+      )}
       {message && <p data-testid="action-result">{message}</p>}
     </>
   );

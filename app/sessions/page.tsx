@@ -1,5 +1,6 @@
 import { requireSession } from "@/app/require-session";
 import { kit, sessionId } from "@/auth";
+import { ConfirmForm } from "@/app/confirm-form";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
 export const metadata = { title: "Sessions" };
@@ -34,18 +35,16 @@ export default async function SessionsPage() {
               <td>{ago(s.lastSeenAt)}</td>
               <td>
                 {s.sid !== current && (
-                  <form action={revokeSession.bind(null, s.sid)}>
-                    <button type="submit" className="secondary">Sign out</button>
-                  </form>
+                  <ConfirmForm action={revokeSession.bind(null, s.sid)} confirm={`Sign out ${device(s.userAgent)}? It will have to sign in again.`} label="Sign out" testId="revoke-result" />
                 )}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <form action={revokeOtherSessions} style={{ marginTop: "1rem" }}>
-        <button type="submit" disabled={sessions.length < 2}>Sign out all other sessions</button>
-      </form>
+      <div style={{ marginTop: "1rem" }}>
+        <ConfirmForm action={revokeOtherSessions} confirm="Sign out every other device? Only this browser stays signed in." label="Sign out all other sessions" disabled={sessions.length < 2} testId="revoke-others-result" />
+      </div>
     </>
   );
 }

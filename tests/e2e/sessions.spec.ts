@@ -42,7 +42,17 @@ test("sign out other sessions signs the other browser out", async ({ browser }) 
   await a.goto("/sessions");
   await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(2);
   await expect(a.locator('tr[data-current="yes"]')).toContainText("(this browser)");
+  // Destructive: it asks first. Cancelled, nothing happens.
+  a.once("dialog", (dialog) => void dialog.dismiss());
   await a.getByRole("button", { name: "Sign out all other sessions" }).click();
+  await expect(a.getByTestId("revoke-others-result")).toBeEmpty();
+  await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(2);
+  a.once("dialog", (dialog) => {
+    expect(dialog.message()).toContain("Sign out every other device?");
+    void dialog.accept();
+  });
+  await a.getByRole("button", { name: "Sign out all other sessions" }).click();
+  await expect(a.getByTestId("revoke-others-result")).toHaveText("Signed out 1 other session.");
   await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(1);
 
   await b.reload();
