@@ -4,18 +4,10 @@
 // attach an attacker's provider identity to its user for good. An app without a "link another
 // account" flow has no use for that: only the `session` and `signout` actions see the cookie.
 
-const DEFAULT_NAMES = ["authjs.session-token", "__Secure-authjs.session-token"];
+import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName } from "./session-cookie";
+
 /** The Auth.js actions that need the session cookie. */
 const NEEDS_SESSION = new Set(["session", "signout"]);
-
-/**
- * Whether a cookie is one Auth.js would read as (part of) the session: like Auth.js's own
- * SessionStore, every cookie whose name starts with the session cookie's name, not only the name
- * and its `.0`, `.1` chunks.
- */
-function isSessionCookieName(name: string, bases: readonly string[]): boolean {
-  return bases.some((base) => name.startsWith(base));
-}
 
 /**
  * Whether a request is for an action that needs the session cookie. Decided from the path's last

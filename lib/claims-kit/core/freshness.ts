@@ -1,10 +1,18 @@
 // The session registry on the request path: revocation, claims versions, offline patches, epoch.
 import type { Runtime } from "./compile";
 import { messageOf } from "./errors";
+import type { SessionState } from "./ports";
 import { applyServerPatch, loadAll } from "./hooks";
 import { readMeta } from "./meta";
 import { adopt, cloneWork, recordError, type Work } from "./work";
 
+
+/** Why the registry says a session has ended (unknown, revoked, another epoch), or null when it has not. */
+function endReason(state: SessionState | null, epoch: string | undefined): string | null {
+  if (!state) return "unknown session";
+  if (state.revoked) return "revoked";
+  return epoch !== undefined && state.epoch !== epoch ? "global epoch changed" : null;
+}
 
 /** A promise that rejects after `ms`, so a slow registry counts as a failing one. */
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -42,8 +50,9 @@ export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
     rt.log.warn(`session ended: the registry has not answered for more than ${rt.fresh.failOpenFor} s`);
     return false;
   }
-  if (!state || state.revoked || (w.meta.epoch !== undefined && state.epoch !== w.meta.epoch)) {
-    rt.log.info(`session ended: ${!state ? "unknown session" : state.revoked ? "revoked" : "global epoch changed"}`);
+  const ended = endReason(state, w.meta.epoch);
+  if (!state || ended) {
+    rt.log.info(`session ended: ${ended}`);
     return false;
   }
   w.meta.checkedAt = now;
@@ -90,6 +99,5 @@ export async function isActive(rt: Runtime, token: Readonly<Record<string, unkno
   if (!rt.registry) return true;
   const meta = readMeta(token);
   if (!meta.sessionId) return false;
-  const state = await rt.registry.check(meta.sessionId);
-  return !!state && !state.revoked && (meta.epoch === undefined || state.epoch === meta.epoch);
+  return !endReason(await rt.registry.check(meta.sessionId), meta.epoch);
 }

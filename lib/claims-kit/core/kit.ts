@@ -2,7 +2,7 @@
 import type { JWT } from "@auth/core/jwt";
 import type { Session } from "@auth/core/types";
 import { jwt, session, signOut, type JwtParams, type SessionParams } from "./callbacks";
-import { compile, REFRESH_INTENT, type ClaimsKitOptions, type Runtime } from "./compile";
+import { compile, REFRESH_INTENT, type ClaimsKitOptions } from "./compile";
 import { invalidOption } from "./errors";
 import { isActive } from "./freshness";
 import { serverDataKey, sessionIdOf } from "./meta";
@@ -61,7 +61,6 @@ export type PatchOfKit<K> = K extends ClaimsKit<infer P> ? PatchOf<P> : never;
 
 /** What the framework helpers (next/server, next/proxy) need from a kit; not part of the public API. */
 export interface KitInternals {
-  readonly runtime: Runtime;
   expand(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
   sessionId(token: Readonly<Record<string, unknown>> | null | undefined): string | undefined;
   isActive(token: Readonly<Record<string, unknown>> | null | undefined): Promise<boolean>;
@@ -122,7 +121,6 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     },
   });
   internals.set(kit, {
-    runtime: rt,
     expand: rt.expand,
     sessionId: sessionIdOf,
     isActive: (token) => isActive(rt, token),

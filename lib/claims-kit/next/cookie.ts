@@ -1,4 +1,5 @@
 // The session cookie's name, as Auth.js chooses it: never read from the environment.
+import { SESSION_COOKIE_NAME as DEFAULT_NAME } from "../core/session-cookie";
 
 /** Where the session cookie is and how it is encrypted. */
 export interface SessionCookieOptions {
@@ -11,7 +12,6 @@ export interface SessionCookieOptions {
   cookieName?: string;
 }
 
-const DEFAULT_NAME = "authjs.session-token";
 
 /**
  * The session cookie's name for a request that carries cookies named `present`: the configured
@@ -26,9 +26,4 @@ export function sessionCookieOf(options: SessionCookieOptions, present: readonly
   if (options.cookieName) return { name: options.cookieName, secure: options.cookieName.startsWith("__Secure-") };
   const secure = present.some((n) => n === `__Secure-${DEFAULT_NAME}` || n.startsWith(`__Secure-${DEFAULT_NAME}.`));
   return { name: secure ? `__Secure-${DEFAULT_NAME}` : DEFAULT_NAME, secure };
-}
-
-/** Whether a cookie name is one of the session cookie's (chunks `.0`, `.1`… included). */
-export function isSessionCookie(name: string, base: string): boolean {
-  return name === base || (name.startsWith(`${base}.`) && /^\d+$/.test(name.slice(base.length + 1)));
 }

@@ -2,7 +2,8 @@ import { NextRequest, NextResponse } from "next/server";
 import { getToken } from "next-auth/jwt";
 import { internalsOf } from "../core/kit";
 import type { TokenView } from "../core/types";
-import { isSessionCookie, sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { isSessionCookieName } from "../core/session-cookie";
+import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
 /** Options of {@link refreshingProxy}. */
 export interface RefreshingProxyOptions extends SessionCookieOptions {
@@ -69,7 +70,7 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
   return async function proxy(request: NextRequest): Promise<NextResponse> {
     const present = request.cookies.getAll().map((c) => c.name);
     const { name, secure } = sessionCookieOf(options, present);
-    if (!options.secret || !present.some((n) => isSessionCookie(n, name))) return NextResponse.next();
+    if (!options.secret || !present.some((n) => isSessionCookieName(n, [name]))) return NextResponse.next();
     const token = await getToken({ req: request, secret: options.secret, secureCookie: secure, cookieName: name, salt: name }).catch(() => null);
     if (!token || !options.isDue(expand(token))) return NextResponse.next();
 

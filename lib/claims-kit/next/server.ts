@@ -8,7 +8,8 @@ import { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from ".
 import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
-import { isSessionCookie, sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { isSessionCookieName } from "../core/session-cookie";
+import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
 /** What `inspectCookie()` reports. */
 export interface CookieInspection {
@@ -117,7 +118,7 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
       if (!raw) return null;
       const jar = (await cookies()).getAll();
       const { name, secure } = sessionCookieOf(options, jar.map((c) => c.name));
-      const carried = jar.filter((c) => isSessionCookie(c.name, name));
+      const carried = jar.filter((c) => isSessionCookieName(c.name, [name]));
       const { iat: _iat, exp: _exp, jti: _jti, ...stored } = raw;
       const measure = measureToken(stored, { secure, cookieName: name });
       const claims = Object.keys(stored)

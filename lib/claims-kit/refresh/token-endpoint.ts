@@ -250,17 +250,3 @@ export function processRevocationResponse(result: TokenEndpointResult): Revocati
   }
   return { ok: false, code: "server_error", detail: `HTTP ${result.status}${named ? ` ${named}` : ""}` };
 }
-
-/**
- * RFC 7009 revocation of a refresh token, as a yes/no: whether the provider confirmed (HTTP 200).
- * Callers that must act on a failure (keep the tokens, report why) use {@link requestRevocation}
- * and {@link processRevocationResponse} instead.
- *
- * @example
- * ```ts
- * const confirmed = await revokeToken({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
- * ```
- */
-export async function revokeToken(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<boolean> {
-  return processRevocationResponse(await requestRevocation(req)).ok;
-}
