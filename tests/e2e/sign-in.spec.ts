@@ -66,7 +66,7 @@ test("an unverified identity whose address differs from a user's only in case is
   expect((await page.request.get("/admin", { maxRedirects: 0 })).status()).not.toBe(200);
 });
 
-test("a deep link while signed out is kept through sign-in (same-origin only)", async ({ page }) => {
+test("a deep link while signed out is kept through sign-in (same-origin only)", async ({ page, browser }) => {
   await page.goto("/invoices");
   await expect(page).toHaveURL(/\/\?callbackUrl=%2Finvoices$/);
   await expect(page.getByTestId("sign-in-to-continue")).toContainText("/invoices");
@@ -78,14 +78,17 @@ test("a deep link while signed out is kept through sign-in (same-origin only)", 
   await expect(page).toHaveURL(/\/invoices$/);
   await expect(page.getByTestId("signed-in-as")).toHaveText("bob@example.com");
 
-  // Another origin is never a place to return to.
-  await page.context().clearCookies();
-  await page.goto("/?callbackUrl=https%3A%2F%2Fevil.example%2F");
-  await expect(page.getByTestId("sign-in-to-continue")).toHaveCount(0);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('input[name="login"]').fill("bob@example.com");
-  await page.locator('input[name="password"]').fill("any-password");
-  await page.getByRole("button", { name: "Sign-in" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await expect(page).toHaveURL(/localhost:\d+\/dashboard$/);
+  // Another origin is never a place to return to (a fresh browser: no responses still in flight
+  // from the first one can bring its session back).
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto("/?callbackUrl=https%3A%2F%2Fevil.example%2F");
+  await expect(other.getByTestId("sign-in-to-continue")).toHaveCount(0);
+  await other.getByRole("button", { name: "Sign in" }).click();
+  await other.locator('input[name="login"]').fill("bob@example.com");
+  await other.locator('input[name="password"]').fill("any-password");
+  await other.getByRole("button", { name: "Sign-in" }).click();
+  await other.getByRole("button", { name: "Continue" }).click();
+  await expect(other).toHaveURL(/localhost:\d+\/dashboard$/);
+  await fresh.close();
 });
