@@ -1,4 +1,4 @@
-// Demo data: four users, three tenants, memberships that differ per user. Idempotent: rows that
+// Demo data: four users, three tenants, memberships that differ per user, a few invoices per tenant. Idempotent: rows that
 // exist are left as they are (a demo tier upgrade survives a restart), so `npm start` runs it
 // every time.
 import type { PrismaClient } from "../lib/generated/prisma/client";
@@ -10,6 +10,22 @@ const tenants = [
 ] as const;
 
 type Slug = (typeof tenants)[number]["slug"];
+
+/** A few invoices per tenant, so the Invoices page's buttons act on something. */
+const invoices: Record<Slug, Array<{ number: string; customer: string; amountCents: number; status: "draft" | "sent" | "paid" }>> = {
+  acme: [
+    { number: "INV-0001", customer: "Wayne Enterprises", amountCents: 125_000, status: "paid" },
+    { number: "INV-0002", customer: "Stark Industries", amountCents: 48_050, status: "sent" },
+    { number: "INV-0003", customer: "Umbrella Ltd", amountCents: 9_900, status: "draft" },
+  ],
+  globex: [
+    { number: "INV-0001", customer: "Hooli", amountCents: 310_000, status: "paid" },
+    { number: "INV-0002", customer: "Pied Piper", amountCents: 12_500, status: "sent" },
+  ],
+  initech: [
+    { number: "INV-0001", customer: "Initrode", amountCents: 2_400, status: "draft" },
+  ],
+};
 
 const users: Array<{
   email: string;
@@ -41,6 +57,10 @@ export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
   for (const t of tenants) {
     const row = await prisma.tenant.upsert({ where: { slug: t.slug }, update: { name: t.name }, create: t });
     bySlug.set(t.slug, row.id);
+    // Only when the tenant has none yet: invoices created or deleted in the demo stay as they are.
+    if ((await prisma.invoice.count({ where: { tenantId: row.id } })) === 0) {
+      await prisma.invoice.createMany({ data: invoices[t.slug].map((i) => ({ ...i, tenantId: row.id })) });
+    }
   }
   for (const u of users) {
     const defaultTenantId = u.defaultTenant ? bySlug.get(u.defaultTenant) : null;
@@ -65,4 +85,4 @@ export async function seed(prisma: PrismaClient): Promise<Map<string, string>> {
   return bySlug;
 }
 
-export const SEED = { tenants, users };
+export const SEED = { tenants, users, invoices };

@@ -3,7 +3,7 @@ import { prisma } from "../lib/db";
 import { SEED, seed } from "./seed-data";
 
 seed(prisma)
-  .then(() => console.log(`seeded ${SEED.tenants.length} tenants and ${SEED.users.length} users`))
+  .then(() => console.log(`seeded ${SEED.tenants.length} tenants, ${SEED.users.length} users and their invoices`))
   .catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

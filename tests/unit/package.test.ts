@@ -30,7 +30,7 @@ describe("the kit's schema and migrations", () => {
   test("the app applies the kit's SQL files themselves, after its own, for both databases", () => {
     for (const dialect of ["sqlite", "postgresql"] as const) {
       const names = migrationsFor(dialect).map((m) => m.name);
-      assert.deepEqual(names, ["app/0001_app", "claims-kit/0001_claims_kit"]);
+      assert.deepEqual(names, ["app/0001_app", "app/0002_invoices", "claims-kit/0001_claims_kit"]);
       const kit = migrationsFor(dialect).find((m) => m.name.startsWith("claims-kit/"))!;
       assert.equal(kit.sql, read(`lib/claims-kit/prisma/migrations/${dialect}/0001_claims_kit.sql`));
     }
