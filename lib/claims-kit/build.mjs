@@ -12,7 +12,7 @@ const dist = path.join(here, "dist");
 rmSync(dist, { recursive: true, force: true });
 
 // Everything the host app provides (peer dependencies) stays an import.
-const external = ["next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "react", "react-dom", "react/*", "server-only"];
+const external = ["next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "react", "react-dom", "react/*", "server-only"];
 const common = { bundle: true, format: "esm", platform: "neutral", target: "es2022", external, absWorkingDir: here, outdir: dist, logLevel: "warning" };
 
 await build({

@@ -2,28 +2,38 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { claimsKit, ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
-import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
+import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
 const response = (status: number, body: unknown): TokenEndpointResult => ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body) });
+const ISSUER = "https://idp.example";
+const ctx: RefreshContext = { previousRefreshToken: "r1", now: NOW, issuer: ISSUER, clientId: "app", expectedSub: "user-1" };
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+/** An id_token as a token endpoint returns it (its signature is not what the refresh step checks: TLS from the endpoint is). */
+const idToken = (claims: Record<string, unknown>) => {
+  const now = Math.floor(Date.now() / 1000);
+  return `${b64({ alg: "RS256", typ: "JWT" })}.${b64({ iss: ISSUER, aud: "app", sub: "user-1", iat: now, exp: now + 600, ...claims })}.c2ln`;
+};
 
 describe("processRefreshResponse", () => {
-  test("a rotated token set", () => {
-    assert.deepEqual(processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", expires_in: 300, token_type: "Bearer" }), "r1", NOW), {
+  test("a rotated token set", async () => {
+    assert.deepEqual(await processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", expires_in: 300, token_type: "Bearer" }), ctx), {
       ok: true,
       tokens: { accessToken: "a2", refreshToken: "r2", expiresAt: NOW + 300, rotated: true },
     });
   });
 
-  test("no refresh token in the answer keeps the previous one; no expires_in assumes an hour", () => {
-    const out = processRefreshResponse(response(200, { access_token: "a2", id_token: "i2" }), "r1", NOW);
-    assert.deepEqual(out, { ok: true, tokens: { accessToken: "a2", refreshToken: "r1", expiresAt: NOW + 3600, idToken: "i2", rotated: false } });
+  test("no refresh token in the answer keeps the previous one; no expires_in assumes an hour; a valid id_token is kept", async () => {
+    const id = idToken({});
+    const out = await processRefreshResponse(response(200, { access_token: "a2", token_type: "Bearer", id_token: id }), ctx);
+    assert.deepEqual(out, { ok: true, tokens: { accessToken: "a2", refreshToken: "r1", expiresAt: NOW + 3600, idToken: id, rotated: false } });
   });
 
-  test("errors map to stable codes", () => {
+  test("errors map to stable codes", async () => {
     const cases: Array<[TokenEndpointResult, string]> = [
       [response(400, { error: "invalid_grant" }), "invalid_grant"],
       [response(401, { error: "invalid_client" }), "client_error"],
+      [{ kind: "response", status: 401, body: "", wwwAuthenticate: 'Basic realm="idp", error="invalid_client"' }, "client_error"],
       [response(400, { error: "unauthorized_client" }), "client_error"],
       [response(500, { error: "server_error" }), "server_error"],
       [response(503, "upstream down"), "server_error"],
@@ -31,36 +41,55 @@ describe("processRefreshResponse", () => {
       [response(200, "{not json"), "server_error"],
       [response(200, { token_type: "Bearer" }), "server_error"],
       [response(200, ["not", "an", "object"]), "server_error"],
+      [response(200, { access_token: "a2", token_type: "mac" }), "server_error"],
+      // GitHub answers a dead refresh token with HTTP 200 and an error body.
+      [response(200, { error: "bad_refresh_token", error_description: "The refresh token passed is incorrect or expired." }), "invalid_grant"],
       [{ kind: "timeout" }, "timeout"],
       [{ kind: "network", message: "ECONNRESET" }, "network"],
     ];
     for (const [result, code] of cases) {
-      const out = processRefreshResponse(result, "r1", NOW);
+      const out = await processRefreshResponse(result, ctx);
       assert.equal(out.ok, false);
       assert.equal(!out.ok && out.code, code, JSON.stringify(result));
     }
   });
+
+  test("an id_token returned on refresh must name the same issuer, audience and subject, and be unexpired (issue #13)", async () => {
+    const bad: Array<[string, string]> = [
+      [idToken({ iss: "https://evil.example" }), "issuer"],
+      [idToken({ aud: "another-app" }), "audience"],
+      [idToken({ sub: "user-2" }), "subject"],
+      [idToken({ exp: Math.floor(Date.now() / 1000) - 3600 }), "expired"],
+      ["not.a.jwt", "garbage"],
+    ];
+    for (const [id, why] of bad) {
+      const out = await processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", token_type: "Bearer", id_token: id }), ctx);
+      assert.equal(!out.ok && out.code, "invalid_id_token", why);
+    }
+    const unknownIssuer = await processRefreshResponse(response(200, { access_token: "a2", token_type: "Bearer", id_token: idToken({}) }), { ...ctx, issuer: undefined });
+    assert.equal(!unknownIssuer.ok && unknownIssuer.code, "invalid_id_token", "nothing to check it against: not accepted");
+  });
 });
 
 describe("processRefreshResponse: answers that miss the point (review: bad input)", () => {
-  test("an expires_in of 0, negative or not a number keeps the new tokens with a short lifetime and a warning", () => {
+  test("an expires_in of 0, negative or not a number keeps the new tokens with a short lifetime and a warning", async () => {
     for (const expires_in of [0, -5, "soon", "3600s", true]) {
-      const out = processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", expires_in }), "r1", NOW);
+      const out = await processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", expires_in }), ctx);
       assert.ok(out.ok, String(expires_in));
       assert.equal(out.tokens.refreshToken, "r2", "the rotated refresh token is never thrown away");
       assert.equal(out.tokens.expiresAt, NOW + MIN_LIFETIME);
       assert.match(out.warning ?? "", /invalid expires_in/);
     }
-    const numeric = processRefreshResponse(response(200, { access_token: "a2", expires_in: "120" }), "r1", NOW);
+    const numeric = await processRefreshResponse(response(200, { access_token: "a2", expires_in: "120" }), ctx);
     assert.ok(numeric.ok && numeric.tokens.expiresAt === NOW + 120 && numeric.warning === undefined);
   });
 
-  test("a 429 is rate_limited with the provider's Retry-After (seconds or a date), 30 s without one", () => {
-    const seconds = processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: "120" }, "r1", NOW);
+  test("a 429 is rate_limited with the provider's Retry-After (seconds or a date), 30 s without one", async () => {
+    const seconds = await processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: "120" }, ctx);
     assert.deepEqual(!seconds.ok && [seconds.code, seconds.retryAfter], ["rate_limited", 120]);
-    const date = processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: new Date((NOW + 45) * 1000).toUTCString() }, "r1", NOW);
+    const date = await processRefreshResponse({ kind: "response", status: 429, body: "", retryAfter: new Date((NOW + 45) * 1000).toUTCString() }, ctx);
     assert.deepEqual(!date.ok && date.retryAfter, 45);
-    const none = processRefreshResponse({ kind: "response", status: 429, body: "" }, "r1", NOW);
+    const none = await processRefreshResponse({ kind: "response", status: 429, body: "" }, ctx);
     assert.deepEqual(!none.ok && none.retryAfter, 30);
   });
 
@@ -606,13 +635,13 @@ describe("oauthRefresh: revokeUser (review item 12)", () => {
     assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshError], [null, "revoked"]);
   });
 
-  test("processRevocationResponse maps answers to stable codes", () => {
-    assert.deepEqual(processRevocationResponse(response(200, "")), { ok: true });
-    assert.deepEqual(processRevocationResponse(response(400, { error: "unsupported_token_type" })), { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" });
-    assert.deepEqual(processRevocationResponse(response(401, { error: "invalid_client" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
-    assert.deepEqual(processRevocationResponse(response(500, "oops")), { ok: false, code: "server_error", detail: "HTTP 500" });
-    assert.deepEqual(processRevocationResponse({ kind: "timeout" }), { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" });
-    assert.deepEqual(processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, code: "network", detail: "ECONNRESET" });
+  test("processRevocationResponse maps answers to stable codes", async () => {
+    assert.deepEqual(await processRevocationResponse(response(200, "")), { ok: true });
+    assert.deepEqual(await processRevocationResponse(response(400, { error: "unsupported_token_type" })), { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" });
+    assert.deepEqual(await processRevocationResponse(response(401, { error: "invalid_client" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
+    assert.deepEqual(await processRevocationResponse(response(500, "oops")), { ok: false, code: "server_error", detail: "HTTP 500" });
+    assert.deepEqual(await processRevocationResponse({ kind: "timeout" }), { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" });
+    assert.deepEqual(await processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, code: "network", detail: "ECONNRESET" });
   });
 });
 
@@ -661,5 +690,53 @@ describe("RP-Initiated Logout (endSessionUrl)", () => {
     assert.equal(url.searchParams.get("id_token_hint"), null);
     const noEndpoint = oauthRefresh({ ...base, mode: "cookie", tokenEndpoint: undefined, issuer: "https://idp.example", fetch: metadata({}) });
     assert.equal(await noEndpoint.endSessionUrl({ oauth: { at: "a", e: NOW + 600, i: NOW } }, "http://localhost:3000/"), null);
+  });
+});
+
+describe("client authentication at the token endpoint (oauth4webapi)", () => {
+  /** Refresh once in cookie mode with `options` and return the request the provider saw. */
+  async function seen(options: Record<string, unknown>) {
+    let request: { headers: Headers; body: URLSearchParams } | undefined;
+    const fetcher = (async (_url: string, init: RequestInit) => {
+      request = { headers: new Headers(init.headers), body: new URLSearchParams(String(init.body)) };
+      return new Response(JSON.stringify({ access_token: "a1", token_type: "Bearer", expires_in: 600 }), { status: 200, headers: { "content-type": "application/json" } });
+    }) as unknown as typeof fetch;
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher, ...options });
+    const info = await plugin.jwt!(context({ sub: "u1", oauth: { at: "a0", rt: "r0", e: NOW - 10, i: NOW - 3600 } }, NOW).ctx);
+    assert.ok(info, "refreshed");
+    return request!;
+  }
+
+  test("client_secret_basic form-encodes id and secret before base64 (RFC 6749 2.3.1)", async () => {
+    const { headers, body } = await seen({ clientId: "my app:1", clientSecret: "p@ss word/+" });
+    const [user, pass] = Buffer.from(headers.get("authorization")!.replace(/^Basic /, ""), "base64").toString().split(":");
+    assert.deepEqual([user, pass], ["my+app%3A1", "p%40ss+word%2F%2B"]);
+    assert.equal(body.get("client_secret"), null);
+    assert.deepEqual([body.get("grant_type"), body.get("refresh_token")], ["refresh_token", "r0"]);
+  });
+
+  test("client_secret_post, none, client_secret_jwt and private_key_jwt", async () => {
+    const post = await seen({ clientAuth: "client_secret_post" });
+    assert.deepEqual([post.body.get("client_id"), post.body.get("client_secret"), post.headers.get("authorization")], ["app", "s", null]);
+    const none = await seen({ clientAuth: "none", clientSecret: undefined });
+    assert.deepEqual([none.body.get("client_id"), none.body.get("client_secret"), none.headers.get("authorization")], ["app", null, null]);
+
+    const assertionOf = (body: URLSearchParams) => {
+      assert.equal(body.get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+      const [header, payload] = body.get("client_assertion")!.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
+      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", "https://idp.example"]);
+      return header as { alg: string; kid?: string };
+    };
+    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body).alg, "HS256");
+    const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    const jwk = { ...(await crypto.subtle.exportKey("jwk", privateKey)), kid: "k1" };
+    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body);
+    assert.deepEqual([header.alg, header.kid], ["ES256", "k1"]);
+  });
+
+  test("a missing key or secret for the method is refused at start-up, naming the option", () => {
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "private_key_jwt", clientSecret: undefined }), /clientPrivateKey/);
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "client_secret_jwt", clientSecret: undefined }), /clientSecret/);
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "tls_client_auth" as never }), /clientAuth/);
   });
 });

@@ -5,7 +5,8 @@ import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../core/type
 import { cookieRefresher } from "../refresh/cookie-mode";
 import { providerClient } from "../refresh/provider";
 import { revokeUserTokens } from "../refresh/revoke";
-import type { ClientAuth, ProviderEndpoints, RefreshErrorCode } from "../refresh/token-endpoint";
+import { CLIENT_AUTH_METHODS, type ClientAuth, type ClientPrivateKey, type ProviderEndpoints } from "../refresh/oauth-client";
+import type { RefreshErrorCode } from "../refresh/token-endpoint";
 import type { CookieClaim, RevokeUserResult, VaultClaim } from "../refresh/types";
 import { accountKey as keyOf, vaultRefresher } from "../refresh/vault-mode";
 
@@ -35,7 +36,10 @@ export interface OAuthRefreshOptions {
   tokenEndpoint?: string;
   clientId: string;
   clientSecret?: string;
+  /** How the client authenticates at the token and revocation endpoints. Default `client_secret_basic`. */
   clientAuth?: ClientAuth;
+  /** For `private_key_jwt`: the client's private key (a private JWK, or a WebCrypto key with its kid). */
+  clientPrivateKey?: ClientPrivateKey;
   /** Refresh this many seconds before expiry (at most half the token's lifetime). Default 60. */
   skewSeconds?: number;
   /** Token-endpoint timeout. Default 10 000 ms. */
@@ -101,7 +105,7 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "no_refresh_token", "reauth_required", "revoked"];
+const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 
 /** Said once per process and provider: the usual reasons a sign-in brings no refresh token. */
 const NO_REFRESH_TOKEN_HINT =
@@ -169,8 +173,9 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
   if (!options.issuer && !options.tokenEndpoint) invalidOption(where, "issuer", "or tokenEndpoint is required");
   if (typeof options.clientId !== "string" || !options.clientId) invalidOption(where, "clientId", "is required");
   const clientAuth = options.clientAuth ?? "client_secret_basic";
-  if (!["client_secret_basic", "client_secret_post", "none"].includes(clientAuth)) invalidOption(where, "clientAuth", "must be client_secret_basic, client_secret_post or none");
-  if (clientAuth !== "none" && !options.clientSecret) invalidOption(where, "clientSecret", `is required with clientAuth "${clientAuth}"`);
+  if (!CLIENT_AUTH_METHODS.includes(clientAuth)) invalidOption(where, "clientAuth", `must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
+  if (clientAuth === "private_key_jwt" && !options.clientPrivateKey) invalidOption(where, "clientPrivateKey", 'is required with clientAuth "private_key_jwt"');
+  if (clientAuth !== "none" && clientAuth !== "private_key_jwt" && !options.clientSecret) invalidOption(where, "clientSecret", `is required with clientAuth "${clientAuth}"`);
   const skew = options.skewSeconds ?? 60;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const waitMs = options.waitMs ?? timeoutMs + 2_000;
@@ -282,6 +287,6 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
       url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
       return url.toString();
     },
-    revokeUser: (userId) => revokeUserTokens({ vault, provider, unsaved, options, clientAuth, timeoutMs, log }, userId),
+    revokeUser: (userId) => revokeUserTokens({ vault, provider, unsaved, options, log }, userId),
   };
 }

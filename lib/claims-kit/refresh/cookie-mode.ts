@@ -23,7 +23,7 @@ async function digest(value: string): Promise<string> {
 export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: number; keepIdToken: boolean }) {
   const { graceSeconds } = deps;
   const options = { keepIdToken: deps.keepIdToken };
-  const { retryable, stopped, tokenEndpointOrFailure, callProvider } = deps.provider;
+  const { retryable, stopped, endpointsOrFailure, callProvider } = deps.provider;
   const cookieFlight = singleFlight<RefreshOutcome>();
   const grace = new Map<string, { claim: CookieClaim; until: number }>();
   /** Refresh tokens the provider refused (by digest) and when: not sent again from this process (client_error: until its back-off passed). */
@@ -39,9 +39,9 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
       if (!retryable(known.code, known.at, now)) return stopped(known.code, known.at);
       refused.delete(key);
     }
-    const tokenEndpoint = await tokenEndpointOrFailure();
-    if (typeof tokenEndpoint !== "string") return tokenEndpoint;
-    const outcome = await cookieFlight(key, () => callProvider(tokenEndpoint, c.rt!, now));
+    const endpoints = await endpointsOrFailure();
+    if ("ok" in endpoints) return endpoints;
+    const outcome = await cookieFlight(key, () => callProvider(endpoints, c.rt!, now, c.it));
     if (!outcome.ok) {
       if (TRANSIENT.has(outcome.code)) return { ok: false, code: outcome.code, detail: outcome.detail };
       if (refused.size > 10_000) refused.clear();

@@ -1,16 +1,15 @@
 // What both refresh modes share: the provider's endpoints, one refresh_token grant, and the
 // timing rules (when a token is due, when a stopped refresh may be tried again).
 import type { KitLogger } from "../core/types";
-import { discover, processRefreshResponse, requestRefresh, type ClientAuth, type ProviderEndpoints, type RefreshOutcome } from "./token-endpoint";
+import { clientAuthentication, discover, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
+import { processRefreshResponse, requestRefresh, type EndpointCall, type RefreshOutcome } from "./token-endpoint";
 import type { Failure, StopCode } from "./types";
 
 /** The settings the refresh machinery runs with (validated by `oauthRefresh()`). */
-export interface RefreshSettings {
+export interface RefreshSettings extends ClientCredentials {
   issuer?: string;
   tokenEndpoint?: string;
-  clientId: string;
-  clientSecret?: string;
-  clientAuth: ClientAuth;
+  /** Token-endpoint errors some providers send with HTTP 200 are handled in the processing step; nothing to set here. */
   skew: number;
   timeoutMs: number;
   clientErrorRetrySeconds: number;
@@ -32,8 +31,9 @@ export type ProviderClient = ReturnType<typeof providerClient>;
  * ```
  */
 export function providerClient(settings: RefreshSettings) {
-  const { clientAuth, clientErrorRetrySeconds, log, skew, timeoutMs } = settings;
+  const { clientErrorRetrySeconds, log, skew, timeoutMs } = settings;
   const options = settings;
+  const authenticate = clientAuthentication(settings);
 
   let endpoints: Promise<ProviderEndpoints> | undefined;
   function resolveEndpoints(): Promise<ProviderEndpoints> {
@@ -47,10 +47,10 @@ export function providerClient(settings: RefreshSettings) {
     return endpoints;
   }
 
-  /** The token endpoint, or the transient failure to report (discovery is never retried under a lease). */
-  async function tokenEndpointOrFailure(): Promise<string | Failure> {
+  /** The endpoints, or the transient failure to report (discovery is never retried under a lease). */
+  async function endpointsOrFailure(): Promise<ProviderEndpoints | Failure> {
     try {
-      return (await resolveEndpoints()).tokenEndpoint;
+      return await resolveEndpoints();
     } catch (err) {
       return { ok: false, code: "network", detail: `discovery failed: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -59,11 +59,21 @@ export function providerClient(settings: RefreshSettings) {
   // After a 429, no call before the provider's Retry-After (for this client, whichever account).
   let notBefore = 0;
 
-  /** One refresh_token grant at a known endpoint: no discovery here (it may run under a lease). */
-  async function callProvider(tokenEndpoint: string, refreshToken: string, now: number): Promise<RefreshOutcome> {
+  /** Where and as whom to call: for the revocation step too. */
+  const call = (endpoints: ProviderEndpoints): EndpointCall => ({ endpoints, client: options, authenticate, timeoutMs, fetch: options.fetch });
+
+  /**
+   * One refresh_token grant at known endpoints: no discovery here (it may run under a lease). An
+   * id_token in the answer must match the one from sign-in (`previousIdToken`): issuer, subject.
+   */
+  async function callProvider(endpoints: ProviderEndpoints, refreshToken: string, now: number, previousIdToken?: string | null): Promise<RefreshOutcome> {
     if (now < notBefore) return { ok: false, code: "rate_limited", detail: `the provider asked to wait until ${notBefore}`, retryAfter: notBefore - now };
-    const result = await requestRefresh({ tokenEndpoint, clientId: options.clientId, clientSecret: options.clientSecret, clientAuth, refreshToken, timeoutMs, fetch: options.fetch });
-    const outcome = processRefreshResponse(result, refreshToken, now);
+    const result = await requestRefresh(call(endpoints), refreshToken);
+    const previous = previousIdToken ? idTokenClaims(previousIdToken) : undefined;
+    // A template issuer (Entra's multi-tenant `{tenantid}`) is checked as the tenant's own, from sign-in.
+    const discovered = endpoints.issuer && !endpoints.issuer.includes("{") ? endpoints.issuer : undefined;
+    const issuer = discovered ?? previous?.iss ?? options.issuer;
+    const outcome = await processRefreshResponse(result, { previousRefreshToken: refreshToken, now, issuer, clientId: options.clientId, expectedSub: previous?.sub });
     if (!outcome.ok && outcome.retryAfter) notBefore = now + outcome.retryAfter;
     if (outcome.ok && outcome.warning) log.warn(`oauth refresh: ${outcome.warning}`);
     log.info(`oauth refresh ${outcome.ok ? `ok rotated=${outcome.tokens.rotated}` : `failed ${outcome.code}: ${outcome.detail}`}`);
@@ -76,5 +86,17 @@ export function providerClient(settings: RefreshSettings) {
   const retryable = (code: string, at: number | null, now: number) => code === "client_error" && (at === null || now >= at + clientErrorRetrySeconds);
   const stopped = (code: string, at: number, detail = `refresh stopped after ${code}`): Failure => ({ ok: false, code: code as StopCode, detail, stop: { c: code as StopCode, t: at } });
 
-  return { resolveEndpoints, tokenEndpointOrFailure, callProvider, due, retryable, stopped };
+  return { resolveEndpoints, endpointsOrFailure, call, callProvider, due, retryable, stopped };
+}
+
+/** `iss` and `sub` of an id_token this app already accepted (at sign-in or a refresh): no signature check needed. */
+function idTokenClaims(idToken: string): { iss?: string; sub?: string } | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(idToken.split(".")[1] ?? "", "base64url").toString("utf8"));
+    if (typeof payload !== "object" || payload === null) return undefined;
+    const { iss, sub } = payload as Record<string, unknown>;
+    return { ...(typeof iss === "string" ? { iss } : {}), ...(typeof sub === "string" ? { sub } : {}) };
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,8 @@
 import type { TokenVault } from "../core/ports";
 import type { KitLogger } from "../core/types";
 import type { ProviderClient } from "./provider";
-import { processRevocationResponse, requestRevocation, type ClientAuth, type ProviderEndpoints } from "./token-endpoint";
+import type { ProviderEndpoints } from "./oauth-client";
+import { processRevocationResponse, requestRevocation } from "./token-endpoint";
 import type { Failure, RevokeOutcome, RevokeUserResult } from "./types";
 import { accountKey as keyOf, type vaultRefresher } from "./vault-mode";
 
@@ -14,9 +15,7 @@ export interface RevokeDeps {
   vault: TokenVault | undefined;
   provider: ProviderClient;
   unsaved: ReturnType<typeof vaultRefresher>["unsaved"] | undefined;
-  options: { provider: string; issuer?: string; clientId: string; clientSecret?: string; fetch?: typeof fetch };
-  clientAuth: ClientAuth;
-  timeoutMs: number;
+  options: { provider: string; issuer?: string };
   log: KitLogger;
 }
 
@@ -29,7 +28,7 @@ export interface RevokeDeps {
  * ```
  */
 export async function revokeUserTokens(deps: RevokeDeps, userId: string): Promise<RevokeUserResult> {
-  const { vault, options, clientAuth, timeoutMs, log } = deps;
+  const { vault, options, log } = deps;
   const resolveEndpoints = deps.provider.resolveEndpoints;
   const unsaved = deps.unsaved ?? new Map<string, { tokens: { refreshToken: string } }>();
   const result: RevokeUserResult = { revoked: 0, failed: 0, unsupported: 0, accounts: [] };
@@ -54,9 +53,7 @@ export async function revokeUserTokens(deps: RevokeDeps, userId: string): Promis
     } else if (!found.revocationEndpoint) {
       outcome = { providerAccountId: ref.providerAccountId, outcome: "unsupported", detail: options.issuer ? "the provider's metadata lists no revocation_endpoint" : "no issuer to discover a revocation endpoint from" };
     } else {
-      const answer = processRevocationResponse(
-        await requestRevocation({ revocationEndpoint: found.revocationEndpoint, token: refreshToken, clientId: options.clientId, clientSecret: options.clientSecret, clientAuth, timeoutMs, fetch: options.fetch }),
-      );
+      const answer = await processRevocationResponse(await requestRevocation(deps.provider.call(found), refreshToken));
       if (answer.ok) outcome = { providerAccountId: ref.providerAccountId, outcome: "revoked" };
       else if (answer.code === "unsupported") outcome = { providerAccountId: ref.providerAccountId, outcome: "unsupported", detail: answer.detail };
       else outcome = { providerAccountId: ref.providerAccountId, outcome: "failed", code: answer.code, detail: answer.detail };

@@ -1,8 +1,11 @@
+import * as o from "oauth4webapi";
 import type { TokenSet } from "../core/ports";
+import { authorizationServer, httpOptions, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
 
-// The refresh_token grant in two steps, as in oauth4webapi: a request step that only does HTTP
-// (and turns transport failures into data), and a pure processing step that turns the answer into
-// new tokens or a typed error. The processing step is what the unit tests pin.
+// The refresh_token grant and RFC 7009 revocation on oauth4webapi, in two steps: a request step
+// that only does HTTP (transport failures come back as data) and a processing step that turns the
+// answer into new tokens or a typed error without a network. The processing step is what the unit
+// tests pin; oauth4webapi does the protocol (client authentication, response and id_token checks).
 
 /** Why a refresh did not produce tokens. Stable codes: they end up in `session.errors`. */
 export type RefreshErrorCode =
@@ -14,6 +17,8 @@ export type RefreshErrorCode =
   | "timeout"
   /** 5xx, or an answer that is not a token response. Transient. */
   | "server_error"
+  /** An id_token came back that does not validate (iss, aud, sub, exp…): nothing of that answer is used. Transient. */
+  | "invalid_id_token"
   /** 429: the provider asks to slow down; no call before its Retry-After. Transient. */
   | "rate_limited"
   /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
@@ -30,14 +35,13 @@ export type RefreshErrorCode =
  * if (!outcome.ok && TRANSIENT.has(outcome.code)) retryLater();
  * ```
  */
-export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error", "rate_limited"]);
+export const TRANSIENT: ReadonlySet<RefreshErrorCode> = new Set(["network", "timeout", "server_error", "invalid_id_token", "rate_limited"]);
 
 /** What the request step saw. */
 export type TokenEndpointResult =
-  | { kind: "response"; status: number; body: string; retryAfter?: string | null }
+  | { kind: "response"; status: number; body: string; retryAfter?: string | null; wwwAuthenticate?: string | null }
   | { kind: "network"; message: string }
   | { kind: "timeout" };
-
 
 export type RefreshOutcome =
   | { ok: true; tokens: TokenSet; /** Something to warn about (an invalid expires_in was replaced). */ warning?: string }
@@ -52,51 +56,41 @@ function retryAfterSeconds(header: string | null | undefined, now: number): numb
   return Number.isFinite(seconds) ? Math.min(3600, Math.max(1, seconds)) : 30;
 }
 
-/** How the client authenticates at the token endpoint. */
-export type ClientAuth = "client_secret_basic" | "client_secret_post" | "none";
-
-export interface RefreshRequest {
-  tokenEndpoint: string;
-  clientId: string;
-  clientSecret?: string;
-  clientAuth: ClientAuth;
-  refreshToken: string;
+/** One call to the provider: where, as whom, how long to wait. */
+export interface EndpointCall {
+  endpoints: ProviderEndpoints;
+  client: ClientCredentials;
+  /** oauth4webapi's client authentication for `client` (see `clientAuthentication`). */
+  authenticate: () => Promise<o.ClientAuth>;
   timeoutMs: number;
   fetch?: typeof fetch;
 }
 
-/** Client authentication at the provider's endpoints (RFC 6749 2.3.1). */
-function authenticate(req: { clientId: string; clientSecret?: string; clientAuth: ClientAuth }, body: URLSearchParams, headers: Record<string, string>): void {
-  if (req.clientAuth === "client_secret_basic") {
-    // Form-encode id and secret before base64, as the RFC asks.
-    const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, "+");
-    headers.authorization = `Basic ${btoa(`${encode(req.clientId)}:${encode(req.clientSecret ?? "")}`)}`;
-    return;
+/** Run one oauth4webapi request; a transport failure becomes data. */
+async function send(url: string, call: EndpointCall, request: (options: o.HttpRequestOptions<"POST", URLSearchParams>) => Promise<Response>): Promise<TokenEndpointResult> {
+  const options = httpOptions<"POST", URLSearchParams>(url, call.timeoutMs, call.fetch);
+  try {
+    const response = await request(options);
+    // Read to the end (a cancelled body can hang under Next); the error body says why it failed.
+    return { kind: "response", status: response.status, body: await response.text(), retryAfter: response.headers.get("retry-after"), wwwAuthenticate: response.headers.get("www-authenticate") };
+  } catch (err) {
+    if (options.signal.aborted) return { kind: "timeout" };
+    return { kind: "network", message: err instanceof Error ? err.message : String(err) };
   }
-  body.set("client_id", req.clientId);
-  if (req.clientAuth === "client_secret_post") body.set("client_secret", req.clientSecret ?? "");
 }
 
 /**
- * POST grant_type=refresh_token. Never throws: transport failures come back as data.
+ * POST grant_type=refresh_token (oauth4webapi, with the client's authentication). Never throws.
  *
  * @example
  * ```ts
- * const result = await requestRefresh({ tokenEndpoint, clientId, clientSecret, clientAuth: "client_secret_basic", refreshToken, timeoutMs: 10_000 });
+ * const result = await requestRefresh(call, refreshToken);
+ * const outcome = await processRefreshResponse(result, { previousRefreshToken: refreshToken, now, issuer, clientId });
  * ```
  */
-export async function requestRefresh(req: RefreshRequest): Promise<TokenEndpointResult> {
-  const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: req.refreshToken });
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
-  authenticate(req, body, headers);
-  const signal = AbortSignal.timeout(req.timeoutMs);
-  try {
-    const response = await (req.fetch ?? fetch)(req.tokenEndpoint, { method: "POST", headers, body, signal, redirect: "manual" });
-    return { kind: "response", status: response.status, body: await response.text(), retryAfter: response.headers.get("retry-after") };
-  } catch (err) {
-    if (signal.aborted) return { kind: "timeout" };
-    return { kind: "network", message: err instanceof Error ? err.message : String(err) };
-  }
+export async function requestRefresh(call: EndpointCall, refreshToken: string): Promise<TokenEndpointResult> {
+  const as = authorizationServer(call.endpoints);
+  return send(call.endpoints.tokenEndpoint, call, async (options) => o.refreshTokenGrantRequest(as, { client_id: call.client.clientId }, await call.authenticate(), refreshToken, options));
 }
 
 function parse(body: string): Record<string, unknown> | null {
@@ -108,92 +102,105 @@ function parse(body: string): Record<string, unknown> | null {
   }
 }
 
+/** What the processing step checks an answer against. */
+export interface RefreshContext {
+  /** Kept when the answer brings no new refresh token (providers that do not rotate). */
+  previousRefreshToken: string;
+  /** Seconds. */
+  now: number;
+  /** The issuer an id_token in the answer must name (the discovered one; the tenant's for a template issuer). */
+  issuer?: string;
+  /** The audience an id_token in the answer must name. */
+  clientId?: string;
+  /** The subject an id_token in the answer must name: the one the user signed in as. */
+  expectedSub?: string;
+  /** Assumed when the answer has no expires_in. Default 3600. */
+  defaultLifetime?: number;
+}
+
 /**
- * Turn a token-endpoint result into tokens or a typed error. Pure.
- * - no new refresh token in the answer: keep `previousRefreshToken` (providers that do not rotate);
- * - no `expires_in`: assume `defaultLifetime` seconds.
+ * The parts of a 200 answer that a provider gets wrong but that must not cost the new tokens (the
+ * refresh token is already consumed): an odd `expires_in`, a missing `token_type`.
+ */
+function tolerate(json: Record<string, unknown>, defaultLifetime: number): { json: Record<string, unknown>; expiresIn: number; warning?: string } {
+  const raw = json.expires_in;
+  const parsed = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : undefined;
+  const usable = parsed !== undefined && Number.isFinite(parsed) && parsed > 0;
+  const expiresIn = raw === undefined || raw === null ? defaultLifetime : usable ? parsed : MIN_LIFETIME;
+  const warning = raw !== undefined && raw !== null && !usable ? `invalid expires_in ${JSON.stringify(raw).slice(0, 40)}: assumed ${MIN_LIFETIME} s` : undefined;
+  const fixed: Record<string, unknown> = { ...json, token_type: typeof json.token_type === "string" ? json.token_type : "bearer" };
+  delete fixed.expires_in;
+  return { json: fixed, expiresIn: Math.floor(expiresIn), ...(warning ? { warning } : {}) };
+}
+
+/** An oauth4webapi error as a stable code. */
+function classify(err: unknown, status: number): RefreshOutcome & { ok: false } {
+  const oauthError = err instanceof o.ResponseBodyError ? err.error : err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
+  if (oauthError === "invalid_grant" || oauthError === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
+  if ((status === 400 || status === 401) && oauthError && ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope"].includes(oauthError)) {
+    return { ok: false, code: "client_error", detail: `the provider refused the client: ${oauthError}` };
+  }
+  return { ok: false, code: "server_error", detail: `HTTP ${status}${oauthError ? ` ${oauthError}` : ""}` };
+}
+
+const ID_TOKEN_CHECKS = new Set([o.JWT_CLAIM_COMPARISON, o.JWT_TIMESTAMP_CHECK, o.PARSE_ERROR, o.INVALID_RESPONSE]);
+
+/**
+ * Turn a token-endpoint result into tokens or a typed error, with oauth4webapi's response checks
+ * (an id_token in the answer must have the same `iss`, `aud` and `sub` as at sign-in). No network.
+ * - no new refresh token in the answer: keep the previous one (providers that do not rotate);
+ * - no `expires_in`: assume `defaultLifetime` seconds; a useless one (0, negative, not a number): 60 s.
+ * - an error answered with HTTP 200 (GitHub's `bad_refresh_token`) is still an error.
  *
  * @example
  * ```ts
- * const outcome = processRefreshResponse(result, oldRefreshToken, Math.floor(Date.now() / 1000));
+ * const outcome = await processRefreshResponse(result, { previousRefreshToken, now: Math.floor(Date.now() / 1000) });
  * ```
  */
-export function processRefreshResponse(result: TokenEndpointResult, previousRefreshToken: string, now: number, defaultLifetime = 3600): RefreshOutcome {
+export async function processRefreshResponse(result: TokenEndpointResult, ctx: RefreshContext): Promise<RefreshOutcome> {
   if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the token endpoint" };
   if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
-  const json = parse(result.body);
-  if (result.status >= 200 && result.status < 300) {
-    if (!json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
-    if (typeof json.access_token !== "string" || json.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
-    // The provider has already consumed the refresh token: an odd expires_in must not throw these
-    // tokens away. A missing one means the default; a useless one (0, negative, not a number) a short
-    // lifetime, so the next refresh comes soon but not on every request.
-    const raw = json.expires_in;
-    const parsed = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : undefined;
-    const usable = parsed !== undefined && Number.isFinite(parsed) && parsed > 0;
-    const expiresIn = raw === undefined || raw === null ? defaultLifetime : usable ? parsed : MIN_LIFETIME;
-    const warning = raw !== undefined && raw !== null && !usable ? `invalid expires_in ${JSON.stringify(raw).slice(0, 40)}: assumed ${MIN_LIFETIME} s` : undefined;
-    const rotated = typeof json.refresh_token === "string" && json.refresh_token.length > 0;
-    return {
-      ok: true,
-      tokens: {
-        accessToken: json.access_token,
-        refreshToken: rotated ? (json.refresh_token as string) : previousRefreshToken,
-        expiresAt: now + Math.floor(expiresIn),
-        ...(typeof json.id_token === "string" ? { idToken: json.id_token } : {}),
-        rotated,
-      },
-      ...(warning ? { warning } : {}),
-    };
-  }
-  const error = typeof json?.error === "string" ? json.error : undefined;
   if (result.status === 429) {
-    const retryAfter = retryAfterSeconds(result.retryAfter, now);
+    const retryAfter = retryAfterSeconds(result.retryAfter, ctx.now);
     return { ok: false, code: "rate_limited", detail: `HTTP 429: retry after ${retryAfter} s`, retryAfter };
   }
-  if (result.status === 400 || result.status === 401) {
-    if (error === "invalid_grant") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
-    if (error === "invalid_client" || error === "unauthorized_client" || error === "unsupported_grant_type" || error === "invalid_scope") {
-      return { ok: false, code: "client_error", detail: `the provider refused the client: ${error}` };
-    }
+  const json = parse(result.body);
+  const success = result.status >= 200 && result.status < 300;
+  if (success && !json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
+  // GitHub answers refresh errors with HTTP 200 and an error body: treat it as the 400 it means.
+  const status = success && json && typeof json.error === "string" && json.access_token === undefined ? 400 : result.status;
+  const as: o.AuthorizationServer = { issuer: ctx.issuer ?? "urn:claims-kit:unknown-issuer" };
+  const client: o.Client = { client_id: ctx.clientId ?? "urn:claims-kit:unknown-client" };
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
+  if (status !== 200 || !success) {
+    const response = new Response(result.body, { status: status === 200 ? 500 : status, headers });
+    return classify(await o.processRefreshTokenResponse(as, client, response).then(() => null, (err: unknown) => err), status);
   }
-  return { ok: false, code: "server_error", detail: `HTTP ${result.status}${error ? ` ${error}` : ""}` };
-}
-
-/** The endpoints discovery gives. */
-export interface ProviderEndpoints {
-  tokenEndpoint: string;
-  revocationEndpoint?: string;
-  userinfoEndpoint?: string;
-  /** OIDC RP-Initiated Logout 1.0: where to send the browser to end the provider's session. */
-  endSessionEndpoint?: string;
-}
-
-/**
- * Read the provider's metadata (OpenID Connect discovery, then RFC 8414 as a fallback).
- *
- * @example
- * ```ts
- * const { tokenEndpoint, revocationEndpoint } = await discover("https://idp.example");
- * ```
- */
-export async function discover(issuer: string, fetcher: typeof fetch = fetch, timeoutMs = 10_000): Promise<ProviderEndpoints> {
-  const base = issuer.replace(/\/+$/, "");
-  const urls = [`${base}/.well-known/openid-configuration`, `${new URL(base).origin}/.well-known/oauth-authorization-server${new URL(base).pathname.replace(/\/$/, "")}`];
-  for (const url of urls) {
-    const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } }).catch(() => null);
-    if (!response?.ok) continue;
-    const meta = parse(await response.text());
-    if (typeof meta?.token_endpoint === "string") {
-      return {
-        tokenEndpoint: meta.token_endpoint,
-        ...(typeof meta.revocation_endpoint === "string" ? { revocationEndpoint: meta.revocation_endpoint } : {}),
-        ...(typeof meta.userinfo_endpoint === "string" ? { userinfoEndpoint: meta.userinfo_endpoint } : {}),
-        ...(typeof meta.end_session_endpoint === "string" ? { endSessionEndpoint: meta.end_session_endpoint } : {}),
-      };
-    }
+  if (typeof json!.access_token !== "string" || json!.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
+  const tolerated = tolerate(json!, ctx.defaultLifetime ?? 3600);
+  if (typeof tolerated.json.id_token === "string" && (!ctx.issuer || !ctx.clientId)) return { ok: false, code: "invalid_id_token", detail: "an id_token came back but the issuer or client id to check it against is unknown" };
+  let answer: o.TokenEndpointResponse;
+  try {
+    answer = await o.processRefreshTokenResponse(as, client, new Response(JSON.stringify(tolerated.json), { status: 200, headers }));
+  } catch (err) {
+    const code = err instanceof o.OperationProcessingError && ID_TOKEN_CHECKS.has(err.code ?? "") && tolerated.json.id_token !== undefined ? "invalid_id_token" : "server_error";
+    return { ok: false, code, detail: `the token response did not validate: ${err instanceof Error ? err.message : String(err)}` };
   }
-  throw new Error(`no token_endpoint in the metadata of ${base}`);
+  const claims = o.getValidatedIdTokenClaims(answer);
+  if (claims && ctx.expectedSub !== undefined && claims.sub !== ctx.expectedSub) return { ok: false, code: "invalid_id_token", detail: "the id_token names another subject than the one signed in" };
+  const rotated = typeof answer.refresh_token === "string" && answer.refresh_token.length > 0;
+  return {
+    ok: true,
+    tokens: {
+      accessToken: answer.access_token,
+      refreshToken: rotated ? answer.refresh_token! : ctx.previousRefreshToken,
+      expiresAt: ctx.now + tolerated.expiresIn,
+      ...(typeof answer.id_token === "string" ? { idToken: answer.id_token } : {}),
+      rotated,
+    },
+    ...(tolerated.warning ? { warning: tolerated.warning } : {}),
+  };
 }
 
 /** Why a revocation was not confirmed: the stable codes of refresh failures, plus `unsupported`. */
@@ -204,46 +211,39 @@ export type RevocationOutcome =
   | { ok: false; code: "network" | "timeout" | "server_error" | "client_error"; detail: string };
 
 /**
- * RFC 7009 revocation of a refresh token: the request step. Never throws: transport failures
- * come back as data, as with {@link requestRefresh}.
+ * RFC 7009 revocation of a refresh token (oauth4webapi): the request step. Never throws.
  *
  * @example
  * ```ts
- * const result = await requestRevocation({ revocationEndpoint, token: refreshToken, clientId, clientSecret, clientAuth: "client_secret_basic", timeoutMs: 5000 });
- * const outcome = processRevocationResponse(result);
+ * const outcome = await processRevocationResponse(await requestRevocation(call, refreshToken));
  * ```
  */
-export async function requestRevocation(req: Omit<RefreshRequest, "refreshToken" | "tokenEndpoint"> & { revocationEndpoint: string; token: string }): Promise<TokenEndpointResult> {
-  const body = new URLSearchParams({ token: req.token, token_type_hint: "refresh_token" });
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
-  authenticate(req, body, headers);
-  const signal = AbortSignal.timeout(req.timeoutMs);
-  try {
-    const response = await (req.fetch ?? fetch)(req.revocationEndpoint, { method: "POST", headers, body, signal, redirect: "manual" });
-    // Read to the end (a cancelled body can hang under Next); the error body says why it failed.
-    return { kind: "response", status: response.status, body: await response.text() };
-  } catch (err) {
-    if (signal.aborted) return { kind: "timeout" };
-    return { kind: "network", message: err instanceof Error ? err.message : String(err) };
-  }
+export async function requestRevocation(call: EndpointCall, token: string): Promise<TokenEndpointResult> {
+  const as = authorizationServer(call.endpoints);
+  const url = call.endpoints.revocationEndpoint!;
+  return send(url, call, async (options) =>
+    o.revocationRequest(as, { client_id: call.client.clientId }, await call.authenticate(), token, { ...options, additionalParameters: { token_type_hint: "refresh_token" } }),
+  );
 }
 
 /**
- * Turn a revocation answer into "revoked" or a typed reason. Pure. Only HTTP 200 counts as revoked
- * (RFC 7009 2.2: the provider answers 200 also for a token it no longer knows, which is revoked too).
+ * Turn a revocation answer into "revoked" or a typed reason. No network. Only HTTP 200 counts as
+ * revoked (RFC 7009 2.2: the provider answers 200 also for a token it no longer knows, which is revoked too).
  *
  * @example
  * ```ts
- * const outcome = processRevocationResponse({ kind: "response", status: 503, body: "" });
+ * const outcome = await processRevocationResponse({ kind: "response", status: 503, body: "" });
  * // { ok: false, code: "server_error", detail: "HTTP 503" }
  * ```
  */
-export function processRevocationResponse(result: TokenEndpointResult): RevocationOutcome {
+export async function processRevocationResponse(result: TokenEndpointResult): Promise<RevocationOutcome> {
   if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" };
   if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
-  if (result.status === 200) return { ok: true };
-  const error = parse(result.body)?.error;
-  const named = typeof error === "string" ? error : undefined;
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
+  const err = await o.processRevocationResponse(new Response(result.body, { status: result.status, headers })).then(() => null, (e: unknown) => e);
+  if (!err) return { ok: true };
+  const named = err instanceof o.ResponseBodyError ? err.error : err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
   if (named === "unsupported_token_type") return { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
   if ((result.status === 400 || result.status === 401) && (named === "invalid_client" || named === "unauthorized_client")) {
     return { ok: false, code: "client_error", detail: `the provider refused the client: ${named}` };

@@ -2,6 +2,7 @@
 // time under a lease; waiting instances read the holder's result.
 import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../core/ports";
 import type { KitLogger } from "../core/types";
+import type { ProviderEndpoints } from "./oauth-client";
 import type { ProviderClient } from "./provider";
 import { singleFlight } from "./single-flight";
 import { TRANSIENT } from "./token-endpoint";
@@ -73,7 +74,7 @@ export const accountKey = (ref: AccountRef) => `${ref.provider}:${ref.providerAc
  */
 export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClient; log: KitLogger; timeoutMs: number; waitMs: number }) {
   const { vault, log, timeoutMs, waitMs } = deps;
-  const { due, retryable, stopped, tokenEndpointOrFailure, callProvider } = deps.provider;
+  const { due, retryable, stopped, endpointsOrFailure, callProvider } = deps.provider;
   const leaseMs = STATEMENT_MS + timeoutMs + SAVE_BUDGET_MS + LEASE_MARGIN_MS;
   const keyOf = accountKey;
   const vaultFlight = singleFlight<Fresh>();
@@ -166,7 +167,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
   }
 
   /** Holding the lease: re-read, check it is still ours, call the provider, save. "reread": go round again. */
-  async function refreshUnderLease(ref: AccountRef, owner: string, tokenEndpoint: string, now: number): Promise<Fresh | "reread"> {
+  async function refreshUnderLease(ref: AccountRef, owner: string, endpoints: ProviderEndpoints, now: number): Promise<Fresh | "reread"> {
     // Read again under the lease: the previous holder may have just finished, recorded a terminal
     // error, or the tokens may have been revoked or replaced by a sign-in.
     const current = await vault.read(ref);
@@ -190,7 +191,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       return "reread";
     }
     const presented = current.refreshToken;
-    const outcome = await callProvider(tokenEndpoint, presented, now);
+    const outcome = await callProvider(endpoints, presented, now, current.idToken);
     if (outcome.ok) {
       return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });
     }
@@ -223,11 +224,11 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
         if (entry.refreshError && !retryable(entry.refreshError, entry.refreshErrorAt, now)) return stopped(entry.refreshError, entry.refreshErrorAt ?? now);
         if (!entry.refreshToken) return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
         // Endpoints before the lease: a failed discovery is a transient error without a lease.
-        const tokenEndpoint = await tokenEndpointOrFailure();
-        if (typeof tokenEndpoint !== "string") return tokenEndpoint;
+        const endpoints = await endpointsOrFailure();
+        if ("ok" in endpoints) return endpoints;
         const owner = crypto.randomUUID();
         if (await vault.acquire(ref, owner, nowSeconds(), Math.ceil((Date.now() + leaseMs) / 1000))) {
-          const result = await refreshUnderLease(ref, owner, tokenEndpoint, now);
+          const result = await refreshUnderLease(ref, owner, endpoints, now);
           if (result !== "reread") return result;
           if (++rereads <= 2) continue;
         }
