@@ -12,12 +12,13 @@ const dist = path.join(here, "dist");
 rmSync(dist, { recursive: true, force: true });
 
 // Everything the host app provides (peer dependencies) stays an import.
-const external = ["next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "react", "react-dom", "react/*", "server-only"];
+// node:* builtins too: the codec entry runs on Node (route handlers, server components, the proxy).
+const external = ["node:*", "next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "react", "react-dom", "react/*", "server-only"];
 const common = { bundle: true, format: "esm", platform: "neutral", target: "es2022", external, absWorkingDir: here, outdir: dist, logLevel: "warning" };
 
 await build({
   ...common,
-  entryPoints: { index: "index.ts", access: "access.ts", prisma: "prisma.ts", "next/server": "next/server.ts", "next/proxy": "next/proxy.ts" },
+  entryPoints: { index: "index.ts", access: "access.ts", prisma: "prisma.ts", "next/server": "next/server.ts", "next/proxy": "next/proxy.ts", codec: "codec.ts" },
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
 });

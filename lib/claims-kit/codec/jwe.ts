@@ -1,0 +1,112 @@
+// Compact JWE with alg "dir" and enc "A256CBC-HS512" (RFC 7516, RFC 7518 5.2), the only shape
+// Auth.js writes, on node:crypto. Opening is strict: anything Auth.js's encode could not have
+// produced is refused before any decryption, and the tag is checked in constant time first.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { aadOf, type SessionKeys } from "./keys";
+
+/** Why a compact JWE was not opened. Stable: tests and logs match on them. */
+export type JweFailure = "malformed" | "header_refused" | "unknown_key" | "tag_mismatch";
+
+/** The outcome of {@link openJwe}: the plaintext, or why there is none. */
+export type JweOpened = { ok: true; plaintext: Buffer } | { ok: false; code: JweFailure };
+
+const IV_BYTES = 16;
+const TAG_BYTES = 32;
+const IV_CHARS = 22;
+const TAG_CHARS = 43;
+/** The only header parameters Auth.js writes; `kid` may be absent (older cookies). */
+const HEADER_PARAMS = new Set(["alg", "enc", "kid"]);
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * RFC 7518 5.2.2.1: the first half of HMAC-SHA-512 over AAD || IV || ciphertext || AL.
+ *
+ * @example
+ * ```ts
+ * timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag);
+ * ```
+ */
+export function tagOf(macKey: SessionKeys["macKey"], aad: Buffer, iv: Buffer, ciphertext: Buffer, al: Buffer): Buffer {
+  return createHmac("sha512", macKey).update(aad).update(iv).update(ciphertext).update(al).digest().subarray(0, TAG_BYTES);
+}
+
+/**
+ * Encrypt `plaintext` under `keys` with a fresh random IV: `header..iv.ciphertext.tag`.
+ *
+ * @example
+ * ```ts
+ * const jwe = sealJwe(sessionKeys(secret, "authjs.session-token"), Buffer.from(JSON.stringify(claims)));
+ * ```
+ */
+export function sealJwe(keys: SessionKeys, plaintext: Buffer): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv("aes-256-cbc", keys.encKey, iv);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const tag = tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al);
+  return `${keys.header}..${iv.toString("base64url")}.${ciphertext.toString("base64url")}.${tag.toString("base64url")}`;
+}
+
+/** Strict base64url: only the encoding Node itself would write (no padding, no stray bits). */
+function fromB64u(segment: string): Buffer | undefined {
+  const bytes = Buffer.from(segment, "base64url");
+  return bytes.toString("base64url") === segment ? bytes : undefined;
+}
+
+/** The header's keys for `candidates` (one per secret, in order), or why there are none. */
+function keysFor(header: string, candidates: readonly SessionKeys[]): SessionKeys | JweFailure {
+  // Every cookie Auth.js (or sealJwe) wrote has one of these exact headers: no parsing needed.
+  for (const keys of candidates) if (keys.header === header) return keys;
+  const bytes = fromB64u(header);
+  if (!bytes) return "malformed";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return "malformed";
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "malformed";
+  const params = parsed as Record<string, unknown>;
+  // No zip, crit, typ, jku, x5u...: a header Auth.js does not write is not ours to interpret.
+  if (Object.keys(params).some((name) => !HEADER_PARAMS.has(name))) return "header_refused";
+  if (params.alg !== "dir" || params.enc !== "A256CBC-HS512") return "header_refused";
+  const { kid } = params;
+  // Same parameters in another order or spacing: still a valid JOSE header, matched by kid. No
+  // kid at all: Auth.js tries the first secret only, so do we.
+  if (kid !== undefined && typeof kid !== "string") return "header_refused";
+  const match = kid === undefined ? candidates[0] : candidates.find((keys) => keys.kid === kid);
+  if (!match) return "unknown_key";
+  return { ...match, header, ...aadOf(header) };
+}
+
+/**
+ * Open a compact JWE written by Auth.js or {@link sealJwe} with one of `candidates`' keys (the
+ * one its `kid` names). Never throws: a bad token yields `{ ok: false, code }`.
+ *
+ * @example
+ * ```ts
+ * const opened = openJwe(cookie, secrets.map((s) => sessionKeys(s, "authjs.session-token")));
+ * if (opened.ok) JSON.parse(opened.plaintext.toString());
+ * ```
+ */
+export function openJwe(token: string, candidates: readonly SessionKeys[]): JweOpened {
+  const segments = token.split(".");
+  if (segments.length !== 5) return { ok: false, code: "malformed" };
+  const [header = "", encryptedKey, ivText = "", ciphertextText = "", tagText = ""] = segments;
+  // "dir": the content key is the shared key itself, so the encrypted-key segment is empty.
+  if (encryptedKey !== "") return { ok: false, code: "malformed" };
+  const keys = keysFor(header, candidates);
+  if (typeof keys === "string") return { ok: false, code: keys };
+  if (ivText.length !== IV_CHARS || tagText.length !== TAG_CHARS) return { ok: false, code: "malformed" };
+  const iv = fromB64u(ivText);
+  const ciphertext = fromB64u(ciphertextText);
+  const tag = fromB64u(tagText);
+  if (!iv || !ciphertext || !tag || ciphertext.length === 0 || ciphertext.length % IV_BYTES !== 0) return { ok: false, code: "malformed" };
+  if (!timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag)) return { ok: false, code: "tag_mismatch" };
+  try {
+    const decipher = createDecipheriv("aes-256-cbc", keys.encKey, iv);
+    return { ok: true, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) };
+  } catch {
+    // Bad padding behind a valid tag: only a writer holding the key could produce it.
+    return { ok: false, code: "malformed" };
+  }
+}
