@@ -9,7 +9,10 @@ export { schema } from "./core/schema";
 export { linkableEmail, type LinkableEmail } from "./core/email";
 export { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "./core/callback-guard";
 export { ClaimsKitError, type KitErrorCode, type StartupErrorCode, type StepErrorCode, type UpdateErrorCode } from "./core/errors";
-export type { AccessTokenInfo, AccessTokenSource, ServerDataStore, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
+export type { AccessTokenInfo, AccessTokenSource, ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
+export { backchannelLogout, type BackchannelLogoutHandler, type BackchannelLogoutOptions, type BackchannelResult } from "./core/backchannel";
+export { BACKCHANNEL_LOGOUT_EVENT, verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims, type LogoutTokenOutcome, type VerifyLogoutTokenOptions } from "./core/logout-token";
+export { AUTH_CLAIMS, checkRecentAuth, stepUpFromChallenge, stepUpParams, type RecentAuthCode, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "./core/recent-auth";
 export type {
   AnyPlugin,
   Awaitable,
@@ -35,7 +38,7 @@ export { definePermissions, permissions, type PermissionSet, type PermissionsOpt
 export { tenant, type TenantErrorCode, type TenantOptions } from "./plugins/tenant";
 export { sizeBudget, type BudgetErrorCode, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
 export { measureToken, type TokenMeasure } from "./core/measure";
-export { memoryServerDataStore } from "./stores/memory";
+export { memoryReplayStore, memoryServerDataStore } from "./stores/memory";
 export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";
 export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
 export type { AccountRef, TokenSet, TokenVault, VaultEntry } from "./core/ports";

@@ -3,3 +3,4 @@
 export { prismaServerDataStore, type SessionDataDelegate } from "./stores/prisma-server-data";
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
 export { prismaTokenVault } from "./stores/prisma-token-vault";
+export { prismaReplayStore } from "./stores/prisma-replay";

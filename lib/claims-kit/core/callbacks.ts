@@ -7,6 +7,7 @@ import { ClaimsKitError, messageOf } from "./errors";
 import { checkSession } from "./freshness";
 import { loadAll, reloadStale, step } from "./hooks";
 import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, writeMeta } from "./meta";
+import { authClaimsOf, providerSessionOf } from "./recent-auth";
 import type { KitSession } from "./types";
 import { update } from "./updates";
 import { baseContext, clearError, recordError, settle, type Work } from "./work";
@@ -28,20 +29,26 @@ export interface SessionParams {
   token: JWT;
 }
 
-/** Sign-in: a new session id, the browser's previous session ended, every claim loaded. */
+/**
+ * Sign-in: a new session id, the browser's previous session ended, every claim loaded. What the
+ * id_token says about the authentication (auth_time, acr, amr) is kept as protected claims, and
+ * the provider session it belongs to is recorded with the session (for back-channel logout).
+ */
 async function signIn(rt: Runtime, w: Work, params: JwtParams): Promise<void> {
   w.meta = { sessionId: crypto.randomUUID() };
   if (rt.issuer) w.token.iss = rt.issuer;
+  const profile = params.profile as Readonly<Record<string, unknown>> | undefined;
+  Object.assign(w.token, authClaimsOf(profile));
   const info = await Promise.resolve(rt.requestInfo?.()).catch(() => undefined);
   // Its cookie is being replaced: a copy of it must not stay valid.
   const previous = sessionIdOf(info?.previousToken);
   if (rt.registry && previous) {
-    await rt.registry.revoke({ sid: previous }, rt.now()).catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
+    await rt.registry.revoke({ sid: previous }, rt.now(), "replaced").catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
   }
   if (rt.registry && typeof w.token.sub === "string") {
     // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
     // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
-    const created = await rt.registry.create({ sid: w.meta.sessionId!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: rt.now() });
+    const created = await rt.registry.create({ sid: w.meta.sessionId!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: rt.now(), provider: providerSessionOf(profile) });
     w.meta.claimsVersion = created.claimsVersion;
     w.meta.epoch = created.epoch;
     w.meta.checkedAt = rt.now();
@@ -124,7 +131,7 @@ export async function signOut(rt: Runtime, message: { token?: JWT | null } | { s
   if (!id) return;
   // Revoke first and on its own: a copied cookie must stop working even if cleanup fails.
   for (const [label, run] of [
-    ["revoke", () => rt.registry?.revoke({ sid: id }, rt.now())],
+    ["revoke", () => rt.registry?.revoke({ sid: id }, rt.now(), "user")],
     ["serverStore", () => rt.serverStore?.remove(serverDataKey(id))],
   ] as const) {
     try {

@@ -2,19 +2,21 @@
 // error naming the option at fault.
 import { ClaimsKitError, invalidOption } from "./errors";
 import { META_CLAIM } from "./meta";
+import { AUTH_CLAIMS } from "./recent-auth";
 import type { ServerDataStore, SessionRegistry } from "./ports";
 import type { AnyPlugin, Awaitable, ClaimMap, ClaimSpec, IntentSpec, KitLogger, RequestInfo, StandardSchemaV1, TokenView, Visibility } from "./types";
 
 /**
  * Claims no plugin may write, on sign-in or later: the JWT's registered claims, Auth.js's subject,
- * and the toolkit's bookkeeping.
+ * the toolkit's bookkeeping, and what the id_token said about the authentication (`auth_time`,
+ * `acr`, `amr`: only a new sign-in may change them, never a refresh or an update).
  *
  * @example
  * ```ts
  * PROTECTED_CLAIMS.has("sub"); // true
  * ```
  */
-export const PROTECTED_CLAIMS: ReadonlySet<string> = new Set(["sub", "iat", "exp", "nbf", "jti", "iss", "aud", META_CLAIM]);
+export const PROTECTED_CLAIMS: ReadonlySet<string> = new Set(["sub", "iat", "exp", "nbf", "jti", "iss", "aud", META_CLAIM, ...AUTH_CLAIMS]);
 
 /**
  * The intent every kit has: re-run every plugin's `load` hook (for example after a tier upgrade).

@@ -6,7 +6,7 @@ import { compile, REFRESH_INTENT, type ClaimsKitOptions } from "./compile";
 import { invalidOption } from "./errors";
 import { isActive } from "./freshness";
 import { serverDataKey, sessionIdOf } from "./meta";
-import type { SessionInfo, SessionRegistry } from "./ports";
+import type { SessionEndCause, SessionInfo, SessionRegistry } from "./ports";
 import type { AnyPlugin, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, ServerClaimsOf, Visibility } from "./types";
 import { assertServerPatch, stageServerUpdate } from "./updates";
 
@@ -29,10 +29,18 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   /** Sessions and freshness, for server code. Throws `invalid_option` when no `sessions` registry is set. */
   readonly sessions: {
     list(userId: string): Promise<SessionInfo[]>;
-    /** Sign one session out on its next request. */
-    revoke(sid: string): Promise<number>;
+    /** The user's most recently ended sessions (with who ended them), newest first. */
+    listEnded(userId: string, options?: { limit?: number }): Promise<SessionInfo[]>;
+    /** Sign one session out on its next request; `by` records who ended it (Sessions pages show it). */
+    revoke(sid: string, options?: { by?: SessionEndCause }): Promise<number>;
     /** Sign out all of a user's sessions, optionally except one (e.g. the current). */
-    revokeAll(userId: string, options?: { except?: string }): Promise<number>;
+    revokeAll(userId: string, options?: { except?: string; by?: SessionEndCause }): Promise<number>;
+    /**
+     * End what the identity provider ended (OIDC back-channel logout): the sessions signed in
+     * through its session `sid` (and of `subject`, when both are given), or every session of the
+     * provider `subject`. Recorded as ended by `"provider"`.
+     */
+    revokeByProvider(where: { issuer: string; sid?: string; subject?: string }): Promise<number>;
     /** Make every session of the user reload all its claims on its next request (a claims-version bump). */
     reloadClaims(userId: string): Promise<void>;
     /**
@@ -113,8 +121,14 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     intents: new Map([[REFRESH_INTENT, "kit"], ...[...rt.intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),
     sessions: {
       list: async (userId: string) => registry().list(userId),
-      revoke: async (sid: string) => registry().revoke({ sid }, rt.now()),
-      revokeAll: async (userId: string, opts?: { except?: string }) => registry().revoke({ userId, except: opts?.except }, rt.now()),
+      listEnded: async (userId: string, opts?: { limit?: number }) => registry().list(userId, { ended: true, limit: opts?.limit }),
+      revoke: async (sid: string, opts?: { by?: SessionEndCause }) => registry().revoke({ sid }, rt.now(), opts?.by),
+      revokeAll: async (userId: string, opts?: { except?: string; by?: SessionEndCause }) => registry().revoke({ userId, except: opts?.except }, rt.now(), opts?.by),
+      revokeByProvider: async (where: { issuer: string; sid?: string; subject?: string }) => {
+        // Naming nothing must never mean "everything": refuse rather than match every session.
+        if (!where.sid && !where.subject) invalidOption("kit.sessions.revokeByProvider", "where", "needs a sid or a subject");
+        return registry().revoke({ issuer: where.issuer, providerSid: where.sid, subject: where.subject }, rt.now(), "provider");
+      },
       reloadClaims: async (userId: string) => registry().bumpClaimsVersion(userId),
       updateOffline: async (userId: string, patch: PatchOf<P>) => registry().queuePatch(userId, assertServerPatch(rt, patch)),
       bumpEpoch: async () => registry().bumpEpoch(),

@@ -22,6 +22,22 @@ export interface SessionState {
   pendingPatch: string | null;
 }
 
+/**
+ * Who ended a session: the user (sign-out, "sign out other sessions"), an admin, the identity
+ * provider (OIDC back-channel logout), or a new sign-in in the same browser that replaced it.
+ */
+export type SessionEndCause = "user" | "admin" | "provider" | "replaced";
+
+/** The identity provider's view of a sign-in (from the id_token): what back-channel logout names. */
+export interface ProviderSession {
+  /** The id_token's `iss`. */
+  issuer: string;
+  /** The id_token's `sub`. */
+  subject: string;
+  /** The id_token's `sid` (the provider's session id), when it sends one. */
+  sid: string | null;
+}
+
 /** A listed session, for "your devices" pages. */
 export interface SessionInfo {
   sid: string;
@@ -30,19 +46,31 @@ export interface SessionInfo {
   createdAt: number;
   lastSeenAt: number;
   revokedAt: number | null;
+  /** The provider's session id recorded at sign-in (`sid` of the id_token), if any. */
+  providerSid: string | null;
+  /** Why it ended (null while live, or when ended before causes were recorded). */
+  endedBy: SessionEndCause | null;
 }
+
+/** Which sessions to revoke: one, a user's (optionally but one), or a provider session or subject. */
+export type RevokeWhere =
+  | { sid: string }
+  | { userId: string; except?: string }
+  /** Back-channel logout: by the provider's `sid` (and `subject`, when both are given), or every session of `subject`. */
+  | { issuer: string; providerSid?: string; subject?: string };
 
 /**
  * Where sessions are listed and checked (the database is the source of truth). The `jwt()` path
  * uses `create` at sign-in and `check` (plus the occasional `touch`) afterwards.
  */
 export interface SessionRegistry {
-  create(session: { sid: string; userId: string; userAgent?: string | null; now: number }): Promise<{ claimsVersion: number; epoch: string }>;
+  create(session: { sid: string; userId: string; userAgent?: string | null; now: number; provider?: ProviderSession | null }): Promise<{ claimsVersion: number; epoch: string }>;
   check(sid: string): Promise<SessionState | null>;
   touch(sid: string, now: number): Promise<void>;
-  list(userId: string): Promise<SessionInfo[]>;
-  /** Revoke sessions by id, or all of a user's (optionally except one). Returns how many. */
-  revoke(where: { sid: string } | { userId: string; except?: string }, now: number): Promise<number>;
+  /** The user's live sessions, newest first; with `ended`, the most recently ended ones instead (at most `limit`, default 20). */
+  list(userId: string, options?: { ended?: boolean; limit?: number }): Promise<SessionInfo[]>;
+  /** Revoke live sessions (see {@link RevokeWhere}), recording who ended them. Returns how many. */
+  revoke(where: RevokeWhere, now: number, by?: SessionEndCause): Promise<number>;
   /** Make the user's sessions reload their claims; supersedes (clears) their pending offline patches. */
   bumpClaimsVersion(userId: string): Promise<void>;
   /**
@@ -51,6 +79,23 @@ export interface SessionRegistry {
    */
   queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
   bumpEpoch(): Promise<string>;
+}
+
+/**
+ * Remembers one-time values (a logout token's `jti`) across processes until they expire, so a
+ * replay to any instance is caught.
+ *
+ * @example
+ * ```ts
+ * const replay: ReplayStore = prismaReplayStore(prisma);
+ * if (!(await replay.once(`bcl:${iss}:${jti}`, exp, now))) refuse("replayed");
+ * ```
+ */
+export interface ReplayStore {
+  /** True the first time `key` is seen; false while an earlier sighting has not expired. Times in seconds. */
+  once(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Forget `key` (the work it guarded failed and may be retried). */
+  forget(key: string): Promise<void>;
 }
 
 /** What server code gets from a token source such as `oauthRefresh()`. */

@@ -10,6 +10,9 @@ import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
 import { isSessionCookieName } from "../core/session-cookie";
 import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
+
+export { sameOriginPath, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
 
 /** What `inspectCookie()` reports. */
 export interface CookieInspection {
@@ -66,6 +69,14 @@ export interface NextHelpers<K> {
   updateSession(patch: PatchOfKit<K>): Promise<{ ok: true } | { ok: false; code: string }>;
   /** The signed-in user's OAuth access token (refreshed first when due); none for a revoked session. */
   getAccessToken(source: AccessTokenSource): Promise<AccessTokenInfo | null>;
+  /**
+   * Whether the user authenticated at the provider within `maxAge` seconds (and with `acr`): the
+   * typed result, or with `redirect: true` a redirect through the provider (`max_age`/`acr_values`)
+   * back to `returnTo`. Needs `signIn` and `stepUp` in the options for the step-up itself.
+   */
+  requireRecentAuth(options: RecentAuthOptions): Promise<RequireRecentAuthResult>;
+  /** The step-up route: `export const { GET } = stepUpRoute` in `app/api/auth/step-up/route.ts`. */
+  stepUpRoute: { GET(request: Request): Promise<Response> };
 }
 
 /** Options of {@link nextHelpers}. */
@@ -74,6 +85,10 @@ export interface NextHelpersOptions extends SessionCookieOptions {
   auth: () => Promise<unknown>;
   /** `unstable_update` from your `NextAuth()` call (for `updateSession`). */
   update?: (data: never) => Promise<unknown>;
+  /** `signIn` from your `NextAuth()` call (for the step-up route). */
+  signIn?: SignInFunction;
+  /** The provider to step up with, and the step-up route's path (default `/api/auth/step-up`). */
+  stepUp?: { provider: string; path?: string };
 }
 
 /**
@@ -93,8 +108,20 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
   type K = ClaimsKit<P>;
   const internals = internalsOf(kit);
   const decoded = cache(() => decodeRequestCookie(options));
+  const { requireRecentAuth, stepUpRoute } = stepUpHelpers({
+    auth: options.auth,
+    token: async () => {
+      const token = await decoded();
+      return token ? internals.expand(token) : null;
+    },
+    sessionId: async () => internals.sessionId(await decoded()),
+    signIn: options.signIn,
+    stepUp: options.stepUp,
+  });
 
   return {
+    requireRecentAuth,
+    stepUpRoute,
     /** `auth()` typed with the kit's session, memoised per render (one `jwt()` run, one session check). */
     auth: cache(async () => (await options.auth()) as SessionOf<K> | null),
 

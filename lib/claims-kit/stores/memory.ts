@@ -1,5 +1,5 @@
 import { mergePatch } from "../core/merge";
-import type { ServerDataStore } from "../core/ports";
+import type { ReplayStore, ServerDataStore } from "../core/ports";
 
 /**
  * An in-memory store, for tests and single-process demos without a database.
@@ -24,5 +24,29 @@ export function memoryServerDataStore(): ServerDataStore & { size(): number } {
       rows.delete(key);
     },
     size: () => rows.size,
+  };
+}
+
+/**
+ * A {@link ReplayStore} in memory: catches replays within one process only (use
+ * `prismaReplayStore` when several instances receive back-channel logouts).
+ *
+ * @example
+ * ```ts
+ * backchannelLogout(() => ({ kit, issuer, clientId, replay: memoryReplayStore() }))
+ * ```
+ */
+export function memoryReplayStore(): ReplayStore {
+  const seen = new Map<string, number>();
+  return {
+    async once(key, expiresAt, now) {
+      for (const [k, until] of seen) if (until < now) seen.delete(k);
+      if (seen.has(key)) return false;
+      seen.set(key, expiresAt);
+      return true;
+    },
+    async forget(key) {
+      seen.delete(key);
+    },
   };
 }

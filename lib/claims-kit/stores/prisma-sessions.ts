@@ -1,4 +1,4 @@
-import type { SessionInfo, SessionRegistry, SessionState } from "../core/ports";
+import type { SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "../core/ports";
 
 /**
  * The slice of a Prisma client the registry uses: tagged-template raw SQL, so each check is exactly
@@ -19,10 +19,37 @@ interface SessionRow {
 
 const num = (v: number | bigint | null): number | null => (v === null ? null : Number(v));
 
+interface ListedRow {
+  id: string;
+  userId: string;
+  userAgent: string | null;
+  createdAt: number | bigint;
+  lastSeenAt: number | bigint;
+  revokedAt: number | bigint | null;
+  idpSid: string | null;
+  endedBy: string | null;
+}
+
+const CAUSES: ReadonlySet<string> = new Set<SessionEndCause>(["user", "admin", "provider", "replaced"]);
+
+function listed(r: ListedRow): SessionInfo {
+  return {
+    sid: r.id,
+    userId: r.userId,
+    userAgent: r.userAgent,
+    createdAt: Number(r.createdAt),
+    lastSeenAt: Number(r.lastSeenAt),
+    revokedAt: num(r.revokedAt),
+    providerSid: r.idpSid,
+    endedBy: r.endedBy !== null && CAUSES.has(r.endedBy) ? (r.endedBy as SessionEndCause) : null,
+  };
+}
+
 /**
  * A {@link SessionRegistry} over the Prisma models `UserSession` (id, userId, userAgent, createdAt,
- * lastSeenAt, revokedAt, pendingPatch; times in seconds), `User.claimsVersion` and `KitSetting`
- * (key/value; key "epoch"). The per-request check is one indexed read by primary key.
+ * lastSeenAt, revokedAt, pendingPatch, the provider's issuer/subject/sid, endedBy; times in
+ * seconds), `User.claimsVersion` and `KitSetting` (key/value; key "epoch"). The per-request check
+ * is one indexed read by primary key.
  *
  * @example
  * ```ts
@@ -39,10 +66,12 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
   }
 
   return {
-    async create({ sid, userId, userAgent, now }) {
+    async create({ sid, userId, userAgent, now, provider }) {
+      // Provider values are bounded: they come from the id_token and are only ever matched exactly.
+      const cut = (v: string | null | undefined) => (v ? v.slice(0, 255) : null);
       await db.$executeRaw`
-        INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt")
-        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now})`;
+        INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt", "idpIssuer", "idpSubject", "idpSid")
+        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now}, ${cut(provider?.issuer)}, ${cut(provider?.subject)}, ${cut(provider?.sid)})`;
       return userState(userId);
     },
 
@@ -68,27 +97,45 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       await db.$executeRaw`UPDATE "UserSession" SET "lastSeenAt" = ${now} WHERE "id" = ${sid}`;
     },
 
-    async list(userId): Promise<SessionInfo[]> {
-      const rows = await db.$queryRaw<Array<{ id: string; userId: string; userAgent: string | null; createdAt: number | bigint; lastSeenAt: number | bigint; revokedAt: number | bigint | null }>>`
-        SELECT "id", "userId", "userAgent", "createdAt", "lastSeenAt", "revokedAt" FROM "UserSession"
-        WHERE "userId" = ${userId} AND "revokedAt" IS NULL ORDER BY "createdAt" DESC`;
-      return rows.map((r) => ({
-        sid: r.id,
-        userId: r.userId,
-        userAgent: r.userAgent,
-        createdAt: Number(r.createdAt),
-        lastSeenAt: Number(r.lastSeenAt),
-        revokedAt: num(r.revokedAt),
-      }));
+    async list(userId, options): Promise<SessionInfo[]> {
+      const rows = options?.ended
+        ? await db.$queryRaw<ListedRow[]>`
+            SELECT "id", "userId", "userAgent", "createdAt", "lastSeenAt", "revokedAt", "idpSid", "endedBy" FROM "UserSession"
+            WHERE "userId" = ${userId} AND "revokedAt" IS NOT NULL ORDER BY "revokedAt" DESC LIMIT ${options.limit ?? 20}`
+        : await db.$queryRaw<ListedRow[]>`
+            SELECT "id", "userId", "userAgent", "createdAt", "lastSeenAt", "revokedAt", "idpSid", "endedBy" FROM "UserSession"
+            WHERE "userId" = ${userId} AND "revokedAt" IS NULL ORDER BY "createdAt" DESC`;
+      return rows.map(listed);
     },
 
-    async revoke(where, now) {
+    async revoke(where, now, by) {
+      const cause = by ?? null;
       if ("sid" in where) {
-        return db.$executeRaw`UPDATE "UserSession" SET "revokedAt" = ${now} WHERE "id" = ${where.sid} AND "revokedAt" IS NULL`;
+        return db.$executeRaw`UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause} WHERE "id" = ${where.sid} AND "revokedAt" IS NULL`;
       }
-      return db.$executeRaw`
-        UPDATE "UserSession" SET "revokedAt" = ${now}
-        WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""}`;
+      if ("userId" in where) {
+        return db.$executeRaw`
+          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+          WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""}`;
+      }
+      const { issuer, providerSid, subject } = where;
+      if (providerSid !== undefined && subject !== undefined) {
+        return db.$executeRaw`
+          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+          WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
+      }
+      if (providerSid !== undefined) {
+        return db.$executeRaw`
+          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+          WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "revokedAt" IS NULL`;
+      }
+      if (subject !== undefined) {
+        return db.$executeRaw`
+          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+          WHERE "idpIssuer" = ${issuer} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
+      }
+      // Neither: nothing names a session. Never "every session of the issuer".
+      return 0;
     },
 
     async bumpClaimsVersion(userId) {

@@ -1,0 +1,176 @@
+// The back-channel logout endpoint (OIDC Back-Channel Logout 1.0): the provider POSTs a logout
+// token, the kit ends the sessions it names through the session registry. A framework-neutral
+// route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
+import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { invalidOption, messageOf } from "./errors";
+import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
+import type { ReplayStore } from "./ports";
+import type { KitLogger } from "./types";
+
+/** Options of {@link backchannelLogout}. */
+export interface BackchannelLogoutOptions {
+  /** The kit whose sessions the provider may end (`kit.sessions.revokeByProvider`). */
+  kit: { readonly sessions: { revokeByProvider(where: { issuer: string; sid?: string; subject?: string }): Promise<number> } };
+  /** The provider's issuer, exactly as its id_tokens carry it; its discovery document names the keys. */
+  issuer: string;
+  /** This app's client id at the provider (the logout token's `aud`). */
+  clientId: string;
+  /** Where `jti`s are remembered, shared by every instance (`prismaReplayStore(prisma)`). */
+  replay: ReplayStore;
+  /** The client's `id_token_signed_response_alg` (and any others it may use). Default `["RS256"]`. */
+  algorithms?: readonly string[];
+  /** Refuse tokens issued longer ago than this (seconds). Default 300. */
+  maxAge?: number;
+  /** Clock skew tolerated on `iat`/`exp` (seconds). Default 30. */
+  clockTolerance?: number;
+  /** The provider's JWKS URL; default: its discovery document's `jwks_uri`. */
+  jwksUri?: string;
+  /** For tests: keys to verify with instead of the provider's JWKS. */
+  keys?: JWTVerifyGetKey;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  logger?: KitLogger;
+}
+
+/** What one back-channel logout request came to. */
+export type BackchannelResult = { ok: true; revoked: number; claims: LogoutClaims } | { ok: false; code: BackchannelErrorCode; detail: string };
+
+/** What {@link backchannelLogout} returns: the route's `POST`, and the processing step on its own. */
+export interface BackchannelLogoutHandler {
+  POST(request: Request): Promise<Response>;
+  /** Validate one logout token and end the sessions it names (what `POST` does after parsing the form). */
+  receive(logoutToken: string): Promise<BackchannelResult>;
+}
+
+const MAX_BODY = 64 * 1024;
+const SIGNING = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+const consoleLogger: KitLogger = { info: (m) => console.info(`[claims-kit] ${m}`), warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
+
+interface Resolved extends Required<Omit<BackchannelLogoutOptions, "jwksUri" | "keys" | "logger">> {
+  keys: () => Promise<JWTVerifyGetKey>;
+  log: KitLogger;
+}
+
+function resolve(options: BackchannelLogoutOptions): Resolved {
+  const where = "backchannelLogout";
+  if (!options || typeof options.kit?.sessions?.revokeByProvider !== "function") invalidOption(where, "kit", "must be the value claimsKit() returned (with a sessions registry)");
+  if (typeof options.issuer !== "string" || !/^https?:\/\//.test(options.issuer)) invalidOption(where, "issuer", "must be the provider's issuer URL");
+  if (typeof options.clientId !== "string" || options.clientId.length === 0) invalidOption(where, "clientId", "must be this app's client id");
+  if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
+  const algorithms = options.algorithms ?? ["RS256"];
+  // `none` is never a signature, and HMAC would need the client secret: refused at start-up.
+  if (algorithms.length === 0 || algorithms.some((a) => !SIGNING.test(a))) invalidOption(where, "algorithms", "must list asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA…); never none or HS*");
+  const maxAge = options.maxAge ?? 300;
+  const clockTolerance = options.clockTolerance ?? 30;
+  for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
+  }
+  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    if (options.jwksUri) return createRemoteJWKSet(new URL(options.jwksUri));
+    const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" } });
+    if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
+    const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    if (metadata.issuer !== options.issuer) throw new Error("discovery names another issuer");
+    if (typeof metadata.jwks_uri !== "string") throw new Error("discovery names no jwks_uri");
+    return createRemoteJWKSet(new URL(metadata.jwks_uri));
+  };
+  return {
+    kit: options.kit,
+    issuer: options.issuer,
+    clientId: options.clientId,
+    replay: options.replay,
+    algorithms,
+    maxAge,
+    clockTolerance,
+    clock: options.clock ?? Date.now,
+    log: options.logger ?? consoleLogger,
+    // Discovered once; a failed discovery is tried again on the next request.
+    keys: () => (keys ??= discover().catch((err: unknown) => {
+      keys = undefined;
+      throw err;
+    })),
+  };
+}
+
+async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
+  const now = Math.floor(o.clock() / 1000);
+  let keys: JWTVerifyGetKey;
+  try {
+    keys = await o.keys();
+  } catch (err) {
+    return { ok: false, code: "provider_unavailable", detail: `the provider's keys could not be loaded: ${messageOf(err)}` };
+  }
+  const verified = await verifyLogoutToken(token, { issuer: o.issuer, clientId: o.clientId, keys, algorithms: o.algorithms, maxAge: o.maxAge, clockTolerance: o.clockTolerance, now });
+  if (!verified.ok) return verified;
+  const { claims } = verified;
+  // Remembered until the token could no longer pass the age and expiry checks anyway.
+  const key = `bcl:${claims.iss}:${claims.jti}`;
+  const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance;
+  if (!(await o.replay.once(key, until, now))) return { ok: false, code: "replayed", detail: "this logout token's jti was already received" };
+  try {
+    const revoked = await o.kit.sessions.revokeByProvider({ issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) });
+    return { ok: true, revoked, claims };
+  } catch (err) {
+    // Not done: the provider (or an operator) may send the same token again.
+    await o.replay.forget(key).catch(() => undefined);
+    return { ok: false, code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
+  }
+}
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+
+function answer(result: BackchannelResult): Response {
+  if (result.ok) return new Response(null, { status: 200, headers: NO_STORE });
+  const body = JSON.stringify({ error: "invalid_request", error_description: `${result.code}: ${result.detail}` });
+  return new Response(body, { status: 400, headers: { ...NO_STORE, "content-type": "application/json" } });
+}
+
+/** The `logout_token` of a form-encoded POST body, or a refusal. */
+async function logoutTokenOf(request: Request): Promise<{ ok: true; token: string } | { ok: false; code: BackchannelErrorCode; detail: string }> {
+  if (request.method !== "POST") return { ok: false, code: "missing_token", detail: "use POST" };
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    return { ok: false, code: "missing_token", detail: "the body must be application/x-www-form-urlencoded" };
+  }
+  const text = await request.text();
+  if (text.length > MAX_BODY) return { ok: false, code: "malformed_token", detail: "the body is too large" };
+  const tokens = new URLSearchParams(text).getAll("logout_token");
+  if (tokens.length !== 1 || !tokens[0]) return { ok: false, code: "missing_token", detail: "exactly one logout_token is required" };
+  return { ok: true, token: tokens[0] };
+}
+
+/**
+ * The OIDC Back-Channel Logout endpoint: validates the provider's `logout_token` (signature
+ * against its JWKS, `iss`, `aud`, `iat` window, `exp`, `jti` seen once across instances, the
+ * back-channel `events` claim, no `nonce`, `sid` and/or `sub`) and ends the matching sessions
+ * through the registry: those of the provider session `sid`, or every session of the provider
+ * subject `sub`. Answers 200, or 400 `{ error: "invalid_request", error_description: "<code>: …" }`,
+ * always with `Cache-Control: no-store`. Options may be a function, read on the first request (so
+ * `next build` needs no configuration). Register the route's URL as the client's
+ * `backchannel_logout_uri` at the provider, with `backchannel_logout_session_required`.
+ *
+ * @example
+ * ```ts
+ * // app/api/auth/backchannel-logout/route.ts
+ * export const { POST } = backchannelLogout(() => ({
+ *   kit, issuer: process.env.AUTH_OIDC_ISSUER!, clientId: process.env.AUTH_OIDC_ID!, replay: prismaReplayStore(prisma),
+ * }));
+ * ```
+ */
+export function backchannelLogout(options: BackchannelLogoutOptions | (() => BackchannelLogoutOptions)): BackchannelLogoutHandler {
+  let resolved: Resolved | undefined;
+  const get = () => (resolved ??= resolve(typeof options === "function" ? options() : options));
+  const handler: BackchannelLogoutHandler = {
+    async POST(request) {
+      const o = get();
+      const parsed = await logoutTokenOf(request);
+      const result = parsed.ok ? await receive(o, parsed.token) : parsed;
+      // Codes and counts only: never the token, and the provider's ids only as present/absent.
+      if (result.ok) o.log.info(`backchannel logout: ended ${result.revoked} session(s) (sid ${result.claims.sid ? "given" : "absent"}, sub ${result.claims.sub ? "given" : "absent"})`);
+      else o.log.warn(`backchannel logout refused: ${result.code}`);
+      return answer(result);
+    },
+    receive: (token) => receive(get(), token),
+  };
+  return handler;
+}

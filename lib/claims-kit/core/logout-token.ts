@@ -1,0 +1,152 @@
+// OIDC Back-Channel Logout 1.0, section 2.6: validating a logout token. The processing step only:
+// keys come in as a jose key getter (remote JWKS in production, a local set in tests), the clock
+// as a number, and every refusal carries a stable code.
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+
+/** The `events` member that marks a JWT as a back-channel logout token. */
+export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+
+/**
+ * Why a back-channel logout request was refused. Stable: apps and tests match on them; the 400
+ * response's `error_description` starts with the code.
+ */
+export type BackchannelErrorCode =
+  | "missing_token"
+  | "malformed_token"
+  | "unsupported_alg"
+  | "invalid_typ"
+  | "invalid_signature"
+  | "invalid_issuer"
+  | "invalid_audience"
+  | "expired"
+  | "invalid_iat"
+  | "missing_jti"
+  | "invalid_events"
+  | "nonce_present"
+  | "missing_subject"
+  | "replayed"
+  | "provider_unavailable"
+  | "logout_failed";
+
+/** What a valid logout token says: which provider session (`sid`) and/or subject (`sub`) ended. */
+export interface LogoutClaims {
+  iss: string;
+  sub?: string;
+  sid?: string;
+  jti: string;
+  /** Seconds since the epoch. */
+  iat: number;
+  exp?: number;
+}
+
+/** Options of {@link verifyLogoutToken}. */
+export interface VerifyLogoutTokenOptions {
+  /** The provider's issuer, exactly as its id_tokens carry it. */
+  issuer: string;
+  /** This client's id: the token's `aud` must contain it. */
+  clientId: string;
+  /** The provider's signing keys (e.g. jose's `createRemoteJWKSet` of its `jwks_uri`). */
+  keys: JWTVerifyGetKey;
+  /** Accepted signing algorithms (the client's `id_token_signed_response_alg`). Never `none`. */
+  algorithms: readonly string[];
+  /** Refuse tokens issued more than this many seconds ago. */
+  maxAge: number;
+  /** Seconds of clock skew tolerated on `iat`/`exp`. */
+  clockTolerance: number;
+  /** Seconds since the epoch. */
+  now: number;
+}
+
+/** The outcome of {@link verifyLogoutToken}. */
+export type LogoutTokenOutcome = { ok: true; claims: LogoutClaims } | { ok: false; code: BackchannelErrorCode; detail: string };
+
+const refuse = (code: BackchannelErrorCode, detail: string): LogoutTokenOutcome => ({ ok: false, code, detail });
+
+/** `typ` as the spec allows it: absent, `JWT`, or `logout+jwt` (any case, `application/` optional). */
+function typAllowed(typ: unknown): boolean {
+  if (typ === undefined) return true;
+  if (typeof typ !== "string") return false;
+  const t = typ.toLowerCase().replace(/^application\//, "");
+  return t === "logout+jwt" || t === "jwt";
+}
+
+/** Map jose's errors to the codes above (the claim jose names decides for claim failures). */
+function fromJose(err: unknown): LogoutTokenOutcome {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof errors.JWTExpired) return refuse(err.claim === "iat" ? "invalid_iat" : "expired", message);
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "iss") return refuse("invalid_issuer", message);
+    if (err.claim === "aud") return refuse("invalid_audience", message);
+    if (err.claim === "iat" || err.claim === "nbf") return refuse("invalid_iat", message);
+    if (err.claim === "typ") return refuse("invalid_typ", message);
+    return refuse("malformed_token", message);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return refuse("unsupported_alg", message);
+  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return refuse("invalid_signature", message);
+  }
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return refuse("provider_unavailable", message);
+  if (err instanceof errors.JOSEError) return refuse("malformed_token", message);
+  // A key getter that cannot reach the provider throws plain errors (fetch failures).
+  return refuse("provider_unavailable", message);
+}
+
+/**
+ * Validate a logout token (Back-Channel Logout 1.0, 2.6): a signed JWT (never `alg: none`, never
+ * encrypted here) from `issuer` for `clientId`, issued within `maxAge`, not expired, with a `jti`,
+ * the back-channel logout event, no `nonce` (an id_token is not a logout token), and a `sid` and/or
+ * `sub`. Replay detection (`jti` seen once) is the caller's: it needs shared storage.
+ *
+ * @example
+ * ```ts
+ * const r = await verifyLogoutToken(token, { issuer, clientId, keys: createRemoteJWKSet(jwksUri), algorithms: ["RS256"], maxAge: 120, clockTolerance: 30, now });
+ * if (r.ok) await kit.sessions.revokeByProvider({ issuer: r.claims.iss, sid: r.claims.sid, subject: r.claims.sub });
+ * ```
+ */
+export async function verifyLogoutToken(token: string, options: VerifyLogoutTokenOptions): Promise<LogoutTokenOutcome> {
+  if (token.length === 0) return refuse("missing_token", "no logout_token");
+  if (token.split(".").length !== 3) return refuse("malformed_token", "the logout token is not a signed JWT (three parts)");
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch (err) {
+    return refuse("malformed_token", err instanceof Error ? err.message : String(err));
+  }
+  if (typeof header.alg !== "string" || header.alg === "none" || !options.algorithms.includes(header.alg)) {
+    return refuse("unsupported_alg", `alg ${JSON.stringify(header.alg)} is not one of ${options.algorithms.join(", ")}`);
+  }
+  if (!typAllowed(header.typ)) return refuse("invalid_typ", `typ ${JSON.stringify(header.typ)} is not a logout token's`);
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, options.keys, {
+      issuer: options.issuer,
+      audience: options.clientId,
+      algorithms: [...options.algorithms],
+      maxTokenAge: options.maxAge,
+      clockTolerance: options.clockTolerance,
+      currentDate: new Date(options.now * 1000),
+    }));
+  } catch (err) {
+    return fromJose(err);
+  }
+  return checkClaims(payload);
+}
+
+/** The claims a signature cannot vouch for on its own: what makes a JWT a logout token. */
+function checkClaims(payload: JWTPayload): LogoutTokenOutcome {
+  if (typeof payload.iat !== "number") return refuse("invalid_iat", "the logout token has no iat");
+  if (typeof payload.jti !== "string" || payload.jti.length === 0) return refuse("missing_jti", "the logout token has no jti");
+  const events = payload.events;
+  const event = typeof events === "object" && events !== null && !Array.isArray(events) ? (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT] : undefined;
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    return refuse("invalid_events", `events must contain ${BACKCHANNEL_LOGOUT_EVENT} with a JSON object`);
+  }
+  if ("nonce" in payload) return refuse("nonce_present", "a logout token must not contain a nonce");
+  const sub = typeof payload.sub === "string" && payload.sub.length > 0 ? payload.sub : undefined;
+  const sid = typeof payload.sid === "string" && payload.sid.length > 0 ? payload.sid : undefined;
+  if (!sub && !sid) return refuse("missing_subject", "the logout token names neither sid nor sub");
+  return {
+    ok: true,
+    claims: { iss: payload.iss!, jti: payload.jti, iat: payload.iat, ...(typeof payload.exp === "number" ? { exp: payload.exp } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
+  };
+}

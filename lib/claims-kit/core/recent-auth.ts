@@ -1,0 +1,176 @@
+// Recent authentication and step-up (OIDC Core max_age / acr_values, RFC 9470): what the id_token
+// said at sign-in, whether it meets a requirement now, and the authorization parameters that ask
+// the provider for more. Pure: no request, no clock of its own.
+import type { ProviderSession } from "./ports";
+
+/**
+ * The id_token claims the kit keeps on the session token at sign-in: when the user authenticated
+ * at the provider, how (`acr`), and with which methods (`amr`). Protected: no plugin, update or
+ * refresh may write them, so only a new sign-in can make them newer or stronger.
+ *
+ * @example
+ * ```ts
+ * AUTH_CLAIMS.includes("auth_time"); // true
+ * ```
+ */
+export const AUTH_CLAIMS = ["auth_time", "acr", "amr"] as const;
+
+/** What a requirement asks for: authentication within `maxAge` seconds and/or one of the `acr` values. */
+export interface StepUpRequirement {
+  /** Seconds: the user must have authenticated at the provider at most this long ago. */
+  maxAge?: number;
+  /** An acceptable authentication context class (or several, any one will do). */
+  acr?: string | readonly string[];
+}
+
+/** The authorization parameters of a step-up sign-in (strings, as the query carries them). */
+export interface StepUpParams {
+  max_age?: string;
+  acr_values?: string;
+}
+
+/** Why a requirement is not met. Stable: apps and tests match on them. */
+export type RecentAuthCode = "not_signed_in" | "auth_time_unknown" | "auth_too_old" | "acr_not_met" | "step_up_failed";
+
+/** The answer of a recent-authentication check: met (with what was recorded), or why not and how to step up. */
+export type RecentAuthResult =
+  | { ok: true; authTime: number; acr: string | null; amr: string[] }
+  | { ok: false; code: RecentAuthCode; stepUp: StepUpParams };
+
+const ACR = /^[\x21-\x7e]{1,255}$/;
+const MAX_AMR = 16;
+
+/**
+ * The authentication claims to keep from a sign-in's id_token claims (Auth.js's OIDC `profile`),
+ * checked and bounded: `auth_time` a whole number of seconds, `acr` a printable token, `amr` a
+ * short list of short strings. Anything malformed is left out rather than trusted.
+ *
+ * @example
+ * ```ts
+ * authClaimsOf({ sub: "u1", auth_time: 1700000000, acr: "mfa", amr: ["pwd", "otp"] });
+ * // { auth_time: 1700000000, acr: "mfa", amr: ["pwd", "otp"] }
+ * ```
+ */
+export function authClaimsOf(profile: Readonly<Record<string, unknown>> | null | undefined): { auth_time?: number; acr?: string; amr?: string[] } {
+  const out: { auth_time?: number; acr?: string; amr?: string[] } = {};
+  const time = profile?.auth_time;
+  if (typeof time === "number" && Number.isSafeInteger(time) && time > 0) out.auth_time = time;
+  const acr = profile?.acr;
+  if (typeof acr === "string" && ACR.test(acr)) out.acr = acr;
+  const amr = profile?.amr;
+  if (Array.isArray(amr)) {
+    const methods = amr.filter((m): m is string => typeof m === "string" && ACR.test(m) && m.length <= 64).slice(0, MAX_AMR);
+    if (methods.length > 0) out.amr = methods;
+  }
+  return out;
+}
+
+/**
+ * The provider session a sign-in belongs to (`iss`, `sub`, `sid` of the id_token), or null when
+ * the profile is not an id_token's claims (a plain OAuth provider, a userinfo profile).
+ *
+ * @example
+ * ```ts
+ * providerSessionOf({ iss: "https://idp.example", sub: "u1", sid: "s-9" });
+ * // { issuer: "https://idp.example", subject: "u1", sid: "s-9" }
+ * ```
+ */
+export function providerSessionOf(profile: Readonly<Record<string, unknown>> | null | undefined): ProviderSession | null {
+  const { iss, sub, sid } = profile ?? {};
+  if (typeof iss !== "string" || typeof sub !== "string" || iss.length === 0 || sub.length === 0) return null;
+  return { issuer: iss, subject: sub, sid: typeof sid === "string" && sid.length > 0 ? sid : null };
+}
+
+function acrList(acr: StepUpRequirement["acr"]): string[] {
+  return acr === undefined ? [] : typeof acr === "string" ? [acr] : [...acr];
+}
+
+/**
+ * Check a requirement, throwing `TypeError` for one that asks for nothing or is malformed (a
+ * programming error: it would otherwise pass or fail silently).
+ */
+function assertRequirement(requirement: StepUpRequirement): void {
+  const { maxAge } = requirement;
+  const acrs = acrList(requirement.acr);
+  if (maxAge === undefined && acrs.length === 0) throw new TypeError("requireRecentAuth: give maxAge and/or acr");
+  if (maxAge !== undefined && (!Number.isSafeInteger(maxAge) || maxAge < 0)) throw new TypeError("requireRecentAuth: maxAge must be a whole number of seconds (0 or more)");
+  for (const value of acrs) if (!ACR.test(value)) throw new TypeError(`requireRecentAuth: acr ${JSON.stringify(value)} is not a printable token`);
+}
+
+/**
+ * The authorization parameters that ask the provider for a requirement: `max_age` (OIDC Core: it
+ * must re-authenticate the user when its session is older, and return `auth_time`) and
+ * `acr_values` (space-separated, in order of preference).
+ *
+ * @example
+ * ```ts
+ * stepUpParams({ maxAge: 300, acr: "mfa" }); // { max_age: "300", acr_values: "mfa" }
+ * ```
+ */
+export function stepUpParams(requirement: StepUpRequirement): StepUpParams {
+  assertRequirement(requirement);
+  const acrs = acrList(requirement.acr);
+  return {
+    ...(requirement.maxAge !== undefined ? { max_age: String(requirement.maxAge) } : {}),
+    ...(acrs.length > 0 ? { acr_values: acrs.join(" ") } : {}),
+  };
+}
+
+/**
+ * Whether a session token meets a requirement at `now` (seconds). Reads only what the kit kept
+ * from the id_token at sign-in: a token without `auth_time` is never recent (the provider did not
+ * say when the user authenticated; a step-up with `max_age` makes it say).
+ *
+ * @example
+ * ```ts
+ * const r = checkRecentAuth(token, { maxAge: 300 }, Math.floor(Date.now() / 1000));
+ * if (!r.ok) redirectToStepUp(r.stepUp); // { max_age: "300" }
+ * ```
+ */
+export function checkRecentAuth(token: Readonly<Record<string, unknown>> | null | undefined, requirement: StepUpRequirement, now: number): RecentAuthResult {
+  const stepUp = stepUpParams(requirement);
+  if (!token || typeof token.sub !== "string") return { ok: false, code: "not_signed_in", stepUp };
+  const { auth_time: authTime, acr, amr } = authClaimsOf(token);
+  const acrs = acrList(requirement.acr);
+  if (acrs.length > 0 && (acr === undefined || !acrs.includes(acr))) return { ok: false, code: "acr_not_met", stepUp };
+  if (requirement.maxAge !== undefined) {
+    if (authTime === undefined) return { ok: false, code: "auth_time_unknown", stepUp };
+    if (now - authTime > requirement.maxAge) return { ok: false, code: "auth_too_old", stepUp };
+  }
+  // With only an acr asked for, a token without auth_time still passes: the acr is what was asked.
+  return { ok: true, authTime: authTime ?? 0, acr: acr ?? null, amr: amr ?? [] };
+}
+
+/**
+ * Read an RFC 9470 step-up challenge from a resource server's `WWW-Authenticate` header: a
+ * `Bearer` challenge with `error="insufficient_user_authentication"` becomes the requirement it
+ * names (`max_age`, `acr_values`), ready for the same step-up as {@link checkRecentAuth}'s. Any
+ * other header gives null.
+ *
+ * @example
+ * ```ts
+ * stepUpFromChallenge('Bearer error="insufficient_user_authentication", acr_values="mfa", max_age="60"');
+ * // { maxAge: 60, acr: ["mfa"] }
+ * ```
+ */
+export function stepUpFromChallenge(header: string | null | undefined): StepUpRequirement | null {
+  if (!header) return null;
+  const start = /(?:^|,)\s*Bearer\s+/i.exec(header);
+  if (!start) return null;
+  // The Bearer challenge's auth-params, `name=token` or `name="quoted"`, up to the next scheme.
+  const params = new Map<string, string>();
+  const param = /\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/y;
+  param.lastIndex = start.index + start[0].length;
+  for (let m = param.exec(header); m; m = param.exec(header)) {
+    params.set(m[1]!.toLowerCase(), (m[2] ?? m[3] ?? "").replace(/\\(.)/g, "$1"));
+  }
+  if (params.get("error") !== "insufficient_user_authentication") return null;
+  const requirement: StepUpRequirement = {};
+  const maxAge = params.get("max_age");
+  if (maxAge !== undefined && /^\d{1,9}$/.test(maxAge)) requirement.maxAge = Number(maxAge);
+  const acrs = (params.get("acr_values") ?? "").split(" ").filter((v) => ACR.test(v));
+  if (acrs.length > 0) requirement.acr = acrs;
+  // A challenge naming neither still says the authentication was not enough: ask for a fresh one.
+  if (requirement.maxAge === undefined && requirement.acr === undefined) requirement.maxAge = 0;
+  return requirement;
+}
