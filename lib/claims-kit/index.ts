@@ -41,4 +41,6 @@ export { measureToken, type TokenMeasure } from "./core/measure";
 export { memoryReplayStore, memoryServerDataStore } from "./stores/memory";
 export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";
 export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
+export { fromAuthjsProvider, PROVIDER_PROFILES, type AuthjsProviderConfig, type ProviderProfile } from "./refresh/profiles";
+export type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "./refresh/oauth-client";
 export type { AccountRef, TokenSet, TokenVault, VaultEntry } from "./core/ports";

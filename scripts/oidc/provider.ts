@@ -70,9 +70,30 @@ export type FaultMode = "none" | "500" | "timeout" | "drop" | "malformed" | "inv
 
 export interface OidcClientConfig {
   clientId: string;
-  clientSecret: string;
+  /** Absent for a public client (`none`) or a `private_key_jwt` client. */
+  clientSecret?: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
+  /** Default client_secret_basic (oidc-provider then takes client_secret_post too). */
+  tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | "none";
+  /** The client's public keys, for private_key_jwt. */
+  jwks?: { keys: Array<Record<string, unknown>> };
+}
+
+/**
+ * Answer the way a given real provider does, for the provider-profile tests. Defaults are
+ * oidc-provider's (rotation with reuse detection; offline_access only with prompt=consent).
+ */
+export interface ProviderBehaviour {
+  /** false: the refresh token is kept across refreshes (Google; Keycloak with rotation off). */
+  rotateRefreshToken?: boolean;
+  /** A refresh token for any grant of a client allowed the refresh_token grant, no consent prompt needed (Entra, Keycloak). */
+  refreshWithoutConsent?: boolean;
+  /**
+   * GitHub Apps' token endpoint: no id_token, `refresh_token_expires_in`, and a refused refresh
+   * token answered with HTTP 200 and `{"error":"bad_refresh_token"}`.
+   */
+  githubStyle?: boolean;
 }
 
 export interface StartOidcProviderOptions {
@@ -82,6 +103,7 @@ export interface StartOidcProviderOptions {
   host?: string;
   clients: OidcClientConfig[];
   logger?: (line: string) => void;
+  behaviour?: ProviderBehaviour;
 }
 
 export interface RunningOidcProvider {
@@ -418,6 +440,33 @@ function describeClient(ctx: KoaContextWithOIDC): string {
   return typeof id === "string" ? id : "unknown";
 }
 
+/** Rewrite a token-endpoint answer the way GitHub's looks (see {@link ProviderBehaviour.githubStyle}). */
+function answerLikeGitHub(res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : undefined;
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (body && !res.headersSent) {
+      if (body.error === "invalid_grant") {
+        body = { error: "bad_refresh_token", error_description: "The refresh token passed is incorrect or expired." };
+        res.statusCode = 200;
+      } else if (typeof body.access_token === "string") {
+        delete body.id_token;
+        body.refresh_token_expires_in = 15_897_600;
+      }
+      args[0] = JSON.stringify(body);
+      res.setHeader("content-length", Buffer.byteLength(args[0] as string));
+    }
+    return end(...args);
+  }) as typeof res.end;
+}
+
 export async function startOidcProvider(
   opts: StartOidcProviderOptions,
 ): Promise<RunningOidcProvider> {
@@ -534,6 +583,7 @@ export async function startOidcProvider(
         return;
       }
       if (path.startsWith("/interaction/")) stripWebFonts(res);
+      if (opts.behaviour?.githubStyle && req.method === "POST" && path === TOKEN_PATH) answerLikeGitHub(res);
       await handleProvider(req, res);
     };
     run().catch((err: unknown) => {
@@ -558,13 +608,14 @@ export async function startOidcProvider(
   const store = new DevStore();
   const clients: ClientMetadata[] = opts.clients.map((client) => ({
     client_id: client.clientId,
-    client_secret: client.clientSecret,
+    ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
+    ...(client.jwks ? { jwks: client.jwks } : {}),
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     // oidc-provider treats client_secret_basic and client_secret_post as interchangeable.
-    token_endpoint_auth_method: "client_secret_basic",
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? "client_secret_basic",
     // `sub` is the tag-free email, while the accountId keeps the tags (see pairwiseIdentifier).
     subject_type: "pairwise",
     // Required by oidc-provider for pairwise clients whose redirect URIs span several hosts;
@@ -585,7 +636,10 @@ export async function startOidcProvider(
     },
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    rotateRefreshToken: true,
+    rotateRefreshToken: opts.behaviour?.rotateRefreshToken ?? true,
+    ...(opts.behaviour?.refreshWithoutConsent
+      ? { issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed("refresh_token") }
+      : {}),
     // As strict as real providers (oidc-provider's defaults, never friendlier): a refresh token
     // only for a grant with offline_access, which is granted only with prompt=consent (OIDC Core
     // 11); tokens of grants without it end with the provider's browser session.

@@ -740,3 +740,48 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "tls_client_auth" as never }), /clientAuth/);
   });
 });
+
+describe("provider objects (issue #13, provider profiles)", () => {
+  test("Microsoft Entra ID multi-tenant: the template issuer from discovery, the tenant's own issuer from sign-in checks the refreshed id_token", async () => {
+    const { default: MicrosoftEntraID } = await import("@auth/core/providers/microsoft-entra-id");
+    const tenant = (tid: string) => `https://login.microsoftonline.com/${tid}/v2.0`;
+    let refreshedIssuer = tenant("tenant-a");
+    const urls: string[] = [];
+    const fetcher = (async (url: string) => {
+      urls.push(String(url));
+      if (String(url).endsWith("/.well-known/openid-configuration")) {
+        return Response.json({ issuer: tenant("{tenantid}"), token_endpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/token", authorization_endpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize" });
+      }
+      return Response.json({ access_token: "a1", token_type: "Bearer", expires_in: 3600, refresh_token: "r1", id_token: idToken({ iss: refreshedIssuer }) });
+    }) as unknown as typeof fetch;
+    const plugin = oauthRefresh({ provider: MicrosoftEntraID({ clientId: "app", clientSecret: "s" }), mode: "cookie", keepIdToken: true, fetch: fetcher, logger: log });
+    const signedIn = { sub: "u1", oauth: { at: "a0", rt: "r0", e: NOW - 10, i: NOW - 3600, it: idToken({ iss: tenant("tenant-a") }) } };
+    const ok = await plugin.jwt!(context(signedIn, NOW).ctx);
+    assert.equal((ok as { oauth: { at: string } }).oauth.at, "a1");
+    assert.equal(urls[0], "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration", "discovered from Auth.js's default issuer");
+
+    refreshedIssuer = tenant("tenant-b");
+    const otherGrant = { ...signedIn, oauth: { ...signedIn.oauth, rt: "r0b" } };
+    await assert.rejects(plugin.jwt!(context(otherGrant, NOW).ctx), isCode("invalid_id_token"), "another tenant's id_token is refused; the refresh token is kept for a retry");
+  });
+
+  test("GitHub (OAuth 2): the token endpoint from the provider object, never discovered; client id and secret from AUTH_GITHUB_*", async () => {
+    const { default: GitHub } = await import("@auth/core/providers/github");
+    process.env.AUTH_GITHUB_ID = "gh-app";
+    process.env.AUTH_GITHUB_SECRET = "gh-secret";
+    try {
+      const urls: string[] = [];
+      const fetcher = (async (url: string, init: RequestInit) => {
+        urls.push(`${String(url)} ${new URLSearchParams(String(init.body)).get("grant_type")}`);
+        return Response.json({ access_token: "ghu_2", token_type: "bearer", expires_in: 28800, refresh_token: "ghr_2", refresh_token_expires_in: 15897600 });
+      }) as unknown as typeof fetch;
+      const plugin = oauthRefresh({ provider: GitHub({}), mode: "cookie", fetch: fetcher, logger: log });
+      const out = await plugin.jwt!(context({ sub: "u1", oauth: { at: "ghu_1", rt: "ghr_1", e: NOW - 10, i: NOW - 3600 } }, NOW).ctx);
+      assert.deepEqual([(out as { oauth: { at: string; rt: string } }).oauth.at, (out as { oauth: { rt: string } }).oauth.rt], ["ghu_2", "ghr_2"]);
+      assert.deepEqual(urls, ["https://github.com/login/oauth/access_token refresh_token"]);
+    } finally {
+      delete process.env.AUTH_GITHUB_ID;
+      delete process.env.AUTH_GITHUB_SECRET;
+    }
+  });
+});

@@ -5,6 +5,7 @@ import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../core/type
 import { cookieRefresher } from "../refresh/cookie-mode";
 import { providerClient } from "../refresh/provider";
 import { revokeUserTokens } from "../refresh/revoke";
+import { fromAuthjsProvider, type AuthjsProviderConfig, type ProviderProfile } from "../refresh/profiles";
 import { CLIENT_AUTH_METHODS, type ClientAuth, type ClientPrivateKey, type ProviderEndpoints } from "../refresh/oauth-client";
 import type { RefreshErrorCode } from "../refresh/token-endpoint";
 import type { CookieClaim, RevokeUserResult, VaultClaim } from "../refresh/types";
@@ -22,8 +23,12 @@ export type OAuthErrorCode = RefreshErrorCode | "revoked";
  * ```
  */
 export interface OAuthRefreshOptions {
-  /** The Auth.js provider id whose tokens to keep fresh, e.g. "oidc". */
-  provider: string;
+  /**
+   * The Auth.js provider whose tokens to keep fresh: its id (e.g. "oidc", with issuer and client
+   * below), or the provider object itself (`Google({...})`, `GitHub({...})`…), from which the kit
+   * takes the issuer or token endpoint, client id, secret and auth method (options given here win).
+   */
+  provider: string | AuthjsProviderConfig;
   /**
    * "vault" (default): tokens live in a {@link TokenVault} (the Account row), the cookie holds only
    * the account and the expiry. "cookie": everything in the JWT, for apps without a database.
@@ -34,7 +39,8 @@ export interface OAuthRefreshOptions {
   issuer?: string;
   /** …or give it. */
   tokenEndpoint?: string;
-  clientId: string;
+  /** Required, unless the provider object (or its `AUTH_<ID>_ID` variable) gives it. */
+  clientId?: string;
   clientSecret?: string;
   /** How the client authenticates at the token and revocation endpoints. Default `client_secret_basic`. */
   clientAuth?: ClientAuth;
@@ -163,9 +169,20 @@ export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshO
 
 type OAuthEngine = Omit<OAuthRefreshPlugin, "id" | "claims" | "errors" | "check" | "load" | "jwt"> & Required<Pick<OAuthRefreshPlugin, "load" | "jwt">>;
 
+/** Options with the provider as its id: a provider object's settings filled in under the explicit ones. */
+type ResolvedOptions = Omit<OAuthRefreshOptions, "provider" | "clientId"> & { provider: string; clientId: string; profile?: ProviderProfile };
+
+function resolveProvider(options: OAuthRefreshOptions): ResolvedOptions {
+  if (typeof options?.provider !== "object" || options.provider === null) return options as ResolvedOptions;
+  const derived = fromAuthjsProvider(options.provider);
+  const explicit = Object.fromEntries(Object.entries(options).filter(([key, value]) => key !== "provider" && value !== undefined));
+  return { ...derived, ...explicit } as ResolvedOptions;
+}
+
 /** Validate the options and build the refresh machinery. Throws `invalid_option` naming the option. */
-function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
+function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
   const where = "oauthRefresh";
+  const options = resolveProvider(given);
   const mode = options?.mode ?? "vault";
   if (typeof options?.provider !== "string" || !options.provider) invalidOption(where, "provider", "must name the Auth.js provider id (e.g. \"oidc\")");
   if (mode !== "vault" && mode !== "cookie") invalidOption(where, "mode", 'must be "vault" or "cookie"');
@@ -211,7 +228,8 @@ function compileOAuth(options: OAuthRefreshOptions): OAuthEngine {
       const noRefreshToken = () => {
         if (!hinted.has(options.provider)) {
           hinted.add(options.provider);
-          log.warn(`oauthRefresh(${options.provider}): ${NO_REFRESH_TOKEN_HINT}`);
+          const needs = options.profile ? ` This provider needs ${options.profile.offline}.` : "";
+          log.warn(`oauthRefresh(${options.provider}): ${NO_REFRESH_TOKEN_HINT}.${needs}`);
         }
         return { nr: 1 as const };
       };
