@@ -156,6 +156,13 @@ describe("the exact format", () => {
     assert.equal(fresh.exp! - fresh.iat!, 30 * 86_400, "Auth.js's default maxAge");
   });
 
+  test("every cookie gets its own IV and jti, across many encodes", async () => {
+    const tokens = await Promise.all(Array.from({ length: 600 }, () => codec.encode({ token: { sub: "u1" }, secret: SECRET, salt: SALT })));
+    assert.equal(new Set(tokens.map((t) => t.split(".")[2])).size, tokens.length);
+    const ids = await Promise.all(tokens.map(async (t) => (await codec.decode({ token: t, secret: SECRET, salt: SALT }))!.jti));
+    assert.equal(new Set(ids).size, tokens.length);
+  });
+
   test("a header with the same parameters in another order is read, as JOSE requires", async () => {
     const token = await sealRaw({ kid: await kidOf(SECRET), enc: "A256CBC-HS512", alg: "dir" }, JSON.stringify({ sub: "u1" }));
     assert.deepEqual(await oracle(token), { sub: "u1" });

@@ -1,7 +1,7 @@
 // Compact JWE with alg "dir" and enc "A256CBC-HS512" (RFC 7516, RFC 7518 5.2), the only shape
 // Auth.js writes, on node:crypto. Opening is strict: anything Auth.js's encode could not have
 // produced is refused before any decryption, and the tag is checked in constant time first.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
 import { aadOf, type SessionKeys } from "./keys";
 
 /** Why a compact JWE was not opened. Stable: tests and logs match on them. */
@@ -30,6 +30,21 @@ export function tagOf(macKey: SessionKeys["macKey"], aad: Buffer, iv: Buffer, ci
   return createHmac("sha512", macKey).update(aad).update(iv).update(ciphertext).update(al).digest().subarray(0, TAG_BYTES);
 }
 
+// IVs come from a buffer of CSPRNG output refilled every 256 IVs: one call into the OS's random
+// source instead of one per cookie. Each IV is used (encrypted with, encoded) before the next
+// is handed out, and none is handed out twice.
+const ivPool = Buffer.alloc(IV_BYTES * 256);
+let ivNext = ivPool.length;
+
+function freshIv(): Buffer {
+  if (ivNext === ivPool.length) {
+    randomFillSync(ivPool);
+    ivNext = 0;
+  }
+  ivNext += IV_BYTES;
+  return ivPool.subarray(ivNext - IV_BYTES, ivNext);
+}
+
 /**
  * Encrypt `plaintext` under `keys` with a fresh random IV: `header..iv.ciphertext.tag`.
  *
@@ -39,7 +54,7 @@ export function tagOf(macKey: SessionKeys["macKey"], aad: Buffer, iv: Buffer, ci
  * ```
  */
 export function sealJwe(keys: SessionKeys, plaintext: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = freshIv();
   const cipher = createCipheriv("aes-256-cbc", keys.encKey, iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const tag = tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al);

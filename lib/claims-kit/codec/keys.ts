@@ -23,7 +23,9 @@ const KEY_BYTES = 64;
 // Secrets and cookie names are a handful per process; the bound only guards against a caller
 // that derives keys from many distinct salts, so dropping everything when full is enough.
 const CACHE_LIMIT = 64;
-const cache = new Map<string, SessionKeys>();
+/** salt -> secret -> keys (nested: no string building on the hot path). */
+const cache = new Map<string, Map<string, SessionKeys>>();
+let cached = 0;
 
 /**
  * Additional authenticated data and its bit length for a protected header segment (ASCII).
@@ -54,9 +56,7 @@ export function aadOf(header: string): { aad: Buffer; al: Buffer } {
 export function sessionKeys(secret: string, salt: string): SessionKeys {
   if (typeof secret !== "string" || secret.length === 0) throw new TypeError("session codec: the secret must be a non-empty string");
   if (typeof salt !== "string") throw new TypeError("session codec: the salt (the cookie name) must be a string");
-  // Length-prefixed so that no (secret, salt) pair can spell another pair's key.
-  const id = `${salt.length}:${salt}:${secret}`;
-  const hit = cache.get(id);
+  const hit = cache.get(salt)?.get(secret);
   if (hit) return hit;
   const key = Buffer.from(hkdfSync("sha256", secret, salt, `Auth.js Generated Encryption Key (${salt})`, KEY_BYTES));
   // RFC 7638 thumbprint of { kty: "oct", k }: the required members in lexicographic order.
@@ -70,7 +70,12 @@ export function sessionKeys(secret: string, salt: string): SessionKeys {
     ...aadOf(header),
   };
   key.fill(0);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(id, keys);
+  if (cached >= CACHE_LIMIT) {
+    cache.clear();
+    cached = 0;
+  }
+  const bySecret = cache.get(salt) ?? new Map<string, SessionKeys>();
+  cache.set(salt, bySecret.set(secret, keys));
+  cached += 1;
   return keys;
 }
