@@ -1,0 +1,178 @@
+// The two apps under test, built and started by the bench: the reference app (`next build` via
+// scripts/build-if-stale.sh, a fresh migrated and seeded SQLite database) and the plain Auth.js
+// baseline in bench/baseline. One in-process OIDC provider serves both; a user signs in to each
+// over HTTP, as a browser would, so each app writes its own cookie (and the reference app its
+// session row).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CookieJar, devLoginAt } from "../scripts/oidc/dev-login";
+import { startOidcProvider } from "../scripts/oidc/provider";
+import { ROOT } from "./report";
+
+export const SESSION_COOKIE = "authjs.session-token";
+const BASELINE_DIR = path.join(ROOT, "bench", "baseline");
+/** Must match distDir in bench/baseline/next.config.mjs. */
+const BASELINE_DIST = path.join(ROOT, "node_modules", ".cache", "claims-kit-bench", "baseline");
+/** Both apps' AUTH_SECRET: a throwaway, so the bench can read the cookies they write. */
+export const BENCH_SECRET = "bench-secret-0123456789abcdef0123456789-do-not-use";
+
+export interface App {
+  name: "baseline" | "reference";
+  url: string;
+  /** The `next` CLI process; its descendants serve the requests. */
+  process: ChildProcess;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function run(label: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): void {
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (result.status !== 0) {
+    throw new Error(`${label} failed (exit ${result.status}):\n${`${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-30).join("\n")}`);
+  }
+  console.error(`bench: ${label} done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Build both apps when their sources changed since the last build (as scripts/build-if-stale.sh does). */
+export function buildApps(): void {
+  const buildId = path.join(BASELINE_DIST, "BUILD_ID");
+  const lock = path.join(ROOT, "package-lock.json");
+  const stale = !existsSync(buildId) || Math.max(newestMtime(BASELINE_DIR), statSync(lock).mtimeMs) > statSync(buildId).mtimeMs;
+  // An empty environment, like the reference app's build: both read their settings at run time.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
+  if (stale) run("next build (baseline)", path.join(ROOT, "node_modules/.bin/next"), ["build"], BASELINE_DIR, env);
+  run("scripts/build-if-stale.sh (reference app)", "bash", [path.join(ROOT, "scripts/build-if-stale.sh")], ROOT, { ...process.env, ...env });
+}
+
+async function waitForReady(child: ChildProcess, name: string, url: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`${name}: next start not ready after 60 s: ${seen.slice(-500)}`)), 60_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (/Ready in/.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: next start exited with ${code}: ${seen.slice(-500)}`));
+    });
+  });
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${name}: ${url} answered ${response.status}`);
+}
+
+/** A migrated, seeded SQLite database of its own, and how to remove it. */
+async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "claims-kit-bench-"));
+  const url = `file:${path.join(dir, "bench.db")}`;
+  const { migrateSqlite } = await import("../scripts/db-migrate");
+  migrateSqlite(url, () => {});
+  const { createPrismaClient } = await import("../lib/db-client");
+  const { seed } = await import("../prisma/seed-data");
+  const prisma = createPrismaClient(url);
+  await seed(prisma);
+  await prisma.$disconnect();
+  return { url, drop: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Sign `login` in through `app` with the bundled provider; returns the session cookie(s), as a Cookie header. */
+async function signIn(app: App, login: string): Promise<string> {
+  const jar = new CookieJar();
+  const get = async (url: string, init: RequestInit = {}) => {
+    const response = await fetch(url, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: jar.header() } });
+    jar.store(response);
+    return response;
+  };
+  const { csrfToken } = (await (await get(`${app.url}/api/auth/csrf`)).json()) as { csrfToken: string };
+  const start = await get(`${app.url}/api/auth/signin/oidc`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrfToken, callbackUrl: `${app.url}/` }),
+  });
+  const authorize = start.headers.get("location");
+  if (!authorize) throw new Error(`${app.name}: sign-in did not redirect (HTTP ${start.status})`);
+  const callback = await devLoginAt(new URL(authorize), login, `${app.url}/api/auth/callback/oidc`);
+  const done = await get(callback.toString());
+  if (done.status !== 302) throw new Error(`${app.name}: callback answered HTTP ${done.status}`);
+  const session = jar.names().filter((name) => name.startsWith(SESSION_COOKIE));
+  if (session.length === 0) throw new Error(`${app.name}: signed in, but no session cookie was set`);
+  return session.map((name) => `${name}=${jar.get(name)}`).join("; ");
+}
+
+/** Both apps running, each with a signed-in cookie; `stop()` ends everything this started. */
+export async function startApps(login: string): Promise<{ apps: App[]; cookies: Map<App, string>; stop: () => Promise<void> }> {
+  const ports = { baseline: await freePort(), reference: await freePort() };
+  const clients = (["baseline", "reference"] as const).map((name) => ({
+    clientId: `bench-${name}`,
+    clientSecret: `bench-${name}-secret`,
+    redirectUris: [`http://localhost:${ports[name]}/api/auth/callback/oidc`],
+  }));
+  const provider = await startOidcProvider({ port: 0, clients, logger: () => {} });
+  const db = await freshDatabase();
+  const apps: App[] = [];
+  const stop = async () => {
+    for (const app of apps) app.process.kill("SIGTERM");
+    await Promise.all(apps.map((app) => (app.process.exitCode !== null ? null : new Promise((r) => app.process.once("exit", r)))));
+    await provider.close();
+    db.drop();
+  };
+  try {
+    for (const [name, dir] of [["baseline", BASELINE_DIR], ["reference", ROOT]] as const) {
+      const client = clients.find((c) => c.clientId === `bench-${name}`)!;
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        DATABASE_URL: db.url,
+        AUTH_SECRET: BENCH_SECRET,
+        AUTH_TRUST_HOST: "true",
+        AUTH_OIDC_ISSUER: provider.issuer,
+        AUTH_OIDC_ID: client.clientId,
+        AUTH_OIDC_SECRET: client.clientSecret,
+      };
+      // Served over plain http on a port of the bench's choosing.
+      delete env.AUTH_URL;
+      const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(ports[name]), "-H", "localhost"], {
+        cwd: dir,
+        env,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const app: App = { name, url: `http://localhost:${ports[name]}`, process: child };
+      apps.push(app);
+      await waitForReady(child, name, `${app.url}/api/auth/providers`);
+      // Keep draining its output once it is up, so a chatty server never blocks on a full pipe.
+      child.stdout!.resume();
+    }
+    const cookies = new Map<App, string>();
+    for (const app of apps) cookies.set(app, await signIn(app, login));
+    return { apps, cookies, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
