@@ -41,6 +41,13 @@ async function requestInfo(): Promise<RequestInfo> {
 }
 
 /**
+ * Providers a signed-in user can link to their account (the callback then sees the session): the
+ * "work" provider when AUTH_WORK_ISSUER is set, in vault mode (the cookie holds one token set).
+ */
+const WORK_PROVIDER = Boolean(process.env.AUTH_WORK_ISSUER) && process.env.AUTH_TOKEN_MODE !== "cookie";
+export const linkProviders: readonly string[] = WORK_PROVIDER ? ["work"] : [];
+
+/**
  * The OIDC provider's access token, kept fresh. Vault mode (default): tokens in the Account row,
  * the cookie holds the account and the expiry. AUTH_TOKEN_MODE=cookie keeps them in the JWT.
  */
@@ -54,6 +61,10 @@ export const oauth = oauthRefresh(() => ({
   clientSecret: process.env.AUTH_OIDC_SECRET,
   skewSeconds: Number(process.env.OAUTH_REFRESH_SKEW ?? 60),
   timeoutMs: Number(process.env.OAUTH_REFRESH_TIMEOUT_MS ?? 10_000),
+  // A second provider a signed-in user can link: its own token set, refreshed on its own.
+  linked: WORK_PROVIDER
+    ? [{ provider: "work", issuer: process.env.AUTH_WORK_ISSUER, clientId: process.env.AUTH_WORK_ID ?? "", clientSecret: process.env.AUTH_WORK_SECRET, timeoutMs: Number(process.env.OAUTH_REFRESH_TIMEOUT_MS ?? 10_000) }]
+    : [],
 }));
 
 /** The reference app's claims, one builder per feature, in the order they run. */
@@ -141,6 +152,19 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
       // provider says the address is verified (see the signIn callback below).
       allowDangerousEmailAccountLinking: LINK_BY_EMAIL,
     },
+    // The linkable second provider (AUTH_WORK_*): never linked by email, only to the user signed in
+    // when they link it (Auth.js links an account signed in with while a session exists).
+    ...(WORK_PROVIDER
+      ? [{
+          id: "work",
+          name: process.env.AUTH_WORK_NAME ?? "Work account",
+          type: "oidc" as const,
+          issuer: process.env.AUTH_WORK_ISSUER,
+          clientId: process.env.AUTH_WORK_ID,
+          clientSecret: process.env.AUTH_WORK_SECRET,
+          authorization: { params: authorizationParams() },
+        }]
+      : []),
   ],
   callbacks: {
     ...k.callbacks,

@@ -9,7 +9,7 @@ export const { handlers, signIn, signOut } = nextAuth;
  * `auth()` typed with the kit's session, and the kit's server helpers, bound to this NextAuth()
  * and the session cookie's secret (the default cookie name: auth.config.ts does not rename it).
  */
-export const { auth, readToken, readServerData, sessionId, updateSession, getAccessToken, inspectCookie } = nextHelpers(kit, {
+export const { auth, readToken, readServerData, sessionId, sessionActive, updateSession, getAccessToken, inspectCookie } = nextHelpers(kit, {
   auth: nextAuth.auth,
   update: nextAuth.unstable_update,
   secret: process.env.AUTH_SECRET,

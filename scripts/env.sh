@@ -21,6 +21,14 @@ mkdir -p "$ROOT/.data"
 export DATABASE_URL="${DATABASE_URL:-file:$ROOT/.data/dev.db}"
 export PORT="${PORT:-3000}"
 export OIDC_PORT="${OIDC_PORT:-9000}"
+# A second provider a signed-in user can link (the Provider API page shows both token sets). With
+# the bundled provider it is a second client there; with your own provider set AUTH_WORK_* (or
+# leave AUTH_WORK_ISSUER unset: no second provider).
+if [ -z "${AUTH_OIDC_ISSUER:-}" ]; then
+  export AUTH_WORK_ISSUER="${AUTH_WORK_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
+  export AUTH_WORK_ID="${AUTH_WORK_ID:-reference-app-work}"
+  export AUTH_WORK_SECRET="${AUTH_WORK_SECRET:-reference-app-work-dev-secret}"
+fi
 export AUTH_OIDC_ISSUER="${AUTH_OIDC_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
 export AUTH_OIDC_ID="${AUTH_OIDC_ID:-reference-app}"
 export AUTH_OIDC_SECRET="${AUTH_OIDC_SECRET:-reference-app-dev-secret}"
@@ -34,3 +42,6 @@ export PRISMA_HIDE_UPDATE_MESSAGE=1
 export CHECKPOINT_DISABLE=1
 export OIDC_REDIRECT_URIS="${OIDC_REDIRECT_URIS:-http://localhost:$PORT/api/auth/callback/oidc}"
 export OIDC_POST_LOGOUT_URIS="${OIDC_POST_LOGOUT_URIS:-http://localhost:$PORT/}"
+# The bundled provider POSTs logout tokens here (OIDC Back-Channel Logout). 127.0.0.1, not
+# localhost: the provider's Node may try ::1 first.
+export OIDC_BACKCHANNEL_LOGOUT_URI="${OIDC_BACKCHANNEL_LOGOUT_URI:-http://127.0.0.1:$PORT/api/auth/backchannel-logout}"

@@ -5,6 +5,7 @@
 //   AUTH_OIDC_SECRET       default reference-app-dev-secret
 //   OIDC_REDIRECT_URIS     comma-separated, default http://localhost:3000/api/auth/callback/oidc
 //   OIDC_POST_LOGOUT_URIS  comma-separated, default http://localhost:3000/
+//   AUTH_WORK_ID / AUTH_WORK_SECRET  a second client (the app's "work" provider, for linked accounts), when set
 
 import { startOidcProvider } from "./oidc/provider";
 
@@ -39,6 +40,15 @@ async function main(): Promise<void> {
         ),
         postLogoutRedirectUris: list(process.env.OIDC_POST_LOGOUT_URIS, "http://localhost:3000/"),
       },
+      ...(process.env.AUTH_WORK_ID && process.env.AUTH_WORK_SECRET
+        ? [{
+            clientId: process.env.AUTH_WORK_ID,
+            clientSecret: process.env.AUTH_WORK_SECRET,
+            // The same app, its second provider's callback.
+            redirectUris: list(process.env.OIDC_REDIRECT_URIS, "http://localhost:3000/api/auth/callback/oidc").map((uri) => uri.replace(/\/callback\/oidc$/, "/callback/work")),
+            postLogoutRedirectUris: list(process.env.OIDC_POST_LOGOUT_URIS, "http://localhost:3000/"),
+          }]
+        : []),
     ],
     logger: (line) => console.log(`[oidc] ${line}`),
   });

@@ -1,6 +1,7 @@
 import { requireSession } from "@/app/require-session";
-import { getAccessToken } from "@/auth";
-import { oauth } from "@/auth.config";
+import { getAccessToken, readToken } from "@/auth";
+import { linkProviders, oauth } from "@/auth.config";
+import { linkProviderAction } from "./actions";
 
 export const metadata = { title: "Provider API" };
 
@@ -20,6 +21,9 @@ export default async function ApiDemoPage() {
   }
   const now = Math.floor(Date.now() / 1000);
   const oauthError = session.errors?.oauth;
+  // Every provider account whose tokens the kit keeps for this user (no token values).
+  const accounts = await oauth.accounts(await readToken());
+  const unlinked = linkProviders.filter((p) => !accounts.some((a) => a.provider === p));
   return (
     <>
       <h1>Provider API</h1>
@@ -42,6 +46,35 @@ export default async function ApiDemoPage() {
       ) : (
         <p className="error" data-testid="no-token">No usable access token{session.errors?.oauth ? ` (${session.errors.oauth})` : ""}.</p>
       )}
+      <h2>Linked accounts</h2>
+      <p className="muted">
+        Each provider account has its own token set, refreshed on its own: <code>getAccessToken(oauth.forProvider(&quot;work&quot;))</code>.
+        Link a second provider below (<code>linked</code> in the <code>oauth</code> options, <code>AUTH_WORK_*</code>).
+      </p>
+      <div className="table-scroll">
+        <table data-testid="linked-accounts">
+          <thead>
+            <tr><th scope="col">Provider</th><th scope="col">Account</th><th scope="col">Access token expires</th><th scope="col">Refreshes</th><th scope="col">Status</th></tr>
+          </thead>
+          <tbody>
+            {accounts.map((a) => (
+              <tr key={`${a.provider}:${a.providerAccountId}`} data-testid={`linked-${a.provider}`}>
+                <td>{a.provider}</td>
+                <td>{a.providerAccountId}</td>
+                <td>{a.expiresAt ? new Date(a.expiresAt * 1000).toLocaleString("en-GB", { timeZone: "UTC" }) + " UTC" : "—"}</td>
+                <td data-testid={`linked-${a.provider}-refreshes`}>{a.refreshCount}</td>
+                <td>{a.error ? <>stopped: <code>{a.error}</code></> : a.hasRefreshToken ? "refreshing" : "no refresh token"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {unlinked.map((provider) => (
+        <form key={provider} action={linkProviderAction} className="row">
+          <input type="hidden" name="provider" value={provider} />
+          <button type="submit" data-testid={`link-${provider}`}>Link your {provider} account</button>
+        </form>
+      ))}
     </>
   );
 }

@@ -228,13 +228,23 @@ export async function devAuthorizationCodeFlow(
   return toTokenResponse(result);
 }
 
+/** Options of {@link devLoginAt}. */
+export interface DevLoginOptions {
+  /** The provider's cookies (its browser session): pass the same jar to sign in as one browser. */
+  jar?: CookieJar;
+  /** More login-form fields, e.g. `{ otp: "123456" }` for a step-up login. */
+  fields?: Record<string, string>;
+  /** Called with the path of every form page the provider showed ("login" or "consent"). */
+  onForm?: (kind: "login" | "consent") => void;
+}
+
 /**
  * Drives the provider's login and consent pages from an authorization URL (built by any client,
  * e.g. Auth.js) until the provider redirects to `redirectUri`; returns that redirect URL, with its
- * `code` and `state` (or `error`) for the client to handle. Each call is a fresh browser.
+ * `code` and `state` (or `error`) for the client to handle. Each call is a fresh browser unless `options.jar` is given.
  */
-export async function devLoginAt(authorize: URL, login: string, redirectUri: string): Promise<URL> {
-  const jar = new CookieJar();
+export async function devLoginAt(authorize: URL, login: string, redirectUri: string, options: DevLoginOptions = {}): Promise<URL> {
+  const jar = options.jar ?? new CookieJar();
   let url = authorize;
   let method: "GET" | "POST" = "GET";
   let body: URLSearchParams | undefined;
@@ -273,7 +283,9 @@ export async function devLoginAt(authorize: URL, login: string, redirectUri: str
     if (form.fields.has("login")) {
       form.fields.set("login", login);
       form.fields.set("password", "dev-password");
+      for (const [name, value] of Object.entries(options.fields ?? {})) if (form.fields.has(name)) form.fields.set(name, value);
     }
+    options.onForm?.(form.fields.has("login") ? "login" : "consent");
     url = new URL(form.action, url);
     method = "POST";
     body = new URLSearchParams([...form.fields]);

@@ -7,11 +7,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
-import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
+import { CookieJar, devLoginAt, type DevLoginOptions } from "../../scripts/oidc/dev-login";
 import { startOidcProvider } from "../../scripts/oidc/provider";
 
 export const APP_URL = "http://localhost:3999";
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
+/** The app's second, linkable provider ("work"): another client at the same provider. */
+const WORK_CLIENT = { clientId: "integration-app-work", clientSecret: "integration-work-secret" };
 
 /** Create a SQLite file and apply every committed migration to it (the app's, then the kit's). */
 export async function migratedDatabase(): Promise<string> {
@@ -67,13 +69,13 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   return { url, drop: async () => rmSync(path.dirname(url.slice("file:".length)), { recursive: true, force: true }) };
 }
 
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie" } = {}) {
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"} = {}) {
   const db = await freshDatabase();
   process.env.DATABASE_URL = db.url;
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const provider = await startOidcProvider({
     port: 0,
-    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`] }],
+    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`] }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
     logger: () => {},
   });
   process.env.AUTH_OIDC_ISSUER = provider.issuer;
@@ -82,6 +84,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   process.env.OAUTH_REFRESH_TIMEOUT_MS = "1500";
   process.env.AUTH_OIDC_ID = CLIENT.clientId;
   process.env.AUTH_OIDC_SECRET = CLIENT.clientSecret;
+  process.env.AUTH_WORK_ISSUER = provider.issuer;
+  process.env.AUTH_WORK_ID = WORK_CLIENT.clientId;
+  process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
 
   // A Prisma client that reports every SQL statement, installed where lib/db.ts looks for its
   // singleton, so tests can count the queries a request makes.
@@ -92,9 +97,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   (globalThis as { prisma?: unknown }).prisma = counted;
 
   // Imported only now: these modules read the environment when they load.
-  const { makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
+  const { linkProviders, makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
   const { getToken } = await import("@auth/core/jwt");
-  const { expireRemoved, guardAuthRequest } = await import("../../lib/claims-kit/core/callback-guard");
+  const { callbackProvider, expireRemoved, guardAuthRequest } = await import("../../lib/claims-kit/core/callback-guard");
   // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
   const requestInfo = async () => {
@@ -121,8 +126,12 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const cookie = this.jar.header();
       if (cookie) headers.set("cookie", cookie);
       const request = new Request(new URL(pathname, APP_URL), { ...init, headers });
-      // As the app's route handler does (guardedHandlers): only session and signout see the session cookie.
-      const { request: safe, removed } = guardAuthRequest(request);
+      // As the app's route handler does (guardedHandlers): only session and signout see the session
+      // cookie, and the callback of a linkable provider while that session is active.
+      const linking = linkProviders.includes(callbackProvider(new URL(request.url)) ?? "");
+      const previous = linking ? await getToken({ req: request, secret: process.env.AUTH_SECRET!, secureCookie: false }) : null;
+      const keepSession = previous !== null && (await internals.isActive(previous));
+      const { request: safe, removed } = guardAuthRequest(request, { keepSession });
       const response = expireRemoved(await requests.run(request, () => Auth(safe, config)), removed);
       this.jar.store(response);
       return response;
@@ -133,17 +142,22 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       return body.csrfToken;
     }
 
-    /** The whole OIDC sign-in: Auth.js -> provider login/consent -> Auth.js callback. */
-    async signIn(login: string): Promise<void> {
+    /** The whole OIDC sign-in: Auth.js -> provider login/consent -> Auth.js callback ("work": link the second provider). */
+    /**
+     * `options.params`: more authorization parameters (a step-up's max_age, acr_values);
+     * `options.login`: the provider browser's cookie jar, extra login fields, a form observer.
+     */
+    async signIn(login: string, providerId: "oidc" | "work" = "oidc", options: { params?: Record<string, string>; login?: DevLoginOptions } = {}): Promise<void> {
       const csrfToken = await this.csrf();
-      const start = await this.fetch("/api/auth/signin/oidc", {
+      const query = options.params ? `?${new URLSearchParams(options.params)}` : "";
+      const start = await this.fetch(`/api/auth/signin/${providerId}${query}`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ csrfToken, callbackUrl: `${APP_URL}/dashboard` }),
       });
       const authorize = start.headers.get("location");
       if (start.status !== 302 || !authorize) throw new Error(`sign-in did not redirect (HTTP ${start.status})`);
-      const callback = await devLoginAt(new URL(authorize), login, `${APP_URL}/api/auth/callback/oidc`);
+      const callback = await devLoginAt(new URL(authorize), login, `${APP_URL}/api/auth/callback/${providerId}`, options.login);
       const done = await this.fetch(callback.pathname + callback.search);
       const location = done.headers.get("location") ?? "";
       if (done.status !== 302 || !location.endsWith("/dashboard")) throw new Error(`callback failed: HTTP ${done.status} -> ${location}`);

@@ -8,7 +8,8 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { hkdf } from "@panva/hkdf";
 import { calculateJwkThumbprint, EncryptJWT } from "jose";
-import { decode as authjsDecode, encode as authjsEncode, type JWT } from "@auth/core/jwt";
+import { Auth, type AuthConfig } from "@auth/core";
+import { decode as authjsDecode, encode as authjsEncode, getToken, type JWT } from "@auth/core/jwt";
 import { ClaimsKitError } from "@/lib/claims-kit";
 import { sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
 
@@ -311,6 +312,31 @@ describe("secret rotation", () => {
     const legacy = await authjsEncode({ token: { sub: "u2" }, secret: OLD, salt: SALT });
     assert.equal((await codec.decode({ token: legacy, secret: [NEW, OLD], salt: SALT }))?.sub, "u2");
     assert.deepEqual(codec.open({ token: legacy, secret: NEW, salt: SALT }), { ok: false, code: "unknown_key" });
+  });
+});
+
+describe("as Auth.js's jwt option", () => {
+  const config = { providers: [], secret: SECRET, trustHost: true, basePath: "/api/auth", session: { strategy: "jwt" }, jwt: codec } satisfies AuthConfig;
+  const sessionRequest = (cookie: string) => new Request("http://localhost/api/auth/session", { headers: { cookie: `${SALT}=${cookie}` } });
+  const issued = (response: Response) => response.headers.getSetCookie().find((c) => c.startsWith(`${SALT}=`))?.split(";")[0]?.slice(SALT.length + 1);
+
+  test("Auth()'s session endpoint reads either codec's cookie and re-issues one that Auth.js and getToken() read", async () => {
+    for (const encode of [authjsEncode, codec.encode]) {
+      const response = await Auth(sessionRequest(await encode({ token: { sub: "u1", name: "Alice", email: "a@example.com" }, secret: SECRET, salt: SALT })), config);
+      assert.deepEqual(((await response.json()) as { user: unknown }).user, { name: "Alice", email: "a@example.com" });
+      const cookie = issued(response)!;
+      assert.equal((await oracle(cookie))?.sub, "u1");
+      const req = new Request("http://localhost/", { headers: { cookie: `${SALT}=${cookie}` } });
+      assert.equal((await getToken({ req, secret: SECRET, decode: codec.decode }))?.sub, "u1");
+    }
+  });
+
+  test("a bad cookie: no session, the cookie cleared, Auth.js's usual JWTSessionError logged", async () => {
+    const logged: string[] = [];
+    const response = await Auth(sessionRequest("not-a-jwe"), { ...config, logger: { error: (e: Error) => logged.push(e.name) } });
+    assert.equal(await response.json(), null);
+    assert.equal(issued(response), "");
+    assert.deepEqual(logged, ["JWTSessionError"]);
   });
 });
 

@@ -762,7 +762,7 @@ describe("provider objects (issue #13, provider profiles)", () => {
 
     refreshedIssuer = tenant("tenant-b");
     const otherGrant = { ...signedIn, oauth: { ...signedIn.oauth, rt: "r0b" } };
-    await assert.rejects(plugin.jwt!(context(otherGrant, NOW).ctx), isCode("invalid_id_token"), "another tenant's id_token is refused; the refresh token is kept for a retry");
+    await assert.rejects(async () => plugin.jwt!(context(otherGrant, NOW).ctx), isCode("invalid_id_token"), "another tenant's id_token is refused; the refresh token is kept for a retry");
   });
 
   test("GitHub (OAuth 2): the token endpoint from the provider object, never discovered; client id and secret from AUTH_GITHUB_*", async () => {

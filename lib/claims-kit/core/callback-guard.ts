@@ -1,8 +1,9 @@
 // Auth.js links a new OAuth/OIDC account (or a passkey) to the user of whatever session cookie
 // arrives with the request: it decodes the cookie itself, without the kit's jwt() and without the
 // session registry. A revoked or signed-out cookie (a stolen copy, a shared computer) would then
-// attach an attacker's provider identity to its user for good. An app without a "link another
-// account" flow has no use for that: only the `session` and `signout` actions see the cookie.
+// attach an attacker's provider identity to its user for good. So only the `session` and `signout`
+// actions see the cookie, unless the caller has checked the session is active and the callback is
+// one of a provider the app lets users link (`keepSession`).
 
 import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName } from "./session-cookie";
 
@@ -25,6 +26,21 @@ function needsSession(url: URL): boolean {
 export interface AuthRequestGuardOptions {
   /** The session cookie's name when the Auth.js config renames it. Default: Auth.js's names. */
   cookieName?: string;
+  /** Let the cookie through (a link callback whose session the caller checked is active). */
+  keepSession?: boolean;
+}
+
+/**
+ * The provider id of a callback request (`…/callback/<id>`), else null.
+ *
+ * @example
+ * ```ts
+ * callbackProvider(new URL("https://app.example/api/auth/callback/work")); // "work"
+ * ```
+ */
+export function callbackProvider(url: URL): string | null {
+  const segments = url.pathname.split("/").filter((s) => s.length > 0);
+  return segments.at(-2) === "callback" ? decodeURIComponent(segments.at(-1)!) : null;
 }
 
 /**
@@ -40,7 +56,7 @@ export interface AuthRequestGuardOptions {
  */
 export function guardAuthRequest(request: Request, options: AuthRequestGuardOptions = {}): { request: Request; removed: string[] } {
   const header = request.headers.get("cookie");
-  if (!header || needsSession(new URL(request.url))) return { request, removed: [] };
+  if (!header || options.keepSession || needsSession(new URL(request.url))) return { request, removed: [] };
   const bases = options.cookieName ? [options.cookieName] : DEFAULT_NAMES;
   const kept: string[] = [];
   const removed: string[] = [];

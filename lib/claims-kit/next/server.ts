@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
-import { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "../core/callback-guard";
+import { callbackProvider, expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "../core/callback-guard";
 import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
@@ -63,6 +63,8 @@ export interface NextHelpers<K> {
   inspectCookie(): Promise<CookieInspection | null>;
   /** The current session's id (for "this device" on a sessions page). */
   sessionId(): Promise<string | undefined>;
+  /** Whether this request carries a session the registry still holds (not revoked, not signed out). */
+  sessionActive(): Promise<boolean>;
   /** The current session's server-side claims; `{}` for a revoked session. */
   readServerData(): Promise<Partial<ServerDataOf<K>>>;
   /** Change the current session's claims from a server action or route handler. */
@@ -168,6 +170,11 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
       return internals.sessionId(await decoded());
     },
 
+    async sessionActive(): Promise<boolean> {
+      const token = await decoded();
+      return token ? internals.isActive(token) : false;
+    },
+
     /** The current session's server-side claims (the values kept out of the cookie). */
     async readServerData(): Promise<Partial<ServerDataOf<K>>> {
       const token = await decoded();
@@ -213,12 +220,29 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
  * export const { GET, POST } = guardedHandlers(handlers);
  * ```
  */
+/**
+ * Providers a signed-in user may link to their account (Auth.js links an account signed in with
+ * while a session cookie arrives), and how to tell the session is still active.
+ *
+ * @example
+ * ```ts
+ * const link: LinkOptions = { providers: ["work"], sessionActive };
+ * ```
+ */
+export interface LinkOptions {
+  providers: readonly string[];
+  sessionActive(): Promise<boolean>;
+}
+
 export function guardedHandlers<R extends Request>(
   handlers: { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> },
-  options: AuthRequestGuardOptions = {},
+  options: AuthRequestGuardOptions & { link?: LinkOptions } = {},
 ): { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> } {
   const guard = (handle: (request: R) => Promise<Response>) => async (request: R) => {
-    const { request: safe, removed } = guardAuthRequest(request, options);
+    // Linking a second provider: its callback sees the cookie, only while that session is active.
+    const provider = callbackProvider(new URL(request.url));
+    const keepSession = provider !== null && (options.link?.providers.includes(provider) ?? false) && (await options.link!.sessionActive());
+    const { request: safe, removed } = guardAuthRequest(request, { ...options, keepSession });
     if (removed.length === 0) return handle(request);
     // Next's handlers take a NextRequest: keep its type by building one from the safe request.
     const { NextRequest } = await import("next/server");

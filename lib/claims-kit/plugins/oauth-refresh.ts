@@ -1,15 +1,12 @@
 import { claim } from "../core/claim";
-import { ClaimsKitError, invalidOption } from "../core/errors";
+import { invalidOption } from "../core/errors";
 import type { AccessTokenInfo, AccessTokenSource, TokenVault } from "../core/ports";
 import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../core/types";
-import { cookieRefresher } from "../refresh/cookie-mode";
-import { providerClient } from "../refresh/provider";
-import { revokeUserTokens } from "../refresh/revoke";
-import { fromAuthjsProvider, type AuthjsProviderConfig, type ProviderProfile } from "../refresh/profiles";
-import { CLIENT_AUTH_METHODS, type ClientAuth, type ClientPrivateKey, type ProviderEndpoints } from "../refresh/oauth-client";
+import { compileOAuth, type LinkedAccount, type OAuthEngine } from "../refresh/engine";
+import type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "../refresh/oauth-client";
+import type { AuthjsProviderConfig } from "../refresh/profiles";
 import type { RefreshErrorCode } from "../refresh/token-endpoint";
 import type { CookieClaim, RevokeUserResult, VaultClaim } from "../refresh/types";
-import { accountKey as keyOf, vaultRefresher } from "../refresh/vault-mode";
 
 /** The codes the refresh plugin records (`session.errors.oauth`). */
 export type OAuthErrorCode = RefreshErrorCode | "revoked";
@@ -65,7 +62,22 @@ export interface OAuthRefreshOptions {
   fetch?: typeof fetch;
   /** Where refresh and revocation events go (never token values). Default: warnings and errors to the console. */
   logger?: KitLogger;
+  /**
+   * More providers a user can link to the same account (vault mode): each keeps its own token set,
+   * refreshed independently, in the same vault. `forProvider(id)` hands server code its token.
+   */
+  linked?: LinkedProviderOptions[];
 }
+
+/**
+ * A linked provider: its own client settings; the vault, mode, logger and fetch are the main options'.
+ *
+ * @example
+ * ```ts
+ * const work: LinkedProviderOptions = { provider: "work", issuer: process.env.AUTH_WORK_ISSUER, clientId: "app", clientSecret };
+ * ```
+ */
+export type LinkedProviderOptions = Omit<OAuthRefreshOptions, "vault" | "mode" | "linked" | "logger">;
 
 type Claims = { oauth: ClaimSpec<VaultClaim | CookieClaim, "token"> };
 
@@ -108,20 +120,32 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
    * for a claim whose refresh stopped, until a `client_error` back-off has passed.
    */
   isDue(token: TokenView | null | undefined, now?: number): boolean;
+  /**
+   * The access token of one provider (the one signed in with, or a linked one), refreshed first
+   * when due: `getAccessToken(oauth.forProvider("github"))`.
+   */
+  forProvider(provider: string): AccessTokenSource;
+  /** Every account of the token's user whose tokens the kit keeps, per provider, without token values. */
+  accounts(token: TokenView | null | undefined): Promise<LinkedAccount[]>;
 }
+
+export type { LinkedAccount };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 
-/** Said once per process and provider: the usual reasons a sign-in brings no refresh token. */
-const NO_REFRESH_TOKEN_HINT =
-  "refresh is configured but the provider gave no refresh token at sign-in, so the user must sign in again when the access token expires. " +
-  "Likely causes: the authorization request lacks scope offline_access together with prompt=consent (OIDC Core 11; AUTH_OIDC_PROMPT), " +
-  "Google needs access_type=offline and prompt=consent (AUTH_OIDC_AUTH_PARAMS), or the client is not allowed the refresh_token grant at the provider";
-const hinted = new Set<string>();
-
-function fail(code: OAuthErrorCode, detail: string): never {
-  throw new ClaimsKitError(code, detail);
+/** The main provider's engine and every linked one's, by provider id. */
+function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map<string, OAuthEngine> } {
+  const main = compileOAuth(options);
+  const all = new Map([[main.provider, main]]);
+  if (options.linked !== undefined && !Array.isArray(options.linked)) invalidOption("oauthRefresh", "linked", "must be an array of provider options");
+  if (options.linked?.length && main.options.mode === "cookie") invalidOption("oauthRefresh", "linked", 'needs "vault" mode: the cookie holds one token set');
+  for (const linked of options.linked ?? []) {
+    const engine = compileOAuth({ fetch: options.fetch, ...linked, mode: "vault", vault: options.vault, logger: options.logger });
+    if (all.has(engine.provider)) invalidOption("oauthRefresh", "linked", `names provider "${engine.provider}" twice`);
+    all.set(engine.provider, engine);
+  }
+  return { main, all };
 }
 
 /**
@@ -148,163 +172,53 @@ function fail(code: OAuthErrorCode, detail: string): never {
 export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshOptions)): OAuthRefreshPlugin {
   // The lazy form is resolved (and validated) on first use or `check()`: configuration read from
   // the environment need not exist while `next build` collects page data.
-  let compiled: OAuthEngine | undefined;
-  const engine = () => (compiled ??= compileOAuth(typeof options === "function" ? options() : options));
-  if (typeof options !== "function") engine();
+  let compiled: ReturnType<typeof compileAll> | undefined;
+  const engines = () => (compiled ??= compileAll(typeof options === "function" ? options() : options));
+  if (typeof options !== "function") engines();
+  /** The engine of the provider the token's claim names (cookie mode: the main one). */
+  const of = (token: TokenView | null | undefined): OAuthEngine => {
+    const c = token?.oauth as VaultClaim | CookieClaim | undefined;
+    const { main, all } = engines();
+    return c && "p" in c ? (all.get(c.p) ?? main) : main;
+  };
+  const engineNamed = (provider: string) => {
+    const engine = engines().all.get(provider);
+    if (!engine) invalidOption("oauthRefresh", "provider", `"${provider}" is not configured (main or linked)`);
+    return engine;
+  };
   return {
     id: "oauth",
     // Cookie mode carries the tokens themselves (JWT access tokens can be large): above the kit's default limit.
     claims: { oauth: claim.token<VaultClaim | CookieClaim>(undefined, { maxBytes: 16 * 1024 }) },
     errors: OAUTH_ERRORS,
-    load: (ctx) => engine().load(ctx),
-    jwt: (ctx) => engine().jwt(ctx),
-    isDue: (token, now) => engine().isDue(token, now),
-    accessToken: (token, now) => engine().accessToken(token, now),
-    endpoints: () => engine().endpoints(),
-    endSessionUrl: (token, uri) => engine().endSessionUrl(token, uri),
-    revokeUser: (userId) => engine().revokeUser(userId),
-    check: () => void engine(),
-  };
-}
-
-type OAuthEngine = Omit<OAuthRefreshPlugin, "id" | "claims" | "errors" | "check" | "load" | "jwt"> & Required<Pick<OAuthRefreshPlugin, "load" | "jwt">>;
-
-/** Options with the provider as its id: a provider object's settings filled in under the explicit ones. */
-type ResolvedOptions = Omit<OAuthRefreshOptions, "provider" | "clientId"> & { provider: string; clientId: string; profile?: ProviderProfile };
-
-function resolveProvider(options: OAuthRefreshOptions): ResolvedOptions {
-  if (typeof options?.provider !== "object" || options.provider === null) return options as ResolvedOptions;
-  const derived = fromAuthjsProvider(options.provider);
-  const explicit = Object.fromEntries(Object.entries(options).filter(([key, value]) => key !== "provider" && value !== undefined));
-  return { ...derived, ...explicit } as ResolvedOptions;
-}
-
-/** Validate the options and build the refresh machinery. Throws `invalid_option` naming the option. */
-function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
-  const where = "oauthRefresh";
-  const options = resolveProvider(given);
-  const mode = options?.mode ?? "vault";
-  if (typeof options?.provider !== "string" || !options.provider) invalidOption(where, "provider", "must name the Auth.js provider id (e.g. \"oidc\")");
-  if (mode !== "vault" && mode !== "cookie") invalidOption(where, "mode", 'must be "vault" or "cookie"');
-  if (mode === "vault" && !options.vault) invalidOption(where, "vault", 'is required in "vault" mode (e.g. prismaTokenVault(prisma))');
-  if (!options.issuer && !options.tokenEndpoint) invalidOption(where, "issuer", "or tokenEndpoint is required");
-  if (typeof options.clientId !== "string" || !options.clientId) invalidOption(where, "clientId", "is required");
-  const clientAuth = options.clientAuth ?? "client_secret_basic";
-  if (!CLIENT_AUTH_METHODS.includes(clientAuth)) invalidOption(where, "clientAuth", `must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
-  if (clientAuth === "private_key_jwt" && !options.clientPrivateKey) invalidOption(where, "clientPrivateKey", 'is required with clientAuth "private_key_jwt"');
-  if (clientAuth !== "none" && clientAuth !== "private_key_jwt" && !options.clientSecret) invalidOption(where, "clientSecret", `is required with clientAuth "${clientAuth}"`);
-  const skew = options.skewSeconds ?? 60;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const waitMs = options.waitMs ?? timeoutMs + 2_000;
-  const graceSeconds = options.graceSeconds ?? 30;
-  const clientErrorRetrySeconds = options.clientErrorRetrySeconds ?? 300;
-  for (const [name, value] of Object.entries({ skewSeconds: skew, timeoutMs, waitMs, graceSeconds, clientErrorRetrySeconds })) {
-    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number (0 or more)");
-  }
-  // Without a logger, warnings and errors still reach the console: a lost lease, tokens that could
-  // not be saved and a failed revocation must never pass silently. Routine lines are dropped.
-  const log: KitLogger = options.logger ?? { info() {}, warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
-  const provider = providerClient({ ...options, clientAuth, skew, timeoutMs, clientErrorRetrySeconds, log });
-  const { due, retryable } = provider;
-  const vaultMode = options.vault ? vaultRefresher({ vault: options.vault, provider, log, timeoutMs, waitMs }) : undefined;
-  const cookieMode = cookieRefresher({ provider, graceSeconds, keepIdToken: options.keepIdToken ?? false });
-  const vault = options.vault;
-  const unsaved = vaultMode?.unsaved;
-  const saveUnsaved = (key: string) => vaultMode!.saveUnsaved(key);
-  const ensureFresh: NonNullable<typeof vaultMode>["ensureFresh"] = (ref, now) => vaultMode!.ensureFresh(ref, now);
-  const refreshCookie = cookieMode.refreshCookie;
-
-  const claimOf = (token: TokenView | null | undefined) => token?.oauth as VaultClaim | CookieClaim | undefined;
-
-  return {
     async load(ctx) {
-      const account = ctx.account;
-      if (ctx.reason !== "signIn" || !account || account.provider !== options.provider) return undefined;
-      const accessToken = typeof account.access_token === "string" ? account.access_token : undefined;
-      if (!accessToken) return { oauth: null };
-      const refreshToken = typeof account.refresh_token === "string" ? account.refresh_token : undefined;
-      const idToken = typeof account.id_token === "string" ? account.id_token : undefined;
-      const expiresAt = typeof account.expires_at === "number" ? account.expires_at : ctx.now + 3600;
-      const noRefreshToken = () => {
-        if (!hinted.has(options.provider)) {
-          hinted.add(options.provider);
-          const needs = options.profile ? ` This provider needs ${options.profile.offline}.` : "";
-          log.warn(`oauthRefresh(${options.provider}): ${NO_REFRESH_TOKEN_HINT}.${needs}`);
-        }
-        return { nr: 1 as const };
+      // The engine of the provider this sign-in used stores its tokens; the others return undefined.
+      const engine = ctx.account ? engines().all.get(String(ctx.account.provider)) : undefined;
+      return engine ? engine.load(ctx) : undefined;
+    },
+    jwt: (ctx) => of(ctx.token).jwt(ctx),
+    isDue: (token, now) => of(token).isDue(token, now),
+    accessToken: (token, now) => of(token).accessToken(token, now),
+    endpoints: () => engines().main.endpoints(),
+    endSessionUrl: (token, uri) => of(token).endSessionUrl(token, uri),
+    async revokeUser(userId) {
+      const results = await Promise.all([...engines().all.values()].map((engine) => engine.revokeUser(userId)));
+      return results.reduce((sum, r) => ({ revoked: sum.revoked + r.revoked, failed: sum.failed + r.failed, unsupported: sum.unsupported + r.unsupported, accounts: [...sum.accounts, ...r.accounts] }));
+    },
+    forProvider(provider) {
+      return {
+        accessToken: async (token) => {
+          const engine = engineNamed(provider);
+          if (of(token) === engine && token?.oauth) return engine.accessToken(token);
+          return typeof token?.sub === "string" ? engine.accessTokenFor(token.sub) : null;
+        },
       };
-      if (mode === "cookie") {
-        return { oauth: { at: accessToken, ...(refreshToken ? { rt: refreshToken } : noRefreshToken()), e: expiresAt, i: ctx.now, ...(options.keepIdToken && idToken ? { it: idToken } : {}) } };
-      }
-      const ref = { provider: options.provider, providerAccountId: String(account.providerAccountId) };
-      // A new grant replaces any tokens this process still held unsaved for the account.
-      unsaved?.delete(keyOf(ref));
-      await vault!.store(ref, { accessToken, refreshToken, idToken, expiresAt }, ctx.now);
-      // The vault keeps an earlier sign-in's refresh token when this one brought none (Google sends
-      // one on the first consent only): only with none at all is the user told.
-      const stored = refreshToken ? null : await vault!.read(ref);
-      const nr = refreshToken || stored?.refreshToken ? {} : noRefreshToken();
-      return { oauth: { p: ref.provider, a: ref.providerAccountId, ...nr, e: expiresAt, i: ctx.now } };
     },
-    async jwt(ctx) {
-      const c = claimOf(ctx.token);
-      if (!c) return undefined;
-      if (c.s && !retryable(c.s.c, c.s.t, ctx.now)) {
-        // Stopped: no refresh work and no cookie change; the code stays in session.errors.oauth
-        // (the reauth hook reads it there).
-        ctx.report(c.s.c, `refresh stopped after ${c.s.c}`);
-        return undefined;
-      }
-      // No refresh token: say so while the access token lasts; at expiry, "sign in again".
-      const waiting = () => {
-        if (c.nr) ctx.report("no_refresh_token", "the provider gave no refresh token at sign-in");
-        return undefined;
-      };
-      if ("at" in c) {
-        if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
-        const result = await refreshCookie(c, ctx.now);
-        if (result.ok) return { oauth: result.claim };
-        if (!result.stop) fail(result.code, result.detail);
-        ctx.report(result.stop.c, result.detail);
-        return { oauth: { ...c, s: result.stop } };
-      }
-      const ref = { provider: c.p, providerAccountId: c.a };
-      // Unsaved rotated tokens: every request of this account tries the save again (an in-memory check otherwise).
-      if (unsaved?.has(keyOf(ref))) await saveUnsaved(keyOf(ref));
-      if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
-      const result = await ensureFresh(ref, ctx.now);
-      if (result.ok) return { oauth: { p: c.p, a: c.a, e: result.entry.expiresAt!, i: result.entry.refreshedAt ?? ctx.now } };
-      if (!result.stop) fail(result.code, result.detail);
-      ctx.report(result.stop.c, result.detail);
-      return { oauth: { p: c.p, a: c.a, ...(c.nr ? { nr: c.nr } : {}), e: c.e, i: c.i, s: result.stop } };
+    async accounts(token) {
+      if (typeof token?.sub !== "string") return [];
+      const userId = token.sub;
+      return (await Promise.all([...engines().all.values()].map((engine) => engine.accountsOf(userId)))).flat();
     },
-    isDue(token, now = nowSeconds()) {
-      const c = claimOf(token);
-      if (!c) return false;
-      if (c.s) return retryable(c.s.c, c.s.t, now);
-      return due(c.e, c.i, now);
-    },
-    async accessToken(token, now = nowSeconds()) {
-      const c = claimOf(token);
-      if (!c) return null;
-      // Cookie mode cannot persist a refresh from here (no cookie write): it serves an unexpired token.
-      if ("at" in c) return c.e <= now ? null : { accessToken: c.at, expiresAt: c.e, refreshCount: null };
-      // Through ensureFresh even when fresh: it serves tokens this process holds unsaved.
-      const result = await ensureFresh({ provider: c.p, providerAccountId: c.a }, now);
-      return result.ok && result.entry.accessToken ? { accessToken: result.entry.accessToken, expiresAt: result.entry.expiresAt!, refreshCount: result.entry.refreshCount } : null;
-    },
-    endpoints: () => provider.resolveEndpoints(),
-    async endSessionUrl(token, postLogoutRedirectUri) {
-      const endpoint = (await provider.resolveEndpoints().catch(() => null))?.endSessionEndpoint;
-      if (!endpoint) return null;
-      const c = claimOf(token);
-      const idToken = !c ? null : "at" in c ? c.it : (await vault?.read({ provider: c.p, providerAccountId: c.a }).catch(() => null))?.idToken;
-      const url = new URL(endpoint);
-      if (idToken) url.searchParams.set("id_token_hint", idToken);
-      else url.searchParams.set("client_id", options.clientId);
-      url.searchParams.set("post_logout_redirect_uri", postLogoutRedirectUri);
-      return url.toString();
-    },
-    revokeUser: (userId) => revokeUserTokens({ vault, provider, unsaved, options, log }, userId),
+    check: () => void engines(),
   };
 }

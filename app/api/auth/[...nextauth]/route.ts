@@ -1,6 +1,8 @@
-import { handlers } from "@/auth";
+import { handlers, sessionActive } from "@/auth";
+import { linkProviders } from "@/auth.config";
 import { guardedHandlers } from "@/lib/claims-kit/next/server";
 
-// The sign-in callback never sees the session cookie: Auth.js would otherwise link a new provider
-// account to whoever that cookie belongs to, even a revoked one.
-export const { GET, POST } = guardedHandlers(handlers);
+// The sign-in callback sees the session cookie only to link a second provider (linkProviders) to a
+// session the registry holds as active: Auth.js would otherwise link a new provider account to
+// whoever that cookie belongs to, even a revoked one.
+export const { GET, POST } = guardedHandlers(handlers, { link: { providers: linkProviders, sessionActive } });
