@@ -2,8 +2,8 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, claim, claimsKit, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
-import { prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
+import { appClaims, backchannelLogout, claim, claimsKit, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
+import { prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
@@ -129,6 +129,27 @@ function profileGroups(profile: Readonly<Record<string, unknown>> | undefined): 
 }
 
 export const kit = makeKit();
+
+/**
+ * Seconds within which the user must have authenticated at the provider for sensitive actions
+ * ("Sign out everywhere", "Sign out all other sessions", role changes); older sign-ins step up.
+ */
+export const RECENT_AUTH_MAX_AGE = Number(process.env.AUTH_RECENT_AUTH_MAX_AGE ?? 300);
+
+/**
+ * The OIDC back-channel logout endpoint (app/api/auth/backchannel-logout): the provider's logout
+ * token ends the sessions of that provider session, or of that user at the provider. Configuration
+ * is read on the first request (next build needs none).
+ */
+export const makeBackchannel = (k: AppKit) =>
+  backchannelLogout(() => ({
+    kit: k,
+    issuer: process.env.AUTH_OIDC_ISSUER ?? "",
+    clientId: process.env.AUTH_OIDC_ID ?? "",
+    replay: prismaReplayStore(prisma),
+    // The client's id_token_signed_response_alg at the provider (RS256 unless registered otherwise).
+    algorithms: (process.env.AUTH_OIDC_LOGOUT_ALGS ?? "RS256").split(",").map((a) => a.trim()).filter(Boolean),
+  }));
 
 /**
  * Everything Auth.js needs, without Next.js: `auth.ts` hands it to NextAuth, and the integration

@@ -5,6 +5,7 @@
 //   AUTH_OIDC_SECRET       default reference-app-dev-secret
 //   OIDC_REDIRECT_URIS     comma-separated, default http://localhost:3000/api/auth/callback/oidc
 //   OIDC_POST_LOGOUT_URIS  comma-separated, default http://localhost:3000/
+//   OIDC_BACKCHANNEL_LOGOUT_URI  where logout tokens go, default http://127.0.0.1:3000/api/auth/backchannel-logout
 //   AUTH_WORK_ID / AUTH_WORK_SECRET  a second client (the app's "work" provider, for linked accounts), when set
 
 import { startOidcProvider } from "./oidc/provider";
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
           "http://localhost:3000/api/auth/callback/oidc",
         ),
         postLogoutRedirectUris: list(process.env.OIDC_POST_LOGOUT_URIS, "http://localhost:3000/"),
+        backchannelLogoutUri: process.env.OIDC_BACKCHANNEL_LOGOUT_URI || "http://127.0.0.1:3000/api/auth/backchannel-logout",
       },
       ...(process.env.AUTH_WORK_ID && process.env.AUTH_WORK_SECRET
         ? [{

@@ -41,6 +41,8 @@ declare module "oidc-provider" {
     params?: Record<string, unknown>;
     client?: OIDCClient;
     entities: Record<string, unknown>;
+    /** The session's authentication context class (step-up). */
+    readonly acr?: string;
   }
 
   /** Koa context as seen by configuration helpers, events and provider.use() middleware. */
@@ -135,6 +137,10 @@ declare module "oidc-provider" {
       client: OIDCClient,
     ) => Awaitable<string>;
     sectorIdentifierUriValidate?: (client: OIDCClient) => boolean;
+    /** Outgoing requests (back-channel logout deliveries, remote JWKS). */
+    fetch?: (url: URL | string, options: RequestInit) => Promise<Response>;
+    acrValues?: string[];
+    interactions?: { policy?: Prompt[]; url?: (ctx: KoaContextWithOIDC, interaction: unknown) => string };
     clientBasedCORS?: (ctx: KoaContextWithOIDC, origin: string, client: OIDCClient) => boolean;
     renderError?: (ctx: KoaContextWithOIDC, out: ErrorOut, error: Error) => Awaitable<void>;
     ttl?: Record<string, number | TTLFunction>;
@@ -167,6 +173,42 @@ declare module "oidc-provider" {
     [key: string]: unknown;
   }
 
+  /** oidc-provider's interaction policy (prompts and their checks), for custom checks. */
+  export class Check {
+    static readonly REQUEST_PROMPT: true;
+    static readonly NO_NEED_TO_PROMPT: false;
+    constructor(reason: string, description: string, check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>);
+  }
+  export interface Prompt {
+    name: string;
+    checks: Check[];
+  }
+  export const interactionPolicy: {
+    base(): Prompt[] & { get(name: string): Prompt | undefined };
+    Check: typeof Check;
+  };
+
+  /** An end-user session at the provider (back-channel logout needs its sid per client). */
+  export interface Session {
+    accountId?: string;
+    authorizations?: Record<string, { sid?: string; grantId?: string }>;
+    sidFor(clientId: string): string | undefined;
+    grantIdFor(clientId: string): string | undefined;
+    destroy(): Promise<void>;
+  }
+
+  /** A client model as `Client.find` returns it. */
+  export interface ClientModel extends OIDCClient {
+    backchannelLogoutUri?: string;
+    backchannelLogout(accountId: string, sid: string | undefined): Promise<void>;
+  }
+
+  export interface InteractionDetails {
+    uid: string;
+    prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+    params: Record<string, unknown>;
+  }
+
   export type ProviderMiddleware = (
     ctx: KoaContextWithOIDC,
     next: () => Promise<void>,
@@ -176,12 +218,21 @@ declare module "oidc-provider" {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    readonly Session: { find(id: string): Promise<Session | undefined> };
+    readonly Client: { find(id: string): Promise<ClientModel | undefined> };
+    readonly Grant: { find(id: string): Promise<{ destroy(): Promise<void> } | undefined> };
+    readonly AccessToken: { revokeByGrantId(grantId: string): Promise<void> };
+    readonly RefreshToken: { revokeByGrantId(grantId: string): Promise<void> };
+    readonly AuthorizationCode: { revokeByGrantId(grantId: string): Promise<void> };
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
     use(middleware: ProviderMiddleware): this;
     on(event: "grant.success", listener: (ctx: KoaContextWithOIDC) => void): this;
     on(
       event: "grant.error" | "server_error" | "revocation.error",
       listener: (ctx: KoaContextWithOIDC, error: OIDCProviderError) => void,
     ): this;
+    on(event: "backchannel.error", listener: (ctx: KoaContextWithOIDC, error: Error) => void): this;
     on(
       event: "grant.revoked",
       listener: (ctx: KoaContextWithOIDC, grantId: string) => void,

@@ -28,6 +28,8 @@ import Provider, {
   type KoaContextWithOIDC,
   type OIDCProviderError,
 } from "oidc-provider";
+import { backchannelClientMetadata, devBackchannel } from "./backchannel";
+import { handleStepUpInteraction, stepUpClientMetadata, stepUpConfiguration } from "./step-up";
 
 const WEB_FONT_IMPORT = "@import url(https://fonts.googleapis.com/css?family=Roboto:400,100);";
 
@@ -74,6 +76,8 @@ export interface OidcClientConfig {
   clientSecret?: string;
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
+  /** Where logout tokens are POSTed (OIDC Back-Channel Logout); the id_token then carries `sid`. */
+  backchannelLogoutUri?: string;
   /** Default client_secret_basic (oidc-provider then takes client_secret_post too). */
   tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | "none";
   /** The client's public keys, for private_key_jwt. */
@@ -472,6 +476,14 @@ export async function startOidcProvider(
 ): Promise<RunningOidcProvider> {
   const host = opts.host ?? "127.0.0.1";
   const log = opts.logger ?? (() => {});
+  // Back-channel logout and step-up (scripts/oidc/backchannel.ts, step-up.ts).
+  const idp = devBackchannel({ subjectOf: (accountId) => parseDevLogin(accountId).sub, log });
+  const interactionHelpers = {
+    readBody,
+    forward: (req: IncomingMessage, body: Buffer, res: ServerResponse) => handleProvider!(replayRequest(req, body), res),
+    page,
+    escapeHtml,
+  };
   let stats = zeroStats();
   let fault: { mode: Exclude<FaultMode, "none">; remaining: number } | undefined;
   const heldSockets = new Set<Socket>();
@@ -571,6 +583,7 @@ export async function startOidcProvider(
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://dev.invalid").pathname;
     const run = async (): Promise<void> => {
+      if (await idp.handle(req, res, path, readBody)) return;
       if (path.startsWith("/__dev/")) {
         await handleDev(req, res, path);
         return;
@@ -582,7 +595,10 @@ export async function startOidcProvider(
       if (req.method === "POST" && path === TOKEN_PATH && (await handleFault(req, res))) {
         return;
       }
-      if (path.startsWith("/interaction/")) stripWebFonts(res);
+      if (path.startsWith("/interaction/")) {
+        stripWebFonts(res);
+        if (await handleStepUpInteraction(provider, interactionHelpers, req, res, path)) return;
+      }
       if (opts.behaviour?.githubStyle && req.method === "POST" && path === TOKEN_PATH) answerLikeGitHub(res);
       await handleProvider(req, res);
     };
@@ -612,6 +628,8 @@ export async function startOidcProvider(
     ...(client.jwks ? { jwks: client.jwks } : {}),
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+    ...backchannelClientMetadata(client.backchannelLogoutUri),
+    ...stepUpClientMetadata(),
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
     // oidc-provider treats client_secret_basic and client_secret_post as interchangeable.
@@ -624,13 +642,16 @@ export async function startOidcProvider(
   }));
 
   const configuration: Configuration = {
-    adapter: (name: string) => new DevAdapter(name, store),
+    adapter: idp.trackSessions((name: string) => new DevAdapter(name, store)),
+    ...idp.configuration(),
+    ...stepUpConfiguration(),
     clients,
     jwks: devSigningKeys(),
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     scopes: ["openid", "offline_access", "profile", "email"],
     claims: {
-      openid: ["sub"],
+      // acr and amr (step-up.ts) with every id_token, as Keycloak and Entra send them.
+      openid: ["sub", "acr", "amr"],
       email: ["email", "email_verified"],
       profile: ["name", "preferred_username", "groups"],
     },
@@ -672,6 +693,7 @@ export async function startOidcProvider(
     },
     features: {
       devInteractions: { enabled: true },
+      ...idp.features,
       revocation: {
         enabled: true,
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
@@ -701,6 +723,7 @@ export async function startOidcProvider(
   };
 
   const provider = new Provider(issuer, configuration);
+  idp.attach(provider);
 
   // Token-endpoint accounting: exactly one of grant.success / grant.error / server_error is
   // emitted per token-endpoint request that reaches oidc-provider.

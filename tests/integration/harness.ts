@@ -69,13 +69,14 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   return { url, drop: async () => rmSync(path.dirname(url.slice("file:".length)), { recursive: true, force: true }) };
 }
 
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"} = {}) {
+/** `backchannelLogoutUri`: where the provider POSTs the app's logout tokens (a test's own server). */
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string } = {}) {
   const db = await freshDatabase();
   process.env.DATABASE_URL = db.url;
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const provider = await startOidcProvider({
     port: 0,
-    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`] }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
+    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], backchannelLogoutUri: options.backchannelLogoutUri }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
     logger: () => {},
   });
   process.env.AUTH_OIDC_ISSUER = provider.issuer;

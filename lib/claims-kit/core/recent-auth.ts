@@ -24,10 +24,10 @@ export interface StepUpRequirement {
 }
 
 /** The authorization parameters of a step-up sign-in (strings, as the query carries them). */
-export interface StepUpParams {
+export type StepUpParams = {
   max_age?: string;
   acr_values?: string;
-}
+};
 
 /** Why a requirement is not met. Stable: apps and tests match on them. */
 export type RecentAuthCode = "not_signed_in" | "auth_time_unknown" | "auth_too_old" | "acr_not_met" | "step_up_failed";
