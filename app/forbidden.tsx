@@ -1,8 +1,7 @@
+import { ForbiddenNotice } from "./ui/forbidden-notice";
+
+export const metadata = { title: "Not allowed" };
+
 export default function Forbidden() {
-  return (
-    <>
-      <h1>403: not allowed</h1>
-      <p data-testid="forbidden">Your role in the current tenant does not allow this page.</p>
-    </>
-  );
+  return <ForbiddenNotice what="This page" />;
 }

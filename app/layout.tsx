@@ -1,46 +1,48 @@
 import type { Metadata } from "next";
 import { Suspense, type ReactNode } from "react";
-import Link from "next/link";
 import { auth } from "@/auth";
-import { can } from "@/lib/access";
-import { signInAction, signOutAction } from "./actions";
+import { access, can } from "@/lib/access";
+import { signInAction } from "./actions";
 import { Providers } from "./providers";
 import { SignInButton } from "./sign-in-button";
 import { ReauthWatcher } from "./reauth-watcher";
+import { NavLinks } from "./ui/nav-links";
+import { SessionNotices } from "./ui/session-notices";
+import { SignOutButton } from "./ui/sign-out-button";
 import "./globals.css";
 
 export const metadata: Metadata = { title: { default: "Claims kit reference app", template: "%s · Claims kit" } };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const session = await auth();
+  const links: Array<[string, string]> = [["/", "Home"]];
+  if (session) {
+    links.push(["/dashboard", "Dashboard"], ["/invoices", "Invoices"], ["/account", "Account"], ["/sessions", "Sessions"], ["/inspector", "Token inspector"], ["/api-demo", "Provider API"]);
+    if (can(session, "tenant:admin")) links.push(["/admin", "Admin"]);
+  }
   return (
     <html lang="en">
       <body>
         <Providers>
+          <a className="skip-link" href="#main">Skip to content</a>
           <header>
-            <strong>Claims kit</strong>
-            <nav>
-              <Link href="/">Home</Link>
-              {session && <Link href="/dashboard">Dashboard</Link>}
-              {session && <Link href="/invoices">Invoices</Link>}
-              {session && <Link href="/account">Account</Link>}
-              {session && <Link href="/sessions">Sessions</Link>}
-              {session && <Link href="/inspector">Token inspector</Link>}
-              {session && <Link href="/api-demo">Provider API</Link>}
-              {can(session, "tenant:admin") && <Link href="/admin">Admin</Link>}
-            </nav>
+            <strong className="brand">Claims kit</strong>
+            <NavLinks links={links} />
             {session ? (
-              <form action={signOutAction} className="row">
-                <span className="muted" data-testid="signed-in-as">{session.user.email}</span>
-                <button type="submit" className="secondary">Sign out</button>
-              </form>
+              <SignOutButton email={session.user.email} />
             ) : (
               <Suspense fallback={<form action={signInAction}><button type="submit">Sign in</button></form>}>
                 <SignInButton />
               </Suspense>
             )}
           </header>
-          <main>
+          <main id="main" tabIndex={-1}>
+            {session && (
+              <SessionNotices
+                userId={session.user.id}
+                access={{ role: session.claims.role, tenantId: session.claims.tenantId, tenantRole: session.claims.tenantRole, permissions: access.permissions.filter((p) => can(session, p)) }}
+              />
+            )}
             {session && <ReauthWatcher />}
             {children}
           </main>

@@ -1,15 +1,17 @@
 "use client";
 import { signIn } from "next-auth/react";
 import { useReauthOnRevokedGrant } from "@/lib/claims-kit/next/client";
+import { describeCode } from "./ui/messages";
 
 /** Sends the user to sign in once when the provider revoked their grant; never loops. */
 export function ReauthWatcher() {
   const { blocked, code } = useReauthOnRevokedGrant({ provider: "oidc" });
   if (!blocked) return null;
   return (
-    <p className="error" data-testid="reauth-blocked">
-      The identity provider refused to refresh your sign-in ({code}).{" "}
-      <button type="button" onClick={() => signIn("oidc")}>Sign in again</button>
+    <p className="notice warn" role="alert" data-testid="reauth-blocked">
+      {code ? describeCode(code) : "The identity provider refused to refresh your sign-in."}{" "}
+      <button type="button" onClick={() => signIn("oidc")}>Sign in again</button>{" "}
+      {code && <span className="code">(code <code>{code}</code>)</span>}
     </p>
   );
 }

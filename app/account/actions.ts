@@ -26,11 +26,12 @@ export async function downgradeTier(): Promise<ActionResult> {
  * Spend one credit. The server decides the new value and writes it into the session: the client
  * never sends a number.
  */
-export async function spendCredit(): Promise<ActionResult> {
+export async function spendCredit(): Promise<{ ok: true; credits: number } | { ok: false; code: string }> {
   const session = await auth();
   if (!session) return { ok: false, code: "not_signed_in" };
   const spent = await prisma.user.updateMany({ where: { id: session.user.id, credits: { gt: 0 } }, data: { credits: { decrement: 1 } } });
   if (spent.count === 0) return { ok: false, code: "no_credits" };
   const { credits } = await prisma.user.findUniqueOrThrow({ where: { id: session.user.id }, select: { credits: true } });
-  return updateSession({ credits });
+  const saved = await updateSession({ credits });
+  return saved.ok ? { ok: true, credits } : saved;
 }

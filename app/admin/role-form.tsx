@@ -2,6 +2,7 @@
 import { useActionState } from "react";
 import { TENANT_ROLES } from "@/lib/access";
 import { changeRole, type RoleChangeResult } from "./actions";
+import { Result } from "@/app/ui/result";
 
 /**
  * A member's role, changed in place: the answer (done, or why not) is shown next to the control.
@@ -15,12 +16,9 @@ export function RoleForm({ membershipId, role, email }: { membershipId: string; 
       <select key={role} name="role" defaultValue={role} aria-label={`Role of ${email}`}>
         {TENANT_ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
       </select>
-      <label><input type="checkbox" name="applyNow" defaultChecked /> apply now</label>
-      <button type="submit" className="secondary" disabled={pending}>{pending ? "Saving…" : "Save"}</button>
-      <span role="status" aria-live="polite" data-testid="role-result" className={result?.ok === false ? "error" : "ok"}>
-        {result?.message}
-        {result?.ok === false && <span className="muted"> ({result.code})</span>}
-      </span>
+      <label><input type="checkbox" name="applyNow" defaultChecked aria-label={`Apply now to ${email}`} /> apply now</label>
+      <button type="submit" className="secondary" disabled={pending} aria-label={`Save ${email}’s role`}>{pending ? "Saving…" : "Save"}</button>
+      <Result answer={result} pending={pending} pendingText="Saving…" testId="role-result" />
     </form>
   );
 }

@@ -2,6 +2,8 @@ import { requireSession } from "@/app/require-session";
 import { getAccessToken, readToken } from "@/auth";
 import { linkProviders, oauth } from "@/auth.config";
 import { linkProviderAction } from "./actions";
+import { signInAction } from "@/app/actions";
+import { describeCode } from "@/app/ui/messages";
 
 export const metadata = { title: "Provider API" };
 
@@ -11,12 +13,14 @@ export const dynamic = "force-dynamic";
 export default async function ApiDemoPage() {
   const session = await requireSession("/api-demo");
   const info = await getAccessToken(oauth);
-  let result: { status: number; body: Record<string, unknown> | null } | null = null;
+  let result: { status: number; body: Record<string, unknown> | null; error?: string } | null = null;
   if (info) {
     const { userinfoEndpoint } = await oauth.endpoints();
     if (userinfoEndpoint) {
       const response = await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${info.accessToken}` }, cache: "no-store" });
-      result = { status: response.status, body: response.ok ? ((await response.json()) as Record<string, unknown>) : null };
+      // RFC 6750: a refused bearer token says why in WWW-Authenticate (error="invalid_token").
+      const error = /error="([^"]*)"/.exec(response.headers.get("www-authenticate") ?? "")?.[1];
+      result = { status: response.status, body: response.ok ? ((await response.json()) as Record<string, unknown>) : null, ...(error ? { error } : {}) };
     }
   }
   const now = Math.floor(Date.now() / 1000);
@@ -27,6 +31,11 @@ export default async function ApiDemoPage() {
   return (
     <>
       <h1>Provider API</h1>
+      <p className="intro">
+        OAuth token refresh: <code>oauthRefresh(…)</code> (the <code>oauth</code> constant in <code>auth.config.ts</code>) keeps the
+        provider&apos;s access token on the server (vault mode: in the database) and refreshes it before it expires;{" "}
+        <code>getAccessToken(oauth)</code> hands it to server code only. This page calls the provider&apos;s userinfo API with it.
+      </p>
       {oauthError === "no_refresh_token" && (
         <p className="error" data-testid="no-refresh-token">
           The provider gave no refresh token at sign-in (<code>no_refresh_token</code>): this access token works until it
@@ -44,7 +53,26 @@ export default async function ApiDemoPage() {
           </tbody>
         </table>
       ) : (
-        <p className="error" data-testid="no-token">No usable access token{session.errors?.oauth ? ` (${session.errors.oauth})` : ""}.</p>
+        <p className="notice warn" data-testid="no-token">
+          No usable access token. {oauthError ? describeCode(oauthError) : "Sign in again to get one."}
+          {oauthError && <span className="code"> (code <code>{oauthError}</code>)</span>}
+        </p>
+      )}
+      {(result?.status === 401 || (!info && oauthError !== "no_refresh_token")) && (
+        <div className="notice warn" role="alert" data-testid="grant-gone">
+          {result?.status === 401 && (
+            <p>
+              <strong>The provider no longer accepts this sign-in.</strong> Its userinfo API refused the access token (HTTP 401
+              {result.error ? <>, <code>{result.error}</code></> : null}): the grant behind it is gone, e.g. the provider was restarted and
+              forgot it, or the access was revoked there. The token is not expired, so the app cannot know before it asks.
+            </p>
+          )}
+          <form action={signInAction} className="row">
+            <input type="hidden" name="callbackUrl" value="/api-demo" />
+            <button type="submit">Sign in again</button>
+            <span className="muted">You come back to this page with a new grant.</span>
+          </form>
+        </div>
       )}
       <h2>Linked accounts</h2>
       <p className="muted">

@@ -1,92 +1,147 @@
+import Link from "next/link";
 import { requireSession } from "@/app/require-session";
 import { kit, readServerData, readToken } from "@/auth";
-import { ClientView } from "./client-view";
+import { access } from "@/lib/access";
+import { describeCode } from "@/app/ui/messages";
+import { formatTime, fromNow } from "@/app/ui/time";
+import { SessionCompare } from "./session-compare";
 import { TenantSwitcher } from "./tenant-switcher";
 
 export const metadata = { title: "Dashboard" };
 
+type Visibility = "client" | "token" | "server";
+
 // Auth.js's own claims: sub/name/email/picture reach the client as session.user.
-const AUTH_JS_CLAIMS: Array<[string, "client" | "token", string]> = [
-  ["sub", "client", "Auth.js: the database user id, session.user.id (protected)"],
-  ["name", "client", "Auth.js default, session.user.name"],
-  ["email", "client", "Auth.js default, session.user.email"],
-  ["picture", "client", "Auth.js default, session.user.image"],
-  ["iss", "token", "issuer, set by the kit (protected)"],
-  ["iat", "token", "issued at (protected)"],
-  ["exp", "token", "expires (protected)"],
-  ["jti", "token", "token id (protected)"],
+const AUTH_JS_CLAIMS: Array<[string, Visibility, string]> = [
+  ["sub", "client", "Auth.js: your user id, as session.user.id (protected)"],
+  ["name", "client", "Auth.js: session.user.name"],
+  ["email", "client", "Auth.js: session.user.email"],
+  ["picture", "client", "Auth.js: session.user.image"],
+  ["iss", "token", "the kit: who issued the token (protected)"],
+  ["iat", "token", "Auth.js: issued at (protected)"],
+  ["exp", "token", "Auth.js: expires (protected)"],
+  ["jti", "token", "Auth.js: the token's id (protected)"],
+];
+
+const TIME_CLAIMS = new Set(["iat", "exp"]);
+
+const LEGEND: Array<[Visibility, string]> = [
+  ["client", "in the encrypted cookie and in the session the browser reads (useSession())."],
+  ["token", "in the encrypted cookie only: server code reads it (readToken()), the browser never sees it."],
+  ["server", "in the database, per session: the cookie holds only the session id (readServerData())."],
 ];
 
 function show(value: unknown): string {
-  return value === undefined ? "—" : JSON.stringify(value);
+  if (value === undefined || value === null) return "—";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
 }
 
 export default async function Dashboard() {
   const session = await requireSession("/dashboard");
   const [token, serverData] = await Promise.all([readToken(), readServerData()]);
   const tokenRecord = (token ?? {}) as Record<string, unknown>;
-  const serverRecord = serverData as Record<string, unknown>;
   const tenants = serverData.tenants ?? [];
+  const tenantName = (id: unknown) => tenants.find((t) => t.id === id)?.name;
+  const permissions = access.permissions.filter((p) => access.can(session, p));
+
+  /** A claim's value as a person reads it. */
+  function readable(name: string, visibility: Visibility): string {
+    if (visibility === "token") return tokenRecord[name] === undefined ? "—" : "(token only: never rendered)";
+    const value = visibility === "server" ? (serverData as Record<string, unknown>)[name] : session.claims[name as keyof typeof session.claims];
+    if (name === "permissions" && typeof value === "string") return `${value} = ${permissions.join(", ") || "none"}`;
+    if (name === "tenantId" && typeof value === "string") return `${tenantName(value) ?? "?"} (${value})`;
+    if (name === "tenants" && Array.isArray(value)) return tenants.map((t) => `${t.name} (${t.role})`).join(", ") || "none";
+    if (name === "groups" && Array.isArray(value)) return value.length > 5 ? `${value.length} groups: ${value.slice(0, 5).join(", ")}, …` : value.join(", ") || "none";
+    return show(value);
+  }
 
   return (
     <>
       <h1>Dashboard</h1>
+      <p className="intro">
+        Every claim the toolkit composed into your session, where it is kept and which plugin set it. The plugins are the{" "}
+        <code>plugins</code> list of <code>makeKit()</code> in <code>auth.config.ts</code>: <code>roles</code>, <code>tenant</code>,{" "}
+        <code>permissions</code>, <code>appClaims</code> and <code>oauthRefresh</code>, in the order they run.
+      </p>
       <div className="row">
         <span>
-          Tenant: <strong data-testid="current-tenant">{tenants.find((t) => t.id === session.claims.tenantId)?.name ?? "none"}</strong>
+          Tenant: <strong data-testid="current-tenant">{tenantName(session.claims.tenantId) ?? "none"}</strong>
           {" "}as <strong data-testid="tenant-role">{session.claims.tenantRole ?? "—"}</strong>
         </span>
         <TenantSwitcher tenants={tenants.map(({ id, name }) => ({ id, name }))} current={session.claims.tenantId} />
       </div>
-      {session.errors && <p className="error" data-testid="claim-errors">Claim errors: {JSON.stringify(session.errors)}</p>}
-
-      <h2>Claims as the server sees them (<code>auth()</code>, <code>readToken()</code>, <code>readServerData()</code>)</h2>
-      <table data-testid="claims-table">
-        <thead>
-          <tr><th>Claim</th><th>Visibility</th><th>Owner</th><th>Value</th></tr>
-        </thead>
-        <tbody>
-          {[...kit.claims].map(([name, { plugin, visibility }]) => (
-            <tr key={name} data-claim={name}>
-              <td><code>{name}</code></td>
-              <td><span className={`badge ${visibility}`}>{visibility}</span></td>
-              <td>{plugin}</td>
-              <td>
-                <code>
-                  {visibility === "client" && show(session.claims[name as keyof typeof session.claims])}
-                  {visibility === "server" && show(serverRecord[name])}
-                  {visibility === "token" && (tokenRecord[name] === undefined ? "—" : "(token only: never rendered)")}
-                </code>
-              </td>
-            </tr>
+      {session.errors && (
+        <ul className="notice error" data-testid="claim-errors">
+          {Object.entries(session.errors).map(([plugin, code]) => (
+            <li key={plugin}>
+              <strong>{plugin}</strong>: {describeCode(code)} <span className="code">(code <code>{code}</code>)</span>
+            </li>
           ))}
-          {AUTH_JS_CLAIMS.map(([name, visibility, note]) => (
-            <tr key={name} data-claim={name}>
-              <td><code>{name}</code></td>
-              <td><span className={`badge ${visibility}`}>{visibility}</span></td>
-              <td className="muted">{note}</td>
-              <td><code>{show(tokenRecord[name])}</code></td>
-            </tr>
-          ))}
-          <tr data-claim="_k">
-            <td><code>_k</code></td>
-            <td><span className="badge token">token</span></td>
-            <td className="muted">toolkit bookkeeping (protected)</td>
-            <td><code>{tokenRecord._k ? "(session id, errors, last update)" : "—"}</code></td>
-          </tr>
-        </tbody>
-      </table>
+        </ul>
+      )}
 
-      <div className="grid">
-        <section>
-          <h2>Session on the server (<code>auth()</code>)</h2>
-          <pre data-testid="server-session">{JSON.stringify(session, null, 2)}</pre>
-        </section>
-        <section>
-          <h2>Session on the client (<code>useSession()</code>)</h2>
-          <ClientView />
-        </section>
+      <h2>Claims</h2>
+      <dl className="legend" aria-label="Where a claim is kept">
+        {LEGEND.map(([visibility, text]) => (
+          <div key={visibility}>
+            <dt><span className={`badge ${visibility}`}>{visibility}</span></dt>
+            <dd>{text}</dd>
+          </div>
+        ))}
+      </dl>
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Claims">
+        <table data-testid="claims-table" className="stack">
+          <thead>
+            <tr><th scope="col">Claim</th><th scope="col">Kept</th><th scope="col">Set by</th><th scope="col">Value</th></tr>
+          </thead>
+          <tbody>
+            {[...kit.claims].map(([name, { plugin, visibility }]) => (
+              <tr key={name} data-claim={name}>
+                <th scope="row"><code>{name}</code></th>
+                <td data-label="Kept"><span className={`badge ${visibility}`}>{visibility}</span></td>
+                <td data-label="Set by">{plugin} plugin</td>
+                <td data-label="Value" data-testid="claim-value">{readable(name, visibility)}</td>
+              </tr>
+            ))}
+            {AUTH_JS_CLAIMS.map(([name, visibility, note]) => {
+              const value = tokenRecord[name];
+              return (
+                <tr key={name} data-claim={name}>
+                  <th scope="row"><code>{name}</code></th>
+                  <td data-label="Kept"><span className={`badge ${visibility}`}>{visibility}</span></td>
+                  <td data-label="Set by">{note}</td>
+                  <td data-label="Value" data-testid="claim-value">
+                    {TIME_CLAIMS.has(name) && typeof value === "number" ? (
+                      <time dateTime={new Date(value * 1000).toISOString()}>{formatTime(value)} ({fromNow(value)})</time>
+                    ) : (
+                      show(value)
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       </div>
+      <p className="muted">
+        Not a claim: the cookie also carries <code>_k</code>, the toolkit&apos;s own bookkeeping (session id, claims version, recorded
+        errors, the last update&apos;s verdict). The <Link href="/inspector">token inspector</Link> shows its size.
+      </p>
+
+      <h2>Your session on the server and in the browser</h2>
+      <p className="intro">
+        The same session, read twice: by this page on the server and by the browser. They differ only while one of them holds an
+        older copy, e.g. right after a change made elsewhere.
+      </p>
+      <SessionCompare
+        server={{
+          user: { ...session.user },
+          claims: { ...session.claims },
+          ...(session.errors ? { errors: { ...session.errors } } : {}),
+          expires: session.expires,
+        }}
+      />
     </>
   );
 }

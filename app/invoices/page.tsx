@@ -1,5 +1,8 @@
 import { requireSession } from "@/app/require-session";
 import { access } from "@/lib/access";
+import { prisma } from "@/lib/db";
+import { formatTime } from "@/app/ui/time";
+import { formatAmount } from "./format";
 import { InvoiceActions } from "./invoice-actions";
 
 export const metadata = { title: "Invoices" };
@@ -7,14 +10,29 @@ export const metadata = { title: "Invoices" };
 export default async function InvoicesPage() {
   const session = await requireSession("/invoices");
   const mine = access.permissions.filter((p) => access.can(session, p));
+  const tenantId = session.claims.tenantId;
+  const [tenant, invoices] = tenantId && access.can(session, "invoice:read")
+    ? await Promise.all([
+        prisma.tenant.findUnique({ where: { id: tenantId }, select: { name: true } }),
+        prisma.invoice.findMany({ where: { tenantId }, orderBy: { number: "asc" } }),
+      ])
+    : [null, []];
   return (
     <>
-      <h1>Invoices</h1>
+      <h1>Invoices{tenant ? `: ${tenant.name}` : ""}</h1>
+      <p className="intro">
+        Compact permissions: <code>permissions({"{"} set: access, from: [&quot;tenantRole&quot;], tenantGrants {"}"})</code> in{" "}
+        <code>auth.config.ts</code> derives what you may do here from your role in the current tenant (the catalog and the role map
+        are in <code>lib/access.ts</code>). The buttons ask <code>can(session, …)</code> in the browser; every action asks again on the server.
+      </p>
       <p>
-        Your permissions in this tenant (decoded from the compact claim <code>{session.claims.permissions ?? "—"}</code>):{" "}
+        Your permissions in this tenant, decoded from the claim <code>{session.claims.permissions ?? "—"}</code>:{" "}
         <span data-testid="permissions">{mine.join(", ") || "none"}</span>
       </p>
-      <InvoiceActions />
+      {!tenantId && <p className="notice" data-testid="no-tenant">You belong to no tenant, so there are no invoices to show: permissions here come from a tenant role.</p>}
+      <InvoiceActions
+        invoices={invoices.map((i) => ({ id: i.id, number: i.number, customer: i.customer, amount: formatAmount(i.amountCents), status: i.status, created: formatTime(i.createdAt.toISOString()) ?? "" }))}
+      />
     </>
   );
 }

@@ -25,6 +25,11 @@ export default async function SessionsPage() {
   return (
     <>
       <h1>Your sessions</h1>
+      <p className="intro">
+        The session registry: <code>sessions: prismaSessionRegistry(prisma)</code> in <code>auth.config.ts</code> records every
+        sign-in. Signing a device out here revokes its session (<code>kit.sessions.revoke</code>): its next request finds it ended, and
+        it lands on the home page with a notice.
+      </p>
       <table data-testid="sessions">
         <thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
         <tbody>

@@ -33,27 +33,31 @@ test("display name, tier upgrade and credits on the account page", async ({ page
 
   await page.getByLabel("New display name").fill("  Caroline ");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByTestId("account-status")).toHaveText("display name: ok");
+  await expect(page.getByTestId("display-name-result")).toHaveText("Display name saved: Caroline.");
   await expect(page.getByTestId("display-name")).toHaveText("Caroline");
 
   await page.getByLabel("New display name").fill("   ");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByTestId("account-status")).toHaveText("display name: invalid_input");
+  // Refused in words (the schema's rule), the stable code beside it.
+  await expect(page.getByTestId("display-name-result")).toContainText("Display name must be 1-60 characters.");
+  await expect(page.getByTestId("display-name-result")).toContainText("(code invalid_input)");
   await expect(page.getByTestId("display-name")).toHaveText("Caroline");
 
   await page.getByRole("button", { name: "Upgrade to pro" }).click();
   await expect(page.getByTestId("tier")).toHaveText("pro");
+  await expect(page.getByTestId("tier-result")).toHaveText("Upgraded to pro: the session says pro now.");
   await expect(page.getByRole("button", { name: "Downgrade to free" })).toBeVisible();
   // The client session (useSession) sees it too, not only the server render.
   await page.goto("/dashboard");
-  await expect(page.getByTestId("client-session")).toContainText('"tier": "pro"');
+  await expect(page.locator('[data-field="claims.tier"] [data-testid="client-value"]')).toHaveText("pro");
   await page.goto("/account");
   await page.getByRole("button", { name: "Downgrade to free" }).click();
   await expect(page.getByTestId("tier")).toHaveText("free");
 
   // Carol has no credits: the server refuses, the balance stays.
   await page.getByRole("button", { name: "Spend 1 credit" }).click();
-  await expect(page.getByTestId("account-status")).toHaveText("spend: no_credits");
+  await expect(page.getByTestId("credits-result")).toContainText("You have no credits left to spend.");
+  await expect(page.getByTestId("credits-result")).toContainText("(code no_credits)");
   await expect(page.getByTestId("credits")).toHaveText("0");
 });
 
@@ -62,7 +66,7 @@ test("spending a credit: the server writes the new balance into the session", as
   await page.goto("/account");
   await expect(page.getByTestId("credits")).toHaveText("10");
   await page.getByRole("button", { name: "Spend 1 credit" }).click();
-  await expect(page.getByTestId("account-status")).toHaveText("spend: ok");
+  await expect(page.getByTestId("credits-result")).toHaveText("Spent 1 credit: 9 left.");
   await expect(page.getByTestId("credits")).toHaveText("9");
   const session = await (await page.request.get("/api/auth/session")).json();
   expect(session.claims.credits).toBe(9);
