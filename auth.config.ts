@@ -2,8 +2,8 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, backchannelLogout, claim, claimsKit, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
-import { prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
+import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
+import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 
@@ -67,12 +67,22 @@ export const oauth = oauthRefresh(() => ({
     : [],
 }));
 
+/**
+ * The session registry, read from memory: a session read makes no query. Changes (revocations,
+ * claims versions, offline patches, the epoch) go through the KitChange log; on PostgreSQL,
+ * LISTEN/NOTIFY wakes the other processes at once, otherwise each reads the log every second.
+ */
+const sessions = cachedSessionRegistry(prismaSessionRegistry(prisma), {
+  changes: prismaChangeLog(prisma),
+  feed: process.env.DATABASE_URL?.startsWith("postgres") ? postgresChangeFeed(process.env.DATABASE_URL) : inProcessChangeFeed(),
+});
+
 /** The reference app's claims, one builder per feature, in the order they run. */
 export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number; requestInfo?: () => Promise<RequestInfo> } = {}) => claimsKit({
   clock: overrides.clock,
   issuer: process.env.AUTH_CLAIMS_ISSUER ?? "claims-kit-reference-app",
   serverStore: prismaServerDataStore(prisma.sessionData),
-  sessions: prismaSessionRegistry(prisma),
+  sessions,
   freshness: { maxAge: overrides.claimsMaxAge ?? CLAIMS_MAX_AGE },
   requestInfo: overrides.requestInfo ?? requestInfo,
   maxAge: SESSION_MAX_AGE,

@@ -13,7 +13,7 @@ rmSync(dist, { recursive: true, force: true });
 
 // Everything the host app provides (peer dependencies) stays an import.
 // node:* builtins too: the codec entry runs on Node (route handlers, server components, the proxy).
-const external = ["node:*", "next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "jose", "react", "react-dom", "react/*", "server-only"];
+const external = ["node:*", "next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "jose", "pg", "react", "react-dom", "react/*", "server-only"];
 const common = { bundle: true, format: "esm", platform: "neutral", target: "es2022", external, absWorkingDir: here, outdir: dist, logLevel: "warning" };
 
 await build({

@@ -9,7 +9,7 @@ export { schema } from "./core/schema";
 export { linkableEmail, type LinkableEmail } from "./core/email";
 export { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "./core/callback-guard";
 export { ClaimsKitError, type KitErrorCode, type StartupErrorCode, type StepErrorCode, type UpdateErrorCode } from "./core/errors";
-export type { AccessTokenInfo, AccessTokenSource, ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
+export type { AccessTokenInfo, AccessTokenSource, ChangeFeed, ChangeLog, RegistryChange, ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
 export { backchannelLogout, type BackchannelLogoutHandler, type BackchannelLogoutOptions, type BackchannelResult } from "./core/backchannel";
 export { BACKCHANNEL_LOGOUT_EVENT, verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims, type LogoutTokenOutcome, type VerifyLogoutTokenOptions } from "./core/logout-token";
 export { AUTH_CLAIMS, checkRecentAuth, stepUpFromChallenge, stepUpParams, type RecentAuthCode, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "./core/recent-auth";
@@ -39,6 +39,8 @@ export { tenant, type TenantErrorCode, type TenantOptions } from "./plugins/tena
 export { sizeBudget, type BudgetErrorCode, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
 export { measureToken, type TokenMeasure } from "./core/measure";
 export { memoryReplayStore, memoryServerDataStore } from "./stores/memory";
+export { cachedSessionRegistry, type CachedRegistryOptions, type RegistryCacheStats } from "./core/registry-cache";
+export { inProcessChangeFeed } from "./stores/change-feeds";
 export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";
 export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
 export { fromAuthjsProvider, PROVIDER_PROFILES, type AuthjsProviderConfig, type ProviderProfile } from "./refresh/profiles";

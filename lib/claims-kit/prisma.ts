@@ -4,3 +4,5 @@ export { prismaServerDataStore, type SessionDataDelegate } from "./stores/prisma
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
 export { prismaTokenVault } from "./stores/prisma-token-vault";
 export { prismaReplayStore } from "./stores/prisma-replay";
+export { prismaChangeLog } from "./stores/prisma-changes";
+export { postgresChangeFeed } from "./stores/change-feeds";

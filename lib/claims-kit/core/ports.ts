@@ -20,6 +20,58 @@ export interface SessionState {
   lastSeenAt: number;
   /** Claims changed offline for this session, as stored (JSON `{ id, patch }`), or null. */
   pendingPatch: string | null;
+  /** The session's user (a cache of states invalidates by user). */
+  userId?: string;
+}
+
+/**
+ * What changed in the registry, for processes that cache its state: one session, every session of
+ * one user, or everything (an epoch bump, a revocation by provider session).
+ *
+ * @example
+ * ```ts
+ * const change: RegistryChange = { seq: 42, kind: "user", key: userId };
+ * ```
+ */
+export interface RegistryChange {
+  seq: number;
+  kind: "session" | "user" | "all";
+  key: string;
+}
+
+/**
+ * The registry's change log, shared by every process (a table): appended after each write, read
+ * from the last sequence number a process saw.
+ *
+ * @example
+ * ```ts
+ * const changes: ChangeLog = prismaChangeLog(prisma);
+ * await changes.append("session", sid, now);
+ * ```
+ */
+export interface ChangeLog {
+  append(kind: RegistryChange["kind"], key: string, now: number): Promise<void>;
+  /** Changes after `seq`, oldest first (at most `limit`). */
+  since(seq: number, limit: number): Promise<RegistryChange[]>;
+  /** The last sequence number (0 when empty). */
+  latest(): Promise<number>;
+}
+
+/**
+ * Wakes every process when the change log grew (PostgreSQL LISTEN/NOTIFY; in-process events).
+ * `crossProcess` says whether a wake-up reaches other processes right now (connected).
+ *
+ * @example
+ * ```ts
+ * const feed: ChangeFeed = inProcessChangeFeed();
+ * const stop = feed.subscribe(() => sync());
+ * ```
+ */
+export interface ChangeFeed {
+  subscribe(onChange: () => void): () => void;
+  publish(): Promise<void>;
+  readonly crossProcess: boolean;
+  close?(): Promise<void>;
 }
 
 /**

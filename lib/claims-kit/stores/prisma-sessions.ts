@@ -10,6 +10,7 @@ export interface RawSqlClient {
 }
 
 interface SessionRow {
+  userId: string;
   revokedAt: number | bigint | null;
   lastSeenAt: number | bigint;
   pendingPatch: string | null;
@@ -77,7 +78,7 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
 
     async check(sid): Promise<SessionState | null> {
       const rows = await db.$queryRaw<SessionRow[]>`
-        SELECT s."revokedAt" AS "revokedAt", s."lastSeenAt" AS "lastSeenAt", s."pendingPatch" AS "pendingPatch",
+        SELECT s."userId" AS "userId", s."revokedAt" AS "revokedAt", s."lastSeenAt" AS "lastSeenAt", s."pendingPatch" AS "pendingPatch",
                u."claimsVersion" AS "claimsVersion",
                (SELECT k."value" FROM "KitSetting" k WHERE k."key" = 'epoch') AS "epoch"
         FROM "UserSession" s JOIN "User" u ON u."id" = s."userId"
@@ -90,6 +91,7 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
         epoch: row.epoch ?? "0",
         lastSeenAt: Number(row.lastSeenAt),
         pendingPatch: row.pendingPatch,
+        userId: row.userId,
       };
     },
 

@@ -1,0 +1,197 @@
+// The session registry without a query per request: each process keeps the states it has read
+// and forgets them when the shared change log says they changed (woken by a change feed, or a poll
+// of at most one query per process per interval when the feed does not reach other processes).
+import type { ChangeFeed, ChangeLog, RegistryChange, SessionRegistry, SessionState } from "./ports";
+
+/**
+ * Options of {@link cachedSessionRegistry}.
+ *
+ * @example
+ * ```ts
+ * const options: CachedRegistryOptions = { changes: prismaChangeLog(prisma), feed: postgresChangeFeed(url) };
+ * ```
+ */
+export interface CachedRegistryOptions {
+  /** The shared change log (`prismaChangeLog(prisma)`). */
+  changes: ChangeLog;
+  /** What wakes this process when the log grows. Default: in-process events only. */
+  feed?: ChangeFeed;
+  /** How often to read the log when the feed does not reach other processes (down, or in-process only). Default 1000 ms. */
+  pollMs?: number;
+  /** How often to read it anyway while the feed is up (a missed notification heals). Default 30 000 ms. */
+  safetyPollMs?: number;
+  /** A cached state is read again after this long, whatever the log says. Default 30 000 ms. */
+  entryTtlMs?: number;
+  /** At most this many cached sessions (oldest dropped first). Default 100 000. */
+  maxEntries?: number;
+  /** Where a failed change-log write or read is reported. Default: console.error. */
+  onError?: (message: string) => void;
+}
+
+/** What the cache did, for benchmarks and tests. */
+export interface RegistryCacheStats {
+  hits: number;
+  misses: number;
+  /** Reads of the change log (the only queries a cached read path makes). */
+  syncs: number;
+}
+
+/**
+ * Wrap a {@link SessionRegistry} so that a session read costs no query: states are served from
+ * memory while the change log says nothing touched them. Every write through the wrapper (revoke,
+ * claims-version bump, offline patch, epoch bump) appends to the log and wakes the other processes;
+ * they forget what changed and read it again on the next request. Revocation, claims versions and
+ * the epoch stay enforced: a cached state is only served while this process has read the log
+ * within the poll interval (otherwise the read goes to the registry, and its failure handling).
+ *
+ * @example
+ * ```ts
+ * sessions: cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed: postgresChangeFeed(url) })
+ * ```
+ */
+export function cachedSessionRegistry(inner: SessionRegistry, options: CachedRegistryOptions): SessionRegistry & { stats(): RegistryCacheStats; close(): Promise<void> } {
+  const { changes } = options;
+  const feed = options.feed;
+  const pollMs = options.pollMs ?? 1000;
+  const safetyPollMs = options.safetyPollMs ?? 30_000;
+  const entryTtlMs = options.entryTtlMs ?? 30_000;
+  const maxEntries = options.maxEntries ?? 100_000;
+  const onError = options.onError ?? ((m: string) => console.error(`[claims-kit] ${m}`));
+  const cache = new Map<string, { state: SessionState; at: number }>();
+  const stats: RegistryCacheStats = { hits: 0, misses: 0, syncs: 0 };
+  /** The last change applied; null until the first read of the log (nothing is cached before). */
+  let lastSeq: number | null = null;
+  /** When the log was last read successfully (ms). */
+  let lastSync = 0;
+  /** Bumped by every invalidation: a read that started before one must not fill the cache. */
+  let generation = 0;
+  let syncing: Promise<void> | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let unsubscribe: (() => void) | undefined;
+
+  const interval = () => (feed?.crossProcess ? safetyPollMs : pollMs);
+
+  function forget(change: Pick<RegistryChange, "kind" | "key">): void {
+    generation++;
+    if (change.kind === "all") cache.clear();
+    else if (change.kind === "session") cache.delete(change.key);
+    else for (const [sid, entry] of cache) if (entry.state.userId === change.key) cache.delete(sid);
+  }
+
+  function sync(): Promise<void> {
+    syncing ??= (async () => {
+      try {
+        stats.syncs++;
+        if (lastSeq === null) {
+          const latest = await changes.latest();
+          forget({ kind: "all", key: "" });
+          lastSeq = latest;
+        } else {
+          for (;;) {
+            const batch = await changes.since(lastSeq, 1000);
+            for (const change of batch) forget(change);
+            if (batch.length > 0) lastSeq = batch[batch.length - 1]!.seq;
+            if (batch.length < 1000) break;
+          }
+        }
+        lastSync = Date.now();
+      } catch (err) {
+        onError(`session registry cache: reading the change log failed (${err instanceof Error ? err.message : String(err)}); reads go to the registry until it works`);
+      } finally {
+        syncing = null;
+      }
+    })();
+    return syncing;
+  }
+
+  function start(): void {
+    if (timer) return;
+    unsubscribe = feed?.subscribe(() => void sync());
+    timer = setInterval(() => {
+      if (Date.now() - lastSync >= interval()) void sync();
+    }, Math.min(pollMs, safetyPollMs));
+    timer.unref?.();
+    void sync();
+  }
+
+  /** Whether cached states may be served: the log was read recently enough. */
+  const current = () => lastSeq !== null && Date.now() - lastSync <= interval() + pollMs;
+
+  function remember(sid: string, state: SessionState, since: number): void {
+    if (lastSeq === null || since !== generation || !state.userId) return;
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    cache.set(sid, { state, at: Date.now() });
+  }
+
+  /** After a write: forget locally at once, then tell every process through the log and the feed. */
+  async function changed(kind: RegistryChange["kind"], key: string, now: number): Promise<void> {
+    forget({ kind, key });
+    try {
+      await changes.append(kind, key, now);
+      await feed?.publish();
+    } catch (err) {
+      // Other processes learn of it when their cached state expires (entryTtlMs).
+      onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+
+  return {
+    async create(session) {
+      start();
+      // The first read of the log, once per process: a new session's state can then be cached.
+      if (lastSeq === null) await sync();
+      const since = generation;
+      const created = await inner.create(session);
+      remember(session.sid, { revoked: false, claimsVersion: created.claimsVersion, epoch: created.epoch, lastSeenAt: session.now, pendingPatch: null, userId: session.userId }, since);
+      return created;
+    },
+    async check(sid) {
+      start();
+      if (lastSeq === null) await sync();
+      const hit = cache.get(sid);
+      if (hit && current() && Date.now() - hit.at < entryTtlMs) {
+        stats.hits++;
+        return hit.state;
+      }
+      stats.misses++;
+      const since = generation;
+      const state = await inner.check(sid);
+      if (state) remember(sid, state, since);
+      return state;
+    },
+    async touch(sid, now) {
+      await inner.touch(sid, now);
+      const hit = cache.get(sid);
+      if (hit) hit.state = { ...hit.state, lastSeenAt: now };
+    },
+    list: (userId, options) => inner.list(userId, options),
+    async revoke(where, now, by) {
+      const count = await inner.revoke(where, now, by);
+      if ("sid" in where) await changed("session", where.sid, now);
+      else if ("userId" in where) await changed("user", where.userId, now);
+      else if (count > 0) await changed("all", "", now);
+      return count;
+    },
+    async bumpClaimsVersion(userId) {
+      await inner.bumpClaimsVersion(userId);
+      await changed("user", userId, Math.floor(Date.now() / 1000));
+    },
+    async queuePatch(userId, patch) {
+      const queued = await inner.queuePatch(userId, patch);
+      await changed("user", userId, Math.floor(Date.now() / 1000));
+      return queued;
+    },
+    async bumpEpoch() {
+      const epoch = await inner.bumpEpoch();
+      await changed("all", "", Math.floor(Date.now() / 1000));
+      return epoch;
+    },
+    stats: () => ({ ...stats }),
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      unsubscribe?.();
+      await feed?.close?.();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { ChangeLog, RegistryChange } from "../core/ports";
+import type { RawSqlClient } from "./prisma-sessions";
+
+/** Rows older than this (seconds) are pruned now and then: a process that slept longer resyncs from scratch. */
+const KEEP_SECONDS = 24 * 60 * 60;
+
+/**
+ * The registry's change log in the `KitChange` table (migration 0003), for
+ * {@link cachedSessionRegistry}. One INSERT per change; one indexed range read per sync.
+ *
+ * @example
+ * ```ts
+ * const sessions = cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed });
+ * ```
+ */
+export function prismaChangeLog(db: RawSqlClient): ChangeLog {
+  let appended = 0;
+  return {
+    async append(kind, key, now) {
+      await db.$executeRaw`INSERT INTO "KitChange" ("kind", "key", "at") VALUES (${kind}, ${key}, ${now})`;
+      if (++appended % 500 === 0) await db.$executeRaw`DELETE FROM "KitChange" WHERE "at" < ${now - KEEP_SECONDS}`;
+    },
+    async since(seq, limit) {
+      const rows = await db.$queryRaw<Array<{ seq: number | bigint; kind: string; key: string }>>`
+        SELECT "seq", "kind", "key" FROM "KitChange" WHERE "seq" > ${seq} ORDER BY "seq" LIMIT ${limit}`;
+      return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as RegistryChange["kind"], key: r.key }));
+    },
+    async latest() {
+      const rows = await db.$queryRaw<Array<{ seq: number | bigint | null }>>`SELECT MAX("seq") AS "seq" FROM "KitChange"`;
+      return Number(rows[0]?.seq ?? 0);
+    },
+  };
+}

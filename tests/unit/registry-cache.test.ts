@@ -1,0 +1,140 @@
+// cachedSessionRegistry (issue #14): session reads from memory, invalidated through the shared
+// change log; two "processes" share one registry and one log here.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+
+/** A shared registry (the database) counting reads, with userIds. */
+function database() {
+  const state = new Map<string, SessionState>();
+  const calls = { check: 0 };
+  let release: (() => void) | undefined;
+  const registry: SessionRegistry & { hold(): void } = {
+    hold: () => void 0,
+    async create({ sid, userId, now }) {
+      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
+      return { claimsVersion: 0, epoch: "e1" };
+    },
+    async check(sid) {
+      calls.check++;
+      const snapshot = state.get(sid) ? { ...state.get(sid)! } : null;
+      if (release === undefined) return snapshot;
+      await new Promise<void>((resolve) => (release = resolve));
+      release = undefined;
+      return snapshot;
+    },
+    async touch(sid, now) {
+      state.get(sid)!.lastSeenAt = now;
+    },
+    list: async () => [],
+    async revoke(where) {
+      let n = 0;
+      for (const [sid, s] of state) if (!s.revoked && ("sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false)) (s.revoked = true), n++;
+      return n;
+    },
+    async bumpClaimsVersion(userId) {
+      for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
+    },
+    queuePatch: async () => 0,
+    async bumpEpoch() {
+      for (const s of state.values()) s.epoch = "e2";
+      return "e2";
+    },
+  };
+  const log: RegistryChange[] = [];
+  const changes: ChangeLog & { down: boolean } = {
+    down: false,
+    async append(kind, key) {
+      if (changes.down) throw new Error("database is locked");
+      log.push({ seq: log.length + 1, kind, key });
+    },
+    async since(seq, limit) {
+      if (changes.down) throw new Error("database is locked");
+      return log.filter((c) => c.seq > seq).slice(0, limit);
+    },
+    latest: async () => log.length,
+  };
+  return { registry, changes, calls, state, slowNextCheck: () => void (release = () => undefined), releaseCheck: () => release?.() };
+}
+
+const session = (sid: string, userId: string) => ({ sid, userId, now: 1000 });
+/** A feed that reaches every subscribed "process" (as LISTEN/NOTIFY does). */
+function sharedFeed(): ChangeFeed {
+  const feed = inProcessChangeFeed();
+  return { ...feed, crossProcess: true, subscribe: feed.subscribe, publish: feed.publish };
+}
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("cachedSessionRegistry", () => {
+  test("repeated reads of a session make no registry query; a revocation in another process is seen on the next read", async () => {
+    const db = database();
+    const feed = sharedFeed();
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    await a.create(session("s1", "u1"));
+    await settle();
+    for (let i = 0; i < 100; i++) assert.equal((await a.check("s1"))?.revoked, false);
+    assert.equal(db.calls.check, 0, "created here: never read back");
+    await b.check("s1");
+    await b.check("s1");
+    assert.equal(db.calls.check, 1, "one read in the other process, then memory");
+
+    await a.revoke({ sid: "s1" }, 1001);
+    await settle();
+    assert.equal((await b.check("s1"))?.revoked, true, "b heard of it through the feed");
+    assert.equal((await a.check("s1"))?.revoked, true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("a user's version bump, an offline patch or an epoch bump forgets what they touch", async () => {
+    const db = database();
+    const feed = sharedFeed();
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    await a.create(session("s1", "u1"));
+    await a.create(session("s2", "u2"));
+    await settle();
+    await b.check("s1");
+    await b.check("s2");
+    await a.bumpClaimsVersion("u1");
+    await settle();
+    assert.equal((await b.check("s1"))?.claimsVersion, 1);
+    assert.equal((await b.check("s2"))?.claimsVersion, 0);
+    await a.bumpEpoch();
+    await settle();
+    assert.equal((await b.check("s2"))?.epoch, "e2");
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("a read that started before an invalidation does not put its stale answer in the cache", async () => {
+    const db = database();
+    const feed = sharedFeed();
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    db.state.set("s1", { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: 1000, pendingPatch: null, userId: "u1" });
+    await b.check("s0"); // starts b (reads the log)
+    await settle();
+    db.slowNextCheck();
+    const slow = b.check("s1"); // reads "not revoked"…
+    await settle();
+    await a.revoke({ sid: "s1" }, 1001); // …while a revokes it
+    await settle();
+    db.releaseCheck();
+    assert.equal((await slow)?.revoked, false, "that read saw the old state");
+    assert.equal((await b.check("s1"))?.revoked, true, "but did not cache it");
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("when the change log cannot be read, cached states are not served: reads go to the registry", async () => {
+    const db = database();
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed: sharedFeed(), safetyPollMs: 20, pollMs: 20, onError: () => undefined });
+    await a.create(session("s1", "u1"));
+    await settle();
+    await a.check("s1");
+    db.changes.down = true;
+    db.state.get("s1")!.revoked = true; // changed behind the cache's back (no log entry)
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.equal((await a.check("s1"))?.revoked, true);
+    await a.close();
+  });
+});
