@@ -100,7 +100,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   // Imported only now: these modules read the environment when they load.
   const { linkProviders, makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
   const { getToken } = await import("@auth/core/jwt");
-  const { callbackProvider, expireRemoved, guardAuthRequest } = await import("../../lib/claims-kit/core/callback-guard");
+  const { expireRemoved, guardAuthRequest, linkSessionCookie } = await import("../../lib/claims-kit/core/callback-guard");
   // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
   const requestInfo = async () => {
@@ -129,9 +129,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const request = new Request(new URL(pathname, APP_URL), { ...init, headers });
       // As the app's route handler does (guardedHandlers): only session and signout see the session
       // cookie, and the callback of a linkable provider while that session is active.
-      const linking = linkProviders.includes(callbackProvider(new URL(request.url)) ?? "");
-      const previous = linking ? await getToken({ req: request, secret: process.env.AUTH_SECRET!, secureCookie: false }) : null;
-      const keepSession = previous !== null && (await internals.isActive(previous));
+      const name = linkSessionCookie(request, { providers: linkProviders });
+      const previous = name ? await getToken({ req: request, secret: process.env.AUTH_SECRET!, secureCookie: name.startsWith("__Secure-"), cookieName: name, salt: name }) : null;
+      const keepSession = name && previous !== null && (await internals.isActive(previous)) ? name : undefined;
       const { request: safe, removed } = guardAuthRequest(request, { keepSession });
       const response = expireRemoved(await requests.run(request, () => Auth(safe, config)), removed);
       this.jar.store(response);

@@ -55,16 +55,22 @@ describe("processRefreshResponse", () => {
   });
 
   test("an id_token returned on refresh must name the same issuer, audience and subject, and be unexpired (issue #13)", async () => {
-    const bad: Array<[string, string]> = [
-      [idToken({ iss: "https://evil.example" }), "issuer"],
-      [idToken({ aud: "another-app" }), "audience"],
-      [idToken({ sub: "user-2" }), "subject"],
-      [idToken({ exp: Math.floor(Date.now() / 1000) - 3600 }), "expired"],
-      ["not.a.jwt", "garbage"],
-    ];
-    for (const [id, why] of bad) {
+    const identity: Array<[string, string]> = [[idToken({ iss: "https://evil.example" }), "issuer"], [idToken({ aud: "another-app" }), "audience"], [idToken({ sub: "user-2" }), "subject"]];
+    const unusable: Array<[string, string]> = [[idToken({ exp: Math.floor(Date.now() / 1000) - 3600 }), "expired"], ["not.a.jwt", "garbage"]];
+    // Not rotated: nothing of the answer is used, the same refresh token is tried again later.
+    for (const [id, why] of [...identity, ...unusable]) {
+      const out = await processRefreshResponse(response(200, { access_token: "a2", token_type: "Bearer", id_token: id }), ctx);
+      assert.deepEqual(!out.ok && [out.code, out.consumed], ["invalid_id_token", undefined], why);
+    }
+    // Rotated (the presented token is consumed): an id_token about someone else ends the grant…
+    for (const [id, why] of identity) {
       const out = await processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", token_type: "Bearer", id_token: id }), ctx);
-      assert.equal(!out.ok && out.code, "invalid_id_token", why);
+      assert.deepEqual(!out.ok && [out.code, out.consumed], ["invalid_id_token", true], why);
+    }
+    // …an unusable one leaves the new tokens usable (kept without it), with a warning.
+    for (const [id, why] of unusable) {
+      const out = await processRefreshResponse(response(200, { access_token: "a2", refresh_token: "r2", token_type: "Bearer", id_token: id }), ctx);
+      assert.ok(out.ok && out.tokens.refreshToken === "r2" && out.tokens.idToken === undefined && /invalid_id_token/.test(out.warning ?? ""), why);
     }
     const unknownIssuer = await processRefreshResponse(response(200, { access_token: "a2", token_type: "Bearer", id_token: idToken({}) }), { ...ctx, issuer: undefined });
     assert.equal(!unknownIssuer.ok && unknownIssuer.code, "invalid_id_token", "nothing to check it against: not accepted");
@@ -762,7 +768,8 @@ describe("provider objects (issue #13, provider profiles)", () => {
 
     refreshedIssuer = tenant("tenant-b");
     const otherGrant = { ...signedIn, oauth: { ...signedIn.oauth, rt: "r0b" } };
-    await assert.rejects(async () => plugin.jwt!(context(otherGrant, NOW).ctx), isCode("invalid_id_token"), "another tenant's id_token is refused; the refresh token is kept for a retry");
+    const refused = (await plugin.jwt!(context(otherGrant, NOW).ctx)) as { oauth: { s?: { c: string } } };
+    assert.equal(refused.oauth.s?.c, "reauth_required", "another tenant's id_token with a rotated refresh token ends the grant: sign in again");
   });
 
   test("GitHub (OAuth 2): the token endpoint from the provider object, never discovered; client id and secret from AUTH_GITHUB_*", async () => {

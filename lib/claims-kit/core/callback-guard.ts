@@ -5,7 +5,7 @@
 // actions see the cookie, unless the caller has checked the session is active and the callback is
 // one of a provider the app lets users link (`keepSession`).
 
-import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName } from "./session-cookie";
+import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName, SESSION_COOKIE_NAME } from "./session-cookie";
 
 /** The Auth.js actions that need the session cookie. */
 const NEEDS_SESSION = new Set(["session", "signout"]);
@@ -22,12 +22,34 @@ function needsSession(url: URL): boolean {
   return last !== undefined && NEEDS_SESSION.has(last) && !segments.includes("callback");
 }
 
+/**
+ * For a callback of a provider users may link: the session cookie Auth.js will read on it (by
+ * protocol, as Auth.js picks it: `AUTH_URL`'s when set, else the request's), which the caller must
+ * find active before passing it as `keepSession`. Null for any other request.
+ *
+ * @example
+ * ```ts
+ * const name = linkSessionCookie(request, { providers: ["work"] });
+ * const keepSession = name && (await sessionActive(name)) ? name : undefined;
+ * ```
+ */
+export function linkSessionCookie(request: Request, options: { providers: readonly string[]; secureCookie?: boolean; cookieName?: string }): string | null {
+  const provider = callbackProvider(new URL(request.url));
+  if (provider === null || !options.providers.includes(provider)) return null;
+  if (options.cookieName) return options.cookieName;
+  const secure = options.secureCookie ?? new URL(process.env.AUTH_URL ?? request.url).protocol === "https:";
+  return secure ? `__Secure-${SESSION_COOKIE_NAME}` : SESSION_COOKIE_NAME;
+}
+
 /** Options of {@link guardAuthRequest}. */
 export interface AuthRequestGuardOptions {
   /** The session cookie's name when the Auth.js config renames it. Default: Auth.js's names. */
   cookieName?: string;
-  /** Let the cookie through (a link callback whose session the caller checked is active). */
-  keepSession?: boolean;
+  /**
+   * Let exactly this session cookie (and its `.N` chunks) through: a link callback whose session
+   * the caller checked is active. Every other session cookie is still removed.
+   */
+  keepSession?: string;
 }
 
 /**
@@ -56,14 +78,16 @@ export function callbackProvider(url: URL): string | null {
  */
 export function guardAuthRequest(request: Request, options: AuthRequestGuardOptions = {}): { request: Request; removed: string[] } {
   const header = request.headers.get("cookie");
-  if (!header || options.keepSession || needsSession(new URL(request.url))) return { request, removed: [] };
+  if (!header || (!options.keepSession && needsSession(new URL(request.url)))) return { request, removed: [] };
+  const keep = options.keepSession;
+  const keptCookie = (name: string) => keep !== undefined && (name === keep || (name.startsWith(`${keep}.`) && /^\d+$/.test(name.slice(keep.length + 1))));
   const bases = options.cookieName ? [options.cookieName] : DEFAULT_NAMES;
   const kept: string[] = [];
   const removed: string[] = [];
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     const name = (eq === -1 ? part : part.slice(0, eq)).trim();
-    if (name && isSessionCookieName(name, bases)) removed.push(name);
+    if (name && isSessionCookieName(name, bases) && !keptCookie(name)) removed.push(name);
     else if (part.trim()) kept.push(part.trim());
   }
   if (removed.length === 0) return { request, removed };

@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { getToken, type JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
-import { callbackProvider, expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "../core/callback-guard";
+import { expireRemoved, guardAuthRequest, linkSessionCookie, type AuthRequestGuardOptions } from "../core/callback-guard";
 import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
@@ -63,8 +63,11 @@ export interface NextHelpers<K> {
   inspectCookie(): Promise<CookieInspection | null>;
   /** The current session's id (for "this device" on a sessions page). */
   sessionId(): Promise<string | undefined>;
-  /** Whether this request carries a session the registry still holds (not revoked, not signed out). */
-  sessionActive(): Promise<boolean>;
+  /**
+   * Whether this request carries a session the registry still holds (not revoked, not signed out):
+   * the cookie Auth.js reads, or exactly the cookie named `cookieName` (the link guard's check).
+   */
+  sessionActive(cookieName?: string): Promise<boolean>;
   /** The current session's server-side claims; `{}` for a revoked session. */
   readServerData(): Promise<Partial<ServerDataOf<K>>>;
   /** Change the current session's claims from a server action or route handler. */
@@ -170,8 +173,12 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
       return internals.sessionId(await decoded());
     },
 
-    async sessionActive(): Promise<boolean> {
-      const token = await decoded();
+    async sessionActive(cookieName?: string): Promise<boolean> {
+      const token = cookieName
+        ? options.secret
+          ? await getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: cookieName.startsWith("__Secure-"), cookieName, salt: cookieName }).catch(() => null)
+          : null
+        : await decoded();
       return token ? internals.isActive(token) : false;
     },
 
@@ -231,7 +238,13 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
  */
 export interface LinkOptions {
   providers: readonly string[];
-  sessionActive(): Promise<boolean>;
+  /** Whether the session in the cookie named `cookieName` (and its chunks) is active: `nextHelpers().sessionActive`. */
+  sessionActive(cookieName: string): Promise<boolean>;
+  /**
+   * Whether Auth.js uses `__Secure-` cookies. Default as Auth.js decides it: from the protocol of
+   * `AUTH_URL` when set, else of the request. Set it when the Auth.js config sets `useSecureCookies`.
+   */
+  secureCookie?: boolean;
 }
 
 export function guardedHandlers<R extends Request>(
@@ -240,8 +253,10 @@ export function guardedHandlers<R extends Request>(
 ): { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> } {
   const guard = (handle: (request: R) => Promise<Response>) => async (request: R) => {
     // Linking a second provider: its callback sees the cookie, only while that session is active.
-    const provider = callbackProvider(new URL(request.url));
-    const keepSession = provider !== null && (options.link?.providers.includes(provider) ?? false) && (await options.link!.sessionActive());
+    // Checked is exactly the cookie Auth.js will read (its name by protocol, as Auth.js picks it);
+    // every other session cookie is stripped, so a second, stolen one cannot ride along.
+    const name = options.link ? linkSessionCookie(request, { ...options.link, cookieName: options.cookieName }) : null;
+    const keepSession = name !== null && (await options.link!.sessionActive(name)) ? name : undefined;
     const { request: safe, removed } = guardAuthRequest(request, { ...options, keepSession });
     if (removed.length === 0) return handle(request);
     // Next's handlers take a NextRequest: keep its type by building one from the safe request.

@@ -43,6 +43,8 @@ export interface OAuthRefreshOptions {
   clientAuth?: ClientAuth;
   /** For `private_key_jwt`: the client's private key (a private JWK, or a WebCrypto key with its kid). */
   clientPrivateKey?: ClientPrivateKey;
+  /** The client's registered `id_token_signed_response_alg`, checked on id_tokens a refresh returns (default: what discovery announces, else RS256). */
+  idTokenSignedResponseAlg?: string;
   /** Refresh this many seconds before expiry (at most half the token's lifetime). Default 60. */
   skewSeconds?: number;
   /** Token-endpoint timeout. Default 10 000 ms. */
@@ -198,7 +200,12 @@ export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshO
     },
     jwt: (ctx) => of(ctx.token).jwt(ctx),
     isDue: (token, now) => of(token).isDue(token, now),
-    accessToken: (token, now) => of(token).accessToken(token, now),
+    // The main provider's token, whichever provider the session last signed in with (a link).
+    accessToken: (token, now) => {
+      const { main } = engines();
+      if (of(token) === main) return main.accessToken(token, now);
+      return typeof token?.sub === "string" ? main.accessTokenFor(token.sub, now) : Promise.resolve(null);
+    },
     endpoints: () => engines().main.endpoints(),
     endSessionUrl: (token, uri) => of(token).endSessionUrl(token, uri),
     async revokeUser(userId) {

@@ -43,10 +43,12 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
     if ("ok" in endpoints) return endpoints;
     const outcome = await cookieFlight(key, () => callProvider(endpoints, c.rt!, now, c.it));
     if (!outcome.ok) {
-      if (TRANSIENT.has(outcome.code)) return { ok: false, code: outcome.code, detail: outcome.detail };
+      if (TRANSIENT.has(outcome.code) && !outcome.consumed) return { ok: false, code: outcome.code, detail: outcome.detail };
+      // A consumed refresh token is never presented again: the user signs in again.
+      const code = outcome.consumed ? "reauth_required" : outcome.code;
       if (refused.size > 10_000) refused.clear();
-      refused.set(key, { code: outcome.code as StopCode, at: now });
-      return stopped(outcome.code, now, outcome.detail);
+      refused.set(key, { code: code as StopCode, at: now });
+      return stopped(code, now, outcome.detail);
     }
     const next: CookieClaim = {
       at: outcome.tokens.accessToken,

@@ -87,6 +87,11 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
   if (!CLIENT_AUTH_METHODS.includes(clientAuth)) invalidOption(where, "clientAuth", `must be one of ${CLIENT_AUTH_METHODS.join(", ")}`);
   if (clientAuth === "private_key_jwt" && !options.clientPrivateKey) invalidOption(where, "clientPrivateKey", 'is required with clientAuth "private_key_jwt"');
   if (clientAuth !== "none" && clientAuth !== "private_key_jwt" && !options.clientSecret) invalidOption(where, "clientSecret", `is required with clientAuth "${clientAuth}"`);
+  // Without the sign-in id_token, a multi-tenant issuer's tenant is unknown: every refreshed
+  // id_token would be refused. Vault mode keeps it; cookie mode needs keepIdToken.
+  if (mode === "cookie" && !options.keepIdToken && options.issuer && /\/(common|organizations|consumers)(\/|$)/.test(new URL(options.issuer).pathname)) {
+    invalidOption(where, "keepIdToken", "must be true in cookie mode with a multi-tenant issuer (/common/, /organizations/): the refreshed id_token is checked against the tenant from sign-in");
+  }
   const skew = options.skewSeconds ?? 60;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const waitMs = options.waitMs ?? timeoutMs + 2_000;

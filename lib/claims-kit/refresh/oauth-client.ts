@@ -51,16 +51,19 @@ export interface ProviderEndpoints {
   /** OIDC RP-Initiated Logout 1.0: where to send the browser to end the provider's session. */
   endSessionEndpoint?: string;
   jwksUri?: string;
+  /** The id_token signing algorithms the provider uses (discovery). */
+  idTokenSigningAlgs?: string[];
 }
 
 /** Options oauth4webapi takes on every request: timeout, fetch, and plain HTTP only where the configuration uses it. */
-export function httpOptions<M extends "GET" | "POST", B = undefined>(url: string, timeoutMs: number, fetcher?: typeof fetch): o.HttpRequestOptions<M, B> & { signal: AbortSignal } {
+export function httpOptions<M extends "GET" | "POST", B = undefined>(timeoutMs: number, fetcher: typeof fetch | undefined, allowHttp: boolean): o.HttpRequestOptions<M, B> & { signal: AbortSignal } {
   type Fetcher = NonNullable<o.HttpRequestOptions<M, B>[typeof o.customFetch]>;
   return {
     signal: AbortSignal.timeout(timeoutMs),
     headers: { accept: "application/json" },
-    // A configured http:// endpoint is the developer's choice (a local provider): oauth4webapi refuses it otherwise.
-    ...(new URL(url).protocol === "http:" ? { [o.allowInsecureRequests]: true } : {}),
+    // Plain http only when the developer configured an http:// issuer or endpoint (a local
+    // provider); an http:// URL that an https issuer's metadata names is refused (oauth4webapi).
+    ...(allowHttp ? { [o.allowInsecureRequests]: true } : {}),
     ...(fetcher ? { [o.customFetch]: fetcher as unknown as Fetcher } : {}),
   };
 }
@@ -142,6 +145,8 @@ function endpointsOf(meta: o.AuthorizationServer): ProviderEndpoints {
     jwksUri: str(meta.jwks_uri),
   };
   for (const [key, value] of Object.entries(optional)) if (value) Object.assign(found, { [key]: value });
+  const algs = meta.id_token_signing_alg_values_supported;
+  if (Array.isArray(algs) && algs.every((a) => typeof a === "string")) found.idTokenSigningAlgs = algs;
   return found;
 }
 
@@ -171,7 +176,7 @@ export async function discover(issuer: string, fetcher?: typeof fetch, timeoutMs
   const failures: string[] = [];
   for (const algorithm of ["oidc", "oauth2"] as const) {
     try {
-      const response = await o.discoveryRequest(url, { ...httpOptions<"GET">(issuer, timeoutMs, fetcher), algorithm });
+      const response = await o.discoveryRequest(url, { ...httpOptions<"GET">(timeoutMs, fetcher, url.protocol === "http:"), algorithm });
       const meta = await o.processDiscoveryResponse(await expectedIssuer(url, response), response);
       if (typeof meta.token_endpoint !== "string") throw new Error("no token_endpoint in the metadata");
       return endpointsOf(meta);

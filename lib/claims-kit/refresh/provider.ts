@@ -9,7 +9,8 @@ import type { Failure, StopCode } from "./types";
 export interface RefreshSettings extends ClientCredentials {
   issuer?: string;
   tokenEndpoint?: string;
-  /** Token-endpoint errors some providers send with HTTP 200 are handled in the processing step; nothing to set here. */
+  /** The client's registered `id_token_signed_response_alg` (else the provider's announced ones, else RS256). */
+  idTokenSignedResponseAlg?: string;
   skew: number;
   timeoutMs: number;
   clientErrorRetrySeconds: number;
@@ -60,7 +61,9 @@ export function providerClient(settings: RefreshSettings) {
   let notBefore = 0;
 
   /** Where and as whom to call: for the revocation step too. */
-  const call = (endpoints: ProviderEndpoints): EndpointCall => ({ endpoints, client: options, authenticate, timeoutMs, fetch: options.fetch });
+  // Plain http only for what the developer configured as http:// (a local provider).
+  const allowHttp = new URL(options.issuer ?? options.tokenEndpoint ?? "https://unset.invalid").protocol === "http:";
+  const call = (endpoints: ProviderEndpoints): EndpointCall => ({ endpoints, client: options, authenticate, timeoutMs, fetch: options.fetch, allowHttp });
 
   /**
    * One refresh_token grant at known endpoints: no discovery here (it may run under a lease). An
@@ -73,7 +76,10 @@ export function providerClient(settings: RefreshSettings) {
     // A template issuer (Entra's multi-tenant `{tenantid}`) is checked as the tenant's own, from sign-in.
     const discovered = endpoints.issuer && !endpoints.issuer.includes("{") ? endpoints.issuer : undefined;
     const issuer = discovered ?? previous?.iss ?? options.issuer;
-    const outcome = await processRefreshResponse(result, { previousRefreshToken: refreshToken, now, issuer, clientId: options.clientId, expectedSub: previous?.sub });
+    const outcome = await processRefreshResponse(result, {
+      previousRefreshToken: refreshToken, now, issuer, clientId: options.clientId, expectedSub: previous?.sub,
+      idTokenAlgs: endpoints.idTokenSigningAlgs, idTokenAlg: options.idTokenSignedResponseAlg,
+    });
     if (!outcome.ok && outcome.retryAfter) notBefore = now + outcome.retryAfter;
     if (outcome.ok && outcome.warning) log.warn(`oauth refresh: ${outcome.warning}`);
     log.info(`oauth refresh ${outcome.ok ? `ok rotated=${outcome.tokens.rotated}` : `failed ${outcome.code}: ${outcome.detail}`}`);

@@ -45,7 +45,18 @@ export type TokenEndpointResult =
 
 export type RefreshOutcome =
   | { ok: true; tokens: TokenSet; /** Something to warn about (an invalid expires_in was replaced). */ warning?: string }
-  | { ok: false; code: RefreshErrorCode; detail: string; /** rate_limited: seconds to wait. */ retryAfter?: number };
+  | {
+      ok: false;
+      code: RefreshErrorCode;
+      detail: string;
+      /** rate_limited: seconds to wait. */
+      retryAfter?: number;
+      /**
+       * The answer rotated the refresh token but could not be used (its id_token names someone
+       * else, an unknown token type): the presented token is consumed, so this is never retried.
+       */
+      consumed?: true;
+    };
 
 /** The shortest lifetime assumed for an access token whose expires_in is missing the point (0, negative, not a number). */
 export const MIN_LIFETIME = 60;
@@ -64,11 +75,13 @@ export interface EndpointCall {
   authenticate: () => Promise<o.ClientAuth>;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Whether plain http is allowed: only when the configured issuer or endpoint is http://. */
+  allowHttp: boolean;
 }
 
 /** Run one oauth4webapi request; a transport failure becomes data. */
 async function send(url: string, call: EndpointCall, request: (options: o.HttpRequestOptions<"POST", URLSearchParams>) => Promise<Response>): Promise<TokenEndpointResult> {
-  const options = httpOptions<"POST", URLSearchParams>(url, call.timeoutMs, call.fetch);
+  const options = httpOptions<"POST", URLSearchParams>(call.timeoutMs, call.fetch, call.allowHttp);
   try {
     const response = await request(options);
     // Read to the end (a cancelled body can hang under Next); the error body says why it failed.
@@ -114,6 +127,10 @@ export interface RefreshContext {
   clientId?: string;
   /** The subject an id_token in the answer must name: the one the user signed in as. */
   expectedSub?: string;
+  /** The id_token algorithms the provider announces (discovery); default RS256. */
+  idTokenAlgs?: string[];
+  /** The client's registered `id_token_signed_response_alg`, when it has one. */
+  idTokenAlg?: string;
   /** Assumed when the answer has no expires_in. Default 3600. */
   defaultLifetime?: number;
 }
@@ -128,8 +145,10 @@ function tolerate(json: Record<string, unknown>, defaultLifetime: number): { jso
   const usable = parsed !== undefined && Number.isFinite(parsed) && parsed > 0;
   const expiresIn = raw === undefined || raw === null ? defaultLifetime : usable ? parsed : MIN_LIFETIME;
   const warning = raw !== undefined && raw !== null && !usable ? `invalid expires_in ${JSON.stringify(raw).slice(0, 40)}: assumed ${MIN_LIFETIME} s` : undefined;
-  const fixed: Record<string, unknown> = { ...json, token_type: typeof json.token_type === "string" ? json.token_type : "bearer" };
+  const fixed: Record<string, unknown> = { ...json, token_type: typeof json.token_type === "string" && json.token_type !== "" ? json.token_type : "bearer" };
   delete fixed.expires_in;
+  if (Array.isArray(fixed.scope)) fixed.scope = fixed.scope.filter((s) => typeof s === "string").join(" ");
+  if (fixed.id_token === null) delete fixed.id_token;
   return { json: fixed, expiresIn: Math.floor(expiresIn), ...(warning ? { warning } : {}) };
 }
 
@@ -137,7 +156,11 @@ function tolerate(json: Record<string, unknown>, defaultLifetime: number): { jso
 function classify(err: unknown, status: number): RefreshOutcome & { ok: false } {
   const oauthError = err instanceof o.ResponseBodyError ? err.error : err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
   if (oauthError === "invalid_grant" || oauthError === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
-  if ((status === 400 || status === 401) && oauthError && ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope"].includes(oauthError)) {
+  // The provider wants the user (MFA, consent, conditional access): no retry can succeed without them.
+  if (oauthError && ["interaction_required", "login_required", "consent_required", "account_selection_required"].includes(oauthError)) {
+    return { ok: false, code: "reauth_required", detail: `the provider needs the user to sign in again: ${oauthError}` };
+  }
+  if ((status === 400 || status === 401) && oauthError && ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "incorrect_client_credentials"].includes(oauthError)) {
     return { ok: false, code: "client_error", detail: `the provider refused the client: ${oauthError}` };
   }
   return { ok: false, code: "server_error", detail: `HTTP ${status}${oauthError ? ` ${oauthError}` : ""}` };
@@ -169,8 +192,8 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
   if (success && !json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
   // GitHub answers refresh errors with HTTP 200 and an error body: treat it as the 400 it means.
   const status = success && json && typeof json.error === "string" && json.access_token === undefined ? 400 : result.status;
-  const as: o.AuthorizationServer = { issuer: ctx.issuer ?? "urn:claims-kit:unknown-issuer" };
-  const client: o.Client = { client_id: ctx.clientId ?? "urn:claims-kit:unknown-client" };
+  const as: o.AuthorizationServer = { issuer: ctx.issuer ?? "urn:claims-kit:unknown-issuer", ...(ctx.idTokenAlgs ? { id_token_signing_alg_values_supported: ctx.idTokenAlgs } : {}) };
+  const client: o.Client = { client_id: ctx.clientId ?? "urn:claims-kit:unknown-client", ...(ctx.idTokenAlg ? { id_token_signed_response_alg: ctx.idTokenAlg } : {}) };
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
   if (status !== 200 || !success) {
@@ -179,16 +202,28 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
   }
   if (typeof json!.access_token !== "string" || json!.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
   const tolerated = tolerate(json!, ctx.defaultLifetime ?? 3600);
-  if (typeof tolerated.json.id_token === "string" && (!ctx.issuer || !ctx.clientId)) return { ok: false, code: "invalid_id_token", detail: "an id_token came back but the issuer or client id to check it against is unknown" };
+  // A new refresh token in the answer means the presented one may be consumed: what happens to this
+  // answer then decides whether the grant survives.
+  const newRefreshToken = typeof json!.refresh_token === "string" && json!.refresh_token !== "" && json!.refresh_token !== ctx.previousRefreshToken ? json!.refresh_token : undefined;
+  const refused = (code: RefreshErrorCode, detail: string, identity: boolean): RefreshOutcome => {
+    // Not retried with the consumed token: an id_token about someone else ends the grant; one that
+    // is only unusable (an algorithm not announced, a clock skew) leaves the new tokens usable.
+    if (!newRefreshToken) return { ok: false, code, detail };
+    if (identity) return { ok: false, code, detail, consumed: true };
+    return { ok: true, tokens: { accessToken: json!.access_token as string, refreshToken: newRefreshToken, expiresAt: ctx.now + tolerated.expiresIn, rotated: true }, warning: `${code}: ${detail}; the rotated tokens are kept without it` };
+  };
+  if (typeof tolerated.json.id_token === "string" && (!ctx.issuer || !ctx.clientId)) return refused("invalid_id_token", "an id_token came back but the issuer or client id to check it against is unknown", false);
   let answer: o.TokenEndpointResponse;
   try {
     answer = await o.processRefreshTokenResponse(as, client, new Response(JSON.stringify(tolerated.json), { status: 200, headers }));
   } catch (err) {
-    const code = err instanceof o.OperationProcessingError && ID_TOKEN_CHECKS.has(err.code ?? "") && tolerated.json.id_token !== undefined ? "invalid_id_token" : "server_error";
-    return { ok: false, code, detail: `the token response did not validate: ${err instanceof Error ? err.message : String(err)}` };
+    const detail = `the token response did not validate: ${err instanceof Error ? err.message : String(err)}`;
+    const code = err instanceof o.OperationProcessingError ? err.code ?? "" : "";
+    if (ID_TOKEN_CHECKS.has(code) && tolerated.json.id_token !== undefined) return refused("invalid_id_token", detail, code === o.JWT_CLAIM_COMPARISON);
+    return newRefreshToken ? { ok: false, code: "server_error", detail, consumed: true } : { ok: false, code: "server_error", detail };
   }
   const claims = o.getValidatedIdTokenClaims(answer);
-  if (claims && ctx.expectedSub !== undefined && claims.sub !== ctx.expectedSub) return { ok: false, code: "invalid_id_token", detail: "the id_token names another subject than the one signed in" };
+  if (claims && ctx.expectedSub !== undefined && claims.sub !== ctx.expectedSub) return refused("invalid_id_token", "the id_token names another subject than the one signed in", true);
   const rotated = typeof answer.refresh_token === "string" && answer.refresh_token.length > 0;
   return {
     ok: true,

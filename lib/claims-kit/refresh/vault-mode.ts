@@ -196,12 +196,14 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });
     }
     // Transient: release, keep the refresh token, try again on a later request. Terminal: record it.
-    if (TRANSIENT.has(outcome.code)) {
+    if (TRANSIENT.has(outcome.code) && !outcome.consumed) {
       await vault.release(ref, owner);
       return { ok: false, code: outcome.code, detail: outcome.detail };
     }
-    await vault.stop(ref, owner, outcome.code, now);
-    return stopped(outcome.code, now, outcome.detail);
+    // A consumed refresh token is never presented again: the user signs in again.
+    const code = outcome.consumed ? "reauth_required" : outcome.code;
+    await vault.stop(ref, owner, code, now);
+    return stopped(code, now, outcome.detail);
   }
 
   /** Make the vault's tokens fresh: one process calls the provider, the others wait for it. */
