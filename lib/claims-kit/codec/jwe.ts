@@ -18,15 +18,8 @@ const TAG_CHARS = 43;
 const HEADER_PARAMS = new Set(["alg", "enc", "kid"]);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/**
- * RFC 7518 5.2.2.1: the first half of HMAC-SHA-512 over AAD || IV || ciphertext || AL.
- *
- * @example
- * ```ts
- * timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag);
- * ```
- */
-export function tagOf(macKey: SessionKeys["macKey"], aad: Buffer, iv: Buffer, ciphertext: Buffer, al: Buffer): Buffer {
+/** RFC 7518 5.2.2.1: the first half of HMAC-SHA-512 over AAD || IV || ciphertext || AL. */
+function tagOf(macKey: SessionKeys["macKey"], aad: Buffer, iv: Buffer, ciphertext: Buffer, al: Buffer): Buffer {
   return createHmac("sha512", macKey).update(aad).update(iv).update(ciphertext).update(al).digest().subarray(0, TAG_BYTES);
 }
 
