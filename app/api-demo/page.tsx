@@ -79,7 +79,7 @@ export default async function ApiDemoPage() {
         Each provider account has its own token set, refreshed on its own: <code>getAccessToken(oauth.forProvider(&quot;work&quot;))</code>.
         Link a second provider below (<code>linked</code> in the <code>oauth</code> options, <code>AUTH_WORK_*</code>).
       </p>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Linked accounts">
         <table data-testid="linked-accounts">
           <thead>
             <tr><th scope="col">Provider</th><th scope="col">Account</th><th scope="col">Access token expires</th><th scope="col">Refreshes</th><th scope="col">Status</th></tr>

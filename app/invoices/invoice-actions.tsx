@@ -1,8 +1,6 @@
 "use client";
 import { useActionState, useId, useState, useTransition } from "react";
-import type { AppKit } from "@/auth.config";
-import { can, type Permission } from "@/lib/access";
-import { useClaims } from "@/lib/claims-kit/next/client";
+import type { Permission } from "@/lib/access";
 import type { Answer } from "@/app/ui/messages";
 import { Result } from "@/app/ui/result";
 import { createInvoice, deleteInvoice, exportReport, inviteMember } from "./actions";
@@ -38,13 +36,13 @@ function download(filename: string, text: string): void {
 }
 
 /**
- * The invoice table and its actions. Buttons are enabled from the session's permission claim in
- * the browser (`can()` works there too); each server action checks the permission again.
+ * The invoice table and its actions. Buttons are enabled from the permissions this page was
+ * rendered with (decoded on the server from the same claim, so the buttons, the permission list and
+ * any role-change notice agree); each server action checks the permission again.
  */
-export function InvoiceActions({ invoices }: { invoices: InvoiceRow[] }) {
-  const { session, status } = useClaims<AppKit>();
-  const allowed = (p: Permission) => can(session, p);
-  const missing = status === "loading" ? [] : LABELS.filter(([p]) => !allowed(p)).map(([p]) => p);
+export function InvoiceActions({ invoices, permissions }: { invoices: InvoiceRow[]; permissions: readonly Permission[] }) {
+  const allowed = (p: Permission) => permissions.includes(p);
+  const missing = LABELS.filter(([p]) => !allowed(p)).map(([p]) => p);
   const hint = (p: Permission) => (allowed(p) ? {} : { title: `Needs the ${p} permission`, "aria-describedby": MISSING_ID });
 
   const [created, create, creating] = useActionState<Answer, FormData>(createInvoice, null);

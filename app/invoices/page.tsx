@@ -31,6 +31,7 @@ export default async function InvoicesPage() {
       </p>
       {!tenantId && <p className="notice" data-testid="no-tenant">You belong to no tenant, so there are no invoices to show: permissions here come from a tenant role.</p>}
       <InvoiceActions
+        permissions={mine}
         invoices={invoices.map((i) => ({ id: i.id, number: i.number, customer: i.customer, amount: formatAmount(i.amountCents), status: i.status, created: formatTime(i.createdAt.toISOString()) ?? "" }))}
       />
     </>

@@ -15,6 +15,13 @@ export async function signIn(page: Page, login: string): Promise<void> {
   await expect(page.getByTestId("signed-in-as")).toBeVisible();
 }
 
+/** Sign out through the app and the provider (RP-Initiated Logout), ending the session. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("button", { name: "Yes, sign me out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+}
+
 /** What a user could type in the browser console: a hand-made update() POST. */
 export async function forgeUpdate<S = { claims: Record<string, unknown>; update?: { code?: string } } | null>(page: Page, data: unknown): Promise<S> {
   return page.evaluate(async (payload) => {

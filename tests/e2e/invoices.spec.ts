@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signIn, signOut } from "./helpers";
 
 // The Invoices page acts on real invoices of the current tenant, and every action answers next to
 // its control: pending while it runs, then what happened in words (codes on the side).
@@ -73,5 +73,7 @@ test("each tenant shows its own invoices; no tenant, none", async ({ page, brows
   await dave.goto("/invoices");
   await expect(dave.getByTestId("no-tenant")).toBeVisible();
   await expect(dave.locator('[data-testid="invoices"] tbody')).toHaveText("No invoices.");
+  // Leave no session behind: other tests count dave's sessions.
+  await signOut(dave);
   await context.close();
 });
