@@ -23,7 +23,7 @@ export default async function InvoicesPage() {
       <p className="intro">
         Compact permissions: <code>permissions({"{"} set: access, from: [&quot;tenantRole&quot;], tenantGrants {"}"})</code> in{" "}
         <code>auth.config.ts</code> derives what you may do here from your role in the current tenant (the catalog and the role map
-        are in <code>lib/access.ts</code>). The buttons ask <code>can(session, …)</code> in the browser; every action asks again on the server.
+        are in <code>lib/access.ts</code>). This page asks <code>access.can(session, …)</code> for each button; every action asks again on the server.
       </p>
       <p>
         Your permissions in this tenant, decoded from the claim <code>{session.claims.permissions ?? "—"}</code>:{" "}
