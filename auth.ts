@@ -1,5 +1,5 @@
 import NextAuth from "next-auth";
-import { authConfig, kit } from "./auth.config";
+import { authConfig, kit, sessionJwt } from "./auth.config";
 import { nextHelpers } from "@/lib/claims-kit/next/server";
 
 const nextAuth = NextAuth(authConfig);
@@ -13,6 +13,7 @@ export const { auth, readToken, readServerData, sessionId, sessionActive, update
   auth: nextAuth.auth,
   update: nextAuth.unstable_update,
   secret: process.env.AUTH_SECRET,
+  decode: sessionJwt?.decode,
   // Step-up (requireRecentAuth): sign in again at the provider with max_age / acr_values.
   signIn: nextAuth.signIn,
   stepUp: { provider: "oidc" },

@@ -131,3 +131,32 @@ describe("two next start processes sharing one database", () => {
     }
   });
 });
+
+describe("revocation across two processes (issue #14: no query per read, revocation everywhere)", () => {
+  test("a session read on B is served from memory, and B refuses the cookie once A signs it out", async (t) => {
+    const latencies: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const jar = await signIn(ports[0]!, `revoke${round}@example.com`);
+      const cookie = jar.header();
+      const onB = async () => (await (await fetch(`http://localhost:${ports[1]}/api/auth/session`, { headers: { cookie } })).json()) as { user?: { email?: string } } | null;
+      assert.equal((await onB())?.user?.email, `revoke${round}@example.com`, "B accepts the session");
+
+      // Sign out on A (Auth.js's own endpoint): the kit revokes the session in the registry there.
+      const { csrfToken } = (await (await fetch(`http://localhost:${ports[0]}/api/auth/csrf`, { headers: { cookie } })).json()) as { csrfToken: string };
+      const csrfCookie = cookie;
+      const started = performance.now();
+      const out = await fetch(`http://localhost:${ports[0]}/api/auth/signout`, {
+        method: "POST", redirect: "manual",
+        headers: { cookie: csrfCookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ csrfToken }),
+      });
+      assert.equal(out.status, 302);
+      // B learns of it through the change feed (PostgreSQL NOTIFY) or its poll of the change log:
+      // wait on that state (the test's own timeout bounds it).
+      while ((await onB()) !== null) await new Promise((resolve) => setTimeout(resolve, 25));
+      latencies.push(performance.now() - started);
+    }
+    latencies.sort((a, b) => a - b);
+    t.diagnostic(`revocation on A → refused on B (${process.env.KIT_TEST_DB === "postgres" ? "PostgreSQL, LISTEN/NOTIFY" : "SQLite, 1 s poll"}): p50 ${latencies[4]!.toFixed(0)} ms, max ${latencies[9]!.toFixed(0)} ms over 10`);
+  });
+});

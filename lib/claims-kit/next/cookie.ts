@@ -10,6 +10,11 @@ export interface SessionCookieOptions {
    * Default: Auth.js's `authjs.session-token`, with the `__Secure-` prefix on https.
    */
   cookieName?: string;
+  /**
+   * The `decode` of your `NextAuth({ jwt })` when it is not Auth.js's own (e.g. `sessionCodec()`
+   * from `claims-kit/codec`), so the helpers read the cookie the way Auth.js does, as cheaply.
+   */
+  decode?: (params: { token?: string; secret: string | string[]; salt: string }) => Promise<Record<string, unknown> | null>;
 }
 
 

@@ -71,7 +71,7 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
     const present = request.cookies.getAll().map((c) => c.name);
     const { name, secure } = sessionCookieOf(options, present);
     if (!options.secret || !present.some((n) => isSessionCookieName(n, [name]))) return NextResponse.next();
-    const token = await getToken({ req: request, secret: options.secret, secureCookie: secure, cookieName: name, salt: name }).catch(() => null);
+    const token = await getToken({ req: request, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
     if (!token || !options.isDue(expand(token))) return NextResponse.next();
 
     const sessionRequest = new NextRequest(new URL(sessionPath, request.url), {

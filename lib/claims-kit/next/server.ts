@@ -36,7 +36,7 @@ async function decodeRequestCookie(options: SessionCookieOptions): Promise<JWT |
   if (!options.secret) return null;
   const present = (await cookies()).getAll().map((c) => c.name);
   const { name, secure } = sessionCookieOf(options, present);
-  return getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name }).catch(() => null);
+  return getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
 }
 
 /**
@@ -176,7 +176,7 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
     async sessionActive(cookieName?: string): Promise<boolean> {
       const token = cookieName
         ? options.secret
-          ? await getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: cookieName.startsWith("__Secure-"), cookieName, salt: cookieName }).catch(() => null)
+          ? await getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: cookieName.startsWith("__Secure-"), cookieName, salt: cookieName, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null)
           : null
         : await decoded();
       return token ? internals.isActive(token) : false;
