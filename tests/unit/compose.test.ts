@@ -142,7 +142,7 @@ describe("jwt() composition", () => {
     const b = await jwt(kit, signInParams());
     const sidA = (a._k as { sid: string }).sid;
     assert.equal(a.iss, "https://app.example");
-    assert.match(sidA, /^[0-9a-f-]{36}$/);
+    assert.match(sidA, /^[A-Za-z0-9_-]{22}$/, "128 random bits, base64url");
     assert.notEqual(sidA, (b._k as { sid: string }).sid);
     const again = await jwt(kit, { token: a });
     assert.equal(again.iss, "https://app.example");
