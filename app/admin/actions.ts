@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { auth, kit } from "@/auth";
-import { oauth } from "@/auth.config";
+import { auth, kit, requireRecentAuth } from "@/auth";
+import { oauth, RECENT_AUTH_MAX_AGE } from "@/auth.config";
 import { authorizeRoleChange, isStaff } from "@/lib/claims-source";
 import { prisma } from "@/lib/db";
 import type { ActionAnswer } from "@/app/confirm-form";
@@ -20,6 +20,10 @@ export async function changeRole(membershipId: string, _previous: RoleChangeResu
   // demoted in the meantime must not keep changing roles (or promote a friend before it lands).
   const decision = await authorizeRoleChange(session.user.id, tenantId, membershipId, role);
   if (!decision.ok) return refused(decision.code);
+  // A role change needs a sign-in at the provider within the last 5 minutes: otherwise the
+  // browser goes through the provider (max_age) and comes back here to try again.
+  const recent = await requireRecentAuth({ maxAge: RECENT_AUTH_MAX_AGE, returnTo: "/admin", redirect: true });
+  if (!recent.ok) return refused(recent.code);
   const { membership } = decision;
   // Only if the member still has the role we authorized against: an owner promoted concurrently
   // must not be unmade by an admin's request that was checked a moment before.
@@ -42,6 +46,7 @@ const REFUSALS: Record<string, string> = {
   own_role: "You cannot change your own role.",
   owner_only: "Only an owner can make or unmake owners.",
   changed_meanwhile: "Their role changed meanwhile; reload and try again.",
+  step_up_failed: "The provider did not confirm a recent sign-in; nothing was changed.",
 };
 
 function refused(code: string): RoleChangeResult {
@@ -53,7 +58,10 @@ export async function signOutEverywhere(userId: string): Promise<ActionAnswer> {
   const session = await auth();
   // The current global role from the database: a staff claim may be CLAIMS_MAX_AGE old.
   if (!session || !(await isStaff(session.user.id))) return { ok: false, message: "Only staff can sign a user out everywhere." };
-  const count = await kit.sessions.revokeAll(userId);
+  // Recent authentication (5 minutes), as for role changes: else a step-up through the provider.
+  const recent = await requireRecentAuth({ maxAge: RECENT_AUTH_MAX_AGE, returnTo: "/admin", redirect: true });
+  if (!recent.ok) return { ok: false, message: "The provider did not confirm a recent sign-in; nobody was signed out." };
+  const count = await kit.sessions.revokeAll(userId, { by: "admin" });
   // And the provider grant behind those sessions, where the provider supports revocation. A
   // revocation the provider did not confirm keeps the tokens (the grant is still live and can be
   // revoked again): it must not pass unnoticed. Codes and ids only, never token values.

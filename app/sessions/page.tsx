@@ -12,6 +12,9 @@ function device(userAgent: string | null): string {
   return `${browser} on ${os}`;
 }
 
+/** How a session ended, in words (SessionInfo.endedBy). */
+const ENDED_BY: Record<string, string> = { user: "you", admin: "an admin", provider: "the identity provider", replaced: "a new sign-in" };
+
 /** Minutes are enough: the list is coarse on purpose. */
 function ago(seconds: number): string {
   const minutes = Math.max(0, Math.round((Date.now() / 1000 - seconds) / 60));
@@ -22,6 +25,7 @@ export default async function SessionsPage() {
   const session = await requireSession("/sessions");
   const current = await sessionId();
   const sessions = await kit.sessions.list(session.user.id);
+  const ended = await kit.sessions.listEnded(session.user.id, { limit: 10 });
   return (
     <>
       <h1>Your sessions</h1>
@@ -31,13 +35,14 @@ export default async function SessionsPage() {
         it lands on the home page with a notice.
       </p>
       <table data-testid="sessions">
-        <thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
+        <thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th>Provider session</th><th></th></tr></thead>
         <tbody>
           {sessions.map((s) => (
             <tr key={s.sid} data-current={s.sid === current ? "yes" : "no"}>
               <td>{device(s.userAgent)}{s.sid === current && <strong> (this browser)</strong>}</td>
               <td>{ago(s.createdAt)}</td>
               <td>{ago(s.lastSeenAt)}</td>
+              <td data-testid="provider-sid">{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
               <td>
                 {s.sid !== current && (
                   <ConfirmForm action={revokeSession.bind(null, s.sid)} confirm={`Sign out ${device(s.userAgent)}? It will have to sign in again.`} label="Sign out" testId="revoke-result" />
@@ -50,6 +55,28 @@ export default async function SessionsPage() {
       <div style={{ marginTop: "1rem" }}>
         <ConfirmForm action={revokeOtherSessions} confirm="Sign out every other device? Only this browser stays signed in." label="Sign out all other sessions" disabled={sessions.length < 2} testId="revoke-others-result" />
       </div>
+      <h2>Recently ended</h2>
+      <p className="intro">
+        Who ended each session: you (sign-out, or from this page), an admin, the identity provider (a sign-out there reaches this
+        app as an OIDC back-channel logout token: <code>POST /api/auth/backchannel-logout</code>), or a new sign-in in the same
+        browser. The provider session is the id_token&apos;s <code>sid</code>, recorded at sign-in.
+      </p>
+      {ended.length === 0 ? <p className="muted">None yet.</p> : (
+        <table data-testid="ended-sessions">
+          <thead><tr><th>Device</th><th>Signed in</th><th>Ended</th><th>Ended by</th><th>Provider session</th></tr></thead>
+          <tbody>
+            {ended.map((s) => (
+              <tr key={s.sid}>
+                <td>{device(s.userAgent)}</td>
+                <td>{ago(s.createdAt)}</td>
+                <td>{s.revokedAt !== null ? ago(s.revokedAt) : ""}</td>
+                <td data-testid="ended-by">{ENDED_BY[s.endedBy ?? ""] ?? "ended"}</td>
+                <td>{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }

@@ -193,6 +193,12 @@ export type KitToken<P extends readonly AnyPlugin[]> = Simplify<
     exp?: number;
     jti?: string;
     iss?: string;
+    /** When the user authenticated at the provider (the id_token's, kept from sign-in; seconds). */
+    auth_time?: number;
+    /** How (authentication context class), from the id_token at sign-in. */
+    acr?: string;
+    /** With which methods, from the id_token at sign-in. */
+    amr?: string[];
   } & TokenClaimsOf<P>
 >;
 

@@ -1,5 +1,7 @@
 import type { ChangeFeed } from "../core/ports";
 
+const IN_PROCESS = Symbol.for("claims-kit.in-process-change-feed");
+
 /**
  * Wake-ups within this process only (one `next start`, e.g. on SQLite): other processes sharing
  * the database still learn of changes by polling the change log.
@@ -10,7 +12,11 @@ import type { ChangeFeed } from "../core/ports";
  * ```
  */
 export function inProcessChangeFeed(): ChangeFeed {
-  const listeners = new Set<() => void>();
+  // One set per process, not per module instance: Next.js loads route handlers and pages as
+  // separate module graphs, so a revocation in a route handler (back-channel logout) must still
+  // wake the registry cache the pages use.
+  const shared = globalThis as { [IN_PROCESS]?: Set<() => void> };
+  const listeners = (shared[IN_PROCESS] ??= new Set<() => void>());
   return {
     crossProcess: false,
     subscribe(onChange) {
