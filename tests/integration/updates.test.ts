@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
 import { ClaimsKitError } from "../../lib/claims-kit";
+import { access } from "../../lib/access";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -117,5 +118,29 @@ describe("session updates through POST /api/auth/session", () => {
     const { id } = await h.prisma.user.findUniqueOrThrow({ where: { email: "dave@example.com" } });
     await assert.rejects(h.kit.sessions.updateOffline(id, { credits: -5, tier: "pro" }), invalid);
     assert.deepEqual((await b.session<AppSession>())?.claims, before?.claims);
+  });
+});
+
+describe("the newest state wins (issue #16, item 1)", () => {
+  test("a stale cookie that won the race (a slow response landing after update()) is brought forward, never rolled back", async () => {
+    const b = h.browser();
+    await b.signIn("alice@example.com");
+    const before = (await b.session<AppSession>())!;
+    const stale = b.jar.get("authjs.session-token")!; // what a slow GET /api/auth/session would set again
+    const other = h.tenants.get("globex")!;
+    assert.notEqual(before.claims.tenantId, other);
+    const switched = await b.update<AppSession>({ intent: "switchTenant", input: { tenantId: other }, nonce: "t1" });
+    assert.equal(switched.session?.claims.tenantId, other);
+    const renamed = await b.update<AppSession>({ intent: "setDisplayName", input: { displayName: "Alice A." } });
+    assert.equal(renamed.session?.claims.displayName, "Alice A.");
+
+    b.jar.set("authjs.session-token", stale); // the slow response lands last: the browser holds the old cookie
+    const after = (await b.session<AppSession>())!;
+    assert.equal(after.claims.tenantId, other, "the tenant switch is re-applied");
+    assert.equal(after.claims.displayName, "Alice A.");
+    assert.deepEqual([...access.decode(after.claims.permissions)].sort(), [...access.decode(switched.session!.claims.permissions)].sort(), "and what depends on it");
+    // The brought-forward cookie does not apply it again and again: it is marked as having it.
+    const again = (await b.session<AppSession>())!;
+    assert.equal(again.claims.tenantId, other);
   });
 });

@@ -130,6 +130,12 @@ export interface SessionRegistry {
    * a new id. Pending patches are cumulative and stay until the next claims-version bump.
    */
   queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
+  /**
+   * Merge an accepted update's changes into one session's pending patch, under a new id, and
+   * return the id (null when the session is gone). Any older copy of that session's cookie (a slow
+   * response that won the cookie race, another tab) then applies it: updates are never rolled back.
+   */
+  queueSessionPatch?(sid: string, patch: Record<string, unknown>): Promise<string | null>;
   bumpEpoch(): Promise<string>;
 }
 

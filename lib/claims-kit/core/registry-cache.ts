@@ -181,6 +181,12 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await changed("user", userId, Math.floor(Date.now() / 1000));
       return queued;
     },
+    async queueSessionPatch(sid, patch) {
+      if (!inner.queueSessionPatch) return null;
+      const id = await inner.queueSessionPatch(sid, patch);
+      await changed("session", sid, Math.floor(Date.now() / 1000));
+      return id;
+    },
     async bumpEpoch() {
       const epoch = await inner.bumpEpoch();
       await changed("all", "", Math.floor(Date.now() / 1000));

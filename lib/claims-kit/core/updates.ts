@@ -37,7 +37,35 @@ async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: s
     }
   }
   next.meta.lastUpdate = { intent, ...(nonce ? { nonce } : {}) };
+  if (intent !== REFRESH_INTENT) await rememberForOlderCopies(rt, w, next);
   return next;
+}
+
+/**
+ * Record what an accepted update changed with the session in the registry, so that any older copy
+ * of the cookie (a slow response that lands after this one, another tab's request) applies it too
+ * on its next request: the newest state wins, an update is never rolled back. This copy is marked
+ * as having it. Without a registry that supports it, or when recording fails, the update still
+ * stands in this cookie.
+ */
+async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work): Promise<void> {
+  const sid = next.meta.sessionId;
+  if (!rt.registry?.queueSessionPatch || !sid) return;
+  const changed: Claims = {};
+  for (const [name, owner] of rt.owners) {
+    // Token-only claims (OAuth tokens in cookie mode) never go to the database.
+    if (owner.visibility === "token") continue;
+    const before = w.token[name];
+    const after = next.token[name];
+    if (JSON.stringify(before) !== JSON.stringify(after)) changed[name] = after === undefined ? null : after;
+  }
+  if (Object.keys(changed).length === 0) return;
+  try {
+    const id = await rt.registry.queueSessionPatch(sid, changed);
+    if (id) next.meta.offlinePatch = id;
+  } catch (err) {
+    rt.log.warn(`plugin_failed plugin=kit step=update.remember: ${messageOf(err)}; an older copy of this cookie could still undo the update`);
+  }
 }
 
 /** A staged server update: `{ intent: "$server", nonce }`, one-time and bound to its session. */

@@ -66,6 +66,27 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     return { claimsVersion: Number(row?.claimsVersion ?? 0), epoch: row?.epoch ?? "0" };
   }
 
+  /** Merge `patch` into one session's pending patch under a new id (compare-and-set, retried). */
+  async function mergeInto(session: { id: string; pendingPatch: string | null }, patch: Record<string, unknown>): Promise<string | null> {
+    // Compare-and-set, retried: a session that applies (clears) its patch meanwhile must not
+    // lose this one, and two writers must not lose each other's keys.
+    let current = session.pendingPatch;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      // Nulls are kept: they mean "delete" when the session applies the patch. A new id makes
+      // every copy of the session's cookie (whatever it applied before) apply the merged one.
+      const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
+      const id = crypto.randomUUID();
+      const merged = JSON.stringify({ id, patch: { ...previous, ...patch } });
+      const changed = current === null
+        ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
+        : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`;
+      if (changed === 1) return id;
+      const again = await db.$queryRaw<Array<{ pendingPatch: string | null }>>`SELECT "pendingPatch" FROM "UserSession" WHERE "id" = ${session.id}`;
+      current = again[0]?.pendingPatch ?? null;
+    }
+    return null;
+  }
+
   return {
     async create({ sid, userId, userAgent, now, provider }) {
       // Provider values are bounded: they come from the id_token and are only ever matched exactly.
@@ -151,27 +172,14 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       const live = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
         SELECT "id", "pendingPatch" FROM "UserSession" WHERE "userId" = ${userId} AND "revokedAt" IS NULL`;
       let queued = 0;
-      for (const session of live) {
-        // Compare-and-set, retried: a session that applies (clears) its patch meanwhile must not
-        // lose this one, and two writers must not lose each other's keys.
-        let current = session.pendingPatch;
-        for (let attempt = 0; attempt < 5; attempt++) {
-          // Nulls are kept: they mean "delete" when the session applies the patch. A new id makes
-          // every copy of the session's cookie (whatever it applied before) apply the merged one.
-          const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
-          const merged = JSON.stringify({ id: crypto.randomUUID(), patch: { ...previous, ...patch } });
-          const changed = current === null
-            ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
-            : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`;
-          if (changed === 1) {
-            queued++;
-            break;
-          }
-          const again = await db.$queryRaw<Array<{ pendingPatch: string | null }>>`SELECT "pendingPatch" FROM "UserSession" WHERE "id" = ${session.id}`;
-          current = again[0]?.pendingPatch ?? null;
-        }
-      }
+      for (const session of live) if ((await mergeInto(session, patch)) !== null) queued++;
       return queued;
+    },
+
+    async queueSessionPatch(sid, patch) {
+      const rows = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
+        SELECT "id", "pendingPatch" FROM "UserSession" WHERE "id" = ${sid} AND "revokedAt" IS NULL`;
+      return rows[0] ? mergeInto(rows[0], patch) : null;
     },
 
     async bumpEpoch() {
