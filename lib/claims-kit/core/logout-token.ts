@@ -3,7 +3,14 @@
 // as a number, and every refusal carries a stable code.
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
-/** The `events` member that marks a JWT as a back-channel logout token. */
+/**
+ * The `events` member that marks a JWT as a back-channel logout token.
+ *
+ * @example
+ * ```ts
+ * const payload = { iss, aud, iat, jti, sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } };
+ * ```
+ */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 
 /**
