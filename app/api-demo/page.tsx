@@ -91,7 +91,7 @@ export default async function ApiDemoPage() {
                 <td>{a.providerAccountId}</td>
                 <td>{a.expiresAt ? new Date(a.expiresAt * 1000).toLocaleString("en-GB", { timeZone: "UTC" }) + " UTC" : "—"}</td>
                 <td data-testid={`linked-${a.provider}-refreshes`}>{a.refreshCount}</td>
-                <td>{a.error ? <>stopped: <code>{a.error}</code></> : a.hasRefreshToken ? "refreshing" : "no refresh token"}</td>
+                <td>{a.error ? <>stopped: <code>{a.error}</code></> : a.hasRefreshToken ? "active: refreshed before expiry" : "no refresh token: sign in again at expiry"}</td>
               </tr>
             ))}
           </tbody>
