@@ -1,7 +1,7 @@
 // A drop-in for Auth.js's session-token codec (`@auth/core/jwt` encode/decode): the same bytes on
 // the wire, so either codec reads the other's cookies, at a fraction of the cost (keys derived
 // once, node:crypto instead of WebCrypto round trips).
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { JWT, JWTDecodeParams, JWTEncodeParams } from "@auth/core/jwt";
 import { invalidOption } from "../core/errors";
 import { openJwe, sealJwe, type JweFailure } from "./jwe";
@@ -87,8 +87,8 @@ export function sessionCodec(options: SessionCodecOptions = {}): SessionCodec {
     const exp = now + maxAge;
     if (!Number.isFinite(exp)) throw new TypeError("session codec: maxAge must be a finite number of seconds");
     // Spread, then assign: existing iat/exp/jti keep their place, as jose's setters leave them.
-    // A 128-bit jti in 22 characters, not a 36-character UUID: any string is a jti to Auth.js.
-    const claims: Record<string, unknown> = { ...token, iat: now, exp, jti: randomBytes(16).toString("base64url") };
+    // A UUID jti, as Auth.js's: the kit's size budget measures the cookie Auth.js would write.
+    const claims: Record<string, unknown> = { ...token, iat: now, exp, jti: randomUUID() };
     if (typeof claims.nbf === "number" && !Number.isFinite(claims.nbf)) throw new TypeError('session codec: "nbf" must be a finite number');
     return sealJwe(keys, Buffer.from(JSON.stringify(claims)));
   }
