@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense, type ReactNode } from "react";
 import { auth } from "@/auth";
+import { sessionVersion } from "@/lib/claims-kit/next/server";
 import { access, can } from "@/lib/access";
 import { signInAction } from "./actions";
 import { Providers } from "./providers";
@@ -23,7 +24,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body>
-        <Providers>
+        <Providers sessionVersion={sessionVersion(session)}>
           <a className="skip-link" href="#main">Skip to content</a>
           <header>
             <strong className="brand">Claims kit</strong>

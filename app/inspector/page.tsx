@@ -15,7 +15,7 @@ export default async function InspectorPage() {
   const session = await auth();
   const inspection = await inspectCookie();
   if (!session || !inspection) redirect("/?callbackUrl=%2Finspector");
-  const { measure, carriedBytes: actualBytes, dropped, moved } = inspection;
+  const { measure, carriedBytes: actualBytes, dropped, moved, header } = inspection;
   const rows = [...inspection.claims, { name: "(toolkit bookkeeping)", key: "_k", bytes: inspection.bookkeepingBytes }].sort((a, b) => b.bytes - a.bytes);
   const largest = Math.max(...rows.map((r) => r.bytes), 1);
   const over = measure.headerBytes > COOKIE_BUDGET.maxBytes || measure.cookies.length > COOKIE_BUDGET.maxChunks;
@@ -62,6 +62,23 @@ export default async function InspectorPage() {
           {dropped.length > 0 && <>Dropped: <strong>{dropped.join(", ")}</strong>.</>}
         </p>
       )}
+      <h2>The whole request</h2>
+      <p className="intro">
+        Each request carries all of this site&apos;s cookies in one <code>Cookie</code> header: the session&apos;s chunks and every
+        other cookie. Proxies refuse a request whose header is too big (nginx and CloudFront answer 431 or 494 near 8 KB); the
+        limit is <code>cookieHeaderLimit</code> in <code>nextHelpers()</code>, and a development server warns when a request exceeds it.
+      </p>
+      <div className="row">
+        <strong data-testid="header-bytes">{header.bytes}</strong> of {header.limit} bytes of <code>Cookie</code> header: the session{" "}
+        <span data-testid="header-session-bytes">{header.sessionBytes}</span>, other cookies <span data-testid="header-other-bytes">{header.otherBytes}</span>
+        <span className={header.over ? "error" : "ok"} data-testid="header-status">{header.over ? "over the limit" : "within the limit"}</span>
+      </div>
+      <div className={`bar wide${header.over ? " over" : ""}`} data-testid="header-bar" title={`${header.bytes}/${header.limit}`}>
+        <span style={{ width: `${percent(header.bytes, header.limit)}%` }} />
+      </div>
+      <p className="muted" data-testid="header-cookies">
+        {header.cookies.map((c) => <code key={c.name}>{c.name} {c.bytes}{c.session ? " (session)" : ""} </code>)}
+      </p>
       <h2>Authentication</h2>
       <p className="intro">
         From the id_token at sign-in, kept as protected claims (no refresh or update changes them): sensitive actions call{" "}

@@ -112,3 +112,6 @@ export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: 
   }, [terminal, windowMs, options.provider]);
   return { blocked, code };
 }
+
+export { SessionSync, useSessionSync, type SessionChangeReason, type SessionSyncMessage, type SessionSyncOptions } from "./sync";
+export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./session-version";

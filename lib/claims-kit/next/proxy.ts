@@ -55,7 +55,9 @@ export function applySetCookies(cookieHeader: string, setCookies: readonly strin
  * A Next 16 `proxy` that refreshes the session before a server render when it is due, and forwards
  * the refreshed cookie into the same request, so Server Components read fresh claims and never
  * refresh with a consumed refresh token. The refresh itself runs through Auth.js's own session
- * handler, called in-process (chunking, cookie attributes and the kit's `jwt()` as usual).
+ * handler, called in-process (chunking, cookie attributes and the kit's `jwt()` as usual). On a
+ * server action the refreshed cookie goes through Next's cookie store, so an action that writes the
+ * session too (updateSession, signOut) sends it once, not twice.
  *
  * @example
  * ```ts
@@ -86,7 +88,16 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
     const headers = new Headers(request.headers);
     headers.set("cookie", applySetCookies(request.headers.get("cookie") ?? "", setCookies));
     const next = NextResponse.next({ request: { headers } });
-    for (const header of setCookies) next.headers.append("set-cookie", header);
+    if (request.headers.has("next-action")) {
+      // A server action may write the session itself (updateSession, signOut). Given to Next's
+      // cookie store rather than the response, the refreshed cookie is sent with the action's
+      // response and replaced by the action's own write: one Set-Cookie per cookie, never both.
+      const parsed = new NextResponse(null, { headers: setCookies.map((c): [string, string] => ["set-cookie", c]) }).cookies.getAll();
+      for (const cookie of parsed) next.cookies.set(cookie);
+      next.headers.delete("set-cookie");
+    } else {
+      for (const header of setCookies) next.headers.append("set-cookie", header);
+    }
     return next;
   };
 }

@@ -10,8 +10,11 @@ import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
 import { isSessionCookieName } from "../core/session-cookie";
 import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
 import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
 
+export { DEFAULT_COOKIE_HEADER_LIMIT, cookieHeaderWarning, measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
+export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./session-version";
 export { sameOriginPath, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
 
 /** What `inspectCookie()` reports. */
@@ -25,6 +28,8 @@ export interface CookieInspection {
   carriedBytes: number;
   dropped: string[];
   moved: string[];
+  /** The whole `Cookie` header this request carried (session chunks and the app's other cookies) against `cookieHeaderLimit`. */
+  header: CookieHeaderReport;
 }
 
 /**
@@ -94,6 +99,11 @@ export interface NextHelpersOptions extends SessionCookieOptions {
   signIn?: SignInFunction;
   /** The provider to step up with, and the step-up route's path (default `/api/auth/step-up`). */
   stepUp?: { provider: string; path?: string };
+  /**
+   * Limit for the whole `Cookie` header (default 8192, the common proxy limit): `inspectCookie()`
+   * reports against it, and outside production `auth()` warns once when a request exceeds it.
+   */
+  cookieHeaderLimit?: number;
 }
 
 /**
@@ -113,6 +123,10 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
   type K = ClaimsKit<P>;
   const internals = internalsOf(kit);
   const decoded = cache(() => decodeRequestCookie(options));
+  const cookieHeader = cache(async () => {
+    const { name } = sessionCookieOf(options, (await cookies()).getAll().map((c) => c.name));
+    return measureCookieHeader((await headers()).get("cookie"), { limit: options.cookieHeaderLimit, isSession: (n) => isSessionCookieName(n, [name]) });
+  });
   const { requireRecentAuth, stepUpRoute } = stepUpHelpers({
     auth: options.auth,
     token: async () => {
@@ -128,7 +142,10 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
     requireRecentAuth,
     stepUpRoute,
     /** `auth()` typed with the kit's session, memoised per render (one `jwt()` run, one session check). */
-    auth: cache(async () => (await options.auth()) as SessionOf<K> | null),
+    auth: cache(async () => {
+      if (process.env.NODE_ENV !== "production") warnCookieHeaderOnce(await cookieHeader());
+      return (await options.auth()) as SessionOf<K> | null;
+    }),
 
     /**
      * The decoded session token, token-only claims included, for server components, route handlers
@@ -165,6 +182,7 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
         carriedBytes: carried.reduce((sum, c) => sum + c.name.length + 1 + c.value.length, 0) + 2 * Math.max(0, carried.length - 1),
         dropped: meta.dropped ?? [],
         moved: meta.moved ?? [],
+        header: await cookieHeader(),
       };
     },
 
