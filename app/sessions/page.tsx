@@ -62,16 +62,16 @@ export default async function SessionsPage() {
         browser. The provider session is the id_token&apos;s <code>sid</code>, recorded at sign-in.
       </p>
       {ended.length === 0 ? <p className="muted">None yet.</p> : (
-        <table data-testid="ended-sessions">
+        <table data-testid="ended-sessions" className="stack">
           <thead><tr><th>Device</th><th>Signed in</th><th>Ended</th><th>Ended by</th><th>Provider session</th></tr></thead>
           <tbody>
             {ended.map((s) => (
               <tr key={s.sid}>
-                <td>{device(s.userAgent)}</td>
-                <td>{ago(s.createdAt)}</td>
-                <td>{s.revokedAt !== null ? ago(s.revokedAt) : ""}</td>
-                <td data-testid="ended-by">{ENDED_BY[s.endedBy ?? ""] ?? "ended"}</td>
-                <td>{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
+                <td data-label="Device">{device(s.userAgent)}</td>
+                <td data-label="Signed in">{ago(s.createdAt)}</td>
+                <td data-label="Ended">{s.revokedAt !== null ? ago(s.revokedAt) : ""}</td>
+                <td data-label="Ended by" data-testid="ended-by">{ENDED_BY[s.endedBy ?? ""] ?? "ended"}</td>
+                <td data-label="Provider session">{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
               </tr>
             ))}
           </tbody>
