@@ -29,7 +29,13 @@ function database() {
     list: async () => [],
     async revoke(where) {
       let n = 0;
-      for (const [sid, s] of state) if (!s.revoked && ("sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false)) (s.revoked = true), n++;
+      for (const [sid, s] of state) {
+        const named = "sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false;
+        if (named && !s.revoked) {
+          s.revoked = true;
+          n++;
+        }
+      }
       return n;
     },
     async bumpClaimsVersion(userId) {

@@ -133,7 +133,6 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 
 export type { LinkedAccount };
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 
 /** The main provider's engine and every linked one's, by provider id. */
