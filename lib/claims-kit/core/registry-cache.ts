@@ -66,6 +66,8 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
   let generation = 0;
   let syncing: Promise<void> | null = null;
+  /** Said once per outage, not once per poll. */
+  let failing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   let unsubscribe: (() => void) | undefined;
 
@@ -95,8 +97,10 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
           }
         }
         lastSync = Date.now();
+        failing = false;
       } catch (err) {
-        onError(`session registry cache: reading the change log failed (${err instanceof Error ? err.message : String(err)}); reads go to the registry until it works`);
+        if (!failing) onError(`session registry cache: reading the change log failed (${err instanceof Error ? err.message : String(err)}); reads go to the registry until it works`);
+        failing = true;
       } finally {
         syncing = null;
       }
