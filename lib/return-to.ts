@@ -7,7 +7,9 @@ export function safeReturnTo(value: unknown): string | null {
   const base = "http://return-to.invalid";
   try {
     const url = new URL(value, base);
-    return url.origin === base ? `${url.pathname}${url.search}` : null;
+    const path = `${url.pathname}${url.search}`;
+    // Checked again after parsing: dot segments can collapse "/.//host" into "//host".
+    return url.origin === base && !path.startsWith("//") && !path.startsWith("/\\") ? path : null;
   } catch {
     return null;
   }

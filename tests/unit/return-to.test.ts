@@ -9,3 +9,8 @@ test("only a path on this site is a place to return to after sign-in", () => {
     assert.equal(safeReturnTo(bad), null, String(bad));
   }
 });
+
+test("dot segments never turn a return path into a protocol-relative //host (review)", () => {
+  for (const input of ["/.//evil.example/x", "/..//evil.example", "/a/..//evil.example"]) assert.equal(safeReturnTo(input), null, input);
+  assert.equal(safeReturnTo("/a/../invoices?x=1"), "/invoices?x=1");
+});

@@ -66,9 +66,10 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
     if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
   }
   let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
+  let retryAt = 0;
   const discover = async (): Promise<JWTVerifyGetKey> => {
     if (options.jwksUri) return createRemoteJWKSet(new URL(options.jwksUri));
-    const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" } });
+    const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
     if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
     const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
     if (metadata.issuer !== options.issuer) throw new Error("discovery names another issuer");
@@ -85,16 +86,25 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
     clockTolerance,
     clock: options.clock ?? Date.now,
     log: options.logger ?? consoleLogger,
-    // Discovered once; a failed discovery is tried again on the next request.
-    keys: () => (keys ??= discover().catch((err: unknown) => {
-      keys = undefined;
-      throw err;
-    })),
+    // Discovered once; after a failure, tried again no sooner than 10 s later (every POST,
+    // however unauthenticated, would otherwise make an outbound request).
+    keys: () => {
+      if (!keys && Date.now() < retryAt) return Promise.reject(new Error("discovery failed moments ago; retrying shortly"));
+      return (keys ??= discover().catch((err: unknown) => {
+        keys = undefined;
+        retryAt = Date.now() + 10_000;
+        throw err;
+      }));
+    },
   };
 }
 
 async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   const now = Math.floor(o.clock() / 1000);
+  // Structure and algorithm first: garbage is refused without loading (or fetching) any key.
+  const alg = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) ? headerAlg(token) : null;
+  if (alg === null) return { ok: false, code: "malformed_token", detail: "not a JWT (three base64url parts, a JSON header with alg)" };
+  if (!o.algorithms.includes(alg)) return { ok: false, code: "unsupported_alg", detail: `algorithm ${alg.slice(0, 20)} is not accepted` };
   let keys: JWTVerifyGetKey;
   try {
     keys = await o.keys();
@@ -118,6 +128,43 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   }
 }
 
+/** The protected header's `alg`, or null when the header is not JSON with a string `alg`. */
+function headerAlg(token: string): string | null {
+  try {
+    const header: unknown = JSON.parse(atob(token.slice(0, token.indexOf(".")).replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof header === "object" && header !== null && typeof (header as { alg?: unknown }).alg === "string" ? (header as { alg: string }).alg : null;
+  } catch {
+    return null;
+  }
+}
+
+/** At most `limit` bytes of the body (null when longer): an unauthenticated POST is never buffered whole. */
+async function boundedText(request: Request, limit: number): Promise<string | null> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) return null;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
 function answer(result: BackchannelResult): Response {
@@ -132,8 +179,8 @@ async function logoutTokenOf(request: Request): Promise<{ ok: true; token: strin
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     return { ok: false, code: "missing_token", detail: "the body must be application/x-www-form-urlencoded" };
   }
-  const text = await request.text();
-  if (text.length > MAX_BODY) return { ok: false, code: "malformed_token", detail: "the body is too large" };
+  const text = await boundedText(request, MAX_BODY);
+  if (text === null) return { ok: false, code: "malformed_token", detail: "the body is too large" };
   const tokens = new URLSearchParams(text).getAll("logout_token");
   if (tokens.length !== 1 || !tokens[0]) return { ok: false, code: "missing_token", detail: "exactly one logout_token is required" };
   return { ok: true, token: tokens[0] };

@@ -134,8 +134,10 @@ export interface SessionRegistry {
    * Merge an accepted update's changes into one session's pending patch, under a new id, and
    * return the id (null when the session is gone). Any older copy of that session's cookie (a slow
    * response that won the cookie race, another tab) then applies it: updates are never rolled back.
+   * Recorded only while the user's claims version is still `claimsVersion` (the one the update was
+   * derived under): a version bump in between supersedes it (null).
    */
-  queueSessionPatch?(sid: string, patch: Record<string, unknown>): Promise<string | null>;
+  queueSessionPatch?(sid: string, patch: Record<string, unknown>, claimsVersion?: number): Promise<string | null>;
   bumpEpoch(): Promise<string>;
 }
 

@@ -18,9 +18,9 @@ export interface CachedRegistryOptions {
   feed?: ChangeFeed;
   /** How often to read the log when the feed does not reach other processes (down, or in-process only). Default 1000 ms. */
   pollMs?: number;
-  /** How often to read it anyway while the feed is up (a missed notification heals). Default 30 000 ms. */
+  /** How often to read it anyway while the feed is up (a missed notification heals). Default 5000 ms. */
   safetyPollMs?: number;
-  /** A cached state is read again after this long, whatever the log says. Default 30 000 ms. */
+  /** A cached state is read again after this long, whatever the log says (the bound when a change could not be logged). Default 10 000 ms. */
   entryTtlMs?: number;
   /** At most this many cached sessions (oldest dropped first). Default 100 000. */
   maxEntries?: number;
@@ -53,8 +53,12 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   const { changes } = options;
   const feed = options.feed;
   const pollMs = options.pollMs ?? 1000;
-  const safetyPollMs = options.safetyPollMs ?? 30_000;
-  const entryTtlMs = options.entryTtlMs ?? 30_000;
+  const safetyPollMs = options.safetyPollMs ?? 5000;
+  const entryTtlMs = options.entryTtlMs ?? 10_000;
+  // A monotonic clock: a wall clock stepped back (NTP, a resumed VM) must not freeze the polling.
+  const tick = () => performance.now();
+  /** How long a sequence number seen missing is waited for (PostgreSQL hands them out before commit). */
+  const GAP_WAIT_MS = 10_000;
   const maxEntries = options.maxEntries ?? 100_000;
   const onError = options.onError ?? ((m: string) => console.error(`[claims-kit] ${m}`));
   const cache = new Map<string, { state: SessionState; at: number }>();
@@ -66,6 +70,10 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
   let generation = 0;
   let syncing: Promise<void> | null = null;
+  /** A wake-up arrived while a sync was reading: read again when it is done. */
+  let again = false;
+  /** Sequence numbers skipped by a read (taken but not yet committed by another writer), until when they are awaited. */
+  const gaps = new Map<number, number>();
   /** Said once per outage, not once per poll. */
   let failing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -80,23 +88,43 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     else for (const [sid, entry] of cache) if (entry.state.userId === change.key) cache.delete(sid);
   }
 
+  /** Apply what the log holds after `lastSeq` (and any awaited gap), remembering new gaps. */
+  async function readLog(): Promise<void> {
+    const now = tick();
+    for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
+    let from = gaps.size > 0 ? Math.min(lastSeq!, Math.min(...gaps.keys()) - 1) : lastSeq!;
+    for (;;) {
+      const batch = await changes.since(from, 1000);
+      for (const change of batch) {
+        if (change.seq <= lastSeq! && !gaps.delete(change.seq)) continue;
+        forget(change);
+        for (let missing = lastSeq! + 1; missing < change.seq; missing++) gaps.set(missing, now + GAP_WAIT_MS);
+        if (change.seq > lastSeq!) lastSeq = change.seq;
+      }
+      if (batch.length < 1000) break;
+      from = batch[batch.length - 1]!.seq;
+    }
+  }
+
   function sync(): Promise<void> {
-    syncing ??= (async () => {
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
       try {
-        stats.syncs++;
-        if (lastSeq === null) {
-          const latest = await changes.latest();
-          forget({ kind: "all", key: "" });
-          lastSeq = latest;
-        } else {
-          for (;;) {
-            const batch = await changes.since(lastSeq, 1000);
-            for (const change of batch) forget(change);
-            if (batch.length > 0) lastSeq = batch[batch.length - 1]!.seq;
-            if (batch.length < 1000) break;
+        do {
+          again = false;
+          stats.syncs++;
+          if (lastSeq === null) {
+            const latest = await changes.latest();
+            forget({ kind: "all", key: "" });
+            lastSeq = latest;
+          } else {
+            await readLog();
           }
-        }
-        lastSync = Date.now();
+        } while (again);
+        lastSync = tick();
         failing = false;
       } catch (err) {
         if (!failing) onError(`session registry cache: reading the change log failed (${err instanceof Error ? err.message : String(err)}); reads go to the registry until it works`);
@@ -112,19 +140,19 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     if (timer) return;
     unsubscribe = feed?.subscribe(() => void sync());
     timer = setInterval(() => {
-      if (Date.now() - lastSync >= interval()) void sync();
+      if (tick() - lastSync >= interval() || gaps.size > 0) void sync();
     }, Math.min(pollMs, safetyPollMs));
     timer.unref?.();
     void sync();
   }
 
   /** Whether cached states may be served: the log was read recently enough. */
-  const current = () => lastSeq !== null && Date.now() - lastSync <= interval() + pollMs;
+  const current = () => lastSeq !== null && tick() - lastSync <= interval() + pollMs;
 
   function remember(sid: string, state: SessionState, since: number): void {
     if (lastSeq === null || since !== generation || !state.userId) return;
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
-    cache.set(sid, { state, at: Date.now() });
+    cache.set(sid, { state, at: tick() });
   }
 
   /** After a write: forget locally at once, then tell every process through the log and the feed. */
@@ -132,11 +160,14 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     forget({ kind, key });
     try {
       await changes.append(kind, key, now);
-      await feed?.publish();
     } catch (err) {
-      // Other processes learn of it when their cached state expires (entryTtlMs).
+      // Done in the database, but other processes learn of it only when their cached state
+      // expires (entryTtlMs): the caller is told (a back-channel logout answers an error, and the
+      // provider retries).
       onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)})`);
+      throw err;
     }
+    await feed?.publish().catch(() => undefined);
   }
 
   return {
@@ -153,7 +184,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       start();
       if (lastSeq === null) await sync();
       const hit = cache.get(sid);
-      if (hit && current() && Date.now() - hit.at < entryTtlMs) {
+      if (hit && current() && tick() - hit.at < entryTtlMs) {
         stats.hits++;
         return hit.state;
       }
@@ -185,9 +216,9 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await changed("user", userId, Math.floor(Date.now() / 1000));
       return queued;
     },
-    async queueSessionPatch(sid, patch) {
+    async queueSessionPatch(sid, patch, claimsVersion) {
       if (!inner.queueSessionPatch) return null;
-      const id = await inner.queueSessionPatch(sid, patch);
+      const id = await inner.queueSessionPatch(sid, patch, claimsVersion);
       await changed("session", sid, Math.floor(Date.now() / 1000));
       return id;
     },

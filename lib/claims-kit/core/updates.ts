@@ -61,7 +61,7 @@ async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work): Promise
   }
   if (Object.keys(changed).length === 0) return;
   try {
-    const id = await rt.registry.queueSessionPatch(sid, changed);
+    const id = await rt.registry.queueSessionPatch(sid, changed, w.meta.claimsVersion);
     if (id) next.meta.offlinePatch = id;
   } catch (err) {
     rt.log.warn(`plugin_failed plugin=kit step=update.remember: ${messageOf(err)}; an older copy of this cookie could still undo the update`);

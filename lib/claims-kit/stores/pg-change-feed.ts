@@ -34,11 +34,27 @@ export function postgresChangeFeed(connectionString: string, options: { log?: (m
     for (const listener of listeners) listener();
   };
 
+  type PgModule = { default: { Client: new (config: { connectionString: string; keepAlive?: boolean; connectionTimeoutMillis?: number }) => PgClient } };
+  // Loaded at run time only (bundlers are told to leave it): an app without PostgreSQL needs no `pg`.
+  const loadPg = async () => ((await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg")) as unknown as PgModule).default;
+
+  /** NOTIFY over a connection of its own: the listening one is down, and other processes must still hear of the change. */
+  async function notifyOnce(): Promise<void> {
+    const pg = await loadPg();
+    const once = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
+    try {
+      await once.connect();
+      await once.query(`NOTIFY ${CHANNEL}`);
+    } finally {
+      await once.end().catch(() => undefined);
+    }
+  }
+
   async function start(): Promise<void> {
     if (closed) return;
-    // Loaded at run time only (bundlers are told to leave it): an app without PostgreSQL needs no `pg`.
-    const { default: pg } = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ "pg")) as unknown as { default: { Client: new (config: { connectionString: string }) => PgClient } };
-    const next = new pg.Client({ connectionString });
+    const pg = await loadPg();
+    // keepAlive: a connection that died silently (a NAT, a failover) is noticed, and polling takes over.
+    const next = new pg.Client({ connectionString, keepAlive: true });
     const lost = (err?: Error) => {
       if (client !== next) return;
       connected = false;
@@ -79,7 +95,8 @@ export function postgresChangeFeed(connectionString: string, options: { log?: (m
     },
     async publish() {
       wake();
-      if (connected && client) await client.query(`NOTIFY ${CHANNEL}`).catch(() => undefined);
+      const sent = connected && client ? await client.query(`NOTIFY ${CHANNEL}`).then(() => true, () => false) : false;
+      if (!sent) await notifyOnce().catch((err: unknown) => options.log?.(`change feed: NOTIFY failed (${err instanceof Error ? err.message : String(err)}); other processes learn of the change by polling`));
     },
     async close() {
       closed = true;

@@ -66,8 +66,16 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     return { claimsVersion: Number(row?.claimsVersion ?? 0), epoch: row?.epoch ?? "0" };
   }
 
+  async function userVersionOf(sid: string): Promise<number | null> {
+    const rows = await db.$queryRaw<Array<{ v: number | bigint }>>`
+      SELECT u."claimsVersion" AS "v" FROM "UserSession" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${sid}`;
+    return rows[0] ? Number(rows[0].v) : null;
+  }
+
   /** Merge `patch` into one session's pending patch under a new id (compare-and-set, retried). */
-  async function mergeInto(session: { id: string; pendingPatch: string | null }, patch: Record<string, unknown>): Promise<string | null> {
+  async function mergeInto(session: { id: string; pendingPatch: string | null }, patch: Record<string, unknown>, claimsVersion?: number): Promise<string | null> {
+    // With a version: only while the user's claims version is still that one, in the same statement.
+    const v = claimsVersion ?? null;
     // Compare-and-set, retried: a session that applies (clears) its patch meanwhile must not
     // lose this one, and two writers must not lose each other's keys.
     let current = session.pendingPatch;
@@ -77,10 +85,17 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
       const id = crypto.randomUUID();
       const merged = JSON.stringify({ id, patch: { ...previous, ...patch } });
-      const changed = current === null
-        ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
-        : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`;
+      const changed = v === null
+        ? current === null
+          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
+          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`
+        : current === null
+          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL
+              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${v}`
+          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}
+              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${v}`;
       if (changed === 1) return id;
+      if (v !== null && (await userVersionOf(session.id)) !== v) return null;
       const again = await db.$queryRaw<Array<{ pendingPatch: string | null }>>`SELECT "pendingPatch" FROM "UserSession" WHERE "id" = ${session.id}`;
       current = again[0]?.pendingPatch ?? null;
     }
@@ -166,6 +181,9 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       // of a cookie applies a pre-bump patch on top of freshly loaded claims.
       await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "userId" = ${userId} AND "pendingPatch" IS NOT NULL`;
       await db.$executeRaw`UPDATE "User" SET "claimsVersion" = "claimsVersion" + 1 WHERE "id" = ${userId}`;
+      // Again: an update's patch recorded between the two statements (derived under the old
+      // version, which still matched) must not outlive the bump either.
+      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "userId" = ${userId} AND "pendingPatch" IS NOT NULL`;
     },
 
     async queuePatch(userId, patch) {
@@ -176,10 +194,10 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       return queued;
     },
 
-    async queueSessionPatch(sid, patch) {
+    async queueSessionPatch(sid, patch, claimsVersion) {
       const rows = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
         SELECT "id", "pendingPatch" FROM "UserSession" WHERE "id" = ${sid} AND "revokedAt" IS NULL`;
-      return rows[0] ? mergeInto(rows[0], patch) : null;
+      return rows[0] ? mergeInto(rows[0], patch, claimsVersion) : null;
     },
 
     async bumpEpoch() {

@@ -1,0 +1,97 @@
+// Security review (attack): an accepted update's changes are recorded for older cookie copies
+// (rememberForOlderCopies -> queueSessionPatch). A claims-version bump is meant to supersede them
+// ("everything is reloaded from the database"). Here the update derives its claims before an
+// admin's demotion + reloadClaims() and records them after: every older copy then reloads the
+// fresh claims and applies the stale, more privileged ones on top.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { JWT } from "@auth/core/jwt";
+import { claimsKit, definePermissions, permissions, tenant, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { jwt, memoryLogger, signInParams } from "./fixtures";
+
+const access = definePermissions({
+  permissions: ["doc:read", "doc:write", "admin:all"],
+  roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] },
+});
+
+/** The registry as prismaSessionRegistry behaves: bump clears pending patches, then bumps; session patches merge under a new id, only while the version they were derived under holds. */
+function registry(): SessionRegistry {
+  const sessions = new Map<string, { userId: string; revoked: boolean; lastSeenAt: number; pendingPatch: string | null }>();
+  const versions = new Map<string, number>();
+  return {
+    async create({ sid, userId, now }) {
+      sessions.set(sid, { userId, revoked: false, lastSeenAt: now, pendingPatch: null });
+      return { claimsVersion: versions.get(userId) ?? 0, epoch: "e1" };
+    },
+    async check(sid): Promise<SessionState | null> {
+      const s = sessions.get(sid);
+      return s ? { revoked: s.revoked, claimsVersion: versions.get(s.userId) ?? 0, epoch: "e1", lastSeenAt: s.lastSeenAt, pendingPatch: s.pendingPatch, userId: s.userId } : null;
+    },
+    async touch() {},
+    list: async () => [],
+    revoke: async () => 0,
+    async bumpClaimsVersion(userId) {
+      for (const s of sessions.values()) if (s.userId === userId) s.pendingPatch = null;
+      versions.set(userId, (versions.get(userId) ?? 0) + 1);
+    },
+    queuePatch: async () => 0,
+    async queueSessionPatch(sid, patch, claimsVersion) {
+      const s = sessions.get(sid);
+      if (!s || s.revoked) return null;
+      // As prismaSessionRegistry: recorded only while the user's version is the one the update was derived under.
+      if (claimsVersion !== undefined && (versions.get(s.userId) ?? 0) !== claimsVersion) return null;
+      const previous = s.pendingPatch ? (JSON.parse(s.pendingPatch) as { patch: Record<string, unknown> }).patch : {};
+      const id = crypto.randomUUID();
+      s.pendingPatch = JSON.stringify({ id, patch: { ...previous, ...patch } });
+      return id;
+    },
+    bumpEpoch: async () => "e1",
+  };
+}
+
+test("attack: an update derived before a claims-version bump and recorded after it does not re-grant the old role to older cookie copies", async () => {
+  const memberships: Record<string, string> = { t1: "admin", t2: "viewer" };
+  let gate: Promise<void> | undefined;
+  const kit = claimsKit({
+    logger: memoryLogger(),
+    sessions: registry(),
+    plugins: [
+      tenant({
+        roles: ["admin", "member", "viewer"],
+        defaultTenant: () => ({ tenantId: "t1", role: memberships.t1! }),
+        async membership(_user, tenantId) {
+          const role = memberships[tenantId];
+          if (gate) await gate; // the rest of the update (dependents, commit) takes a moment
+          return role ? { role } : null;
+        },
+      }),
+      permissions({ set: access, from: ["tenantRole"] }),
+    ] as const,
+  });
+  const t0 = await jwt(kit, signInParams("user-1")); // t1, admin
+  const inT2 = await jwt(kit, { token: t0, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t2" } } });
+  assert.equal(inT2.tenantRole, "viewer");
+
+  // The user switches back to t1 (read: admin)…
+  let open!: () => void;
+  gate = new Promise<void>((resolve) => (open = resolve));
+  const switching = kit.callbacks.jwt({ token: inT2, trigger: "update", session: { intent: "switchTenant", input: { tenantId: "t1" } } });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  // …while an admin demotes them in t1 and applies it now (admin page: role change + reloadClaims).
+  memberships.t1 = "viewer";
+  await kit.sessions.reloadClaims("user-1");
+  gate = undefined;
+  open();
+  const newest = (await switching) as JWT;
+  assert.equal(newest.tenantId, "t1");
+
+  // The newest cookie reloads on its next request: viewer, as the database says.
+  const newestNext = await jwt(kit, { token: newest });
+  assert.equal(newestNext.tenantRole, "viewer");
+  // Any older copy (the sign-in cookie, another tab) must reload to the same: not admin.
+  for (const [label, older] of [["sign-in cookie", t0], ["other tab", inT2]] as const) {
+    const next = await jwt(kit, { token: older });
+    assert.notEqual(next.tenantRole, "admin", `${label}: the pre-bump role came back through the recorded update`);
+    assert.deepEqual([...access.decode(next.permissions as string)], [...access.decode(newestNext.permissions as string)], `${label}: permissions`);
+  }
+});
