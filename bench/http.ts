@@ -22,7 +22,7 @@ export interface HttpSettings {
   warmup: number;
 }
 
-interface Endpoint {
+export interface Endpoint {
   label: string;
   path: string;
   requests(settings: HttpSettings): number;
@@ -30,8 +30,8 @@ interface Endpoint {
   signedIn(body: string): boolean;
 }
 
-const LOGIN = "alice@example.com";
-const ENDPOINTS: Endpoint[] = [
+export const LOGIN = "alice@example.com";
+export const ENDPOINTS: Endpoint[] = [
   { label: "GET /api/auth/session", path: "/api/auth/session", requests: (s) => s.requests, signedIn: (body) => body.includes(`"email":"${LOGIN}"`) },
   { label: "GET / (page: proxy + layout + page)", path: "/", requests: (s) => s.pageRequests, signedIn: (body) => body.includes(LOGIN) },
 ];
@@ -68,7 +68,7 @@ function treeCpuSeconds(root: number): number {
 }
 
 /** The app's session cookie as a browser keeps it: replaced by every Set-Cookie the app sends. */
-class SessionCookie {
+export class SessionCookie {
   private readonly values = new Map<string, string>();
   constructor(header: string) {
     for (const pair of header.split("; ")) {
@@ -93,7 +93,7 @@ class SessionCookie {
 }
 
 /** `n` GET requests, `concurrency` at a time over keep-alive connections; counts signed-out answers. */
-async function load(app: App, endpoint: Endpoint, cookie: SessionCookie, n: number, concurrency: number): Promise<{ seconds: number; failures: number }> {
+export async function load(app: App, endpoint: Endpoint, cookie: SessionCookie, n: number, concurrency: number): Promise<{ seconds: number; failures: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL(endpoint.path, app.url);
   let issued = 0;

@@ -6,15 +6,18 @@
 //   npm run bench                      everything (about 5 minutes on 2 cores, builds included)
 //   npm run bench -- --quick           fewer requests and one round, nothing saved
 //   npm run bench -- --only=codec,cookie   skip the servers (in-process tables only)
+//   npm run bench -- --only=postgres       the PostgreSQL rows alone (queries per read, revocation)
 //   BENCH_REQUESTS, BENCH_PAGE_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY   override the HTTP settings
+//   BENCH_REVOCATION_ROUNDS   revocation rounds (default 30); TEST_POSTGRES_URL   the PostgreSQL server
 import type { JWT } from "@auth/core/jwt";
 import { codecTable } from "./codec";
 import { cookieTables } from "./cookie";
 import { httpTables, type HttpSettings } from "./http";
 import { fmt, printTable, writeResults, type Table } from "./report";
-import { buildApps } from "./servers";
+import { postgresTable } from "./postgres";
+import { buildApps, buildReference } from "./servers";
 
-const SECTIONS = ["http", "codec", "cookie"] as const;
+const SECTIONS = ["http", "postgres", "codec", "cookie"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positive(name: string, fallback: number): number {
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
   const summary: Record<string, number> = {};
   let claims: JWT | undefined;
   let rounds: Record<string, number[]> = {};
+  let revocationRounds: number[] | undefined;
 
   let failed = false;
   if (wants("http")) {
@@ -66,6 +70,23 @@ async function main(): Promise<void> {
       console.error(`\nbench: the HTTP section failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  if (wants("postgres")) {
+    try {
+      if (!wants("http")) buildReference();
+      const pgResult = await postgresTable(settings, positive("BENCH_REVOCATION_ROUNDS", quick ? 5 : 30));
+      show(pgResult.table);
+      if (pgResult.queriesPer1000 !== undefined) summary["queries per 1,000 session reads (PostgreSQL)"] = Number(pgResult.queriesPer1000.toFixed(2));
+      if (pgResult.revocationMs) {
+        summary["revocation p50 ms (PostgreSQL, A → B)"] = Number(pgResult.revocationMs.p50.toFixed(1));
+        summary["revocation p99 ms (PostgreSQL, A → B)"] = Number(pgResult.revocationMs.p99.toFixed(1));
+        revocationRounds = pgResult.revocationMs.rounds;
+      }
+    } catch (err) {
+      failed = true;
+      process.exitCode = 1;
+      console.error(`\nbench: the PostgreSQL section failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (wants("codec")) {
     const codec = await codecTable(claims, claims ? "the reference app's real cookie for alice" : "alice's claims, synthetic");
     show(codec.table);
@@ -79,7 +100,7 @@ async function main(): Promise<void> {
     console.log("\n(a partial run: results not saved)");
     return;
   }
-  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: rounds })}`);
+  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: rounds, revocationMs: revocationRounds })}`);
 }
 
 await main();

@@ -26,7 +26,7 @@ export interface App {
   process: ChildProcess;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -63,6 +63,12 @@ export function buildApps(): void {
   // An empty environment, like the reference app's build: both read their settings at run time.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
   if (stale) run("next build (baseline)", path.join(ROOT, "node_modules/.bin/next"), ["build"], BASELINE_DIR, env);
+  buildReference();
+}
+
+/** Build the reference app alone when its sources changed (scripts/build-if-stale.sh). */
+export function buildReference(): void {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" };
   run("scripts/build-if-stale.sh (reference app)", "bash", [path.join(ROOT, "scripts/build-if-stale.sh")], ROOT, { ...process.env, ...env });
 }
 
@@ -101,7 +107,7 @@ async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
 }
 
 /** Sign `login` in through `app` with the bundled provider; returns the session cookie(s), as a Cookie header. */
-async function signIn(app: App, login: string): Promise<string> {
+export async function signIn(app: App, login: string): Promise<string> {
   const jar = new CookieJar();
   const get = async (url: string, init: RequestInit = {}) => {
     const response = await fetch(url, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: jar.header() } });
@@ -122,6 +128,27 @@ async function signIn(app: App, login: string): Promise<string> {
   const session = jar.names().filter((name) => name.startsWith(SESSION_COOKIE));
   if (session.length === 0) throw new Error(`${app.name}: signed in, but no session cookie was set`);
   return session.map((name) => `${name}=${jar.get(name)}`).join("; ");
+}
+
+/**
+ * `next start` for the app in `dir` on `port`, pushed onto `started` as soon as it is spawned (so a
+ * caller's cleanup stops it even when it never gets ready); resolves once it answers.
+ */
+export async function startNext(name: App["name"], dir: string, port: number, env: NodeJS.ProcessEnv, started: App[]): Promise<App> {
+  // Served over plain http on a port of the bench's choosing.
+  const childEnv: NodeJS.ProcessEnv = { ...env };
+  delete childEnv.AUTH_URL;
+  const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "localhost"], {
+    cwd: dir,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const app: App = { name, url: `http://localhost:${port}`, process: child };
+  started.push(app);
+  await waitForReady(child, name, `${app.url}/api/auth/providers`);
+  // Keep draining its output once it is up, so a chatty server never blocks on a full pipe.
+  child.stdout!.resume();
+  return app;
 }
 
 /** Both apps running, each with a signed-in cookie; `stop()` ends everything this started. */
@@ -155,18 +182,7 @@ export async function startApps(login: string): Promise<{ apps: App[]; cookies: 
         AUTH_OIDC_ID: client.clientId,
         AUTH_OIDC_SECRET: client.clientSecret,
       };
-      // Served over plain http on a port of the bench's choosing.
-      delete env.AUTH_URL;
-      const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(ports[name]), "-H", "localhost"], {
-        cwd: dir,
-        env,
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      const app: App = { name, url: `http://localhost:${ports[name]}`, process: child };
-      apps.push(app);
-      await waitForReady(child, name, `${app.url}/api/auth/providers`);
-      // Keep draining its output once it is up, so a chatty server never blocks on a full pipe.
-      child.stdout!.resume();
+      await startNext(name, dir, ports[name], env, apps);
     }
     const cookies = new Map<App, string>();
     for (const app of apps) cookies.set(app, await signIn(app, login));
