@@ -7,6 +7,7 @@ export type { JwtParams, SessionParams } from "./core/callbacks";
 export { claim, is } from "./core/claim";
 export { schema } from "./core/schema";
 export { linkableEmail, type LinkableEmail } from "./core/email";
+export { sameOriginPath } from "./core/return-path";
 export { expireRemoved, guardAuthRequest, type AuthRequestGuardOptions } from "./core/callback-guard";
 export { ClaimsKitError, type KitErrorCode, type StartupErrorCode, type StepErrorCode, type UpdateErrorCode } from "./core/errors";
 export type { AccessTokenInfo, AccessTokenSource, ChangeFeed, ChangeLog, RegistryChange, ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "./core/ports";

@@ -65,3 +65,49 @@ export function fakeRegistry(): SessionRegistry & { checks: number; fail: boolea
   };
   return r;
 }
+
+/**
+ * The registry two "processes" share (the database) for the registry-cache tests: states with
+ * their userId, revocation by session or user, version and epoch bumps. `beforeCheck` runs inside
+ * each check (to hold one while another process writes).
+ */
+export function sharedRegistry(beforeCheck: () => Promise<void> = async () => undefined) {
+  const state = new Map<string, SessionState>();
+  const calls = { check: 0 };
+  const registry: SessionRegistry = {
+    async create({ sid, userId, now }) {
+      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
+      return { claimsVersion: 0, epoch: "e1" };
+    },
+    async check(sid) {
+      calls.check++;
+      const snapshot = state.get(sid) ? { ...state.get(sid)! } : null;
+      await beforeCheck();
+      return snapshot;
+    },
+    async touch(sid, now) {
+      state.get(sid)!.lastSeenAt = now;
+    },
+    list: async () => [],
+    async revoke(where) {
+      let n = 0;
+      for (const [sid, s] of state) {
+        const named = "sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false;
+        if (named && !s.revoked) {
+          s.revoked = true;
+          n++;
+        }
+      }
+      return n;
+    },
+    async bumpClaimsVersion(userId) {
+      for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
+    },
+    queuePatch: async () => 0,
+    async bumpEpoch() {
+      for (const s of state.values()) s.epoch = "e2";
+      return "e2";
+    },
+  };
+  return { registry, state, calls };
+}

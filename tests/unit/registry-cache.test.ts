@@ -2,51 +2,17 @@
 // change log; two "processes" share one registry and one log here.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit";
+import { sharedRegistry } from "./fixtures";
 
-/** A shared registry (the database) counting reads, with userIds. */
+/** A shared registry (the database) counting reads, with userIds; one check can be held. */
 function database() {
-  const state = new Map<string, SessionState>();
-  const calls = { check: 0 };
   let release: (() => void) | undefined;
-  const registry: SessionRegistry & { hold(): void } = {
-    hold: () => void 0,
-    async create({ sid, userId, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
-    async check(sid) {
-      calls.check++;
-      const snapshot = state.get(sid) ? { ...state.get(sid)! } : null;
-      if (release === undefined) return snapshot;
-      await new Promise<void>((resolve) => (release = resolve));
-      release = undefined;
-      return snapshot;
-    },
-    async touch(sid, now) {
-      state.get(sid)!.lastSeenAt = now;
-    },
-    list: async () => [],
-    async revoke(where) {
-      let n = 0;
-      for (const [sid, s] of state) {
-        const named = "sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false;
-        if (named && !s.revoked) {
-          s.revoked = true;
-          n++;
-        }
-      }
-      return n;
-    },
-    async bumpClaimsVersion(userId) {
-      for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
-    },
-    queuePatch: async () => 0,
-    async bumpEpoch() {
-      for (const s of state.values()) s.epoch = "e2";
-      return "e2";
-    },
-  };
+  const { registry, state, calls } = sharedRegistry(async () => {
+    if (release === undefined) return;
+    await new Promise<void>((resolve) => (release = resolve));
+    release = undefined;
+  });
   const log: RegistryChange[] = [];
   const changes: ChangeLog & { down: boolean } = {
     down: false,

@@ -2,38 +2,11 @@
 // its poll interval. Each test models two processes sharing one registry and one change log.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit";
+import { sharedRegistry } from "./fixtures";
 
 function database() {
-  const state = new Map<string, SessionState>();
-  const registry: SessionRegistry = {
-    async create({ sid, userId, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
-    async check(sid) {
-      const s = state.get(sid);
-      return s ? { ...s } : null;
-    },
-    async touch() {},
-    list: async () => [],
-    async revoke(where) {
-      let n = 0;
-      for (const [sid, s] of state) {
-        const named = "sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false;
-        if (named && !s.revoked) {
-          s.revoked = true;
-          n++;
-        }
-      }
-      return n;
-    },
-    async bumpClaimsVersion(userId) {
-      for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
-    },
-    queuePatch: async () => 0,
-    bumpEpoch: async () => "e2",
-  };
+  const { registry, state } = sharedRegistry();
   /** Rows as committed (visible); `seq` allocated at insert time, like SERIAL/nextval. */
   const log: RegistryChange[] = [];
   let nextSeq = 0;

@@ -4,6 +4,9 @@
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "../core/recent-auth";
+import { sameOriginPath } from "../core/return-path";
+
+export { sameOriginPath };
 
 /** Options of `requireRecentAuth()`. */
 export interface RecentAuthOptions extends StepUpRequirement {
@@ -41,28 +44,6 @@ const MARKER = "kit-step-up";
 /** An automatic loop iterates in seconds; a person's step-up may take minutes and still be protected by the sid. */
 const MARKER_SECONDS = 120;
 const DEFAULT_PATH = "/api/auth/step-up";
-
-/**
- * The same-origin path to return to, or null (never another origin, never `//host` or `/\host`).
- *
- * @example
- * ```ts
- * sameOriginPath("/admin?tab=2"); // "/admin?tab=2"
- * sameOriginPath("https://evil.example/"); // null
- * ```
- */
-export function sameOriginPath(value: unknown): string | null {
-  if (typeof value !== "string" || value.length > 512 || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
-  const base = "http://return-to.invalid";
-  try {
-    const url = new URL(value, base);
-    const path = `${url.pathname}${url.search}`;
-    // Checked again after parsing: dot segments can collapse "/.//host" into "//host".
-    return url.origin === base && !path.startsWith("//") && !path.startsWith("/\\") ? path : null;
-  } catch {
-    return null;
-  }
-}
 
 /** A short fingerprint of a session and a requirement: the marker never carries the session id itself. */
 async function fingerprint(sid: string | undefined, params: StepUpParams): Promise<string> {
