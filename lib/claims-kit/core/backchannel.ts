@@ -101,16 +101,9 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
 
 async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   const now = Math.floor(o.clock() / 1000);
-  // Structure and algorithm first: garbage is refused without loading (or fetching) any key.
-  const alg = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) ? headerAlg(token) : null;
-  if (alg === null) return { ok: false, code: "malformed_token", detail: "not a JWT (three base64url parts, a JSON header with alg)" };
-  if (!o.algorithms.includes(alg)) return { ok: false, code: "unsupported_alg", detail: `algorithm ${alg.slice(0, 20)} is not accepted` };
-  let keys: JWTVerifyGetKey;
-  try {
-    keys = await o.keys();
-  } catch (err) {
-    return { ok: false, code: "provider_unavailable", detail: `the provider's keys could not be loaded: ${messageOf(err)}` };
-  }
+  // Loaded only when jose needs a key: verifyLogoutToken refuses a malformed token or a refused
+  // algorithm before that, so garbage costs no outbound request. A load failure is provider_unavailable.
+  const keys: JWTVerifyGetKey = async (header, input) => (await o.keys())(header, input);
   const verified = await verifyLogoutToken(token, { issuer: o.issuer, clientId: o.clientId, keys, algorithms: o.algorithms, maxAge: o.maxAge, clockTolerance: o.clockTolerance, now });
   if (!verified.ok) return verified;
   const { claims } = verified;
@@ -125,16 +118,6 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
     // Not done: the provider (or an operator) may send the same token again.
     await o.replay.forget(key).catch(() => undefined);
     return { ok: false, code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
-  }
-}
-
-/** The protected header's `alg`, or null when the header is not JSON with a string `alg`. */
-function headerAlg(token: string): string | null {
-  try {
-    const header: unknown = JSON.parse(atob(token.slice(0, token.indexOf(".")).replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof header === "object" && header !== null && typeof (header as { alg?: unknown }).alg === "string" ? (header as { alg: string }).alg : null;
-  } catch {
-    return null;
   }
 }
 

@@ -34,13 +34,14 @@ export interface CookieInspection {
 
 /**
  * Decode this request's session cookie (server only), the way Auth.js does: its name from the
- * options (or Auth.js's default, `__Secure-` prefixed when the request carries that one), chunks
- * reassembled, the name as the key-derivation salt.
+ * options (or Auth.js's default, `__Secure-` prefixed when the request carries that one) unless
+ * `cookieName` names it, chunks reassembled, the name as the key-derivation salt.
  */
-async function decodeRequestCookie(options: SessionCookieOptions): Promise<JWT | null> {
+async function decodeRequestCookie(options: SessionCookieOptions, cookieName?: string): Promise<JWT | null> {
   if (!options.secret) return null;
-  const present = (await cookies()).getAll().map((c) => c.name);
-  const { name, secure } = sessionCookieOf(options, present);
+  const { name, secure } = cookieName
+    ? { name: cookieName, secure: cookieName.startsWith("__Secure-") }
+    : sessionCookieOf(options, (await cookies()).getAll().map((c) => c.name));
   return getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
 }
 
@@ -192,11 +193,7 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
     },
 
     async sessionActive(cookieName?: string): Promise<boolean> {
-      const token = cookieName
-        ? options.secret
-          ? await getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: cookieName.startsWith("__Secure-"), cookieName, salt: cookieName, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null)
-          : null
-        : await decoded();
+      const token = cookieName ? await decodeRequestCookie(options, cookieName) : await decoded();
       return token ? internals.isActive(token) : false;
     },
 

@@ -123,8 +123,8 @@ export function useSessionSync(options: SessionSyncOptions = {}): void {
   // the provider, or a render found its session revoked) or signed in, and then the others are told.
   const arrived = (version: string) => {
     const tabKey = `${key}:tab`;
-    const was = readSession(tabKey);
-    writeSession(tabKey, version === SIGNED_OUT_VERSION ? "out" : "in");
+    const was = readStore("sessionStorage", tabKey);
+    writeStore("sessionStorage", tabKey, version === SIGNED_OUT_VERSION ? "out" : "in");
     if (st.loaded) return;
     st.loaded = true;
     if (was === "in" && version === SIGNED_OUT_VERSION) announce("signed-out");
@@ -216,12 +216,12 @@ function helpers(st: SyncState, options: () => SessionSyncOptions, refresh: () =
     },
     announce(reason: SessionChangeReason): void {
       const key = options().channel ?? DEFAULT_CHANNEL;
-      const stored = parseMessage(readStorage(key));
+      const stored = parseMessage(readStore("localStorage", key));
       const message: SessionSyncMessage = { v: Math.max(st.counter, stored?.v ?? 0) + 1, reason, from: TAB };
       st.counter = message.v;
       remember(st, message);
       st.channel?.postMessage(message);
-      writeStorage(key, JSON.stringify(message));
+      writeStore("localStorage", key, JSON.stringify(message));
     },
     // Re-read /api/auth/session through the SessionProvider without next-auth telling the other
     // tabs again; messages that arrive meanwhile share the read in flight plus one more after it.
@@ -270,32 +270,20 @@ function remember(st: SyncState, message: SessionSyncMessage): boolean {
   return true;
 }
 
-// Storage can be unavailable (privacy modes, quotas): the channel alone still works.
-function readStorage(key: string): string | null {
+// Storage can be unavailable (privacy modes, quotas): the channel alone still works, and the
+// page-load check is only skipped.
+type StoreName = "localStorage" | "sessionStorage";
+function readStore(store: StoreName, key: string): string | null {
   try {
-    return window.localStorage.getItem(key);
+    return window[store].getItem(key);
   } catch {
     return null;
   }
 }
-function writeStorage(key: string, value: string): void {
+function writeStore(store: StoreName, key: string, value: string): void {
   try {
-    window.localStorage.setItem(key, value);
+    window[store].setItem(key, value);
   } catch {
-    // ignored: BroadcastChannel carried it
-  }
-}
-function readSession(key: string): string | null {
-  try {
-    return window.sessionStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-function writeSession(key: string, value: string): void {
-  try {
-    window.sessionStorage.setItem(key, value);
-  } catch {
-    // ignored: only the page-load check needs it
+    // ignored: see above
   }
 }

@@ -10,7 +10,7 @@ import { fromAuthjsProvider, type ProviderProfile } from "./profiles";
 import { providerClient } from "./provider";
 import { revokeUserTokens } from "./revoke";
 import type { CookieClaim, VaultClaim } from "./types";
-import { accountKey as keyOf, vaultRefresher } from "./vault-mode";
+import { accountKey as keyOf, vaultRefresher, type Fresh } from "./vault-mode";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -61,6 +61,11 @@ export interface LinkedAccount {
   hasRefreshToken: boolean;
   /** The stop code (invalid_grant, revoked…), null while refreshing works. */
   error: string | null;
+}
+
+/** What server code gets from a vault refresh: the access token, or null when there is none to use. */
+function accessTokenInfo(result: Fresh): AccessTokenInfo | null {
+  return result.ok && result.entry.accessToken ? { accessToken: result.entry.accessToken, expiresAt: result.entry.expiresAt!, refreshCount: result.entry.refreshCount } : null;
 }
 
 /** Options with the provider as its id: a provider object's settings filled in under the explicit ones. */
@@ -192,7 +197,7 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
       if ("at" in c) return c.e <= now ? null : { accessToken: c.at, expiresAt: c.e, refreshCount: null };
       // Through ensureFresh even when fresh: it serves tokens this process holds unsaved.
       const result = await ensureFresh({ provider: c.p, providerAccountId: c.a }, now);
-      return result.ok && result.entry.accessToken ? { accessToken: result.entry.accessToken, expiresAt: result.entry.expiresAt!, refreshCount: result.entry.refreshCount } : null;
+      return accessTokenInfo(result);
     },
     endpoints: () => provider.resolveEndpoints(),
     async endSessionUrl(token, postLogoutRedirectUri) {
@@ -211,7 +216,7 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
       const [ref] = vault ? await vault.accountsOf(userId, options.provider) : [];
       if (!ref) return null;
       const result = await ensureFresh(ref, now);
-      return result.ok && result.entry.accessToken ? { accessToken: result.entry.accessToken, expiresAt: result.entry.expiresAt!, refreshCount: result.entry.refreshCount } : null;
+      return accessTokenInfo(result);
     },
     async accountsOf(userId) {
       if (!vault) return [];

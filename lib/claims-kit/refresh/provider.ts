@@ -1,5 +1,6 @@
 // What both refresh modes share: the provider's endpoints, one refresh_token grant, and the
 // timing rules (when a token is due, when a stopped refresh may be tried again).
+import { decodeJwt } from "jose";
 import type { KitLogger } from "../core/types";
 import { clientAuthentication, discover, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
 import { processRefreshResponse, requestRefresh, type EndpointCall, type RefreshOutcome } from "./token-endpoint";
@@ -98,9 +99,7 @@ export function providerClient(settings: RefreshSettings) {
 /** `iss` and `sub` of an id_token this app already accepted (at sign-in or a refresh): no signature check needed. */
 function idTokenClaims(idToken: string): { iss?: string; sub?: string } | undefined {
   try {
-    const payload: unknown = JSON.parse(Buffer.from(idToken.split(".")[1] ?? "", "base64url").toString("utf8"));
-    if (typeof payload !== "object" || payload === null) return undefined;
-    const { iss, sub } = payload as Record<string, unknown>;
+    const { iss, sub } = decodeJwt(idToken);
     return { ...(typeof iss === "string" ? { iss } : {}), ...(typeof sub === "string" ? { sub } : {}) };
   } catch {
     return undefined;

@@ -152,9 +152,15 @@ function tolerate(json: Record<string, unknown>, defaultLifetime: number): { jso
   return { json: fixed, expiresIn: Math.floor(expiresIn), ...(warning ? { warning } : {}) };
 }
 
+/** The OAuth `error` an oauth4webapi error carries: from the body, or from a WWW-Authenticate challenge. */
+function oauthErrorOf(err: unknown): string | undefined {
+  if (err instanceof o.ResponseBodyError) return err.error;
+  return err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
+}
+
 /** An oauth4webapi error as a stable code. */
 function classify(err: unknown, status: number): RefreshOutcome & { ok: false } {
-  const oauthError = err instanceof o.ResponseBodyError ? err.error : err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
+  const oauthError = oauthErrorOf(err);
   if (oauthError === "invalid_grant" || oauthError === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
   // The provider wants the user (MFA, consent, conditional access): no retry can succeed without them.
   if (oauthError && ["interaction_required", "login_required", "consent_required", "account_selection_required"].includes(oauthError)) {
@@ -278,7 +284,7 @@ export async function processRevocationResponse(result: TokenEndpointResult): Pr
   if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
   const err = await o.processRevocationResponse(new Response(result.body, { status: result.status, headers })).then(() => null, (e: unknown) => e);
   if (!err) return { ok: true };
-  const named = err instanceof o.ResponseBodyError ? err.error : err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
+  const named = oauthErrorOf(err);
   if (named === "unsupported_token_type") return { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
   if ((result.status === 400 || result.status === 401) && (named === "invalid_client" || named === "unauthorized_client")) {
     return { ok: false, code: "client_error", detail: `the provider refused the client: ${named}` };
