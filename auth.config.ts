@@ -137,9 +137,10 @@ export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number
     oauth,
   ],
   // One cookie under 2 KB. Big group lists move server-side, then the picture, then the name go.
-  budget: sizeBudget({ ...COOKIE_BUDGET, secure: SECURE_COOKIES, claims: { groups: { move: 1 }, picture: { drop: 2 }, name: { drop: 3 } } }),
-  // Shorter names in the cookie; code keeps reading the full ones.
-  keys: { tenantId: "tid", tenantRole: "trole", permissions: "perm", displayName: "dn" },
+  budget: sizeBudget({ ...COOKIE_BUDGET, secure: SECURE_COOKIES, claims: { groups: { move: 1 }, picture: { drop: 2 }, displayName: { drop: 3 } } }),
+  // Shorter names in the cookie; code keeps reading the full ones. The display name is stored as
+  // Auth.js's `name` (once, not twice), so session.user.name follows setDisplayName.
+  keys: { tenantId: "tid", tenantRole: "trole", permissions: "perm", displayName: "name" },
 });
 
 function profileGroups(profile: Readonly<Record<string, unknown>> | undefined): string[] | null {

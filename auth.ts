@@ -11,6 +11,8 @@ export const { handlers, signIn, signOut } = nextAuth;
  */
 export const { auth, readToken, readServerData, sessionId, sessionActive, updateSession, getAccessToken, inspectCookie, requireRecentAuth, stepUpRoute } = nextHelpers(kit, {
   auth: nextAuth.auth,
+  // Session reads skip the CSRF token Auth.js mints before every action (auth() only reads).
+  config: authConfig,
   update: nextAuth.unstable_update,
   secret: process.env.AUTH_SECRET,
   decode: sessionJwt?.decode,

@@ -14,7 +14,7 @@ type Visibility = "client" | "token" | "server";
 // Auth.js's own claims: sub/name/email/picture reach the client as session.user.
 const AUTH_JS_CLAIMS: Array<[string, Visibility, string]> = [
   ["sub", "client", "Auth.js: your user id, as session.user.id (protected)"],
-  ["name", "client", "Auth.js: session.user.name"],
+  ["name", "client", "Auth.js: session.user.name, which carries the displayName claim (stored once, under this key)"],
   ["email", "client", "Auth.js: session.user.email"],
   ["picture", "client", "Auth.js: session.user.image"],
   ["iss", "token", "the kit: who issued the token (protected)"],
@@ -105,7 +105,7 @@ export default async function Dashboard() {
               </tr>
             ))}
             {AUTH_JS_CLAIMS.map(([name, visibility, note]) => {
-              const value = tokenRecord[name];
+              const value = name === "name" ? session.user.name : tokenRecord[name];
               return (
                 <tr key={name} data-claim={name}>
                   <th scope="row"><code>{name}</code></th>

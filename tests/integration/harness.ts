@@ -115,6 +115,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   const { prisma } = await import("../../lib/db");
   const { seed } = await import("../../prisma/seed-data");
   const { Auth } = await import("@auth/core");
+  const { isSessionRead, readSessionResponse } = await import("../../lib/claims-kit/next/session-reads");
   const tenants = await seed(prisma);
   const config = { ...authConfig, basePath: "/api/auth", secret: process.env.AUTH_SECRET, trustHost: true };
 
@@ -133,7 +134,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const previous = name ? await getToken({ req: request, secret: process.env.AUTH_SECRET!, secureCookie: name.startsWith("__Secure-"), cookieName: name, salt: name }) : null;
       const keepSession = name && previous !== null && (await internals.isActive(previous)) ? name : undefined;
       const { request: safe, removed } = guardAuthRequest(request, { keepSession });
-      const response = expireRemoved(await requests.run(request, () => Auth(safe, config)), removed);
+      // Session reads as the route serves them (guardedHandlers with the config): without a CSRF token.
+      const handle = () => (isSessionRead(safe, config) ? readSessionResponse(safe, config) : Auth(safe, config));
+      const response = expireRemoved(await requests.run(request, handle), removed);
       this.jar.store(response);
       return response;
     }
@@ -192,6 +195,10 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   return {
     provider,
     prisma,
+    /** The Auth.js config the browsers' requests run with (`NextAuth()`'s, defaults filled in). */
+    config,
+    /** A request through Auth.js's own handler, as next-auth's route would serve it (no kit route). */
+    authjs: (request: Request) => requests.run(request, () => Auth(request, config)),
     kit,
     internals,
     oauth,

@@ -11,7 +11,7 @@ import { calculateJwkThumbprint, EncryptJWT } from "jose";
 import { Auth, type AuthConfig } from "@auth/core";
 import { decode as authjsDecode, encode as authjsEncode, getToken, type JWT } from "@auth/core/jwt";
 import { ClaimsKitError } from "@/lib/claims-kit";
-import { sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
+import { openedStats, sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
 
 const SALT = "authjs.session-token";
 const SECRET = "codec-test-secret-0123456789abcdef";
@@ -354,5 +354,45 @@ describe("configuration errors throw; cookie errors never do", () => {
 
   test("no token at all decodes to null", async () => {
     assert.equal(await codec.decode({ token: undefined, secret: SECRET, salt: SALT }), null);
+  });
+});
+
+describe("a token read again (proxy, layout, page, helpers) is decrypted once", () => {
+  const delta = (before: { decrypted: number; reused: number }) => {
+    const now = openedStats();
+    return { decrypted: now.decrypted - before.decrypted, reused: now.reused - before.reused };
+  };
+
+  test("one decryption for three reads, by any codec instance in the process; each read gets its own payload", async () => {
+    const token = await codec.encode({ token: { sub: "u1", role: "staff" }, secret: SECRET, salt: SALT });
+    const before = openedStats();
+    const first = await codec.decode({ token, secret: SECRET, salt: SALT });
+    first!.role = "mutated by a caller";
+    // Another instance: the proxy is bundled apart from the app's routes, with its own copy.
+    const second = await sessionCodec().decode({ token, secret: SECRET, salt: SALT });
+    const third = codec.open({ token, secret: [SECRET, "older"], salt: SALT });
+    assert.deepEqual(delta(before), { decrypted: 1, reused: 2 });
+    assert.equal(second!.role, "staff");
+    assert.equal(third.ok && third.payload.role, "staff");
+  });
+
+  test("a remembered token is still refused once expired, and never served for other secrets or another salt", async () => {
+    let now = Date.now();
+    const timed = sessionCodec({ clock: () => now });
+    const token = await timed.encode({ token: { sub: "u1" }, secret: SECRET, salt: SALT, maxAge: 60 });
+    assert.equal(timed.open({ token, secret: SECRET, salt: SALT }).ok, true);
+    now += 120_000;
+    assert.deepEqual(timed.open({ token, secret: SECRET, salt: SALT }), { ok: false, code: "expired" });
+
+    const kept = await codec.encode({ token: { sub: "u2" }, secret: SECRET, salt: SALT });
+    assert.equal(codec.open({ token: kept, secret: SECRET, salt: SALT }).ok, true);
+    assert.deepEqual(codec.open({ token: kept, secret: "another-secret-0123456789abcdef", salt: SALT }), { ok: false, code: "unknown_key" });
+    assert.deepEqual(codec.open({ token: kept, secret: SECRET, salt: "__Secure-authjs.session-token" }), { ok: false, code: "unknown_key" });
+
+    // Without a kid the first secret is the key: a remembered open under SECRET is not served when
+    // another secret comes first, exactly as a fresh open would fail.
+    const noKid = await sealRaw({ alg: "dir", enc: "A256CBC-HS512" }, JSON.stringify({ sub: "u3" }));
+    assert.equal(codec.open({ token: noKid, secret: SECRET, salt: SALT }).ok, true);
+    assert.deepEqual(codec.open({ token: noKid, secret: ["other", SECRET], salt: SALT }), { ok: false, code: "tag_mismatch" });
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
 import { internalsOf } from "@/lib/claims-kit/core/kit";
+import { readMeta, writeMeta } from "@/lib/claims-kit/core/meta";
 import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 describe("sensitive claims", () => {
@@ -45,7 +46,34 @@ describe("short keys", () => {
 
   test("keys may not shadow protected or declared claims", () => {
     assert.throws(() => claimsKit({ plugins: [p], keys: { tenantRole: "sub" } }), /option "keys.tenantRole"/);
-    assert.throws(() => claimsKit({ plugins: [p], keys: { tenantRole: "name" } }), /option "keys.tenantRole"/);
+    const q = appClaims({ id: "q", claims: { tier: claim.client<string>() }, load: () => ({ tier: "pro" }) });
+    assert.throws(() => claimsKit({ plugins: [p, q], keys: { tenantRole: "tier" } }), /option "keys.tenantRole".*already a claim name/);
+  });
+
+  test("a client claim may be stored as Auth.js's name: once in the cookie, and session.user.name follows it", async () => {
+    const profile = appClaims({
+      id: "profile",
+      claims: { displayName: claim.client<string>() },
+      load: () => ({ displayName: "Alice A." }),
+      intents: { rename: { input: { "~standard": { version: 1, vendor: "test", validate: (v: unknown) => ({ value: v as { to: string } }) } }, handle: ({ to }: { to: string }) => ({ displayName: to }) } },
+    });
+    const kit = claimsKit({ plugins: [profile], keys: { displayName: "name" }, logger: memoryLogger() });
+    const stored = await jwt(kit, signInParams());
+    assert.equal(stored.name, "Alice A.", "the claim replaces the name Auth.js set from the user row");
+    assert.equal("displayName" in stored, false);
+    const renamed = await jwt(kit, { token: stored, trigger: "update", session: { intent: "rename", input: { to: "Ally" } } });
+    assert.equal(renamed.name, "Ally");
+    const session = (await kit.callbacks.session({ session: sessionShell({ name: renamed.name as string, email: "alice@example.com", image: null }), token: renamed } as never)) as unknown as { user: { name: string }; claims: { displayName: string } };
+    assert.equal(session.claims.displayName, "Ally");
+    assert.equal(session.user.name, "Ally");
+  });
+
+  test("only a client claim takes over an Auth.js claim, and not one another plugin reloads on", () => {
+    const hidden = appClaims({ id: "hidden", claims: { internalLabel: claim.token<string>() }, load: () => ({ internalLabel: "x" }) });
+    assert.throws(() => claimsKit({ plugins: [hidden], keys: { internalLabel: "name" } }), /option "keys.internalLabel".*only a client claim/);
+    const shown = appClaims({ id: "shown", claims: { displayName: claim.client<string>() }, load: () => ({ displayName: "A" }) });
+    const follower = appClaims({ id: "follower", claims: { initials: claim.client<string>() }, reloadOn: ["name"], load: () => ({ initials: "A" }) });
+    assert.throws(() => claimsKit({ plugins: [shown, follower], keys: { displayName: "name" } }), /plugin "follower" reloads on Auth.js's "name"/);
   });
 });
 
@@ -161,5 +189,17 @@ describe("kit max age and plugin max age together", () => {
     token = await jwt(kit, { token });
     assert.deepEqual(loads, { slow: 2, fast: 3 });
     assert.equal(token.a, 2);
+  });
+});
+
+describe("the bookkeeping's wire form", () => {
+  test("a registry session's version 0 and epoch \"0\" cost no bytes, and read back as themselves", () => {
+    const wire = writeMeta({ sessionId: "s1", claimsVersion: 0, epoch: "0", loadedAt: 100 });
+    assert.deepEqual(wire, { sid: "s1", l: 100 });
+    assert.deepEqual(readMeta({ _k: wire }), { sessionId: "s1", claimsVersion: 0, epoch: "0", loadedAt: 100 });
+    const bumped = writeMeta({ sessionId: "s1", claimsVersion: 3, epoch: "e2" });
+    assert.deepEqual(readMeta({ _k: bumped }), { sessionId: "s1", claimsVersion: 3, epoch: "e2" });
+    // Without a session id (no registry) nothing is filled in.
+    assert.deepEqual(readMeta({ _k: { l: 5 } }), { loadedAt: 5 });
   });
 });

@@ -10,6 +10,41 @@ export type JweFailure = "malformed" | "header_refused" | "unknown_key" | "tag_m
 /** The outcome of {@link openJwe}: the plaintext, or why there is none. */
 export type JweOpened = { ok: true; plaintext: Buffer } | { ok: false; code: JweFailure };
 
+/**
+ * Tokens opened recently, by their exact text: the proxy, the layout's and the page's `auth()` and
+ * the server helpers all read the same cookie in one request (and pages repeat it across requests),
+ * so it is decrypted once. Process-wide (the proxy is bundled apart from the app's routes). A hit
+ * is served only for the key a fresh open would pick now (same secrets, same salt): an entry can
+ * only have been made by a successful open under that key, and time claims are checked by the
+ * caller on every open. Bounded in size and age.
+ */
+interface OpenedMemo {
+  entries: Map<string, { kid: string; plaintext: Buffer; at: number }>;
+  decrypted: number;
+  reused: number;
+}
+const MEMO_LIMIT = 256;
+const MEMO_TTL_MS = 60_000;
+const memo: OpenedMemo = ((globalThis as { [k: symbol]: OpenedMemo })[Symbol.for("claims-kit.codec.opened")] ??= { entries: new Map(), decrypted: 0, reused: 0 });
+
+/**
+ * How many tokens this process decrypted, and how many opens were served from the memo of recently
+ * opened tokens (tests, benchmarks).
+ *
+ * @example
+ * ```ts
+ * const before = openedStats().decrypted;
+ * ```
+ */
+export function openedStats(): { decrypted: number; reused: number } {
+  return { decrypted: memo.decrypted, reused: memo.reused };
+}
+
+function remember(token: string, kid: string, plaintext: Buffer): void {
+  if (memo.entries.size >= MEMO_LIMIT) memo.entries.delete(memo.entries.keys().next().value!);
+  memo.entries.set(token, { kid, plaintext, at: performance.now() });
+}
+
 const IV_BYTES = 16;
 const TAG_BYTES = 32;
 const IV_CHARS = 22;
@@ -104,6 +139,11 @@ export function openJwe(token: string, candidates: readonly SessionKeys[]): JweO
   if (encryptedKey !== "") return { ok: false, code: "malformed" };
   const keys = keysFor(header, candidates);
   if (typeof keys === "string") return { ok: false, code: keys };
+  const seen = memo.entries.get(token);
+  if (seen && seen.kid === keys.kid && performance.now() - seen.at < MEMO_TTL_MS) {
+    memo.reused++;
+    return { ok: true, plaintext: seen.plaintext };
+  }
   if (ivText.length !== IV_CHARS || tagText.length !== TAG_CHARS) return { ok: false, code: "malformed" };
   const iv = fromB64u(ivText);
   const ciphertext = fromB64u(ciphertextText);
@@ -112,7 +152,10 @@ export function openJwe(token: string, candidates: readonly SessionKeys[]): JweO
   if (!timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag)) return { ok: false, code: "tag_mismatch" };
   try {
     const decipher = createDecipheriv("aes-256-cbc", keys.encKey, iv);
-    return { ok: true, plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]) };
+    const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    memo.decrypted++;
+    remember(token, keys.kid, plaintext);
+    return { ok: true, plaintext };
   } catch {
     // Bad padding behind a valid tag: only a writer holding the key could produce it.
     return { ok: false, code: "malformed" };

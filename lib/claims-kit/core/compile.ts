@@ -215,15 +215,25 @@ function compilePlugin(
   }
 }
 
-/** Short keys: a pair of renames between the names code uses and the names the cookie carries. */
-function compileKeys(keys: Record<string, string> | undefined, owners: ReadonlyMap<string, unknown>) {
+/**
+ * Short keys: a pair of renames between the names code uses and the names the cookie carries. A
+ * client claim may also take over one of Auth.js's own (`{ displayName: "name" }`): the cookie then
+ * carries it once, and Auth.js's `session.user.name` follows the claim instead of repeating it.
+ */
+function compileKeys(keys: Record<string, string> | undefined, owners: ReadonlyMap<string, { visibility: Visibility }>, plugins: readonly AnyPlugin[]) {
   const toShort = new Map<string, string>();
   const toLong = new Map<string, string>();
   for (const [long, short] of Object.entries(keys ?? {})) {
     const bad = (problem: string) => invalidOption("claimsKit", `keys.${long}`, problem);
     if (PROTECTED_CLAIMS.has(long) || PROTECTED_CLAIMS.has(short)) bad("cannot rename or shadow a protected claim");
     if (typeof short !== "string" || !CLAIM_NAME.test(short) || FORBIDDEN_NAMES.has(short)) bad("must be a valid claim name");
-    if (owners.has(short) || AUTHJS_CLAIMS.includes(short) || toLong.has(short)) bad(`short key "${short}" is already a claim name or another key`);
+    if (owners.has(short) || toLong.has(short)) bad(`short key "${short}" is already a claim name or another key`);
+    if (AUTHJS_CLAIMS.includes(short)) {
+      // Auth.js shows its claims to the browser (session.user): only a client claim may take one over.
+      if (owners.get(long)?.visibility !== "client") bad(`only a client claim can be stored as Auth.js's "${short}" (it reaches the browser as session.user)`);
+      const reader = plugins.find((p) => p.reloadOn?.includes(short));
+      if (reader) bad(`plugin "${reader.id}" reloads on Auth.js's "${short}", which this key replaces`);
+    }
     toShort.set(long, short);
     toLong.set(short, long);
   }
@@ -279,7 +289,7 @@ export function compile<P extends readonly AnyPlugin[]>(options: ClaimsKitOption
     log: options.logger ?? consoleLogger,
     clock,
     now: () => Math.floor(clock() / 1000),
-    ...compileKeys(options.keys, owners),
+    ...compileKeys(options.keys, owners, options.plugins),
     staged: new Map(),
     churn: new Map(),
   });

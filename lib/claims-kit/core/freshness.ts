@@ -27,6 +27,9 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === "function";
+
 /** Check the session against the registry. Returns false when the session must end. */
 export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
   if (!rt.registry) return true;
@@ -40,7 +43,8 @@ export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
   if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return true;
   let state;
   try {
-    state = await withTimeout(rt.registry.check(sid), rt.fresh.checkTimeoutMs);
+    const answer = rt.registry.check(sid);
+    state = isThenable(answer) ? await withTimeout(Promise.resolve(answer), rt.fresh.checkTimeoutMs) : answer;
   } catch (err) {
     recordError(rt, w, "kit", "sessions", "plugin_failed", messageOf(err));
     // Fail open on a transient database error (the check runs again on the next request), for at

@@ -107,10 +107,22 @@ export function measureToken(token: Record<string, unknown>, options: { secure?:
   if (length <= AUTHJS_CHUNK_SIZE) cookies.push({ name, valueBytes: length });
   else for (let i = 0; i * AUTHJS_CHUNK_SIZE < length; i++) cookies.push({ name: `${name}.${i}`, valueBytes: Math.min(AUTHJS_CHUNK_SIZE, length - i * AUTHJS_CHUNK_SIZE) });
   const headerBytes = cookies.reduce((sum, c) => sum + c.name.length + 1 + c.valueBytes, 0) + 2 * (cookies.length - 1);
-  const perClaim: Record<string, number> = {};
+  const measure = { cookies, headerBytes, payloadBytes: bytes, attributes: `${SESSION_COOKIE_ATTRIBUTES}${options.secure ? "; Secure" : ""}` } as TokenMeasure;
+  // Per claim only when asked for (a breakdown, an inspector): the budget's check on every token
+  // needs the total alone, and this is most of a measurement's cost.
+  let perClaim: Record<string, number> | undefined;
+  Object.defineProperty(measure, "perClaim", {
+    enumerable: true,
+    get: () => (perClaim ??= claimShares(token)),
+  });
+  return measure;
+}
+
+function claimShares(token: Record<string, unknown>): Record<string, number> {
+  const shares: Record<string, number> = {};
   for (const [key, value] of Object.entries(token)) {
     if (value === undefined) continue;
-    perClaim[key] = Math.ceil((encoder.encode(JSON.stringify(key)).length + 2 + encoder.encode(JSON.stringify(value)).length) * (4 / 3));
+    shares[key] = Math.ceil((encoder.encode(JSON.stringify(key)).length + 2 + encoder.encode(JSON.stringify(value)).length) * (4 / 3));
   }
-  return { cookies, headerBytes, payloadBytes: bytes, perClaim, attributes: `${SESSION_COOKIE_ATTRIBUTES}${options.secure ? "; Secure" : ""}` };
+  return shares;
 }

@@ -59,6 +59,10 @@ const FIELDS = [
   ["moved", "m"],
 ] as const satisfies ReadonlyArray<readonly [keyof SessionMeta, keyof Wire]>;
 
+/** A user's claims version and the global epoch until they first change: not worth a byte each. */
+const DEFAULT_VERSION = 0;
+const DEFAULT_EPOCH = "0";
+
 /** The bookkeeping of a decoded token (`{}` when none or malformed). */
 export function readMeta(token: Readonly<Record<string, unknown>> | null | undefined): SessionMeta {
   const wire = token?.[META_CLAIM];
@@ -67,6 +71,11 @@ export function readMeta(token: Readonly<Record<string, unknown>> | null | undef
   for (const [name, key] of FIELDS) {
     const value = (wire as Record<string, unknown>)[key];
     if (value !== undefined) meta[name] = value;
+  }
+  // A registry session's version and epoch are left out of the cookie at their defaults.
+  if (meta.sessionId !== undefined) {
+    meta.claimsVersion ??= DEFAULT_VERSION;
+    meta.epoch ??= DEFAULT_EPOCH;
   }
   const u = (wire as Wire).u;
   if (u && typeof u === "object") meta.lastUpdate = { intent: String(u.i ?? ""), ...(u.n !== undefined ? { nonce: u.n } : {}), ...(u.c !== undefined ? { code: u.c } : {}) };
@@ -77,6 +86,10 @@ export function readMeta(token: Readonly<Record<string, unknown>> | null | undef
 export function writeMeta(meta: SessionMeta): Wire {
   const wire: Record<string, unknown> = {};
   for (const [name, key] of FIELDS) if (meta[name] !== undefined) wire[key] = meta[name];
+  if (meta.sessionId !== undefined) {
+    if (wire.v === DEFAULT_VERSION) delete wire.v;
+    if (wire.ep === DEFAULT_EPOCH) delete wire.ep;
+  }
   const u = meta.lastUpdate;
   if (u) wire.u = { i: u.intent, ...(u.nonce !== undefined ? { n: u.nonce } : {}), ...(u.code !== undefined ? { c: u.code } : {}) };
   return wire as Wire;

@@ -1,5 +1,6 @@
 // The ports the toolkit's core and plugins need from storage. The Prisma stores (../prisma) and
 // the in-memory ones implement them; an app may bring its own (Redis, another ORM).
+import type { Awaitable } from "./types";
 
 /** Stores server-side claims per session. Values are JSON. */
 export interface ServerDataStore {
@@ -117,7 +118,8 @@ export type RevokeWhere =
  */
 export interface SessionRegistry {
   create(session: { sid: string; userId: string; userAgent?: string | null; now: number; provider?: ProviderSession | null }): Promise<{ claimsVersion: number; epoch: string }>;
-  check(sid: string): Promise<SessionState | null>;
+  /** The session's state; an in-memory registry may answer synchronously. */
+  check(sid: string): Awaitable<SessionState | null>;
   touch(sid: string, now: number): Promise<void>;
   /** The user's live sessions, newest first; with `ended`, the most recently ended ones instead (at most `limit`, default 20). */
   list(userId: string, options?: { ended?: boolean; limit?: number }): Promise<SessionInfo[]>;

@@ -11,10 +11,12 @@ import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
 import { isSessionCookieName } from "../core/session-cookie";
 import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
 import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
+import { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./session-reads";
 import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
 
 export { DEFAULT_COOKIE_HEADER_LIMIT, cookieHeaderWarning, measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
 export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./session-version";
+export { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./session-reads";
 export { sameOriginPath, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
 
 /** What `inspectCookie()` reports. */
@@ -94,6 +96,11 @@ export interface NextHelpers<K> {
 export interface NextHelpersOptions extends SessionCookieOptions {
   /** `auth` from your `NextAuth()` call. */
   auth: () => Promise<unknown>;
+  /**
+   * The config passed to `NextAuth()`: `auth()` then runs Auth.js's session action as next-auth's
+   * does, without the CSRF token Auth.js mints before every action (see `readServerSession`).
+   */
+  config?: SessionReadConfig;
   /** `unstable_update` from your `NextAuth()` call (for `updateSession`). */
   update?: (data: never) => Promise<unknown>;
   /** `signIn` from your `NextAuth()` call (for the step-up route). */
@@ -145,7 +152,8 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
     /** `auth()` typed with the kit's session, memoised per render (one `jwt()` run, one session check). */
     auth: cache(async () => {
       if (process.env.NODE_ENV !== "production") warnCookieHeaderOnce(await cookieHeader());
-      return (await options.auth()) as SessionOf<K> | null;
+      const session = options.config ? await readServerSession(await headers(), options.config) : await options.auth();
+      return session as SessionOf<K> | null;
     }),
 
     /**
@@ -264,8 +272,16 @@ export interface LinkOptions {
 
 export function guardedHandlers<R extends Request>(
   handlers: { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> },
-  options: AuthRequestGuardOptions & { link?: LinkOptions } = {},
+  options: AuthRequestGuardOptions & {
+    link?: LinkOptions;
+    /**
+     * The config passed to `NextAuth()`: session reads (GET of the session endpoint) then run
+     * Auth.js's session action without the CSRF token Auth.js mints first (see `readSessionResponse`).
+     */
+    config?: SessionReadConfig;
+  } = {},
 ): { GET(request: R): Promise<Response>; POST(request: R): Promise<Response> } {
+  const { config } = options;
   const guard = (handle: (request: R) => Promise<Response>) => async (request: R) => {
     // Linking a second provider: its callback sees the cookie, only while that session is active.
     // Checked is exactly the cookie Auth.js will read (its name by protocol, as Auth.js picks it);
@@ -278,5 +294,8 @@ export function guardedHandlers<R extends Request>(
     const { NextRequest } = await import("next/server");
     return expireRemoved(await handle(new NextRequest(safe) as unknown as R), removed, options);
   };
-  return { GET: guard((r) => handlers.GET(r)), POST: guard((r) => handlers.POST(r)) };
+  return {
+    GET: guard((r) => (config && isSessionRead(r, config) ? readSessionResponse(r, config) : handlers.GET(r))),
+    POST: guard((r) => handlers.POST(r)),
+  };
 }
