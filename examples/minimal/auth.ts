@@ -1,10 +1,10 @@
-import NextAuth from "next-auth";
+import NextAuth, { type NextAuthConfig } from "next-auth";
 import { nextHelpers } from "claims-kit/next/server";
 import { kit } from "./kit";
 
 // Nothing here throws when the environment is empty (`next build` in a clean container): Auth.js
 // only needs the secret and the issuer when a request comes in.
-const nextAuth = NextAuth({
+export const config = {
   secret: process.env.AUTH_SECRET,
   trustHost: true,
   session: { strategy: "jwt" },
@@ -22,7 +22,8 @@ const nextAuth = NextAuth({
   ],
   callbacks: kit.callbacks,
   events: kit.events,
-});
+} satisfies NextAuthConfig;
+const nextAuth = NextAuth(config);
 
 export const { handlers, signIn, signOut } = nextAuth;
 
@@ -31,4 +32,6 @@ export const { auth, getAccessToken } = nextHelpers(kit, {
   auth: nextAuth.auth,
   update: nextAuth.unstable_update,
   secret: process.env.AUTH_SECRET,
+  // auth() reads the session without the CSRF token Auth.js would mint for it.
+  config,
 });
