@@ -142,7 +142,8 @@ export function openJwe(token: string, candidates: readonly SessionKeys[]): JweO
   const seen = memo.entries.get(token);
   if (seen && seen.kid === keys.kid && performance.now() - seen.at < MEMO_TTL_MS) {
     memo.reused++;
-    return { ok: true, plaintext: seen.plaintext };
+    // A copy each time: a caller that wipes its buffer must not change what the next read gets.
+    return { ok: true, plaintext: Buffer.from(seen.plaintext) };
   }
   if (ivText.length !== IV_CHARS || tagText.length !== TAG_CHARS) return { ok: false, code: "malformed" };
   const iv = fromB64u(ivText);
@@ -154,7 +155,7 @@ export function openJwe(token: string, candidates: readonly SessionKeys[]): JweO
     const decipher = createDecipheriv("aes-256-cbc", keys.encKey, iv);
     const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
     memo.decrypted++;
-    remember(token, keys.kid, plaintext);
+    remember(token, keys.kid, Buffer.from(plaintext));
     return { ok: true, plaintext };
   } catch {
     // Bad padding behind a valid tag: only a writer holding the key could produce it.

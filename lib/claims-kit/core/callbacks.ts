@@ -35,6 +35,12 @@ function compactId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+function without(token: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, unknown> {
+  const out = { ...token };
+  for (const name of names) delete out[name];
+  return out;
+}
+
 /** Auth.js's default claims it may set to null (`picture` without a profile image): no bytes for nothing. */
 function withoutNulls(token: Record<string, unknown>): Record<string, unknown> {
   const out = { ...token };
@@ -86,7 +92,10 @@ async function runJwtHooks(rt: Runtime, w: Work, trigger: JwtParams["trigger"]):
 export async function jwt(rt: Runtime, params: JwtParams): Promise<JWT | null> {
   const signingIn = (params.trigger === "signIn" || params.trigger === "signUp") && !!params.user;
   try {
-    const incoming = rt.expand(params.token);
+    // At sign-in Auth.js fills name/email/picture from the user row or the provider's profile. A
+    // claim stored under one of those names starts without that value: only its plugin's load
+    // (checked like every patch) may set it, never the profile unchecked.
+    const incoming = rt.expand(signingIn && rt.takenOver.length > 0 ? without(params.token, rt.takenOver) : params.token);
     let w: Work = { token: incoming, meta: readMeta(incoming), server: {} };
     delete w.token[META_CLAIM];
     if (signingIn) await signIn(rt, w, params);

@@ -38,6 +38,11 @@ export const INTENT_NAME = /^[A-Za-z][\w.-]{0,63}$/;
 export const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 /** Auth.js's own claims, which plugins may read (`reloadOn`) but never declare. */
 const AUTHJS_CLAIMS = ["name", "email", "picture"];
+/**
+ * Auth.js claims a client claim may be stored as: what the user is shown as. Never `email`, which
+ * apps trust as an identity (allowlists, audit logs) and a client-writable claim must not replace.
+ */
+const TAKEOVER_CLAIMS = ["name", "picture"];
 /** Ids the kit records its own errors under. */
 const RESERVED_IDS = new Set(["kit", "budget"]);
 
@@ -147,6 +152,8 @@ export interface Runtime {
   expand(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** The token as stored in the cookie (applies `keys`). */
   stored(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /** Auth.js claims a client claim is stored as (`keys: { displayName: "name" }`). */
+  readonly takenOver: readonly string[];
   /** Server updates staged in this process, by one-time nonce. */
   readonly staged: Map<string, { patch: unknown; expires: number; sid: string }>;
   /** Development-only statistics of claims that change on most requests. */
@@ -229,6 +236,7 @@ function compileKeys(keys: Record<string, string> | undefined, owners: ReadonlyM
     if (typeof short !== "string" || !CLAIM_NAME.test(short) || FORBIDDEN_NAMES.has(short)) bad("must be a valid claim name");
     if (owners.has(short) || toLong.has(short)) bad(`short key "${short}" is already a claim name or another key`);
     if (AUTHJS_CLAIMS.includes(short)) {
+      if (!TAKEOVER_CLAIMS.includes(short)) bad(`Auth.js's "${short}" is an identity apps trust; only ${TAKEOVER_CLAIMS.map((n) => `"${n}"`).join(" and ")} can carry a claim`);
       // Auth.js shows its claims to the browser (session.user): only a client claim may take one over.
       if (owners.get(long)?.visibility !== "client") bad(`only a client claim can be stored as Auth.js's "${short}" (it reaches the browser as session.user)`);
       const reader = plugins.find((p) => p.reloadOn?.includes(short));
@@ -243,7 +251,11 @@ function compileKeys(keys: Record<string, string> | undefined, owners: ReadonlyM
     for (const [key, value] of Object.entries(token)) out[map.get(key) ?? key] = value;
     return out;
   };
-  return { expand: (t: Readonly<Record<string, unknown>>) => rename(t, toLong), stored: (t: Readonly<Record<string, unknown>>) => rename(t, toShort) };
+  return {
+    expand: (t: Readonly<Record<string, unknown>>) => rename(t, toLong),
+    stored: (t: Readonly<Record<string, unknown>>) => rename(t, toShort),
+    takenOver: [...toLong.keys()].filter((short) => AUTHJS_CLAIMS.includes(short)),
+  };
 }
 
 /** Validate `claimsKit()` options and compile them. Throws `ClaimsKitError` naming the option. */

@@ -59,9 +59,10 @@ const FIELDS = [
   ["moved", "m"],
 ] as const satisfies ReadonlyArray<readonly [keyof SessionMeta, keyof Wire]>;
 
-/** A user's claims version and the global epoch until they first change: not worth a byte each. */
+/** A user's claims version until it first changes: not worth the cookie's bytes. */
 const DEFAULT_VERSION = 0;
-const DEFAULT_EPOCH = "0";
+/** The registries' global epoch until the first "sign everyone out". */
+const FIRST_EPOCH = "0";
 
 /** The bookkeeping of a decoded token (`{}` when none or malformed). */
 export function readMeta(token: Readonly<Record<string, unknown>> | null | undefined): SessionMeta {
@@ -72,10 +73,12 @@ export function readMeta(token: Readonly<Record<string, unknown>> | null | undef
     const value = (wire as Record<string, unknown>)[key];
     if (value !== undefined) meta[name] = value;
   }
-  // A registry session's version and epoch are left out of the cookie at their defaults.
+  // A registry session's claims version is left out of the cookie at 0. The epoch is always
+  // written (a kit from before this one skips the epoch check for a cookie without it); one
+  // missing is read as the first epoch, so such a cookie still ends when the epoch changes.
   if (meta.sessionId !== undefined) {
     meta.claimsVersion ??= DEFAULT_VERSION;
-    meta.epoch ??= DEFAULT_EPOCH;
+    meta.epoch ??= FIRST_EPOCH;
   }
   const u = (wire as Wire).u;
   if (u && typeof u === "object") meta.lastUpdate = { intent: String(u.i ?? ""), ...(u.n !== undefined ? { nonce: u.n } : {}), ...(u.c !== undefined ? { code: u.c } : {}) };
@@ -86,10 +89,7 @@ export function readMeta(token: Readonly<Record<string, unknown>> | null | undef
 export function writeMeta(meta: SessionMeta): Wire {
   const wire: Record<string, unknown> = {};
   for (const [name, key] of FIELDS) if (meta[name] !== undefined) wire[key] = meta[name];
-  if (meta.sessionId !== undefined) {
-    if (wire.v === DEFAULT_VERSION) delete wire.v;
-    if (wire.ep === DEFAULT_EPOCH) delete wire.ep;
-  }
+  if (meta.sessionId !== undefined && wire.v === DEFAULT_VERSION) delete wire.v;
   const u = meta.lastUpdate;
   if (u) wire.u = { i: u.intent, ...(u.nonce !== undefined ? { n: u.nonce } : {}), ...(u.code !== undefined ? { c: u.code } : {}) };
   return wire as Wire;

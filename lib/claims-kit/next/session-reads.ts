@@ -12,7 +12,8 @@ import type { Session } from "@auth/core/types";
  */
 export type SessionReadConfig = AuthConfig;
 
-const basePathOf = (config: SessionReadConfig): string => config.basePath ?? "/api/auth";
+/** `{basePath}/session`, the base path's slashes normalised as Auth.js's createActionURL does. */
+const sessionPathOf = (config: SessionReadConfig): string => `/${(config.basePath ?? "/api/auth").replace(/(^\/|\/$)/g, "")}/session`;
 
 /** The env URL's origin, as next-auth's route handlers apply it (`AUTH_URL`, then `NEXTAUTH_URL`). */
 function withEnvOrigin(request: Request): Request {
@@ -33,7 +34,7 @@ function withEnvOrigin(request: Request): Request {
  */
 export function isSessionRead(request: Request, config: SessionReadConfig): boolean {
   if (request.method !== "GET") return false;
-  const path = `${basePathOf(config)}/session`;
+  const path = sessionPathOf(config);
   // The path is checked on the URL's own parse; a cheap suffix test first skips every other action.
   return request.url.includes(path) && new URL(request.url).pathname === path;
 }
@@ -64,6 +65,10 @@ export function readSessionResponse(request: Request, config: SessionReadConfig)
 export async function readServerSession(headers: Headers, config: SessionReadConfig): Promise<Session | null> {
   // As next-auth: the forwarded protocol (Next.js sets it), else createActionURL's own default.
   const url = createActionURL("session", headers.get("x-forwarded-proto") as string, headers, process.env, config);
+  // Forwarded headers come from the client: one that reshapes the URL (a path or query in the
+  // host, a URL as the protocol) could route this to another Auth.js action. Nothing but the
+  // session endpoint is a session.
+  if (url.pathname !== sessionPathOf(config) || url.search !== "") return null;
   const request = new Request(url, { headers: { cookie: headers.get("cookie") ?? "" } });
   const response = await Auth(request, {
     ...config,
