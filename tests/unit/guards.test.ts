@@ -199,7 +199,7 @@ describe("the bookkeeping's wire form", () => {
     assert.deepEqual(readMeta({ _k: wire }), { sessionId: "s1", claimsVersion: 0, epoch: "0", loadedAt: 100 });
     const bumped = writeMeta({ sessionId: "s1", claimsVersion: 3, epoch: "e2" });
     assert.deepEqual(readMeta({ _k: bumped }), { sessionId: "s1", claimsVersion: 3, epoch: "e2" });
-    // Without a session id (no registry) nothing is filled in.
+    // Without a session id (no registry) nothing is filled in; the epoch never is (freshness reads a missing one as "0").
     assert.deepEqual(readMeta({ _k: { l: 5 } }), { loadedAt: 5 });
   });
 });

@@ -7,11 +7,17 @@ import { readMeta } from "./meta";
 import { adopt, cloneWork, recordError, type Work } from "./work";
 
 
-/** Why the registry says a session has ended (unknown, revoked, another epoch), or null when it has not. */
+/** The registries' global epoch until the first "sign everyone out". */
+const FIRST_EPOCH = "0";
+
+/**
+ * Why the registry says a session has ended (unknown, revoked, another epoch), or null when it has
+ * not. A cookie without an epoch belongs to the first one: it ends when the epoch changes.
+ */
 function endReason(state: SessionState | null, epoch: string | undefined): string | null {
   if (!state) return "unknown session";
   if (state.revoked) return "revoked";
-  return epoch !== undefined && state.epoch !== epoch ? "global epoch changed" : null;
+  return state.epoch !== (epoch ?? FIRST_EPOCH) ? "global epoch changed" : null;
 }
 
 /** A promise that rejects after `ms`, so a slow registry counts as a failing one. */

@@ -61,8 +61,6 @@ const FIELDS = [
 
 /** A user's claims version until it first changes: not worth the cookie's bytes. */
 const DEFAULT_VERSION = 0;
-/** The registries' global epoch until the first "sign everyone out". */
-const FIRST_EPOCH = "0";
 
 /** The bookkeeping of a decoded token (`{}` when none or malformed). */
 export function readMeta(token: Readonly<Record<string, unknown>> | null | undefined): SessionMeta {
@@ -73,13 +71,9 @@ export function readMeta(token: Readonly<Record<string, unknown>> | null | undef
     const value = (wire as Record<string, unknown>)[key];
     if (value !== undefined) meta[name] = value;
   }
-  // A registry session's claims version is left out of the cookie at 0. The epoch is always
-  // written (a kit from before this one skips the epoch check for a cookie without it); one
-  // missing is read as the first epoch, so such a cookie still ends when the epoch changes.
-  if (meta.sessionId !== undefined) {
-    meta.claimsVersion ??= DEFAULT_VERSION;
-    meta.epoch ??= FIRST_EPOCH;
-  }
+  // A registry session's claims version is left out of the cookie at 0. (The epoch is always
+  // written: a kit from before this one skips the epoch check for a cookie without it.)
+  if (meta.sessionId !== undefined) meta.claimsVersion ??= DEFAULT_VERSION;
   const u = (wire as Wire).u;
   if (u && typeof u === "object") meta.lastUpdate = { intent: String(u.i ?? ""), ...(u.n !== undefined ? { nonce: u.n } : {}), ...(u.c !== undefined ? { code: u.c } : {}) };
   return meta as SessionMeta;
