@@ -5,13 +5,13 @@
 // session row).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CookieJar, devLoginAt } from "../scripts/oidc/dev-login";
+import { freePort, signInOverHttp, waitForNextReady } from "../scripts/next-server";
 import { startOidcProvider } from "../scripts/oidc/provider";
 import { ROOT } from "./report";
 
+export { freePort };
 export const SESSION_COOKIE = "authjs.session-token";
 const BASELINE_DIR = path.join(ROOT, "bench", "baseline");
 /** Must match distDir in bench/baseline/next.config.mjs. */
@@ -24,17 +24,6 @@ export interface App {
   url: string;
   /** The `next` CLI process; its descendants serve the requests. */
   process: ChildProcess;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function newestMtime(dir: string): number {
@@ -72,26 +61,6 @@ export function buildReference(): void {
   run("scripts/build-if-stale.sh (reference app)", "bash", [path.join(ROOT, "scripts/build-if-stale.sh")], ROOT, { ...process.env, ...env });
 }
 
-async function waitForReady(child: ChildProcess, name: string, url: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`${name}: next start not ready after 60 s: ${seen.slice(-500)}`)), 60_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/Ready in/.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name}: next start exited with ${code}: ${seen.slice(-500)}`));
-    });
-  });
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${name}: ${url} answered ${response.status}`);
-}
-
 /** A migrated, seeded SQLite database of its own, and how to remove it. */
 async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
   const dir = mkdtempSync(path.join(tmpdir(), "claims-kit-bench-"));
@@ -108,23 +77,7 @@ async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
 
 /** Sign `login` in through `app` with the bundled provider; returns the session cookie(s), as a Cookie header. */
 export async function signIn(app: App, login: string): Promise<string> {
-  const jar = new CookieJar();
-  const get = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: jar.header() } });
-    jar.store(response);
-    return response;
-  };
-  const { csrfToken } = (await (await get(`${app.url}/api/auth/csrf`)).json()) as { csrfToken: string };
-  const start = await get(`${app.url}/api/auth/signin/oidc`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrfToken, callbackUrl: `${app.url}/` }),
-  });
-  const authorize = start.headers.get("location");
-  if (!authorize) throw new Error(`${app.name}: sign-in did not redirect (HTTP ${start.status})`);
-  const callback = await devLoginAt(new URL(authorize), login, `${app.url}/api/auth/callback/oidc`);
-  const done = await get(callback.toString());
-  if (done.status !== 302) throw new Error(`${app.name}: callback answered HTTP ${done.status}`);
+  const jar = await signInOverHttp(app.url, login);
   const session = jar.names().filter((name) => name.startsWith(SESSION_COOKIE));
   if (session.length === 0) throw new Error(`${app.name}: signed in, but no session cookie was set`);
   return session.map((name) => `${name}=${jar.get(name)}`).join("; ");
@@ -145,7 +98,7 @@ export async function startNext(name: App["name"], dir: string, port: number, en
   });
   const app: App = { name, url: `http://localhost:${port}`, process: child };
   started.push(app);
-  await waitForReady(child, name, `${app.url}/api/auth/providers`);
+  await waitForNextReady(child, name, `${app.url}/api/auth/providers`);
   // Keep draining its output once it is up, so a chatty server never blocks on a full pipe.
   child.stdout!.resume();
   return app;

@@ -2,43 +2,18 @@
 // concurrent session reads spread over both make exactly one call to the provider.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decode, encode } from "@auth/core/jwt";
 import { createPrismaClient } from "../../lib/db-client";
-import { CookieJar, devLoginAt } from "../../scripts/oidc/dev-login";
+import type { CookieJar } from "../../scripts/oidc/dev-login";
+import { freePort, signInOverHttp, waitForNextReady } from "../../scripts/next-server";
 import { startOidcProvider } from "../../scripts/oidc/provider";
 import { freshDatabase } from "./harness";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SECRET = "multiprocess-test-secret-0123456789abcdef";
 const CLIENT = { clientId: "multi-app", clientSecret: "multi-secret" };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolve when `next start` says it is ready (its own log line), then check it answers. */
-async function waitForReady(child: ChildProcess, url: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/Ready in/.test(seen)) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`next start exited with ${code}: ${seen.slice(-500)}`)));
-  });
-  const response = await fetch(url);
-  assert.equal(response.status, 200, `${url} answers`);
-}
 
 let provider: Awaited<ReturnType<typeof startOidcProvider>>;
 let dbInfo: Awaited<ReturnType<typeof freshDatabase>>;
@@ -70,7 +45,7 @@ before(async () => {
       stdio: ["ignore", "pipe", "inherit"],
     });
     servers.push(child);
-    await waitForReady(child, `http://localhost:${port}/api/auth/providers`);
+    await waitForNextReady(child, `next start :${port}`, `http://localhost:${port}/api/auth/providers`);
   }
 });
 
@@ -83,22 +58,7 @@ after(async () => {
 
 /** Sign in through instance `port` over HTTP, as a browser would; returns the cookie jar. */
 async function signIn(port: number, login: string): Promise<CookieJar> {
-  const base = `http://localhost:${port}`;
-  const jar = new CookieJar();
-  const get = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: jar.header() } });
-    jar.store(response);
-    return response;
-  };
-  const { csrfToken } = (await (await get(`${base}/api/auth/csrf`)).json()) as { csrfToken: string };
-  const start = await get(`${base}/api/auth/signin/oidc`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ csrfToken, callbackUrl: `${base}/dashboard` }),
-  });
-  const callback = await devLoginAt(new URL(start.headers.get("location")!), login, `${base}/api/auth/callback/oidc`);
-  const done = await get(callback.toString());
-  assert.equal(done.status, 302);
+  const jar = await signInOverHttp(`http://localhost:${port}`, login);
   assert.ok(jar.get("authjs.session-token"), "signed in");
   return jar;
 }
