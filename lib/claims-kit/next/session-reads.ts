@@ -35,7 +35,7 @@ function withEnvOrigin(request: Request): Request {
 export function isSessionRead(request: Request, config: SessionReadConfig): boolean {
   if (request.method !== "GET") return false;
   const path = sessionPathOf(config);
-  // The path is checked on the URL's own parse; a cheap suffix test first skips every other action.
+  // The path is checked on the URL's own parse; a cheap substring test first skips every other action.
   return request.url.includes(path) && new URL(request.url).pathname === path;
 }
 
