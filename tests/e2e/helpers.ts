@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 /** Sign in through the OIDC provider's own login and consent pages, as a person would. */
 export async function signIn(page: Page, login: string): Promise<void> {
@@ -13,6 +13,25 @@ export async function signIn(page: Page, login: string): Promise<void> {
   await expect(consent.or(page.getByTestId("signed-in-as"))).toBeVisible();
   if (await consent.isVisible()) await consent.click();
   await expect(page.getByTestId("signed-in-as")).toBeVisible();
+}
+
+/**
+ * One browser of its own (a fresh context) per login, each signed in, in order: a user on several
+ * devices, or an admin and a member side by side. `close()` ends them all.
+ */
+export async function signedInBrowsers<const L extends readonly string[]>(browser: Browser, ...logins: L): Promise<{ pages: { [K in keyof L]: Page }; close(): Promise<void> }> {
+  const pages: Page[] = [];
+  for (const login of logins) {
+    const page = await (await browser.newContext()).newPage();
+    pages.push(page);
+    await signIn(page, login);
+  }
+  return {
+    pages: pages as { [K in keyof L]: Page },
+    close: async () => {
+      for (const page of pages) await page.context().close();
+    },
+  };
 }
 
 /** Sign out through the app and the provider (RP-Initiated Logout), ending the session. */

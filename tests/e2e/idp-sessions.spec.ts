@@ -2,7 +2,7 @@
 // provider: a sign-out there (or an admin's) ends the app's session on its next request (OIDC
 // back-channel logout), and sensitive actions ask for a recent or stronger sign-in (step-up).
 import { expect, test, type Page } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signedInBrowsers, signIn } from "./helpers";
 
 const ISSUER = `http://127.0.0.1:${process.env.E2E_OIDC_PORT ?? 9100}`;
 
@@ -22,10 +22,7 @@ async function lastDelivery(page: Page): Promise<{ status: number; ms: number }>
 }
 
 test("a sign-out at the provider ends the app's session on its next request, and the Sessions page says so", async ({ browser }, testInfo) => {
-  const phone = await (await browser.newContext()).newPage();
-  const laptop = await (await browser.newContext()).newPage();
-  await signIn(phone, "paula@example.com");
-  await signIn(laptop, "paula@example.com");
+  const { pages: [phone, laptop], close } = await signedInBrowsers(browser, "paula@example.com", "paula@example.com");
 
   await phone.goto("/sessions");
   const sid = (await phone.locator('tr[data-current="yes"] [data-testid="provider-sid"] code').textContent())!;
@@ -50,29 +47,23 @@ test("a sign-out at the provider ends the app's session on its next request, and
   await expect(laptop.getByTestId("signed-in-as")).toHaveText("paula@example.com");
   const ended = laptop.getByTestId("ended-sessions").locator("tbody tr").filter({ hasText: sid });
   await expect(ended.getByTestId("ended-by")).toHaveText("the identity provider");
-  await phone.context().close();
-  await laptop.context().close();
+  await close();
 });
 
 test("an admin ending a user's sessions at the provider signs every browser of theirs out", async ({ browser }) => {
-  const [a, b] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
-  await signIn(a, "ralph@example.com");
-  await signIn(b, "ralph@example.com");
+  const { pages: [a, b], close } = await signedInBrowsers(browser, "ralph@example.com", "ralph@example.com");
   const ended = await (await a.request.post(`${ISSUER}/__dev/end-sessions`, { data: { login: "ralph@example.com" } })).json();
   expect(ended).toEqual({ sessions: 2, notified: 2, failed: 0 });
   for (const page of [a, b]) {
     await page.reload();
     await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   }
-  await a.context().close();
-  await b.context().close();
+  await close();
 });
 
 test("signing out other sessions needs a sign-in within 5 minutes: a stale one steps up at the provider and comes back", async ({ browser }) => {
-  const [stale, other] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
   // Authenticated at the provider 10 minutes ago (the dev provider's +aged600 tag).
-  await signIn(stale, "sven+aged600@example.com");
-  await signIn(other, "sven@example.com");
+  const { pages: [stale, other], close } = await signedInBrowsers(browser, "sven+aged600@example.com", "sven@example.com");
 
   await stale.goto("/sessions");
   stale.once("dialog", (dialog) => void dialog.accept());
@@ -93,8 +84,7 @@ test("signing out other sessions needs a sign-in within 5 minutes: a stale one s
   // The other browser's session is listed as ended by you. Not necessarily first: the step-up's new
   // provider login ended the old provider session in the same second (the list is by second).
   await expect(stale.getByTestId("ended-sessions").getByTestId("ended-by").filter({ hasText: /^you$/ })).toHaveCount(1);
-  await stale.context().close();
-  await other.context().close();
+  await close();
 });
 
 test("the token inspector shows auth_time, acr and amr; a step-up with a one-time code makes it mfa", async ({ page }) => {

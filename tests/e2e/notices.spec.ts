@@ -1,7 +1,7 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, test } from "@playwright/test";
-import { signIn, signOut } from "./helpers";
+import { signedInBrowsers, signIn, signOut } from "./helpers";
 
 // What the app tells a user when something changed under them: a session ended elsewhere, a role
 // changed by an admin, a provider grant that is gone, a page their role does not allow.
@@ -11,52 +11,45 @@ const PROVIDER = `http://127.0.0.1:${process.env.E2E_OIDC_PORT ?? 9100}`;
 const E2E_DB = path.join(process.cwd(), ".data", "e2e.db");
 
 test("a session signed out from another device lands on / saying so, on its next page and on an open page", async ({ browser }) => {
-  const contexts = await Promise.all([browser.newContext(), browser.newContext(), browser.newContext()]);
-  const [here, next, open] = await Promise.all(contexts.map((c) => c.newPage()));
   // A user of its own: the count of other sessions is exactly these.
-  for (const page of [here!, next!, open!]) await signIn(page, "ended@example.com");
-  await open!.goto("/invoices");
+  const { pages: [here, next, open], close } = await signedInBrowsers(browser, "ended@example.com", "ended@example.com", "ended@example.com");
+  await open.goto("/invoices");
 
-  await here!.goto("/sessions");
-  here!.once("dialog", (dialog) => void dialog.accept());
-  await here!.getByRole("button", { name: "Sign out all other sessions" }).click();
-  await expect(here!.getByTestId("revoke-others-result")).toHaveText("Signed out 2 other sessions.");
+  await here.goto("/sessions");
+  here.once("dialog", (dialog) => void dialog.accept());
+  await here.getByRole("button", { name: "Sign out all other sessions" }).click();
+  await expect(here.getByTestId("revoke-others-result")).toHaveText("Signed out 2 other sessions.");
 
   // Its next request: home, the notice, and the way back to where it was going.
-  await next!.goto("/account");
-  await expect(next!).toHaveURL(/\/\?callbackUrl=%2Faccount$/);
-  await expect(next!.getByTestId("session-ended")).toContainText("You were signed out on this device.");
-  await expect(next!.getByTestId("sign-in-to-continue")).toContainText("/account");
+  await next.goto("/account");
+  await expect(next).toHaveURL(/\/\?callbackUrl=%2Faccount$/);
+  await expect(next.getByTestId("session-ended")).toContainText("You were signed out on this device.");
+  await expect(next.getByTestId("sign-in-to-continue")).toContainText("/account");
   // Said once: the browser's session read answers no session and clears the dead cookie, and the
   // next visit is plain.
-  await expect.poll(() => next!.evaluate(async () => (await fetch("/api/auth/session")).json())).toBeNull();
-  expect((await contexts[1]!.cookies()).some((c) => c.name.startsWith("authjs.session-token"))).toBe(false);
-  await next!.goto("/");
-  await expect(next!.getByTestId("session-ended")).toHaveCount(0);
+  await expect.poll(() => next.evaluate(async () => (await fetch("/api/auth/session")).json())).toBeNull();
+  expect((await next.context().cookies()).some((c) => c.name.startsWith("authjs.session-token"))).toBe(false);
+  await next.goto("/");
+  await expect(next.getByTestId("session-ended")).toHaveCount(0);
 
   // A page left open learns it when its session is read again (here: the tab becomes visible, as
   // often as it takes for the session read to say the session is gone).
   await expect.poll(async () => {
-    await open!.evaluate(() => document.dispatchEvent(new Event("visibilitychange"))).catch(() => undefined);
-    return open!.url();
+    await open.evaluate(() => document.dispatchEvent(new Event("visibilitychange"))).catch(() => undefined);
+    return open.url();
   }).toMatch(/\/\?ended=1&callbackUrl=%2Finvoices$/);
-  await expect(open!.getByTestId("session-ended")).toContainText("You were signed out on this device.");
+  await expect(open.getByTestId("session-ended")).toContainText("You were signed out on this device.");
 
   // The device that acted is still signed in, and signing out yourself says nothing of the kind.
-  await here!.reload();
-  await expect(here!.getByTestId("signed-in-as")).toHaveText("ended@example.com");
-  await signOut(here!);
-  await expect(here!.getByTestId("session-ended")).toHaveCount(0);
-  for (const c of contexts) await c.close();
+  await here.reload();
+  await expect(here.getByTestId("signed-in-as")).toHaveText("ended@example.com");
+  await signOut(here);
+  await expect(here.getByTestId("session-ended")).toHaveCount(0);
+  await close();
 });
 
 test("a role change made by an admin arrives with a notice saying what was lost", async ({ browser }) => {
-  const adminContext = await browser.newContext();
-  const memberContext = await browser.newContext();
-  const admin = await adminContext.newPage();
-  const member = await memberContext.newPage();
-  await signIn(admin, "alice@example.com");
-  await signIn(member, "bob@example.com");
+  const { pages: [admin, member], close } = await signedInBrowsers(browser, "alice@example.com", "bob@example.com");
   await member.goto("/invoices");
   await expect(member.getByTestId("access-notice")).toBeEmpty();
 
@@ -87,8 +80,7 @@ test("a role change made by an admin arrives with a notice saying what was lost"
   await member.reload();
   await expect(member.getByTestId("access-notice")).toContainText("You can now also use: invoice:create.");
   await expect(member.getByTestId("access-notice")).not.toContainText("reduced");
-  await adminContext.close();
-  await memberContext.close();
+  await close();
 });
 
 test("a switch of one's own tenant is no news", async ({ page }) => {

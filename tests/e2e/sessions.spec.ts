@@ -1,13 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { signedInBrowsers } from "./helpers";
 
 test("an admin's role change reaches the member's open browser without re-login", async ({ browser }) => {
-  const adminContext = await browser.newContext();
-  const memberContext = await browser.newContext();
-  const admin = await adminContext.newPage();
-  const member = await memberContext.newPage();
-  await signIn(admin, "alice@example.com");
-  await signIn(member, "bob@example.com");
+  const { pages: [admin, member], close } = await signedInBrowsers(browser, "alice@example.com", "bob@example.com");
   await expect(member.getByRole("link", { name: "Admin" })).toHaveCount(0);
 
   const bobRow = admin.locator('[data-member="bob@example.com"]');
@@ -27,17 +22,11 @@ test("an admin's role change reaches the member's open browser without re-login"
   await member.reload();
   await expect(member.getByRole("link", { name: "Admin" })).toHaveCount(0);
   await expect(member.getByTestId("forbidden")).toBeVisible();
-  await adminContext.close();
-  await memberContext.close();
+  await close();
 });
 
 test("sign out other sessions signs the other browser out", async ({ browser }) => {
-  const first = await browser.newContext();
-  const second = await browser.newContext();
-  const a = await first.newPage();
-  const b = await second.newPage();
-  await signIn(a, "dave@example.com");
-  await signIn(b, "dave@example.com");
+  const { pages: [a, b], close } = await signedInBrowsers(browser, "dave@example.com", "dave@example.com");
 
   await a.goto("/sessions");
   await expect(a.locator('[data-testid="sessions"] tbody tr')).toHaveCount(2);
@@ -60,6 +49,5 @@ test("sign out other sessions signs the other browser out", async ({ browser }) 
   expect(await (await b.request.get("/api/auth/session")).json()).toBeNull();
   await a.reload();
   await expect(a.getByTestId("signed-in-as")).toHaveText("dave@example.com");
-  await first.close();
-  await second.close();
+  await close();
 });
