@@ -2,7 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
+import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { sessionCodec } from "@/lib/claims-kit/codec";
@@ -86,8 +86,9 @@ const sessions = cachedSessionRegistry(prismaSessionRegistry(prisma), {
 export const sessionJwt = process.env.AUTH_SESSION_CODEC === "authjs" ? undefined : sessionCodec();
 
 /** The reference app's claims, one builder per feature, in the order they run. */
-export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number; requestInfo?: () => Promise<RequestInfo> } = {}) => claimsKit({
+export const makeKit = (overrides: { clock?: () => number; claimsMaxAge?: number; requestInfo?: () => Promise<RequestInfo>; logger?: KitLogger } = {}) => claimsKit({
   clock: overrides.clock,
+  logger: overrides.logger,
   // No `iss` by default: nothing checks it, and every byte of the cookie is paid on every request.
   issuer: process.env.AUTH_CLAIMS_ISSUER || undefined,
   serverStore: prismaServerDataStore(prisma.sessionData),

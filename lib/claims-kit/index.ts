@@ -39,7 +39,7 @@ export { definePermissions, permissions, type PermissionSet, type PermissionsOpt
 export { tenant, type TenantErrorCode, type TenantOptions } from "./plugins/tenant";
 export { sizeBudget, type BudgetErrorCode, type OverflowPolicy, type SizeBudgetOptions } from "./plugins/size-budget";
 export { measureToken, type TokenMeasure } from "./core/measure";
-export { memoryReplayStore, memoryServerDataStore } from "./stores/memory";
+export { memoryReplayStore, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
 export { cachedSessionRegistry, type CachedRegistryOptions, type RegistryCacheStats } from "./core/registry-cache";
 export { inProcessChangeFeed } from "./stores/change-feeds";
 export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";

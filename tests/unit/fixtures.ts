@@ -60,7 +60,13 @@ export function fakeRegistry(): SessionRegistry & { checks: number; fail: boolea
       return 1;
     },
     bumpClaimsVersion: async () => {},
-    queuePatch: async () => 0,
+    async rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined) {
+      const s = "sid" in where ? state.get(where.sid) : undefined;
+      const text = s && !s.revoked ? next(s.pendingPatch) : undefined;
+      if (!s || text === undefined) return 0;
+      s.pendingPatch = text;
+      return 1;
+    },
     bumpEpoch: async () => "e2",
   };
   return r;
@@ -103,7 +109,17 @@ export function sharedRegistry(beforeCheck: () => Promise<void> = async () => un
     async bumpClaimsVersion(userId) {
       for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
     },
-    queuePatch: async () => 0,
+    async rewritePatch(where, next) {
+      let n = 0;
+      for (const [sid, s] of state) {
+        if (s.revoked || ("sid" in where ? sid !== where.sid : s.userId !== where.userId)) continue;
+        const text = next(s.pendingPatch);
+        if (text === undefined) continue;
+        s.pendingPatch = text;
+        n++;
+      }
+      return n;
+    },
     async bumpEpoch() {
       for (const s of state.values()) s.epoch = "e2";
       return "e2";

@@ -99,7 +99,7 @@ function epochZeroRegistry(): SessionRegistry & { state: Map<string, SessionStat
     list: async () => [],
     revoke: async () => 0,
     bumpClaimsVersion: async () => {},
-    queuePatch: async () => 0,
+    rewritePatch: async () => 0,
     async bumpEpoch() {
       epoch = crypto.randomUUID();
       return epoch;

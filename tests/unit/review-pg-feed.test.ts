@@ -52,7 +52,7 @@ test("attack: a revocation made while the revoking process's LISTEN connection i
       return 1;
     },
     bumpClaimsVersion: async () => undefined,
-    queuePatch: async () => 0,
+    rewritePatch: async () => 0,
     bumpEpoch: async () => "e2",
   };
   const log: RegistryChange[] = [];

@@ -1,12 +1,12 @@
 // Security review (attack): an accepted update's changes are recorded for older cookie copies
-// (rememberForOlderCopies -> queueSessionPatch). A claims-version bump is meant to supersede them
+// (rememberForOlderCopies -> rewritePatch). A claims-version bump is meant to supersede them
 // ("everything is reloaded from the database"). Here the update derives its claims before an
 // admin's demotion + reloadClaims() and records them after: every older copy then reloads the
 // fresh claims and applies the stale, more privileged ones on top.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
-import { claimsKit, definePermissions, permissions, tenant, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { claimsKit, definePermissions, memorySessionRegistry, permissions, tenant } from "@/lib/claims-kit";
 import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({
@@ -14,47 +14,12 @@ const access = definePermissions({
   roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] },
 });
 
-/** The registry as prismaSessionRegistry behaves: bump clears pending patches, then bumps; session patches merge under a new id, only while the version they were derived under holds. */
-function registry(): SessionRegistry {
-  const sessions = new Map<string, { userId: string; revoked: boolean; lastSeenAt: number; pendingPatch: string | null }>();
-  const versions = new Map<string, number>();
-  return {
-    async create({ sid, userId, now }) {
-      sessions.set(sid, { userId, revoked: false, lastSeenAt: now, pendingPatch: null });
-      return { claimsVersion: versions.get(userId) ?? 0, epoch: "e1" };
-    },
-    async check(sid): Promise<SessionState | null> {
-      const s = sessions.get(sid);
-      return s ? { revoked: s.revoked, claimsVersion: versions.get(s.userId) ?? 0, epoch: "e1", lastSeenAt: s.lastSeenAt, pendingPatch: s.pendingPatch, userId: s.userId } : null;
-    },
-    async touch() {},
-    list: async () => [],
-    revoke: async () => 0,
-    async bumpClaimsVersion(userId) {
-      for (const s of sessions.values()) if (s.userId === userId) s.pendingPatch = null;
-      versions.set(userId, (versions.get(userId) ?? 0) + 1);
-    },
-    queuePatch: async () => 0,
-    async queueSessionPatch(sid, patch, claimsVersion) {
-      const s = sessions.get(sid);
-      if (!s || s.revoked) return null;
-      // As prismaSessionRegistry: recorded only while the user's version is the one the update was derived under.
-      if (claimsVersion !== undefined && (versions.get(s.userId) ?? 0) !== claimsVersion) return null;
-      const previous = s.pendingPatch ? (JSON.parse(s.pendingPatch) as { patch: Record<string, unknown> }).patch : {};
-      const id = crypto.randomUUID();
-      s.pendingPatch = JSON.stringify({ id, patch: { ...previous, ...patch } });
-      return id;
-    },
-    bumpEpoch: async () => "e1",
-  };
-}
-
 test("attack: an update derived before a claims-version bump and recorded after it does not re-grant the old role to older cookie copies", async () => {
   const memberships: Record<string, string> = { t1: "admin", t2: "viewer" };
   let gate: Promise<void> | undefined;
   const kit = claimsKit({
     logger: memoryLogger(),
-    sessions: registry(),
+    sessions: memorySessionRegistry(),
     plugins: [
       tenant({
         roles: ["admin", "member", "viewer"],

@@ -4,7 +4,7 @@ import type { Account, Profile, Session, User } from "@auth/core/types";
 import { applyBudget } from "./budget";
 import type { Runtime } from "./compile";
 import { ClaimsKitError, messageOf } from "./errors";
-import { checkSession } from "./freshness";
+import { checkSession, supersedeValues } from "./freshness";
 import { loadAll, reloadStale, step } from "./hooks";
 import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, writeMeta } from "./meta";
 import { authClaimsOf, providerSessionOf } from "./recent-auth";
@@ -100,9 +100,11 @@ export async function jwt(rt: Runtime, params: JwtParams): Promise<JWT | null> {
     delete w.token[META_CLAIM];
     if (signingIn) await signIn(rt, w, params);
     else {
-      if (!(await checkSession(rt, w))) return null;
+      const checked = await checkSession(rt, w);
+      if (!checked) return null;
       if (params.trigger === "update") w = await update(rt, w, params.session);
       await reloadStale(rt, w);
+      await supersedeValues(rt, w, checked.pending);
     }
     await runJwtHooks(rt, w, params.trigger);
     const budget = await applyBudget(rt, w, signingIn);

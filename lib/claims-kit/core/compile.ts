@@ -218,6 +218,9 @@ function compilePlugin(
     if (!spec?.input?.["~standard"] || typeof spec.handle !== "function" || (spec.commit !== undefined && typeof spec.commit !== "function")) {
       invalidOption(here, `intents.${name}`, "needs an `input` Standard Schema (e.g. zod), a `handle` function and optionally a `commit` function");
     }
+    if (spec.chooses !== undefined && (!Array.isArray(spec.chooses) || spec.chooses.some((c) => typeof c !== "string" || !Object.hasOwn(plugin.claims, c)))) {
+      invalidOption(here, `intents.${name}.chooses`, "must list claims this plugin declares");
+    }
     ctx.intents.set(name, { plugin, index, spec });
   }
 }

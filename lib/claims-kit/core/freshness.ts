@@ -4,7 +4,8 @@ import { messageOf } from "./errors";
 import type { SessionState } from "./ports";
 import { applyServerPatch, loadAll } from "./hooks";
 import { readMeta } from "./meta";
-import { adopt, cloneWork, recordError, type Work } from "./work";
+import { parsePatch, type PendingPatch, withoutValues } from "./patches";
+import { adopt, type Claims, cloneWork, recordError, type Work } from "./work";
 
 
 /** The registries' global epoch until the first "sign everyone out". */
@@ -36,9 +37,12 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
   typeof (value as { then?: unknown } | null)?.then === "function";
 
-/** Check the session against the registry. Returns false when the session must end. */
-export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
-  if (!rt.registry) return true;
+/**
+ * Check the session against the registry. Returns false when the session must end; otherwise the
+ * pending patch the registry holds for it (null when none, or when the check was skipped).
+ */
+export async function checkSession(rt: Runtime, w: Work): Promise<false | { pending: PendingPatch | null }> {
+  if (!rt.registry) return { pending: null };
   const sid = w.meta.sessionId;
   if (!sid) {
     // A token the registry never recorded could never be revoked: not accepted where there is one.
@@ -46,7 +50,7 @@ export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
     return false;
   }
   const now = rt.now();
-  if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return true;
+  if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return { pending: null };
   let state;
   try {
     const answer = rt.registry.check(sid);
@@ -56,7 +60,7 @@ export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
     // Fail open on a transient database error (the check runs again on the next request), for at
     // most failOpenFor since the last check that succeeded: a revoked session must not live on
     // through an outage someone can prolong (a flooded connection pool, a slow database).
-    if (now - (w.meta.checkedAt ?? 0) <= rt.fresh.failOpenFor) return true;
+    if (now - (w.meta.checkedAt ?? 0) <= rt.fresh.failOpenFor) return { pending: null };
     rt.log.warn(`session ended: the registry has not answered for more than ${rt.fresh.failOpenFor} s`);
     return false;
   }
@@ -68,36 +72,77 @@ export async function checkSession(rt: Runtime, w: Work): Promise<boolean> {
   w.meta.checkedAt = now;
   // The version advances only with a complete reload: a failed one is tried again next request.
   if (state.claimsVersion !== w.meta.claimsVersion && (await loadAll(rt, w, "refresh"))) w.meta.claimsVersion = state.claimsVersion;
-  if (state.pendingPatch) await applyOffline(rt, w, state.pendingPatch);
+  const pending = parsePatch(state.pendingPatch);
+  if (pending) await applyPending(rt, w, pending);
   if (now - state.lastSeenAt >= rt.fresh.touchEvery) await rt.registry.touch(sid, now).catch(() => undefined);
-  return true;
+  return { pending };
 }
 
 /**
- * Apply the session's offline patch, stored as `{ id, patch }` and cumulative (every change queued
- * since the last claims-version bump, merged). It is never cleared by a request: any copy of the
- * cookie whose last applied id differs (an older tab's response, a replay, a render that could
- * not save its cookie) applies it, so every copy converges on the same claims.
+ * Whether this copy loaded the plugin owning `name` after `at` (seconds): then a server value set
+ * at `at` is older than what the copy holds. A plugin without `load` never reloads its claims.
  */
-async function applyOffline(rt: Runtime, w: Work, pending: string): Promise<void> {
-  let queued: { id?: unknown; patch?: unknown } | null = null;
-  try {
-    queued = JSON.parse(pending) as { id?: unknown; patch?: unknown };
-  } catch {
-    queued = null;
+export function loadedSince(rt: Runtime, w: Work, name: string, at: number): boolean {
+  const owner = rt.owners.get(name);
+  const plugin = owner ? rt.plugins[owner.index] : undefined;
+  if (!plugin?.load) return false;
+  const last = w.meta.pluginLoadedAt?.[plugin.id] ?? w.meta.loadedAt;
+  return last !== undefined && last > at;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Apply the session's pending patch to this copy (see patches.ts): server values it has not
+ * loaded past, and the user's choices it does not hold yet, each choice re-derived by its plugin's
+ * `load` (the tenant's membership check) with the dependents after it. The patch is never
+ * cleared by a request: any copy whose last applied id differs (an older tab's response, a
+ * replay, a render that could not save its cookie) applies it, so every copy converges.
+ */
+async function applyPending(rt: Runtime, w: Work, pending: PendingPatch): Promise<void> {
+  if (pending.id === w.meta.offlinePatch) return;
+  const patch: Claims = {};
+  const owners = new Set<number>();
+  for (const [name, e] of Object.entries(pending.values)) if (!loadedSince(rt, w, name, e.at)) patch[name] = e.value;
+  for (const [name, value] of Object.entries(pending.choices)) {
+    const owner = rt.owners.get(name);
+    if (!owner || same(value, w.token[name])) continue;
+    patch[name] = value;
+    owners.add(owner.index);
   }
-  const id = typeof queued?.id === "string" ? queued.id : undefined;
-  if (!id || id === w.meta.offlinePatch) return;
   const next = cloneWork(w);
-  const applied = await applyServerPatch(rt, next, queued?.patch);
+  const applied = Object.keys(patch).length === 0 ? ({ ok: true } as const) : await applyServerPatch(rt, next, patch, owners);
   if (applied.ok) {
     adopt(w, next);
-    w.meta.offlinePatch = id;
+    w.meta.offlinePatch = pending.id;
     return;
   }
   recordError(rt, w, "kit", "offline", applied.code, applied.detail);
-  // A refusal by the rules is final; a failed dependent load is tried again on the next request.
-  if (!applied.thrown) w.meta.offlinePatch = id;
+  // A refusal by the rules is final; a failed load is tried again on the next request.
+  if (!applied.thrown) w.meta.offlinePatch = pending.id;
+}
+
+/**
+ * After the request's reloads: server values of the pending patch that a completed reload of
+ * their claim has replaced are removed from the registry, so no older copy applies them again.
+ */
+export async function supersedeValues(rt: Runtime, w: Work, pending: PendingPatch | null): Promise<void> {
+  const sid = w.meta.sessionId;
+  if (!rt.registry || !sid || !pending) return;
+  if (!Object.entries(pending.values).some(([name, e]) => loadedSince(rt, w, name, e.at))) return;
+  let id: string | null | undefined;
+  try {
+    await rt.registry.rewritePatch({ sid }, (current) => {
+      const next = withoutValues(current, (name, at) => loadedSince(rt, w, name, at));
+      id = next?.id;
+      return next?.text;
+    });
+  } catch (err) {
+    rt.log.warn(`plugin_failed plugin=kit step=supersede: ${messageOf(err)}`);
+    return;
+  }
+  // This copy holds everything the rewritten patch still says, if it held the one before.
+  if (id && w.meta.offlinePatch === pending.id) w.meta.offlinePatch = id;
 }
 
 /**

@@ -124,11 +124,23 @@ export async function reloadDependents(rt: Runtime, w: Work, from: number, chang
   return { ok: true };
 }
 
-/** Apply a server patch to `w` (a copy: on failure the caller drops it) and re-derive dependents. */
-export async function applyServerPatch(rt: Runtime, w: Work, patch: unknown): Promise<Outcome> {
+/**
+ * Apply a server patch to `w` (a copy: on failure the caller drops it) and re-derive dependents.
+ * Plugins in `reload` (those a user's choice in the patch belongs to) run their `load` first, as a
+ * reload would: a choice is re-checked against the source of truth (the tenant's membership) and
+ * what the plugin derives from it (the tenant role) comes from there, never from the patch.
+ */
+export async function applyServerPatch(rt: Runtime, w: Work, patch: unknown, reload: ReadonlySet<number> = new Set()): Promise<Outcome> {
   const checked = checkServerPatch(rt, patch);
   if (!checked.ok) return checked;
   const changed = new Set<string>();
   for (const [index, part] of checked.groups) apply(rt.plugins[index]!, part, w).forEach((c) => changed.add(c));
+  for (const index of [...reload].sort((a, b) => a - b)) {
+    const plugin = rt.plugins[index]!;
+    if (!plugin.load) continue;
+    const result = await step(rt, plugin, "load", w, () => plugin.load!(loadContext(rt, w, "refresh")));
+    if (!result.ok) return { ...result, detail: `plugin "${plugin.id}": ${result.detail}` };
+    result.changed.forEach((c) => changed.add(c));
+  }
   return reloadDependents(rt, w, Math.min(...checked.groups.keys()), changed);
 }

@@ -6,6 +6,7 @@ import { compile, REFRESH_INTENT, type ClaimsKitOptions } from "./compile";
 import { invalidOption } from "./errors";
 import { isActive } from "./freshness";
 import { serverDataKey, sessionIdOf } from "./meta";
+import { withoutValues, withValues } from "./patches";
 import type { SessionEndCause, SessionInfo, SessionRegistry } from "./ports";
 import type { AnyPlugin, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, ServerClaimsOf, Visibility } from "./types";
 import { assertServerPatch, stageServerUpdate } from "./updates";
@@ -129,8 +130,19 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         if (!where.sid && !where.subject) invalidOption("kit.sessions.revokeByProvider", "where", "needs a sid or a subject");
         return registry().revoke({ issuer: where.issuer, providerSid: where.sid, subject: where.subject }, rt.now(), "provider");
       },
-      reloadClaims: async (userId: string) => registry().bumpClaimsVersion(userId),
-      updateOffline: async (userId: string, patch: PatchOf<P>) => registry().queuePatch(userId, assertServerPatch(rt, patch)),
+      reloadClaims: async (userId: string) => {
+        // The reload supersedes every value server code queued before it (choices stay: an older
+        // copy must not roll one back). Dropped before the bump and again after it, so a value
+        // recorded in between (derived under the old version) does not outlive it either.
+        const r = registry();
+        await r.rewritePatch({ userId }, (current) => withoutValues(current)?.text);
+        await r.bumpClaimsVersion(userId);
+        await r.rewritePatch({ userId }, (current) => withoutValues(current)?.text);
+      },
+      updateOffline: async (userId: string, patch: PatchOf<P>) => {
+        const checked = assertServerPatch(rt, patch);
+        return registry().rewritePatch({ userId }, (current) => withValues(current, checked, rt.now()).text);
+      },
       bumpEpoch: async () => registry().bumpEpoch(),
     },
   });

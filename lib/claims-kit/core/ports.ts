@@ -19,7 +19,7 @@ export interface SessionState {
   epoch: string;
   /** Seconds since the epoch. */
   lastSeenAt: number;
-  /** Claims changed offline for this session, as stored (JSON `{ id, patch }`), or null. */
+  /** What every copy of this session's cookie must pick up (the kit's pending patch, as stored), or null. */
   pendingPatch: string | null;
   /** The session's user (a cache of states invalidates by user). */
   userId?: string;
@@ -125,21 +125,17 @@ export interface SessionRegistry {
   list(userId: string, options?: { ended?: boolean; limit?: number }): Promise<SessionInfo[]>;
   /** Revoke live sessions (see {@link RevokeWhere}), recording who ended them. Returns how many. */
   revoke(where: RevokeWhere, now: number, by?: SessionEndCause): Promise<number>;
-  /** Make the user's sessions reload their claims; supersedes (clears) their pending offline patches. */
+  /** Make the user's sessions reload their claims (their next request reloads every claim). */
   bumpClaimsVersion(userId: string): Promise<void>;
   /**
-   * Merge `patch` into the pending patch of every live session of the user (`null` deletes), under
-   * a new id. Pending patches are cumulative and stay until the next claims-version bump.
+   * Rewrite the pending patch of one session, or of every live session of a user, compare-and-set:
+   * `next` gets the stored text (null when none) and returns the text to store (null clears), or
+   * undefined to leave it. Retried when another writer changed it in between. With
+   * `claimsVersion`, written only while the user's claims version is still that one. The format of
+   * the text belongs to the kit (see `core/patches.ts`); a registry only stores it. Returns how
+   * many sessions were written.
    */
-  queuePatch(userId: string, patch: Record<string, unknown>): Promise<number>;
-  /**
-   * Merge an accepted update's changes into one session's pending patch, under a new id, and
-   * return the id (null when the session is gone). Any older copy of that session's cookie (a slow
-   * response that won the cookie race, another tab) then applies it: updates are never rolled back.
-   * Recorded only while the user's claims version is still `claimsVersion` (the one the update was
-   * derived under): a version bump in between supersedes it (null).
-   */
-  queueSessionPatch?(sid: string, patch: Record<string, unknown>, claimsVersion?: number): Promise<string | null>;
+  rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined, options?: { claimsVersion?: number }): Promise<number>;
   bumpEpoch(): Promise<string>;
 }
 

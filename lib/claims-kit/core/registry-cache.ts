@@ -214,16 +214,10 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await inner.bumpClaimsVersion(userId);
       await changed("user", userId, Math.floor(Date.now() / 1000));
     },
-    async queuePatch(userId, patch) {
-      const queued = await inner.queuePatch(userId, patch);
-      await changed("user", userId, Math.floor(Date.now() / 1000));
-      return queued;
-    },
-    async queueSessionPatch(sid, patch, claimsVersion) {
-      if (!inner.queueSessionPatch) return null;
-      const id = await inner.queueSessionPatch(sid, patch, claimsVersion);
-      await changed("session", sid, Math.floor(Date.now() / 1000));
-      return id;
+    async rewritePatch(where, next, options) {
+      const written = await inner.rewritePatch(where, next, options);
+      if (written > 0) await changed("sid" in where ? "session" : "user", "sid" in where ? where.sid : where.userId, Math.floor(Date.now() / 1000));
+      return written;
     },
     async bumpEpoch() {
       const epoch = await inner.bumpEpoch();

@@ -121,6 +121,14 @@ export interface IntentSpec<C extends ClaimMap, S extends StandardSchemaV1> {
    * `plugin_failed`) and the session stays as it was.
    */
   readonly commit?: (input: SchemaOutput<S>, ctx: BaseContext) => Awaitable<void>;
+  /**
+   * The claims of the patch that are the user's own choice (default: every claim `handle`
+   * returns). They follow the session to every older copy of its cookie, where the plugin's `load`
+   * runs on them (the tenant plugin's membership check) and re-derives the rest. Leave out what
+   * `handle` derives from server data (a role, a balance): an older copy must never take such a
+   * value from the patch.
+   */
+  readonly chooses?: readonly string[];
 }
 
 /** A plugin's intents, one schema per name; the specs are typed from the schemas. */

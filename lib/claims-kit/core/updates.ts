@@ -8,6 +8,7 @@ import { applyServerPatch, loadAll, reloadDependents, step } from "./hooks";
 import { sessionIdOf } from "./meta";
 import { checkServerPatch } from "./rules";
 import type { Awaitable, StandardResult } from "./types";
+import { withChoices, withValues } from "./patches";
 import { baseContext, type Claims, cloneWork, isPlainObject, type Work } from "./work";
 
 /** A client's correlation id: short and ASCII, so echoing it can never grow the cookie much. */
@@ -25,8 +26,11 @@ function reject(rt: Runtime, w: Work, intent: unknown, nonce: string | undefined
   return w;
 }
 
+/** What an accepted update leaves for the older copies of its cookie (see patches.ts). */
+type Remember = { choices: readonly string[] } | { values: readonly string[] };
+
 /** Accept an update's result: within the size budget, side effects last, or rejected whole. */
-async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: string | undefined, commit?: () => Awaitable<void>): Promise<Work> {
+async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: string | undefined, remember?: Remember, commit?: () => Awaitable<void>): Promise<Work> {
   const budget = await applyBudget(rt, next, false);
   if (!budget.ok) return reject(rt, w, intent, nonce, budget.code, budget.detail);
   if (commit) {
@@ -37,32 +41,43 @@ async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: s
     }
   }
   next.meta.lastUpdate = { intent, ...(nonce ? { nonce } : {}) };
-  if (intent !== REFRESH_INTENT) await rememberForOlderCopies(rt, w, next);
+  if (remember) await rememberForOlderCopies(rt, w, next, remember);
   return next;
 }
 
 /**
  * Record what an accepted update changed with the session in the registry, so that any older copy
  * of the cookie (a slow response that lands after this one, another tab's request) applies it too
- * on its next request: the newest state wins, an update is never rolled back. This copy is marked
- * as having it. Without a registry that supports it, or when recording fails, the update still
+ * on its next request: the newest state wins, an update is never rolled back. An intent leaves the
+ * user's choices (re-derived where they are applied), a server update its values (with when, so a
+ * later reload supersedes them). Only client claims: token-only claims (OAuth tokens in cookie
+ * mode) never go to the database, and server-side claims are shared by every copy already. This
+ * copy is marked as having it. Without a registry, or when recording fails, the update still
  * stands in this cookie.
  */
-async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work): Promise<void> {
+async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work, remember: Remember): Promise<void> {
   const sid = next.meta.sessionId;
-  if (!rt.registry?.queueSessionPatch || !sid) return;
+  if (!rt.registry || !sid) return;
+  const names = "choices" in remember ? remember.choices : remember.values;
   const changed: Claims = {};
-  for (const [name, owner] of rt.owners) {
-    // Token-only claims (OAuth tokens in cookie mode) never go to the database.
-    if (owner.visibility === "token") continue;
-    const before = w.token[name];
-    const after = next.token[name];
-    if (JSON.stringify(before) !== JSON.stringify(after)) changed[name] = after === undefined ? null : after;
+  for (const name of names) {
+    if (rt.owners.get(name)?.visibility !== "client") continue;
+    if (JSON.stringify(w.token[name]) !== JSON.stringify(next.token[name])) changed[name] = next.token[name] ?? null;
   }
   if (Object.keys(changed).length === 0) return;
+  let id: string | null = null;
   try {
-    const id = await rt.registry.queueSessionPatch(sid, changed, w.meta.claimsVersion);
-    if (id) next.meta.offlinePatch = id;
+    // Server values were derived under this copy's claims version: a bump since supersedes them.
+    const written = await rt.registry.rewritePatch(
+      { sid },
+      (current) => {
+        const merged = "choices" in remember ? withChoices(current, changed) : withValues(current, changed, rt.now());
+        id = merged.id;
+        return merged.text;
+      },
+      "values" in remember ? { claimsVersion: w.meta.claimsVersion } : undefined,
+    );
+    if (written > 0 && id) next.meta.offlinePatch = id;
   } catch (err) {
     rt.log.warn(`plugin_failed plugin=kit step=update.remember: ${messageOf(err)}; an older copy of this cookie could still undo the update`);
   }
@@ -78,7 +93,8 @@ async function serverUpdate(rt: Runtime, w: Work, nonce: string): Promise<Work> 
   }
   const next = cloneWork(w);
   const applied = await applyServerPatch(rt, next, entry.patch);
-  return applied.ok ? accept(rt, w, next, SERVER_INTENT, nonce) : reject(rt, w, SERVER_INTENT, nonce, applied.code, applied.detail);
+  if (!applied.ok) return reject(rt, w, SERVER_INTENT, nonce, applied.code, applied.detail);
+  return accept(rt, w, next, SERVER_INTENT, nonce, { values: Object.keys(entry.patch as Claims) });
 }
 
 /** Validate an intent's input with its schema; a schema that throws is `invalid_input` too. */
@@ -127,7 +143,9 @@ export async function update(rt: Runtime, w: Work, data: unknown): Promise<Work>
   const dependents = await reloadDependents(rt, next, entry.index, new Set(handled.changed));
   if (!dependents.ok) return reject(rt, w, intent, n, dependents.code, dependents.detail);
   const commit = entry.spec.commit;
-  return accept(rt, w, next, intent, n, commit ? () => commit(value, baseContext(rt, next)) : undefined);
+  // The handler's own claims (never what dependents derived from them), narrowed to the choices.
+  const chosen = handled.changed.filter((name) => !entry.spec.chooses || entry.spec.chooses.includes(name));
+  return accept(rt, w, next, intent, n, { choices: chosen }, commit ? () => commit(value, baseContext(rt, next)) : undefined);
 }
 
 /** For server APIs that take a patch: the claim rules, thrown at the call. */

@@ -62,6 +62,8 @@ export function tenant<const R extends string>(
     intents: {
       switchTenant: {
         input: stringFields(["tenantId"], 128),
+        // The role is the membership's: older copies of the cookie re-check it themselves.
+        chooses: ["tenantId"],
         handle: async (input, ctx) => {
           const member = ctx.userId ? await options.membership(ctx.userId, input.tenantId) : null;
           if (!member) throw new ClaimsKitError("not_a_member" satisfies TenantErrorCode, "the user is not a member of that tenant");

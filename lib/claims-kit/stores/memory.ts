@@ -1,5 +1,5 @@
 import { mergePatch } from "../core/merge";
-import type { ReplayStore, ServerDataStore } from "../core/ports";
+import type { ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry } from "../core/ports";
 
 /**
  * An in-memory store, for tests and single-process demos without a database.
@@ -47,6 +47,100 @@ export function memoryReplayStore(): ReplayStore {
     },
     async forget(key) {
       seen.delete(key);
+    },
+  };
+}
+
+interface MemorySession {
+  userId: string;
+  userAgent: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+  endedBy: SessionEndCause | null;
+  pendingPatch: string | null;
+  provider: ProviderSession | null;
+}
+
+/**
+ * A {@link SessionRegistry} in memory: one process, nothing kept across restarts. For tests, and
+ * for a single-process demo without a database; the Prisma registry is the one to deploy. Answers
+ * `check` synchronously (no timer on the request path).
+ *
+ * @example
+ * ```ts
+ * claimsKit({ sessions: memorySessionRegistry(), plugins })
+ * ```
+ */
+export function memorySessionRegistry(): SessionRegistry {
+  const sessions = new Map<string, MemorySession>();
+  const versions = new Map<string, number>();
+  let epoch = "0";
+  const live = (where: { sid: string } | { userId: string }) =>
+    [...sessions].filter(([sid, s]) => s.revokedAt === null && ("sid" in where ? sid === where.sid : s.userId === where.userId));
+  const info = (sid: string, s: MemorySession): SessionInfo => ({
+    sid,
+    userId: s.userId,
+    userAgent: s.userAgent,
+    createdAt: s.createdAt,
+    lastSeenAt: s.lastSeenAt,
+    revokedAt: s.revokedAt,
+    providerSid: s.provider?.sid ?? null,
+    endedBy: s.endedBy,
+  });
+  const named = (s: MemorySession, sid: string, where: RevokeWhere): boolean => {
+    if ("sid" in where) return sid === where.sid;
+    if ("userId" in where) return s.userId === where.userId && sid !== where.except;
+    const p = s.provider;
+    if (!p || p.issuer !== where.issuer || (where.providerSid === undefined && where.subject === undefined)) return false;
+    return (where.providerSid === undefined || p.sid === where.providerSid) && (where.subject === undefined || p.subject === where.subject);
+  };
+  return {
+    async create({ sid, userId, userAgent, now, provider }) {
+      sessions.set(sid, { userId, userAgent: userAgent ?? null, createdAt: now, lastSeenAt: now, revokedAt: null, endedBy: null, pendingPatch: null, provider: provider ?? null });
+      return { claimsVersion: versions.get(userId) ?? 0, epoch };
+    },
+    check(sid) {
+      const s = sessions.get(sid);
+      if (!s) return null;
+      return { revoked: s.revokedAt !== null, claimsVersion: versions.get(s.userId) ?? 0, epoch, lastSeenAt: s.lastSeenAt, pendingPatch: s.pendingPatch, userId: s.userId };
+    },
+    async touch(sid, now) {
+      const s = sessions.get(sid);
+      if (s) s.lastSeenAt = now;
+    },
+    async list(userId, options) {
+      const mine = [...sessions].filter(([, s]) => s.userId === userId && (options?.ended ? s.revokedAt !== null : s.revokedAt === null));
+      const sorted = options?.ended ? mine.sort(([, a], [, b]) => b.revokedAt! - a.revokedAt!).slice(0, options.limit ?? 20) : mine.sort(([, a], [, b]) => b.createdAt - a.createdAt);
+      return sorted.map(([sid, s]) => info(sid, s));
+    },
+    async revoke(where, now, by) {
+      let count = 0;
+      for (const [sid, s] of sessions) {
+        if (s.revokedAt !== null || !named(s, sid, where)) continue;
+        s.revokedAt = now;
+        s.endedBy = by ?? null;
+        count++;
+      }
+      return count;
+    },
+    async bumpClaimsVersion(userId) {
+      versions.set(userId, (versions.get(userId) ?? 0) + 1);
+    },
+    async rewritePatch(where, next, options) {
+      let written = 0;
+      for (const [, s] of live(where)) {
+        if (options?.claimsVersion !== undefined && (versions.get(s.userId) ?? 0) !== options.claimsVersion) continue;
+        const text = next(s.pendingPatch);
+        if (text === undefined || text === s.pendingPatch) continue;
+        s.pendingPatch = text;
+        written++;
+      }
+      return written;
+    },
+    async bumpEpoch() {
+      epoch = crypto.randomUUID();
+      return epoch;
     },
   };
 }

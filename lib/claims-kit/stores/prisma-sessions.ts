@@ -66,40 +66,34 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     return { claimsVersion: Number(row?.claimsVersion ?? 0), epoch: row?.epoch ?? "0" };
   }
 
-  async function userVersionOf(sid: string): Promise<number | null> {
-    const rows = await db.$queryRaw<Array<{ v: number | bigint }>>`
-      SELECT u."claimsVersion" AS "v" FROM "UserSession" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${sid}`;
-    return rows[0] ? Number(rows[0].v) : null;
-  }
-
-  /** Merge `patch` into one session's pending patch under a new id (compare-and-set, retried). */
-  async function mergeInto(session: { id: string; pendingPatch: string | null }, patch: Record<string, unknown>, claimsVersion?: number): Promise<string | null> {
-    // With a version: only while the user's claims version is still that one, in the same statement.
-    const v = claimsVersion ?? null;
-    // Compare-and-set, retried: a session that applies (clears) its patch meanwhile must not
-    // lose this one, and two writers must not lose each other's keys.
-    let current = session.pendingPatch;
+  /**
+   * Rewrite one session's pending patch, compare-and-set on the text it was computed from (and, with
+   * a version, on the user's claims version in the same statement), retried: a concurrent writer
+   * must not lose this change, nor this one theirs. Returns whether it wrote.
+   */
+  async function rewriteOne(sid: string, stored: string | null, next: (current: string | null) => string | null | undefined, version: number | null): Promise<boolean> {
+    let current = stored;
     for (let attempt = 0; attempt < 5; attempt++) {
-      // Nulls are kept: they mean "delete" when the session applies the patch. A new id makes
-      // every copy of the session's cookie (whatever it applied before) apply the merged one.
-      const previous = current ? ((JSON.parse(current) as { patch?: Record<string, unknown> }).patch ?? {}) : {};
-      const id = crypto.randomUUID();
-      const merged = JSON.stringify({ id, patch: { ...previous, ...patch } });
-      const changed = v === null
+      const text = next(current);
+      if (text === undefined || text === current) return false;
+      const changed = version === null
         ? current === null
-          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL`
-          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}`
+          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${text} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "pendingPatch" IS NULL`
+          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${text} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "pendingPatch" = ${current}`
         : current === null
-          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" IS NULL
-              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${v}`
-          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${merged} WHERE "id" = ${session.id} AND "pendingPatch" = ${current}
-              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${v}`;
-      if (changed === 1) return id;
-      if (v !== null && (await userVersionOf(session.id)) !== v) return null;
-      const again = await db.$queryRaw<Array<{ pendingPatch: string | null }>>`SELECT "pendingPatch" FROM "UserSession" WHERE "id" = ${session.id}`;
-      current = again[0]?.pendingPatch ?? null;
+          ? await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${text} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "pendingPatch" IS NULL
+              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${version}`
+          : await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = ${text} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "pendingPatch" = ${current}
+              AND (SELECT u."claimsVersion" FROM "User" u WHERE u."id" = "UserSession"."userId") = ${version}`;
+      if (changed === 1) return true;
+      const again = await db.$queryRaw<Array<{ pendingPatch: string | null; v: number | bigint }>>`
+        SELECT s."pendingPatch" AS "pendingPatch", u."claimsVersion" AS "v" FROM "UserSession" s JOIN "User" u ON u."id" = s."userId"
+        WHERE s."id" = ${sid} AND s."revokedAt" IS NULL`;
+      // Gone or revoked, or the version moved on: nothing to write.
+      if (!again[0] || (version !== null && Number(again[0].v) !== version)) return false;
+      current = again[0].pendingPatch;
     }
-    return null;
+    return false;
   }
 
   return {
@@ -177,27 +171,18 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     },
 
     async bumpClaimsVersion(userId) {
-      // The reload the bump causes supersedes queued offline patches: clear them first, so no copy
-      // of a cookie applies a pre-bump patch on top of freshly loaded claims.
-      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "userId" = ${userId} AND "pendingPatch" IS NOT NULL`;
       await db.$executeRaw`UPDATE "User" SET "claimsVersion" = "claimsVersion" + 1 WHERE "id" = ${userId}`;
-      // Again: an update's patch recorded between the two statements (derived under the old
-      // version, which still matched) must not outlive the bump either.
-      await db.$executeRaw`UPDATE "UserSession" SET "pendingPatch" = NULL WHERE "userId" = ${userId} AND "pendingPatch" IS NOT NULL`;
     },
 
-    async queuePatch(userId, patch) {
-      const live = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
-        SELECT "id", "pendingPatch" FROM "UserSession" WHERE "userId" = ${userId} AND "revokedAt" IS NULL`;
-      let queued = 0;
-      for (const session of live) if ((await mergeInto(session, patch)) !== null) queued++;
-      return queued;
-    },
-
-    async queueSessionPatch(sid, patch, claimsVersion) {
-      const rows = await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
-        SELECT "id", "pendingPatch" FROM "UserSession" WHERE "id" = ${sid} AND "revokedAt" IS NULL`;
-      return rows[0] ? mergeInto(rows[0], patch, claimsVersion) : null;
+    async rewritePatch(where, next, options) {
+      const live = "sid" in where
+        ? await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
+            SELECT "id", "pendingPatch" FROM "UserSession" WHERE "id" = ${where.sid} AND "revokedAt" IS NULL`
+        : await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
+            SELECT "id", "pendingPatch" FROM "UserSession" WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL`;
+      let written = 0;
+      for (const session of live) if (await rewriteOne(session.id, session.pendingPatch, next, options?.claimsVersion ?? null)) written++;
+      return written;
     },
 
     async bumpEpoch() {
