@@ -9,8 +9,9 @@ import { sharedConfig, sharedUse } from "../../tests/e2e/browser";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
-const APP_PORT = 3200;
-const OIDC_PORT = 9200;
+// test.sh picks two free ports and passes them in; these defaults are for a run by hand.
+const APP_PORT = Number(process.env.MINIMAL_PORT ?? 3200);
+const OIDC_PORT = Number(process.env.MINIMAL_OIDC_PORT ?? 9200);
 const CLIENT_ID = "minimal-app";
 const CLIENT_SECRET = "minimal-secret";
 const APP_URL = `http://localhost:${APP_PORT}`;

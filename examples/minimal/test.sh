@@ -58,6 +58,14 @@ done_step
 # settings (PORT, AUTH_URL, issuer...), which must not leak into this app or its provider.
 step "playwright (root's Playwright, examples/minimal/playwright.config.ts)"
 cd "$ROOT"
-env -i PATH="$PATH" HOME="$HOME" NEXT_TELEMETRY_DISABLED=1 ${CHROMIUM_PATH:+CHROMIUM_PATH="$CHROMIUM_PATH"} ${CI:+CI="$CI"} \
+# Two ports nothing listens on now (MINIMAL_PORT / MINIMAL_OIDC_PORT win when set), so the example
+# runs beside anything else on the machine (the reference app, another checkout's suite).
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+app_port="${MINIMAL_PORT:-$(free_port)}"
+oidc_port="${MINIMAL_OIDC_PORT:-$(free_port)}"
+while [ "$oidc_port" = "$app_port" ]; do oidc_port="$(free_port)"; done
+echo "   app on localhost:$app_port, provider on 127.0.0.1:$oidc_port"
+env -i PATH="$PATH" HOME="$HOME" NEXT_TELEMETRY_DISABLED=1 MINIMAL_PORT="$app_port" MINIMAL_OIDC_PORT="$oidc_port" \
+  ${CHROMIUM_PATH:+CHROMIUM_PATH="$CHROMIUM_PATH"} ${CI:+CI="$CI"} \
   node_modules/.bin/playwright test -c examples/minimal/playwright.config.ts
 done_step
