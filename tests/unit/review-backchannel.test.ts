@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SignJWT, generateKeyPair } from "jose";
-import { backchannelLogout, memoryReplayStore, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit";
+import { backchannelLogout, ClaimsKitError, memoryReplayStore, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit";
 
 const ISS = "https://idp.example";
 const quiet = { info() {}, warn() {}, error() {} };
@@ -66,4 +66,21 @@ test("attack: a provider discovery that never answers times out instead of hangi
   } finally {
     f.restore();
   }
+});
+
+// Security round 3 (#22, item 3): the accepted algorithms are checked when the server starts, not
+// on the first logout token (which got a 500 while provider logouts silently stopped ending sessions).
+test("attack: a handler whose algorithms list none, HS*, a typo or nothing is refused by check(), naming the option", async () => {
+  const base = { kit, issuer: ISS, clientId: "app", replay: memoryReplayStore(), logger: quiet };
+  const bad: unknown[] = [["RS256", "HS256"], ["none"], ["RS265"], ["rs256"], [], [""], "RS256", [256]];
+  for (const algorithms of bad) {
+    const lazy = backchannelLogout(() => ({ ...base, algorithms: algorithms as string[] }));
+    assert.throws(() => lazy.check(), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_option" && e.option === "algorithms" && /option "algorithms"/.test(e.message), `lazy ${JSON.stringify(algorithms)}`);
+    // Given as an object, the options are checked at once.
+    assert.throws(() => backchannelLogout({ ...base, algorithms: algorithms as string[] }), (e: unknown) => e instanceof ClaimsKitError && e.option === "algorithms", `eager ${JSON.stringify(algorithms)}`);
+  }
+  for (const algorithms of [["RS256"], ["PS256", "ES256", "EdDSA"], ["RS512", "ES384", "Ed25519"]]) {
+    backchannelLogout(() => ({ ...base, algorithms })).check();
+  }
+  backchannelLogout(() => base).check();
 });

@@ -38,12 +38,20 @@ export type BackchannelResult = { ok: true; revoked: number; claims: LogoutClaim
 /** What {@link backchannelLogout} returns: the route's `POST`, and the processing step on its own. */
 export interface BackchannelLogoutHandler {
   POST(request: Request): Promise<Response>;
+  /**
+   * Validate the options now (throws `invalid_option` naming the option). With the lazy form
+   * `backchannelLogout(() => options)`, call it when the server starts (instrumentation.ts): a bad
+   * `algorithms` list would otherwise fail every logout token, and provider logouts would silently
+   * stop ending sessions.
+   */
+  check(): void;
   /** Validate one logout token and end the sessions it names (what `POST` does after parsing the form). */
   receive(logoutToken: string): Promise<BackchannelResult>;
 }
 
 const MAX_BODY = 64 * 1024;
-const SIGNING = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+/** The asymmetric JWS algorithms a logout token may be signed with (jose verifies each of them). */
+const SIGNING: ReadonlySet<string> = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
 const consoleLogger: KitLogger = { info: (m) => console.info(`[claims-kit] ${m}`), warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
 
 interface Resolved extends Required<Omit<BackchannelLogoutOptions, "jwksUri" | "keys" | "logger">> {
@@ -57,9 +65,12 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
   if (typeof options.issuer !== "string" || !/^https?:\/\//.test(options.issuer)) invalidOption(where, "issuer", "must be the provider's issuer URL");
   if (typeof options.clientId !== "string" || options.clientId.length === 0) invalidOption(where, "clientId", "must be this app's client id");
   if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
-  const algorithms = options.algorithms ?? ["RS256"];
-  // `none` is never a signature, and HMAC would need the client secret: refused at start-up.
-  if (algorithms.length === 0 || algorithms.some((a) => !SIGNING.test(a))) invalidOption(where, "algorithms", "must list asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA…); never none or HS*");
+  const algorithms: readonly unknown[] | undefined = options.algorithms ?? ["RS256"];
+  // `none` is never a signature, and HMAC would need the client secret: refused at start-up, as is
+  // an empty list or a name jose would not verify (a typo), which would refuse every logout token.
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING.has(a))) {
+    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
+  }
   const maxAge = options.maxAge ?? 300;
   const clockTolerance = options.clockTolerance ?? 30;
   for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
@@ -81,7 +92,7 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
     issuer: options.issuer,
     clientId: options.clientId,
     replay: options.replay,
-    algorithms,
+    algorithms: algorithms as readonly string[],
     maxAge,
     clockTolerance,
     clock: options.clock ?? Date.now,
@@ -175,21 +186,28 @@ async function logoutTokenOf(request: Request): Promise<{ ok: true; token: strin
  * back-channel `events` claim, no `nonce`, `sid` and/or `sub`) and ends the matching sessions
  * through the registry: those of the provider session `sid`, or every session of the provider
  * subject `sub`. Answers 200, or 400 `{ error: "invalid_request", error_description: "<code>: …" }`,
- * always with `Cache-Control: no-store`. Options may be a function, read on the first request (so
- * `next build` needs no configuration). Register the route's URL as the client's
+ * always with `Cache-Control: no-store`. Options given as an object are validated at once; given
+ * as a function they are read on `check()` or the first request (so `next build` needs no
+ * configuration): call `check()` when the server starts. Register the route's URL as the client's
  * `backchannel_logout_uri` at the provider, with `backchannel_logout_session_required`.
  *
  * @example
  * ```ts
- * // app/api/auth/backchannel-logout/route.ts
- * export const { POST } = backchannelLogout(() => ({
+ * // lib/backchannel.ts
+ * export const backchannel = backchannelLogout(() => ({
  *   kit, issuer: process.env.AUTH_OIDC_ISSUER!, clientId: process.env.AUTH_OIDC_ID!, replay: prismaReplayStore(prisma),
  * }));
+ * // app/api/auth/backchannel-logout/route.ts
+ * export const { POST } = backchannel;
+ * // instrumentation.ts, register(): throws invalid_option naming the option when one is wrong
+ * backchannel.check();
  * ```
  */
 export function backchannelLogout(options: BackchannelLogoutOptions | (() => BackchannelLogoutOptions)): BackchannelLogoutHandler {
   let resolved: Resolved | undefined;
   const get = () => (resolved ??= resolve(typeof options === "function" ? options() : options));
+  // Options given as an object are checked at once; the lazy form on check() or the first request.
+  if (typeof options !== "function") get();
   const handler: BackchannelLogoutHandler = {
     async POST(request) {
       const o = get();
@@ -201,6 +219,7 @@ export function backchannelLogout(options: BackchannelLogoutOptions | (() => Bac
       return answer(result);
     },
     receive: (token) => receive(get(), token),
+    check: () => void get(),
   };
   return handler;
 }
