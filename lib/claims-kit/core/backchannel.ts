@@ -1,7 +1,7 @@
 // The back-channel logout endpoint (OIDC Back-Channel Logout 1.0): the provider POSTs a logout
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
-import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf } from "./errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
 import type { ReplayStore } from "./ports";
@@ -50,6 +50,8 @@ export interface BackchannelLogoutHandler {
 }
 
 const MAX_BODY = 64 * 1024;
+/** After a failed request to the provider (discovery or keys), none is made for this long. */
+const PROVIDER_COOLDOWN_MS = 10_000;
 /** The asymmetric JWS algorithms a logout token may be signed with (jose verifies each of them). */
 const SIGNING: ReadonlySet<string> = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
 const consoleLogger: KitLogger = { info: (m) => console.info(`[claims-kit] ${m}`), warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
@@ -76,17 +78,54 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
   for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
   }
-  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
+  const clock = options.clock ?? Date.now;
+  // Every request to the provider (discovery, then its JWKS, including jose's refetch on an unknown
+  // `kid`) goes through one cooldown: after a failure none is made for PROVIDER_COOLDOWN_MS, or
+  // every unauthenticated POST of a well-formed token would cause an outbound request.
   let retryAt = 0;
-  const discover = async (): Promise<JWTVerifyGetKey> => {
-    if (options.jwksUri) return createRemoteJWKSet(new URL(options.jwksUri));
-    const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
-    const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
-    if (metadata.issuer !== options.issuer) throw new Error("discovery names another issuer");
-    if (typeof metadata.jwks_uri !== "string") throw new Error("discovery names no jwks_uri");
-    return createRemoteJWKSet(new URL(metadata.jwks_uri));
+  let lastFailure = "";
+  const gated = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    if (clock() < retryAt) throw new Error(`${lastFailure}; the provider is not asked again for ${Math.ceil((retryAt - clock()) / 1000)} s`);
+    try {
+      return await request();
+    } catch (err) {
+      retryAt = clock() + PROVIDER_COOLDOWN_MS;
+      lastFailure = `${what} failed (${messageOf(err)})`;
+      throw err;
+    }
   };
+  // jose's fetch for the key set: anything but a JSON Web Key Set is a failure here, inside the
+  // cooldown (jose would report a non-200 or a parse error as a generic JOSEError).
+  const fetchKeys: FetchImplementation = (url, init) =>
+    gated("the JWKS request", async () => {
+      const response = await fetch(url, init);
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new Error(`HTTP ${response.status}`);
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error("not JSON");
+      }
+      const set = typeof body === "object" && body !== null ? (body as { keys?: unknown }).keys : undefined;
+      if (!Array.isArray(set) || !set.every((k) => typeof k === "object" && k !== null && !Array.isArray(k))) throw new Error("not a JSON Web Key Set");
+      return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+    });
+  const remoteKeys = (uri: string) => createRemoteJWKSet(new URL(uri), { [customFetch]: fetchKeys });
+  const discover = (): Promise<JWTVerifyGetKey> =>
+    gated("discovery", async () => {
+      if (options.jwksUri) return remoteKeys(options.jwksUri);
+      const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      if (metadata.issuer !== options.issuer) throw new Error("it names another issuer");
+      if (typeof metadata.jwks_uri !== "string") throw new Error("it names no jwks_uri");
+      return remoteKeys(metadata.jwks_uri);
+    });
+  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
   return {
     kit: options.kit,
     issuer: options.issuer,
@@ -95,18 +134,15 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
     algorithms: algorithms as readonly string[],
     maxAge,
     clockTolerance,
-    clock: options.clock ?? Date.now,
+    clock,
     log: options.logger ?? consoleLogger,
-    // Discovered once; after a failure, tried again no sooner than 10 s later (every POST,
-    // however unauthenticated, would otherwise make an outbound request).
-    keys: () => {
-      if (!keys && Date.now() < retryAt) return Promise.reject(new Error("discovery failed moments ago; retrying shortly"));
-      return (keys ??= discover().catch((err: unknown) => {
+    // Discovered once (the key set then keeps itself fresh); after a failure, discovered again once
+    // the cooldown has passed.
+    keys: () =>
+      (keys ??= discover().catch((err: unknown) => {
         keys = undefined;
-        retryAt = Date.now() + 10_000;
         throw err;
-      }));
-    },
+      })),
   };
 }
 
