@@ -212,6 +212,43 @@ describe("logout tokens the app refuses", () => {
     assert.equal(await live(again), true, "the replay did not end the new session");
   });
 
+  // Security round 3 (#22, item 4): provider ids over 255 characters were cut when stored and
+  // compared whole when revoking, so those sessions never ended by back-channel logout (200, ended 0).
+  test("a session whose provider sid and sub are 300 characters long ends by back-channel logout (sid, sub, both)", async () => {
+    const user = await h.prisma.user.findUniqueOrThrow({ where: { email: "dave@example.com" } });
+    /** A sign-in as the kit sees it (Auth.js's jwt() at sign-in), with the provider's id_token claims as the profile. */
+    async function signInWith(sub: string, sid: string) {
+      const token = await h.kit.callbacks.jwt({
+        token: { sub: user.id, email: user.email, name: user.name },
+        user: { id: user.id, email: user.email },
+        account: { provider: "oidc", type: "oidc", providerAccountId: sub },
+        profile: { iss: h.provider.issuer, sub, sid, email: user.email, email_verified: true },
+        trigger: "signIn",
+      });
+      assert.ok(token && (await h.internals.isActive(token)), "signed in");
+      return token;
+    }
+    const long = (tag: string) => `${tag}-${"x".repeat(300 - tag.length - 1)}`;
+    const cases: Array<[string, Record<string, string>]> = [
+      ["sid", { sid: long("sid-1") }],
+      ["sub", { sub: long("sub-2") }],
+      ["sid and sub", { sid: long("sid-3"), sub: long("sub-3") }],
+    ];
+    for (const [name, logout] of cases) {
+      const sub = logout.sub ?? long(`sub-of-${name}`);
+      const token = await signInWith(sub, logout.sid ?? long(`sid-of-${name}`));
+      // Another session of the same provider subject and a neighbour whose ids share the first 255 characters.
+      const neighbour = await signInWith(`${sub.slice(0, 299)}y`, `${(logout.sid ?? long(`sid-of-${name}`)).slice(0, 299)}y`);
+      assert.equal(sub.length, 300);
+      const answer = await post(forged, form(await sign(claims(logout))));
+      assert.equal(answer.status, 200, name);
+      assert.equal(await h.internals.isActive(token), false, `${name}: the session with 300-character provider ids ended`);
+      assert.equal(await h.internals.isActive(neighbour), true, `${name}: ids that differ only after character 255 are other sessions`);
+      const row = await h.prisma.userSession.findUniqueOrThrow({ where: { id: h.internals.sessionId(token as never)! } });
+      assert.equal(row.endedBy, "provider", name);
+    }
+  });
+
   test("the provider's own token, delivered again, is refused as a replay", async () => {
     const b = h.browser();
     const idp = new CookieJar();
