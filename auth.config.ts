@@ -180,6 +180,11 @@ const BACKCHANNEL_ENV: Readonly<Record<string, string>> = { algorithms: "AUTH_OI
  * invalid AUTH_OIDC_LOGOUT_ALGS (`none`, `HS256`, a typo, nothing) would otherwise fail every logout
  * token with a 500, and provider logouts would silently stop ending sessions. Throws naming the
  * variable.
+ *
+ * @example
+ * ```ts
+ * checkBackchannel(); // AUTH_OIDC_LOGOUT_ALGS=none: "configuration: AUTH_OIDC_LOGOUT_ALGS is invalid: …"
+ * ```
  */
 export function checkBackchannel(k: AppKit = kit): void {
   try {

@@ -2,7 +2,14 @@
 // RP-Initiated Logout). Next-free, so the integration tests run the same decision as the action.
 import type { TokenView } from "@/lib/claims-kit";
 
-/** What the decision reads, bound in app/actions.ts to the request's session and the OAuth plugin. */
+/**
+ * What the decision reads, bound in app/actions.ts to the request's session and the OAuth plugin.
+ *
+ * @example
+ * ```ts
+ * const deps: ProviderSignOutDeps = { readToken, sessionActive: () => sessionActive(), endSessionUrl: (t, u) => oauth.endSessionUrl(t, u) };
+ * ```
+ */
 export interface ProviderSignOutDeps {
   /** The session cookie's token (`readToken()`): it decodes whether or not the session still exists. */
   readToken(): Promise<TokenView | null>;

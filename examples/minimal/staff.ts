@@ -3,7 +3,14 @@
 /** Who is staff (verified addresses, lower-case ASCII); everyone else is "user". */
 const STAFF = new Set(["alice@example.com"]);
 
-/** What roles() hands its `load` (the kit's LoadContext), as far as the role depends on it. */
+/**
+ * What roles() hands its `load` (the kit's LoadContext), as far as the role depends on it.
+ *
+ * @example
+ * ```ts
+ * const atSignIn: RoleContext = { reason: "signIn", profile: { email: "alice@example.com", email_verified: true }, token: {} };
+ * ```
+ */
 export interface RoleContext {
   readonly reason: "signIn" | "refresh" | "dependency";
   readonly profile?: Readonly<Record<string, unknown>>;

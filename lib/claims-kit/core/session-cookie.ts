@@ -18,7 +18,14 @@ export function isSessionCookieName(name: string, bases: readonly string[]): boo
   return bases.some((base) => name.startsWith(base));
 }
 
-/** How an Auth.js config names its session cookie, when it does (else Auth.js's defaults apply). */
+/**
+ * How an Auth.js config names its session cookie, when it does (else Auth.js's defaults apply).
+ *
+ * @example
+ * ```ts
+ * const choice: SessionCookieChoice = { cookieName: config.cookies?.sessionToken?.name, useSecureCookies: config.useSecureCookies };
+ * ```
+ */
 export interface SessionCookieChoice {
   /** `cookies.sessionToken.name` of the Auth.js config: this exact name, whatever the protocol. */
   cookieName?: string;
