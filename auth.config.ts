@@ -2,7 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
+import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, ClaimsKitError, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { sessionCodec } from "@/lib/claims-kit/codec";
@@ -169,8 +169,33 @@ export const makeBackchannel = (k: AppKit) =>
     clientId: process.env.AUTH_OIDC_ID ?? "",
     replay: prismaReplayStore(prisma),
     // The client's id_token_signed_response_alg at the provider (RS256 unless registered otherwise).
+    // Set but empty is a list of nothing, refused at start-up like any other invalid list.
     algorithms: (process.env.AUTH_OIDC_LOGOUT_ALGS ?? "RS256").split(",").map((a) => a.trim()).filter(Boolean),
   }));
+
+/** The environment variable behind each back-channel option, so a start-up error names it. */
+const BACKCHANNEL_ENV: Readonly<Record<string, string>> = { algorithms: "AUTH_OIDC_LOGOUT_ALGS", issuer: "AUTH_OIDC_ISSUER", clientId: "AUTH_OIDC_ID" };
+
+/**
+ * Check the back-channel logout options now (instrumentation.ts, when `next start` boots): an
+ * invalid AUTH_OIDC_LOGOUT_ALGS (`none`, `HS256`, a typo, nothing) would otherwise fail every logout
+ * token with a 500, and provider logouts would silently stop ending sessions. Throws naming the
+ * variable.
+ *
+ * @example
+ * ```ts
+ * checkBackchannel(); // AUTH_OIDC_LOGOUT_ALGS=none: "configuration: AUTH_OIDC_LOGOUT_ALGS is invalid: …"
+ * ```
+ */
+export function checkBackchannel(k: AppKit = kit): void {
+  try {
+    makeBackchannel(k).check();
+  } catch (err) {
+    const variable = err instanceof ClaimsKitError && err.option ? BACKCHANNEL_ENV[err.option] : undefined;
+    if (!variable) throw err;
+    throw new Error(`configuration: ${variable} is invalid: ${(err as Error).message} (see README, Configuration)`, { cause: err });
+  }
+}
 
 /**
  * Everything Auth.js needs, without Next.js: `auth.ts` hands it to NextAuth, and the integration

@@ -5,6 +5,7 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const missing = ["AUTH_SECRET", "DATABASE_URL", "AUTH_OIDC_ISSUER", "AUTH_OIDC_ID"].filter((name) => !process.env[name]);
   if (missing.length > 0) throw new Error(`configuration: ${missing.join(", ")} must be set (see README, Configuration)`);
-  const { oauth } = await import("./auth.config");
+  const { checkBackchannel, oauth } = await import("./auth.config");
   oauth.check();
+  checkBackchannel();
 }

@@ -1,8 +1,9 @@
 "use server";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { readToken, signIn, signOut } from "@/auth";
+import { readToken, sessionActive, signIn, signOut } from "@/auth";
 import { oauth } from "@/auth.config";
+import { providerSignOutUrl } from "@/lib/provider-sign-out";
 import { safeReturnTo } from "@/lib/return-to";
 
 /** Sign in through the provider, then back to where the user was going (same-origin only). */
@@ -23,11 +24,13 @@ async function postLogoutUri(): Promise<string> {
 /**
  * Sign out here, and at the provider too (OIDC RP-Initiated Logout) unless AUTH_OIDC_RP_LOGOUT is
  * "false": otherwise "Sign in" would log the same user straight back in, and nobody could switch
- * users.
+ * users. Decided before signOut() ends the session: with the id_token as a hint only while the
+ * registry holds the session active, else with the client id (see lib/provider-sign-out.ts).
  */
 export async function signOutAction(): Promise<void> {
-  const token = await readToken();
-  const endSession = process.env.AUTH_OIDC_RP_LOGOUT === "false" ? null : await oauth.endSessionUrl(token, await postLogoutUri()).catch(() => null);
+  const endSession = process.env.AUTH_OIDC_RP_LOGOUT === "false"
+    ? null
+    : await providerSignOutUrl({ readToken, sessionActive: () => sessionActive(), endSessionUrl: (token, uri) => oauth.endSessionUrl(token, uri) }, await postLogoutUri()).catch(() => null);
   await signOut({ redirect: false });
   redirect(endSession ?? "/");
 }

@@ -3,13 +3,7 @@
 // OAuth tokens ride in the cookie too (oauthRefresh's "cookie" mode).
 import { appClaims, claim, claimsKit, is, oauthRefresh, roles } from "claims-kit";
 import { z } from "zod";
-
-/** Who is staff; everyone else is "user". Stands in for a database lookup. */
-const STAFF = new Set(["alice@example.com"]);
-
-function roleOf(email: unknown): "user" | "staff" {
-  return typeof email === "string" && STAFF.has(email.toLowerCase()) ? "staff" : "user";
-}
+import { roleOf } from "./staff";
 
 /**
  * The provider's access token, refreshed ahead of expiry. The options are a function: they are
@@ -26,8 +20,9 @@ export const oauth = oauthRefresh(() => ({
 export const kit = claimsKit({
   issuer: "claims-kit-minimal-example",
   plugins: [
-    // session.claims.role: "user" | "staff", derived on sign-in (and on refreshClaims).
-    roles({ roles: ["user", "staff"], load: (_userId, { user, token }) => roleOf(user?.email ?? token.email) }),
+    // session.claims.role: "user" | "staff", derived on sign-in (and on refreshClaims): staff only
+    // for an address the provider has verified (staff.ts), never for one a profile merely claims.
+    roles({ roles: ["user", "staff"], load: (_userId, ctx) => roleOf(ctx) }),
     appClaims({
       id: "profile",
       claims: { nickname: claim.client<string>(is.stringMax(40)) },

@@ -5,4 +5,4 @@ export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessio
 export { prismaTokenVault } from "./stores/prisma-token-vault";
 export { prismaReplayStore } from "./stores/prisma-replay";
 export { prismaChangeLog } from "./stores/prisma-changes";
-export { postgresChangeFeed } from "./stores/pg-change-feed";
+export { postgresChangeFeed, type PostgresChangeFeedOptions } from "./stores/pg-change-feed";

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT, type BackchannelLogoutHandler } from "../../lib/claims-kit";
 import { prismaReplayStore } from "../../lib/claims-kit/prisma";
+import { providerSignOutUrl } from "../../lib/provider-sign-out";
 import { CookieJar } from "../../scripts/oidc/dev-login";
 import { APP_URL, startHarness, type Harness } from "./harness";
 
@@ -212,6 +213,43 @@ describe("logout tokens the app refuses", () => {
     assert.equal(await live(again), true, "the replay did not end the new session");
   });
 
+  // Security round 3 (#22, item 4): provider ids over 255 characters were cut when stored and
+  // compared whole when revoking, so those sessions never ended by back-channel logout (200, ended 0).
+  test("a session whose provider sid and sub are 300 characters long ends by back-channel logout (sid, sub, both)", async () => {
+    const user = await h.prisma.user.findUniqueOrThrow({ where: { email: "dave@example.com" } });
+    /** A sign-in as the kit sees it (Auth.js's jwt() at sign-in), with the provider's id_token claims as the profile. */
+    async function signInWith(sub: string, sid: string) {
+      const token = await h.kit.callbacks.jwt({
+        token: { sub: user.id, email: user.email, name: user.name },
+        user: { id: user.id, email: user.email },
+        account: { provider: "oidc", type: "oidc", providerAccountId: sub },
+        profile: { iss: h.provider.issuer, sub, sid, email: user.email, email_verified: true },
+        trigger: "signIn",
+      });
+      assert.ok(token && (await h.internals.isActive(token)), "signed in");
+      return token;
+    }
+    const long = (tag: string) => `${tag}-${"x".repeat(300 - tag.length - 1)}`;
+    const cases: Array<[string, Record<string, string>]> = [
+      ["sid", { sid: long("sid-1") }],
+      ["sub", { sub: long("sub-2") }],
+      ["sid and sub", { sid: long("sid-3"), sub: long("sub-3") }],
+    ];
+    for (const [name, logout] of cases) {
+      const sub = logout.sub ?? long(`sub-of-${name}`);
+      const token = await signInWith(sub, logout.sid ?? long(`sid-of-${name}`));
+      // Another session of the same provider subject and a neighbour whose ids share the first 255 characters.
+      const neighbour = await signInWith(`${sub.slice(0, 299)}y`, `${(logout.sid ?? long(`sid-of-${name}`)).slice(0, 299)}y`);
+      assert.equal(sub.length, 300);
+      const answer = await post(forged, form(await sign(claims(logout))));
+      assert.equal(answer.status, 200, name);
+      assert.equal(await h.internals.isActive(token), false, `${name}: the session with 300-character provider ids ended`);
+      assert.equal(await h.internals.isActive(neighbour), true, `${name}: ids that differ only after character 255 are other sessions`);
+      const row = await h.prisma.userSession.findUniqueOrThrow({ where: { id: h.internals.sessionId(token as never)! } });
+      assert.equal(row.endedBy, "provider", name);
+    }
+  });
+
   test("the provider's own token, delivered again, is refused as a replay", async () => {
     const b = h.browser();
     const idp = new CookieJar();
@@ -221,5 +259,49 @@ describe("logout tokens the app refuses", () => {
     assert.equal(real.status, 200);
     const answer = await post(handler, form(real.token));
     assert.deepEqual([answer.status, answer.code], [400, "replayed"]);
+  });
+});
+
+// Security round 3 (#22, item 1): "Sign out" sends the browser to the provider's end-session URL.
+// It read the cookie's token without asking the registry, so the cookie of a session that had
+// already ended (signed out everywhere from another device, revoked by an admin or the provider)
+// still received the account's newest id_token from the vault as id_token_hint.
+describe("signing out at the provider with the cookie of an ended session", () => {
+  const POST_LOGOUT = `${APP_URL}/`;
+  /** What app/actions.ts's signOutAction decides, for one browser's cookie. */
+  const signOutUrl = (b: Browser) =>
+    providerSignOutUrl(
+      {
+        readToken: () => b.token(),
+        sessionActive: async () => {
+          const token = await b.token();
+          return token !== null && (await h.internals.isActive(token as never));
+        },
+        endSessionUrl: (token, uri) => h.oauth.endSessionUrl(token, uri),
+      },
+      POST_LOGOUT,
+    ).then((url) => new URL(url!));
+
+  test("after sign-out everywhere from another device, the old cookie gets client_id and no id_token_hint", async () => {
+    const [phone, laptop] = [h.browser(), h.browser()];
+    await signIn(phone, new CookieJar(), "lou@example.com");
+    await signIn(laptop, new CookieJar(), "lou@example.com");
+    const userId = (await sessionRow(laptop)).userId;
+    const idToken = (await h.prisma.account.findFirstOrThrow({ where: { userId, provider: "oidc" } })).id_token!;
+
+    // A live session signs out with its hint (the provider ends its session without asking).
+    const live = await signOutUrl(phone);
+    assert.equal(live.searchParams.get("id_token_hint"), idToken);
+
+    // The laptop signs out every other session ("Sign out all other sessions").
+    await h.kit.sessions.revokeAll(userId, { except: (await sessionRow(laptop)).id, by: "user" });
+    // The phone has made no request since (or its cookie was copied): it still holds the cookie.
+    assert.equal(await h.internals.isActive((await phone.token()) as never), false, "the phone's session has ended");
+    const ended = await signOutUrl(phone);
+    assert.equal(ended.searchParams.get("id_token_hint"), null, "the ended session's cookie was handed the account's id_token");
+    assert.equal(ended.searchParams.get("client_id"), process.env.AUTH_OIDC_ID);
+    assert.equal(ended.searchParams.get("post_logout_redirect_uri"), POST_LOGOUT);
+    assert.equal(ended.origin + ended.pathname, live.origin + live.pathname, "the same end-session endpoint");
+    assert.ok(!ended.toString().includes(idToken));
   });
 });

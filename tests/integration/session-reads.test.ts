@@ -7,6 +7,9 @@ import { Auth } from "@auth/core";
 import { getToken } from "@auth/core/jwt";
 import { openedStats } from "../../lib/claims-kit/codec";
 import { isSessionRead, readServerSession, readSessionResponse } from "../../lib/claims-kit/next/session-reads";
+import { guardAuthRequest, linkSessionCookie } from "../../lib/claims-kit/core/callback-guard";
+import { readSessionToken, sessionCookieOf } from "../../lib/claims-kit/next/cookie";
+import { refreshingProxy } from "../../lib/claims-kit/next/proxy";
 import { APP_URL, startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -249,4 +252,64 @@ test("held: readServerSession is null for no/tampered/revoked cookies and on a s
   const csrfToken = await b.csrf();
   await b.fetch("/api/auth/signout", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrfToken }) });
   assert.equal(await readServerSession(new Headers({ ...base, cookie: `${SESSION}=${value}` }), h.config), null);
+});
+
+// Security round 3 (#22, cookie names): auth() picks the session cookie's name from the request's
+// protocol (x-forwarded-proto), while readToken() (hence requireRecentAuth's auth_time, sessionActive,
+// readServerData, getAccessToken, nextRequestInfo) and the proxy preferred the __Secure- cookie
+// whenever one was present. A stale or planted __Secure- cookie next to the real one over http then
+// had auth() vouch for one session while the helpers read another's claims.
+test("attack: with both a __Secure- and a plain session cookie, every reader reads the one auth() reads", async () => {
+  const { sessionJwt } = await import("../../auth.config");
+  const secret = process.env.AUTH_SECRET!;
+  const [victim, other] = [h.browser(), h.browser()];
+  await victim.signIn("alice@example.com");
+  await other.signIn("bob@example.com");
+  const plain = victim.jar.get(SESSION)!;
+  const bobToken = (await h.config.jwt!.decode!({ token: other.jar.get(SESSION)!, secret, salt: SESSION }))!;
+  const planted = await h.config.jwt!.encode!({ token: bobToken, secret, salt: `__Secure-${SESSION}` });
+  const cookie = `__Secure-${SESSION}=${planted}; ${SESSION}=${plain}`;
+  const options = { secret, decode: sessionJwt?.decode };
+
+  /** Whose session each reader sees for one request. */
+  async function readers(url: string, forwardedProto: string) {
+    const headers = new Headers({ host: HOST, "x-forwarded-proto": forwardedProto, cookie });
+    const email = async (sub: unknown) => (typeof sub === "string" ? (await h.prisma.user.findUnique({ where: { id: sub } }))?.email : undefined) ?? null;
+    const auth = (await readServerSession(headers, h.config)) as { user?: { email?: string } } | null;
+    // readToken(), sessionId(), sessionActive(), readServerData(), getAccessToken(), requireRecentAuth()'s
+    // token and nextRequestInfo() all decode through readSessionToken(headers()) (next/server.ts).
+    const helpers = await readSessionToken(headers, options);
+    let proxied: unknown = null;
+    const isDue = (token: { sub?: unknown }) => {
+      proxied = token.sub;
+      return false;
+    };
+    const proxy = refreshingProxy({ kit: h.kit, handler: async () => new Response(null), secret, decode: sessionJwt?.decode, isDue });
+    const { NextRequest } = await import("next/server");
+    await proxy(new NextRequest(`${url}/dashboard`, { headers }));
+    // guardedHandlers(): the cookie the link callback may keep (checked active), all others stripped.
+    const callback = new Request(`${url}/api/auth/callback/work?code=c`, { headers });
+    const linkName = linkSessionCookie(callback, { providers: ["work"] })!;
+    const kept = guardAuthRequest(callback, { keepSession: linkName }).request.headers.get("cookie") ?? "";
+    const linked = await readSessionToken(new Headers({ cookie: kept }), options, linkName);
+    return {
+      "auth()": auth?.user?.email ?? null,
+      "readToken() and the other helpers": await email(helpers?.sub),
+      "inspectCookie()": sessionCookieOf(options, { headers }).name === linkName ? (auth?.user?.email ?? null) : "another cookie",
+      "the proxy": await email(proxied),
+      "the link guard": await email(linked?.sub),
+    };
+  }
+  const all = (email: string) => ({ "auth()": email, "readToken() and the other helpers": email, "inspectCookie()": email, "the proxy": email, "the link guard": email });
+
+  assert.deepEqual(await readers("http://localhost:3999", "http"), all("alice@example.com"), "over http: the plain cookie, for every reader");
+  assert.deepEqual(await readers("https://localhost:3999", "https"), all("bob@example.com"), "over https: the __Secure- cookie, for every reader");
+  const saved = process.env.AUTH_URL;
+  process.env.AUTH_URL = "https://app.example.com";
+  try {
+    assert.deepEqual(await readers("http://localhost:3999", "http"), all("bob@example.com"), "AUTH_URL decides over the forwarded protocol, for every reader");
+  } finally {
+    if (saved === undefined) delete process.env.AUTH_URL;
+    else process.env.AUTH_URL = saved;
+  }
 });

@@ -3,8 +3,8 @@
 // discovery it waits for.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SignJWT, generateKeyPair } from "jose";
-import { backchannelLogout, memoryReplayStore, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { backchannelLogout, ClaimsKitError, memoryReplayStore, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit";
 
 const ISS = "https://idp.example";
 const quiet = { info() {}, warn() {}, error() {} };
@@ -63,6 +63,107 @@ test("attack: a provider discovery that never answers times out instead of hangi
     const token = await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, jti: "j1", sid: "p1" }).setProtectedHeader({ alg: "RS256" }).setIssuer(ISS).setAudience("app").setIssuedAt().sign(privateKey);
     const answer = await Promise.race([h.receive(token).then((r) => (r.ok ? "ok" : r.code)), timeout(8000)]);
     assert.equal(answer, "provider_unavailable", "discovery has no timeout: the request hangs, and the cached pending promise hangs every later one");
+  } finally {
+    f.restore();
+  }
+});
+
+// Security round 3 (#22, item 3): the accepted algorithms are checked when the server starts, not
+// on the first logout token (which got a 500 while provider logouts silently stopped ending sessions).
+test("attack: a handler whose algorithms list none, HS*, a typo or nothing is refused by check(), naming the option", async () => {
+  const base = { kit, issuer: ISS, clientId: "app", replay: memoryReplayStore(), logger: quiet };
+  const bad: unknown[] = [["RS256", "HS256"], ["none"], ["RS265"], ["rs256"], [], [""], "RS256", [256]];
+  for (const algorithms of bad) {
+    const lazy = backchannelLogout(() => ({ ...base, algorithms: algorithms as string[] }));
+    assert.throws(() => lazy.check(), (e: unknown) => e instanceof ClaimsKitError && e.code === "invalid_option" && e.option === "algorithms" && /option "algorithms"/.test(e.message), `lazy ${JSON.stringify(algorithms)}`);
+    // Given as an object, the options are checked at once.
+    assert.throws(() => backchannelLogout({ ...base, algorithms: algorithms as string[] }), (e: unknown) => e instanceof ClaimsKitError && e.option === "algorithms", `eager ${JSON.stringify(algorithms)}`);
+  }
+  for (const algorithms of [["RS256"], ["PS256", "ES256", "EdDSA"], ["RS512", "ES384", "Ed25519"]]) {
+    backchannelLogout(() => ({ ...base, algorithms })).check();
+  }
+  backchannelLogout(() => base).check();
+});
+
+// Security round 3 (#22, item 2): the 10-second cooldown after a failed discovery did not cover the
+// key fetch. While the provider's JWKS endpoint failed, every unauthenticated POST of a well-formed
+// token made one outbound JWKS request, and the refusal said malformed_token.
+function providerFetch(jwks: (n: number) => Response | Promise<Response>) {
+  const realFetch = globalThis.fetch;
+  const calls = { discovery: 0, jwks: 0 };
+  globalThis.fetch = (async (input: unknown) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.endsWith("/.well-known/openid-configuration")) {
+      calls.discovery++;
+      return Response.json({ issuer: ISS, jwks_uri: `${ISS}/jwks` });
+    }
+    if (url === `${ISS}/jwks`) return jwks(++calls.jwks);
+    throw new TypeError(`unexpected fetch ${url}`);
+  }) as typeof fetch;
+  return { calls, restore: () => void (globalThis.fetch = realFetch) };
+}
+
+async function logoutTokens(count: number, kid = "k1") {
+  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    tokens.push(await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, jti: `j${i}`, sid: "p1" }).setProtectedHeader({ alg: "RS256", kid }).setIssuer(ISS).setAudience("app").setIssuedAt().sign(privateKey));
+  }
+  return { tokens, publicKey };
+}
+
+test("attack: while the JWKS endpoint fails, logout POSTs make one key fetch per cooldown, and are refused as provider_unavailable", async () => {
+  const answers: Array<[string, (n: number) => Response]> = [
+    ["HTTP 500", () => new Response("oops", { status: 500 })],
+    ["HTTP 200 that is not JSON", () => new Response("<html>maintenance</html>", { status: 200 })],
+    ["HTTP 200 that is not a key set", () => Response.json({ error: "down" })],
+    ["a network error", () => { throw new TypeError("fetch failed"); }],
+  ];
+  const { tokens } = await logoutTokens(6);
+  for (const [name, answer] of answers) {
+    const f = providerFetch(answer);
+    let now = Date.now();
+    try {
+      const h = backchannelLogout({ kit, issuer: ISS, clientId: "app", replay: memoryReplayStore(), logger: quiet, clock: () => now });
+      const codes: string[] = [];
+      for (const token of tokens.slice(0, 5)) {
+        const result = await h.receive(token);
+        codes.push(result.ok ? "ok" : result.code);
+      }
+      assert.deepEqual(new Set(codes), new Set(["provider_unavailable"]), `${name}: ${codes.join(", ")}`);
+      assert.deepEqual(f.calls, { discovery: 1, jwks: 1 }, `${name}: outbound requests for 5 unauthenticated POSTs`);
+      now += 10_001; // after the cooldown the provider is asked again, once
+      assert.equal((await h.receive(tokens[5]!)).ok, false);
+      assert.equal(f.calls.jwks, 2, `${name}: asked again after the cooldown`);
+    } finally {
+      f.restore();
+    }
+  }
+});
+
+test("attack: after keys were loaded, tokens naming unknown kids while the JWKS endpoint fails make one fetch per cooldown", async () => {
+  const { tokens: good, publicKey } = await logoutTokens(1, "k1");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+  let healthy = true;
+  const f = providerFetch(() => (healthy ? Response.json({ keys: [jwk] }) : new Response("oops", { status: 503 })));
+  try {
+    const h = backchannelLogout({ kit, issuer: ISS, clientId: "app", replay: memoryReplayStore(), logger: quiet });
+    assert.equal((await h.receive(good[0]!)).ok, true, "a token signed with the provider's key is accepted");
+    healthy = false;
+    // jose refetches on an unknown kid once its own 30 s cooldown since the last successful fetch has passed.
+    const { tokens: unknown } = await logoutTokens(5, "rotated");
+    const realNow = Date.now;
+    Date.now = () => realNow() + 31_000;
+    try {
+      const codes: string[] = [];
+      for (const token of unknown) {
+        const result = await h.receive(token);
+        codes.push(result.ok ? "ok" : result.code);
+      }
+      assert.equal(f.calls.jwks, 2, `JWKS fetched ${f.calls.jwks - 1} times for 5 unauthenticated POSTs (codes ${codes.join(", ")})`);
+    } finally {
+      Date.now = realNow;
+    }
   } finally {
     f.restore();
   }

@@ -1,9 +1,10 @@
 // Security review (attack): postgresChangeFeed publishes over its own LISTEN connection only. When
 // that connection is down in the process that revokes, no NOTIFY is sent, and every other process
-// (whose feed is up, so it polls only every safetyPollMs = 30 s) keeps serving the revoked session.
+// (whose feed is up, so it polls only every safetyPollMs) keeps serving the revoked session.
 // Uses the local PostgreSQL (TEST_POSTGRES_URL, database "postgres", channel claims_kit_changes) and
 // terminates only its own backend (found by a random application_name); skipped without a server.
 import assert from "node:assert/strict";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { test } from "node:test";
 import pg from "pg";
 import { cachedSessionRegistry, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
@@ -88,5 +89,141 @@ test("attack: a revocation made while the revoking process's LISTEN connection i
   } finally {
     await Promise.all([a.close(), b.close()]);
     await admin.end();
+  }
+});
+
+// Security round 3 (#22, unconfirmed item, confirmed here): a LISTEN connection that dies silently (a
+// NAT or proxy that stops forwarding without closing; keepAlive without an idle time sends its first
+// probe after the system's 2 hours) kept the feed "up", so the process read the change log only every
+// safetyPollMs (5 s), while the README promised 1 s whenever the feed is down. A TCP relay in front
+// of PostgreSQL, carrying only the feed's connections, stops forwarding the open ones in both
+// directions and keeps them open (as a NAT that forgot the flow); new connections go through.
+function blackHoleRelay(target: URL) {
+  const frozen = new WeakSet<Socket>();
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.on("data", (chunk) => void (frozen.has(from) || to.write(chunk)));
+      from.on("error", () => to.destroy());
+      from.on("close", () => to.destroy());
+    }
+  });
+  return {
+    async listen(): Promise<string> {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const u = new URL(target);
+      u.hostname = "127.0.0.1";
+      u.port = String((server.address() as AddressInfo).port);
+      return u.toString();
+    },
+    freeze() {
+      for (const s of sockets) frozen.add(s);
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function memoryStores() {
+  const state = new Map<string, SessionState>();
+  const registry: SessionRegistry = {
+    async create({ sid, userId, now }) {
+      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
+      return { claimsVersion: 0, epoch: "e1" };
+    },
+    check: async (sid) => (state.get(sid) ? { ...state.get(sid)! } : null),
+    async touch() {},
+    list: async () => [],
+    async revoke(where) {
+      const s = "sid" in where ? state.get(where.sid) : undefined;
+      if (!s) return 0;
+      s.revoked = true;
+      return 1;
+    },
+    bumpClaimsVersion: async () => undefined,
+    rewritePatch: async () => 0,
+    bumpEpoch: async () => "e2",
+  };
+  const log: RegistryChange[] = [];
+  const changes: ChangeLog = {
+    async append(kind, key) {
+      log.push({ seq: log.length + 1, kind, key });
+    },
+    since: async (seq, limit) => log.filter((c) => c.seq > seq).slice(0, limit),
+    latest: async () => log.length,
+  };
+  return { registry, changes };
+}
+
+test("attack: a LISTEN connection that dies silently is noticed within about 2 s: another process's revocation is seen within that, not after the 5 s safety poll", async (t) => {
+  if (!(await reachable())) return t.skip("no PostgreSQL");
+  const { registry, changes } = memoryStores();
+  const relay = blackHoleRelay(new URL(url));
+  const logA: string[] = [];
+  const feedA = postgresChangeFeed(await relay.listen(), { log: (m) => logA.push(m) });
+  const feedB = postgresChangeFeed(url);
+  const a = cachedSessionRegistry(registry, { changes, feed: feedA, onError: () => undefined });
+  const b = cachedSessionRegistry(registry, { changes, feed: feedB, onError: () => undefined });
+  try {
+    await a.create({ sid: "s1", userId: "u1", now: 1000 });
+    await b.check("s1");
+    await until(() => feedA.crossProcess && feedB.crossProcess, 5000);
+    assert.ok(feedA.crossProcess && feedB.crossProcess, "both LISTEN connections are up");
+    await sleep(1200); // a quiet second, as in production: A's cache is current
+    assert.equal((await a.check("s1"))?.revoked, false);
+
+    relay.freeze(); // A's listener is now silently dead; A's other database work goes on
+    await sleep(100);
+    const revokedAt = performance.now();
+    await b.revoke({ sid: "s1" }, 1001);
+    let seenAfter = Infinity;
+    while (performance.now() - revokedAt < 10_000) {
+      if ((await a.check("s1"))?.revoked) {
+        seenAfter = performance.now() - revokedAt;
+        break;
+      }
+      await sleep(20);
+    }
+    t.diagnostic(`revocation in B seen by A (listener silently dead) after ${seenAfter.toFixed(0)} ms`);
+    assert.ok(seenAfter <= 2500, `A served the revoked session for ${seenAfter.toFixed(0)} ms after B revoked it`);
+    assert.match(logA.join("\n"), /connection lost \(heartbeat: no answer within 1000 ms\)/);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await relay.close();
+  }
+});
+
+test("attack: a process whose LISTEN connection died silently still finishes a revocation promptly and tells the others", async (t) => {
+  if (!(await reachable())) return t.skip("no PostgreSQL");
+  const { registry, changes } = memoryStores();
+  const relay = blackHoleRelay(new URL(url));
+  const feedA = postgresChangeFeed(url);
+  const feedB = postgresChangeFeed(await relay.listen());
+  const a = cachedSessionRegistry(registry, { changes, feed: feedA, onError: () => undefined });
+  const b = cachedSessionRegistry(registry, { changes, feed: feedB, onError: () => undefined });
+  try {
+    await a.create({ sid: "s1", userId: "u1", now: 1000 });
+    await b.check("s1");
+    await until(() => feedA.crossProcess && feedB.crossProcess, 5000);
+    await sleep(1200);
+    assert.equal((await a.check("s1"))?.revoked, false);
+
+    relay.freeze(); // B's own listener is dead: its NOTIFY over it would never be sent
+    const started = performance.now();
+    const done = await Promise.race([b.revoke({ sid: "s1" }, 1001).then(() => "done"), sleep(5000).then(() => "hung")]);
+    const took = performance.now() - started;
+    t.diagnostic(`revoke() in B took ${took.toFixed(0)} ms`);
+    assert.equal(done, "done", "revoke() waits forever on a NOTIFY queued on the dead connection");
+    assert.ok(took <= 2500, `revoke() took ${took.toFixed(0)} ms`);
+    let heard = false;
+    for (const end = performance.now() + 1000; !heard && performance.now() < end; await sleep(20)) heard = (await a.check("s1"))?.revoked === true;
+    assert.ok(heard, "A (feed up) heard of it within a second");
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await relay.close();
   }
 });

@@ -63,6 +63,13 @@ test("an address outside the staff map gets the role user", async ({ page }) => 
   await expect(page.getByTestId("nickname")).toHaveText("bob");
 });
 
+test("an identity that only claims the staff address (email_verified false) gets the role user", async ({ page }) => {
+  // The dev provider's `+unverified` tag: another identity whose profile says alice@example.com, unverified.
+  await signIn(page, "alice+unverified@example.com");
+  await expect(page.getByTestId("signed-in-as")).toHaveText("alice@example.com");
+  await expect(page.getByTestId("role")).toHaveText("user");
+});
+
 test("oauthRefresh (cookie mode) keeps a short-lived access token fresh, rotation included", async ({ page, request }) => {
   const stats = async () => (await (await request.get("http://127.0.0.1:9200/__dev/stats")).json()) as { refreshSuccess: number; refreshErrors: number; reuseDetected: number };
   const before = await stats();

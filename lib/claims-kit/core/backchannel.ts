@@ -1,7 +1,7 @@
 // The back-channel logout endpoint (OIDC Back-Channel Logout 1.0): the provider POSTs a logout
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
-import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf } from "./errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
 import type { ReplayStore } from "./ports";
@@ -38,12 +38,22 @@ export type BackchannelResult = { ok: true; revoked: number; claims: LogoutClaim
 /** What {@link backchannelLogout} returns: the route's `POST`, and the processing step on its own. */
 export interface BackchannelLogoutHandler {
   POST(request: Request): Promise<Response>;
+  /**
+   * Validate the options now (throws `invalid_option` naming the option). With the lazy form
+   * `backchannelLogout(() => options)`, call it when the server starts (instrumentation.ts): a bad
+   * `algorithms` list would otherwise fail every logout token, and provider logouts would silently
+   * stop ending sessions.
+   */
+  check(): void;
   /** Validate one logout token and end the sessions it names (what `POST` does after parsing the form). */
   receive(logoutToken: string): Promise<BackchannelResult>;
 }
 
 const MAX_BODY = 64 * 1024;
-const SIGNING = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+/** After a failed request to the provider (discovery or keys), none is made for this long. */
+const PROVIDER_COOLDOWN_MS = 10_000;
+/** The asymmetric JWS algorithms a logout token may be signed with (jose verifies each of them). */
+const SIGNING: ReadonlySet<string> = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
 const consoleLogger: KitLogger = { info: (m) => console.info(`[claims-kit] ${m}`), warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
 
 interface Resolved extends Required<Omit<BackchannelLogoutOptions, "jwksUri" | "keys" | "logger">> {
@@ -57,45 +67,82 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
   if (typeof options.issuer !== "string" || !/^https?:\/\//.test(options.issuer)) invalidOption(where, "issuer", "must be the provider's issuer URL");
   if (typeof options.clientId !== "string" || options.clientId.length === 0) invalidOption(where, "clientId", "must be this app's client id");
   if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
-  const algorithms = options.algorithms ?? ["RS256"];
-  // `none` is never a signature, and HMAC would need the client secret: refused at start-up.
-  if (algorithms.length === 0 || algorithms.some((a) => !SIGNING.test(a))) invalidOption(where, "algorithms", "must list asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA…); never none or HS*");
+  const algorithms: readonly unknown[] | undefined = options.algorithms ?? ["RS256"];
+  // `none` is never a signature, and HMAC would need the client secret: refused at start-up, as is
+  // an empty list or a name jose would not verify (a typo), which would refuse every logout token.
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING.has(a))) {
+    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
+  }
   const maxAge = options.maxAge ?? 300;
   const clockTolerance = options.clockTolerance ?? 30;
   for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
   }
-  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
+  const clock = options.clock ?? Date.now;
+  // Every request to the provider (discovery, then its JWKS, including jose's refetch on an unknown
+  // `kid`) goes through one cooldown: after a failure none is made for PROVIDER_COOLDOWN_MS, or
+  // every unauthenticated POST of a well-formed token would cause an outbound request.
   let retryAt = 0;
-  const discover = async (): Promise<JWTVerifyGetKey> => {
-    if (options.jwksUri) return createRemoteJWKSet(new URL(options.jwksUri));
-    const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
-    const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
-    if (metadata.issuer !== options.issuer) throw new Error("discovery names another issuer");
-    if (typeof metadata.jwks_uri !== "string") throw new Error("discovery names no jwks_uri");
-    return createRemoteJWKSet(new URL(metadata.jwks_uri));
+  let lastFailure = "";
+  const gated = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    if (clock() < retryAt) throw new Error(`${lastFailure}; the provider is not asked again for ${Math.ceil((retryAt - clock()) / 1000)} s`);
+    try {
+      return await request();
+    } catch (err) {
+      retryAt = clock() + PROVIDER_COOLDOWN_MS;
+      lastFailure = `${what} failed (${messageOf(err)})`;
+      throw err;
+    }
   };
+  // jose's fetch for the key set: anything but a JSON Web Key Set is a failure here, inside the
+  // cooldown (jose would report a non-200 or a parse error as a generic JOSEError).
+  const fetchKeys: FetchImplementation = (url, init) =>
+    gated("the JWKS request", async () => {
+      const response = await fetch(url, init);
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new Error(`HTTP ${response.status}`);
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error("not JSON");
+      }
+      const set = typeof body === "object" && body !== null ? (body as { keys?: unknown }).keys : undefined;
+      if (!Array.isArray(set) || !set.every((k) => typeof k === "object" && k !== null && !Array.isArray(k))) throw new Error("not a JSON Web Key Set");
+      return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+    });
+  const remoteKeys = (uri: string) => createRemoteJWKSet(new URL(uri), { [customFetch]: fetchKeys });
+  const discover = (): Promise<JWTVerifyGetKey> =>
+    gated("discovery", async () => {
+      if (options.jwksUri) return remoteKeys(options.jwksUri);
+      const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      if (metadata.issuer !== options.issuer) throw new Error("it names another issuer");
+      if (typeof metadata.jwks_uri !== "string") throw new Error("it names no jwks_uri");
+      return remoteKeys(metadata.jwks_uri);
+    });
+  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
   return {
     kit: options.kit,
     issuer: options.issuer,
     clientId: options.clientId,
     replay: options.replay,
-    algorithms,
+    algorithms: algorithms as readonly string[],
     maxAge,
     clockTolerance,
-    clock: options.clock ?? Date.now,
+    clock,
     log: options.logger ?? consoleLogger,
-    // Discovered once; after a failure, tried again no sooner than 10 s later (every POST,
-    // however unauthenticated, would otherwise make an outbound request).
-    keys: () => {
-      if (!keys && Date.now() < retryAt) return Promise.reject(new Error("discovery failed moments ago; retrying shortly"));
-      return (keys ??= discover().catch((err: unknown) => {
+    // Discovered once (the key set then keeps itself fresh); after a failure, discovered again once
+    // the cooldown has passed.
+    keys: () =>
+      (keys ??= discover().catch((err: unknown) => {
         keys = undefined;
-        retryAt = Date.now() + 10_000;
         throw err;
-      }));
-    },
+      })),
   };
 }
 
@@ -175,21 +222,28 @@ async function logoutTokenOf(request: Request): Promise<{ ok: true; token: strin
  * back-channel `events` claim, no `nonce`, `sid` and/or `sub`) and ends the matching sessions
  * through the registry: those of the provider session `sid`, or every session of the provider
  * subject `sub`. Answers 200, or 400 `{ error: "invalid_request", error_description: "<code>: …" }`,
- * always with `Cache-Control: no-store`. Options may be a function, read on the first request (so
- * `next build` needs no configuration). Register the route's URL as the client's
+ * always with `Cache-Control: no-store`. Options given as an object are validated at once; given
+ * as a function they are read on `check()` or the first request (so `next build` needs no
+ * configuration): call `check()` when the server starts. Register the route's URL as the client's
  * `backchannel_logout_uri` at the provider, with `backchannel_logout_session_required`.
  *
  * @example
  * ```ts
- * // app/api/auth/backchannel-logout/route.ts
- * export const { POST } = backchannelLogout(() => ({
+ * // lib/backchannel.ts
+ * export const backchannel = backchannelLogout(() => ({
  *   kit, issuer: process.env.AUTH_OIDC_ISSUER!, clientId: process.env.AUTH_OIDC_ID!, replay: prismaReplayStore(prisma),
  * }));
+ * // app/api/auth/backchannel-logout/route.ts
+ * export const { POST } = backchannel;
+ * // instrumentation.ts, register(): throws invalid_option naming the option when one is wrong
+ * backchannel.check();
  * ```
  */
 export function backchannelLogout(options: BackchannelLogoutOptions | (() => BackchannelLogoutOptions)): BackchannelLogoutHandler {
   let resolved: Resolved | undefined;
   const get = () => (resolved ??= resolve(typeof options === "function" ? options() : options));
+  // Options given as an object are checked at once; the lazy form on check() or the first request.
+  if (typeof options !== "function") get();
   const handler: BackchannelLogoutHandler = {
     async POST(request) {
       const o = get();
@@ -201,6 +255,7 @@ export function backchannelLogout(options: BackchannelLogoutOptions | (() => Bac
       return answer(result);
     },
     receive: (token) => receive(get(), token),
+    check: () => void get(),
   };
   return handler;
 }

@@ -5,7 +5,7 @@
 // actions see the cookie, unless the caller has checked the session is active and the callback is
 // one of a provider the app lets users link (`keepSession`).
 
-import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName, SESSION_COOKIE_NAME } from "./session-cookie";
+import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName, sessionCookieFor } from "./session-cookie";
 
 /** The Auth.js actions that need the session cookie. */
 const NEEDS_SESSION = new Set(["session", "signout"]);
@@ -24,8 +24,8 @@ function needsSession(url: URL): boolean {
 
 /**
  * For a callback of a provider users may link: the session cookie Auth.js will read on it (by
- * protocol, as Auth.js picks it: `AUTH_URL`'s when set, else the request's), which the caller must
- * find active before passing it as `keepSession`. Null for any other request.
+ * protocol, as Auth.js picks it and every other reader does: `sessionCookieFor`), which the caller
+ * must find active before passing it as `keepSession`. Null for any other request.
  *
  * @example
  * ```ts
@@ -36,9 +36,7 @@ function needsSession(url: URL): boolean {
 export function linkSessionCookie(request: Request, options: { providers: readonly string[]; secureCookie?: boolean; cookieName?: string }): string | null {
   const provider = callbackProvider(new URL(request.url));
   if (provider === null || !options.providers.includes(provider)) return null;
-  if (options.cookieName) return options.cookieName;
-  const secure = options.secureCookie ?? new URL(process.env.AUTH_URL ?? request.url).protocol === "https:";
-  return secure ? `__Secure-${SESSION_COOKIE_NAME}` : SESSION_COOKIE_NAME;
+  return sessionCookieFor(request, { cookieName: options.cookieName, useSecureCookies: options.secureCookie }).name;
 }
 
 /** Options of {@link guardAuthRequest}. */

@@ -30,10 +30,16 @@ export type KitErrorCode = StartupErrorCode | StepErrorCode | UpdateErrorCode;
  */
 export class ClaimsKitError extends Error {
   readonly code: KitErrorCode | (string & {});
-  constructor(code: KitErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * For `invalid_option`: the option at fault, as named in the message (`"algorithms"`), so an app
+   * that reads its options from the environment can name its own variable.
+   */
+  readonly option?: string;
+  constructor(code: KitErrorCode | (string & {}), message: string, options?: { cause?: unknown; option?: string }) {
+    super(message, options && "cause" in options ? { cause: options.cause } : undefined);
     this.name = "ClaimsKitError";
     this.code = code;
+    if (options?.option !== undefined) this.option = options.option;
   }
 }
 
@@ -52,7 +58,7 @@ export interface KitErrorRecord {
  * ```
  */
 export function invalidOption(where: string, option: string, problem: string): never {
-  throw new ClaimsKitError("invalid_option", `${where}: option "${option}" ${problem}`);
+  throw new ClaimsKitError("invalid_option", `${where}: option "${option}" ${problem}`, { option });
 }
 
 /**

@@ -17,3 +17,65 @@ export const DEFAULT_SESSION_COOKIE_NAMES = [SESSION_COOKIE_NAME, `__Secure-${SE
 export function isSessionCookieName(name: string, bases: readonly string[]): boolean {
   return bases.some((base) => name.startsWith(base));
 }
+
+/**
+ * How an Auth.js config names its session cookie, when it does (else Auth.js's defaults apply).
+ *
+ * @example
+ * ```ts
+ * const choice: SessionCookieChoice = { cookieName: config.cookies?.sessionToken?.name, useSecureCookies: config.useSecureCookies };
+ * ```
+ */
+export interface SessionCookieChoice {
+  /** `cookies.sessionToken.name` of the Auth.js config: this exact name, whatever the protocol. */
+  cookieName?: string;
+  /** `useSecureCookies` of the Auth.js config: `__Secure-` or not, whatever the protocol. */
+  useSecureCookies?: boolean;
+}
+
+/** The protocol of a URL string, or null when it does not parse. */
+function protocolOf(url: string): string | null {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether Auth.js serves this request over https, as it derives the protocol: `AUTH_URL` (or
+ * `NEXTAUTH_URL`) when set, else the `x-forwarded-proto` header (next-auth's `auth()`; Next.js sets
+ * it on every request), else the request URL's, else https (Auth.js's own default).
+ */
+function requestIsHttps(request: { readonly headers: Headers; readonly url?: string }, env: Readonly<Record<string, string | undefined>>): boolean {
+  const envUrl = env.AUTH_URL ?? env.NEXTAUTH_URL;
+  if (envUrl) return protocolOf(envUrl) === "https:";
+  const forwarded = request.headers.get("x-forwarded-proto");
+  if (forwarded !== null) return forwarded.trim().toLowerCase().replace(/:$/, "") === "https";
+  if (request.url) return protocolOf(request.url) === "https:";
+  return true;
+}
+
+/**
+ * The session cookie Auth.js reads for a request: the config's name when it sets one, else
+ * `authjs.session-token`, `__Secure-` prefixed when the config's `useSecureCookies` says so or, by
+ * default, when the request is https as Auth.js derives it (`AUTH_URL`, then `x-forwarded-proto`,
+ * then the URL). Never from which cookies the request happens to carry: a stale or planted
+ * `__Secure-` cookie next to the plain one must not change which session is read. Every reader of
+ * the session (server helpers, proxy, route guard) decides with this one function.
+ *
+ * @example
+ * ```ts
+ * sessionCookieFor({ headers: new Headers({ "x-forwarded-proto": "http" }) }); // { name: "authjs.session-token", secure: false }
+ * sessionCookieFor(request, { useSecureCookies: true }); // { name: "__Secure-authjs.session-token", secure: true }
+ * ```
+ */
+export function sessionCookieFor(
+  request: { readonly headers: Headers; readonly url?: string },
+  choice: SessionCookieChoice = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { name: string; secure: boolean } {
+  const secure = choice.useSecureCookies ?? requestIsHttps(request, env);
+  if (choice.cookieName) return { name: choice.cookieName, secure: choice.cookieName.startsWith("__Secure-") };
+  return { name: secure ? `__Secure-${SESSION_COOKIE_NAME}` : SESSION_COOKIE_NAME, secure };
+}

@@ -1,9 +1,8 @@
 import { NextRequest, NextResponse } from "next/server";
-import { getToken } from "next-auth/jwt";
 import { internalsOf } from "../core/kit";
 import type { TokenView } from "../core/types";
 import { isSessionCookieName } from "../core/session-cookie";
-import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
 /** Options of {@link refreshingProxy}. */
 export interface RefreshingProxyOptions extends SessionCookieOptions {
@@ -71,9 +70,11 @@ export function refreshingProxy(options: RefreshingProxyOptions) {
   const { expand } = internalsOf(options.kit);
   return async function proxy(request: NextRequest): Promise<NextResponse> {
     const present = request.cookies.getAll().map((c) => c.name);
-    const { name, secure } = sessionCookieOf(options, present);
+    // The cookie Auth.js (and every server helper) reads for this request's protocol: a planted or
+    // stale cookie under the other name is never the one refreshed.
+    const { name } = sessionCookieOf(options, request);
     if (!options.secret || !present.some((n) => isSessionCookieName(n, [name]))) return NextResponse.next();
-    const token = await getToken({ req: request, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
+    const token = await readSessionToken(request.headers, options, name);
     if (!token || !options.isDue(expand(token))) return NextResponse.next();
 
     const sessionRequest = new NextRequest(new URL(sessionPath, request.url), {

@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { cookies, headers } from "next/headers";
-import { getToken, type JWT } from "next-auth/jwt";
+import type { JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
 import { expireRemoved, guardAuthRequest, linkSessionCookie, type AuthRequestGuardOptions } from "../core/callback-guard";
@@ -9,7 +9,7 @@ import { measureToken, type TokenMeasure } from "../core/measure";
 import { META_CLAIM, readMeta } from "../core/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
 import { isSessionCookieName } from "../core/session-cookie";
-import { sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
 import { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./session-reads";
 import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
@@ -35,16 +35,12 @@ export interface CookieInspection {
 }
 
 /**
- * Decode this request's session cookie (server only), the way Auth.js does: its name from the
- * options (or Auth.js's default, `__Secure-` prefixed when the request carries that one) unless
- * `cookieName` names it, chunks reassembled, the name as the key-derivation salt.
+ * Decode this request's session cookie (server only), the way Auth.js does: the cookie it reads for
+ * this request's protocol (or the configured name), unless `cookieName` names it; chunks
+ * reassembled, the name as the key-derivation salt (`readSessionToken`, shared by every reader).
  */
 async function decodeRequestCookie(options: SessionCookieOptions, cookieName?: string): Promise<JWT | null> {
-  if (!options.secret) return null;
-  const { name, secure } = cookieName
-    ? { name: cookieName, secure: cookieName.startsWith("__Secure-") }
-    : sessionCookieOf(options, (await cookies()).getAll().map((c) => c.name));
-  return getToken({ req: { headers: await headers() }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
+  return readSessionToken(await headers(), options, cookieName);
 }
 
 /**
@@ -127,12 +123,19 @@ export interface NextHelpersOptions extends SessionCookieOptions {
  * const session = await auth(); // session.claims.role is typed from the plugins
  * ```
  */
-export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, options: NextHelpersOptions): NextHelpers<ClaimsKit<P>> {
+export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, helperOptions: NextHelpersOptions): NextHelpers<ClaimsKit<P>> {
   type K = ClaimsKit<P>;
   const internals = internalsOf(kit);
+  // The cookie as the Auth.js config names it (its sessionToken name, useSecureCookies), so every
+  // helper reads the cookie auth() reads.
+  const options: NextHelpersOptions = {
+    ...helperOptions,
+    cookieName: helperOptions.cookieName ?? helperOptions.config?.cookies?.sessionToken?.name,
+    useSecureCookies: helperOptions.useSecureCookies ?? helperOptions.config?.useSecureCookies,
+  };
   const decoded = cache(() => decodeRequestCookie(options));
   const cookieHeader = cache(async () => {
-    const { name } = sessionCookieOf(options, (await cookies()).getAll().map((c) => c.name));
+    const { name } = sessionCookieOf(options, { headers: await headers() });
     return measureCookieHeader((await headers()).get("cookie"), { limit: options.cookieHeaderLimit, isSession: (n) => isSessionCookieName(n, [name]) });
   });
   const { requireRecentAuth, stepUpRoute } = stepUpHelpers({
@@ -175,7 +178,7 @@ export function nextHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, o
       const raw = await decoded();
       if (!raw) return null;
       const jar = (await cookies()).getAll();
-      const { name, secure } = sessionCookieOf(options, jar.map((c) => c.name));
+      const { name, secure } = sessionCookieOf(options, { headers: await headers() });
       const carried = jar.filter((c) => isSessionCookieName(c.name, [name]));
       const { iat: _iat, exp: _exp, jti: _jti, ...stored } = raw;
       const measure = measureToken(stored, { secure, cookieName: name });
@@ -264,8 +267,8 @@ export interface LinkOptions {
   /** Whether the session in the cookie named `cookieName` (and its chunks) is active: `nextHelpers().sessionActive`. */
   sessionActive(cookieName: string): Promise<boolean>;
   /**
-   * Whether Auth.js uses `__Secure-` cookies. Default as Auth.js decides it: from the protocol of
-   * `AUTH_URL` when set, else of the request. Set it when the Auth.js config sets `useSecureCookies`.
+   * Whether Auth.js uses `__Secure-` cookies. Default: the `config`'s `useSecureCookies`, else as
+   * Auth.js decides it from the request's protocol (`AUTH_URL`, else `x-forwarded-proto`, else the URL).
    */
   secureCookie?: boolean;
 }
@@ -286,7 +289,9 @@ export function guardedHandlers<R extends Request>(
     // Linking a second provider: its callback sees the cookie, only while that session is active.
     // Checked is exactly the cookie Auth.js will read (its name by protocol, as Auth.js picks it);
     // every other session cookie is stripped, so a second, stolen one cannot ride along.
-    const name = options.link ? linkSessionCookie(request, { ...options.link, cookieName: options.cookieName }) : null;
+    const name = options.link
+      ? linkSessionCookie(request, { ...options.link, cookieName: options.cookieName ?? config?.cookies?.sessionToken?.name, secureCookie: options.link.secureCookie ?? config?.useSecureCookies })
+      : null;
     const keepSession = name !== null && (await options.link!.sessionActive(name)) ? name : undefined;
     const { request: safe, removed } = guardAuthRequest(request, { ...options, keepSession });
     if (removed.length === 0) return handle(request);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "../core/ports";
 
 /**
@@ -29,6 +30,21 @@ interface ListedRow {
   revokedAt: number | bigint | null;
   idpSid: string | null;
   endedBy: string | null;
+}
+
+/** Provider ids longer than this are stored (and looked up) by their hash. */
+const PROVIDER_ID_MAX = 255;
+const HASHED = "sha256:";
+
+/**
+ * The one form a provider's issuer, subject or session id is stored and compared in: as given up to
+ * 255 characters, else `sha256:` and the SHA-256 of the whole value (base64url). A value that itself
+ * starts with `sha256:` is hashed too, so no stored form stands for two values. Sign-in and
+ * back-channel revocation both go through it: a long id is never cut, and still matches exactly.
+ */
+function providerId(value: string): string {
+  if (value.length <= PROVIDER_ID_MAX && !value.startsWith(HASHED)) return value;
+  return `${HASHED}${createHash("sha256").update(value, "utf8").digest("base64url")}`;
 }
 
 const CAUSES: ReadonlySet<string> = new Set<SessionEndCause>(["user", "admin", "provider", "replaced"]);
@@ -98,11 +114,12 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
 
   return {
     async create({ sid, userId, userAgent, now, provider }) {
-      // Provider values are bounded: they come from the id_token and are only ever matched exactly.
-      const cut = (v: string | null | undefined) => (v ? v.slice(0, 255) : null);
+      // Provider values come from the id_token and are only ever matched exactly: bounded by
+      // hashing long ones (providerId), never by cutting them, so a logout token naming them matches.
+      const stored = (v: string | null | undefined) => (v ? providerId(v) : null);
       await db.$executeRaw`
         INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt", "idpIssuer", "idpSubject", "idpSid")
-        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now}, ${cut(provider?.issuer)}, ${cut(provider?.subject)}, ${cut(provider?.sid)})`;
+        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now}, ${stored(provider?.issuer)}, ${stored(provider?.subject)}, ${stored(provider?.sid)})`;
       return userState(userId);
     },
 
@@ -150,7 +167,10 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
           UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
           WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""}`;
       }
-      const { issuer, providerSid, subject } = where;
+      // Compared in the form stored at sign-in.
+      const issuer = providerId(where.issuer);
+      const providerSid = where.providerSid === undefined ? undefined : providerId(where.providerSid);
+      const subject = where.subject === undefined ? undefined : providerId(where.subject);
       if (providerSid !== undefined && subject !== undefined) {
         return db.$executeRaw`
           UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
