@@ -98,6 +98,12 @@ export interface ProviderBehaviour {
    * token answered with HTTP 200 and `{"error":"bad_refresh_token"}`.
    */
   githubStyle?: boolean;
+  /**
+   * Compare Basic client credentials as sent, without URL-decoding them, as LemonLDAP::NG 2.16
+   * does: `claims%2Dkit%2Dapp` is then another client than `claims-kit-app`. oidc-provider itself
+   * decodes them (RFC 6749 2.3.1), so both encodings of `-_.!~*'()` pass without this switch.
+   */
+  literalBasicCredentials?: boolean;
 }
 
 export interface StartOidcProviderOptions {
@@ -444,6 +450,21 @@ function describeClient(ctx: KoaContextWithOIDC): string {
   return typeof id === "string" ? id : "unknown";
 }
 
+/**
+ * Make oidc-provider see Basic credentials exactly as sent (see
+ * {@link ProviderBehaviour.literalBasicCredentials}): each part is percent-encoded once more, so
+ * its own URL-decoding gives back the literal text.
+ */
+function literalBasicCredentials(req: IncomingMessage): void {
+  const match = /^basic\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+  if (!match) return;
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon === -1) return;
+  const literal = (part: string) => encodeURIComponent(part);
+  req.headers.authorization = `Basic ${Buffer.from(`${literal(decoded.slice(0, colon))}:${literal(decoded.slice(colon + 1))}`).toString("base64")}`;
+}
+
 /** Rewrite a token-endpoint answer the way GitHub's looks (see {@link ProviderBehaviour.githubStyle}). */
 function answerLikeGitHub(res: ServerResponse): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -592,6 +613,8 @@ export async function startOidcProvider(
         sendJson(res, 503, { error: "temporarily_unavailable" });
         return;
       }
+      // The token, revocation and introspection endpoints (/token, /token/revocation, ...).
+      if (opts.behaviour?.literalBasicCredentials && req.method === "POST" && path.startsWith(TOKEN_PATH)) literalBasicCredentials(req);
       if (req.method === "POST" && path === TOKEN_PATH && (await handleFault(req, res))) {
         return;
       }

@@ -713,7 +713,7 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     return request!;
   }
 
-  test("client_secret_basic form-encodes id and secret before base64 (RFC 6749 2.3.1)", async () => {
+  test("client_secret_basic encodes id and secret as Auth.js does (encodeURIComponent, space as +) before base64", async () => {
     const { headers, body } = await seen({ clientId: "my app:1", clientSecret: "p@ss word/+" });
     const [user, pass] = Buffer.from(headers.get("authorization")!.replace(/^Basic /, ""), "base64").toString().split(":");
     assert.deepEqual([user, pass], ["my+app%3A1", "p%40ss+word%2F%2B"]);
@@ -727,16 +727,17 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     const none = await seen({ clientAuth: "none", clientSecret: undefined });
     assert.deepEqual([none.body.get("client_id"), none.body.get("client_secret"), none.headers.get("authorization")], ["app", null, null]);
 
-    const assertionOf = (body: URLSearchParams) => {
+    const assertionOf = (body: URLSearchParams, aud: unknown) => {
       assert.equal(body.get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
       const [header, payload] = body.get("client_assertion")!.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
-      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", "https://idp.example"]);
+      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", aud]);
       return header as { alg: string; kid?: string };
     };
-    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body).alg, "HS256");
+    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body, "https://idp.example").alg, "HS256");
     const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const jwk = { ...(await crypto.subtle.exportKey("jwk", privateKey)), kid: "k1" };
-    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body);
+    // Auth.js's audience for private_key_jwt (tests/unit/client-auth.test.ts compares the two).
+    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body, ["https://idp.example", "https://idp.example/token"]);
     assert.deepEqual([header.alg, header.kid], ["ES256", "k1"]);
   });
 
