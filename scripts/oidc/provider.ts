@@ -68,7 +68,16 @@ export interface ProviderStats {
   faultsInjected: number;
 }
 
-export type FaultMode = "none" | "500" | "timeout" | "drop" | "malformed" | "invalid_grant";
+/**
+ * What the token endpoint answers refresh_token grants with while a fault is set (test-only; the
+ * provider is as strict as oidc-provider's defaults otherwise):
+ * - `500`, `503` (with Retry-After when `retryAfter` is given), `429` (Retry-After: `retryAfter`, default 30);
+ * - `timeout` (no answer), `drop` (connection closed), `malformed` (truncated JSON);
+ * - `invalid_grant` (400); `invalid_client`: 401 with a bare `WWW-Authenticate: Basic` challenge
+ *   and an `invalid_client` body (RFC 6749 5.2, as LemonLDAP::NG answers a wrong secret);
+ *   `invalid_request`: 400 (as LemonLDAP::NG answers an unknown refresh token).
+ */
+export type FaultMode = "none" | "500" | "503" | "429" | "timeout" | "drop" | "malformed" | "invalid_grant" | "invalid_client" | "invalid_request";
 
 export interface OidcClientConfig {
   clientId: string;
@@ -126,10 +135,14 @@ export interface RunningOidcProvider {
 const FAULT_MODES: ReadonlySet<string> = new Set<FaultMode>([
   "none",
   "500",
+  "503",
+  "429",
   "timeout",
   "drop",
   "malformed",
   "invalid_grant",
+  "invalid_client",
+  "invalid_request",
 ]);
 
 const TOKEN_PATH = "/token";
@@ -402,12 +415,13 @@ function devSigningKeys(): { keys: Array<{ kty: string; [key: string]: unknown }
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
+    ...headers,
   });
   res.end(text);
 }
@@ -506,7 +520,7 @@ export async function startOidcProvider(
     escapeHtml,
   };
   let stats = zeroStats();
-  let fault: { mode: Exclude<FaultMode, "none">; remaining: number } | undefined;
+  let fault: { mode: Exclude<FaultMode, "none">; remaining: number; retryAfter?: number } | undefined;
   const heldSockets = new Set<Socket>();
   // eslint-disable-next-line prefer-const -- assigned once the provider exists, after the server is set up
   let handleProvider: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
@@ -519,7 +533,7 @@ export async function startOidcProvider(
       await handleProvider?.(replayRequest(req, body), res);
       return true;
     }
-    const { mode } = fault;
+    const { mode, retryAfter } = fault;
     fault.remaining -= 1;
     if (fault.remaining <= 0) fault = undefined;
     stats.faultsInjected += 1;
@@ -528,8 +542,20 @@ export async function startOidcProvider(
       case "500":
         sendJson(res, 500, { error: "server_error", error_description: "injected fault" });
         break;
+      case "503":
+        sendJson(res, 503, { error: "temporarily_unavailable", error_description: "injected fault" }, retryAfter === undefined ? {} : { "retry-after": String(retryAfter) });
+        break;
+      case "429":
+        sendJson(res, 429, { error: "slow_down", error_description: "injected fault" }, { "retry-after": String(retryAfter ?? 30) });
+        break;
       case "invalid_grant":
         sendJson(res, 400, { error: "invalid_grant" });
+        break;
+      case "invalid_client":
+        sendJson(res, 401, { error: "invalid_client", error_description: "injected fault" }, { "www-authenticate": "Basic" });
+        break;
+      case "invalid_request":
+        sendJson(res, 400, { error: "invalid_request", error_description: "injected fault" });
         break;
       case "malformed": {
         const text = '{"access_token": "injected-malformed", "token_type": ';
@@ -581,7 +607,7 @@ export async function startOidcProvider(
         sendJson(res, 400, { error: "body must be a JSON object" });
         return;
       }
-      const { mode, count } = input as { mode?: unknown; count?: unknown };
+      const { mode, count, retryAfter } = input as { mode?: unknown; count?: unknown; retryAfter?: unknown };
       if (typeof mode !== "string" || !FAULT_MODES.has(mode)) {
         sendJson(res, 400, { error: `mode must be one of ${[...FAULT_MODES].join(", ")}` });
         return;
@@ -590,10 +616,14 @@ export async function startOidcProvider(
         sendJson(res, 400, { error: "count must be a non-negative integer" });
         return;
       }
+      if (retryAfter !== undefined && (!Number.isSafeInteger(retryAfter) || (retryAfter as number) < 0)) {
+        sendJson(res, 400, { error: "retryAfter must be a non-negative integer (seconds)" });
+        return;
+      }
       const remaining = count === undefined ? 1 : (count as number);
       fault = mode === "none" || remaining === 0
         ? undefined
-        : { mode: mode as Exclude<FaultMode, "none">, remaining };
+        : { mode: mode as Exclude<FaultMode, "none">, remaining, ...(retryAfter === undefined ? {} : { retryAfter: retryAfter as number }) };
       log(`fault set mode=${fault?.mode ?? "none"} count=${fault?.remaining ?? 0}`);
       sendJson(res, 200, fault ?? { mode: "none", remaining: 0 });
       return;

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
 import { CookieJar, devLoginAt, type DevLoginOptions } from "../../scripts/oidc/dev-login";
-import { startOidcProvider, type ProviderBehaviour } from "../../scripts/oidc/provider";
+import { startOidcProvider, type FaultMode, type ProviderBehaviour } from "../../scripts/oidc/provider";
 
 export const APP_URL = "http://localhost:3999";
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
@@ -208,9 +208,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     kit,
     internals,
     oauth,
-    /** Make the provider's next `count` refresh_token grants fail this way. */
-    async fault(mode: "500" | "timeout" | "drop" | "malformed" | "invalid_grant" | "none", count = 1): Promise<void> {
-      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count }) });
+    /** Make the provider's next `count` refresh_token grants fail this way (`retryAfter`: seconds, for 503 and 429). */
+    async fault(mode: FaultMode, count = 1, retryAfter?: number): Promise<void> {
+      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count, retryAfter }) });
       if (!response.ok) throw new Error(`fault injection failed: HTTP ${response.status}`);
     },
     /** SQL statements run since the last call, and reset. */

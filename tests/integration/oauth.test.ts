@@ -122,6 +122,21 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
     assert.equal((await account("revoked@example.com")).refreshError, "invalid_grant");
   });
 
+  test("401 invalid_client with a bare Basic challenge (RFC 6749 5.2, LemonLDAP) is client_error, not retried on the next request (issue #23, item 2)", async () => {
+    const b = h.browser();
+    await b.signIn("basic-challenge@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_client");
+    h.provider.reset();
+    const first = await b.session<AppSession>();
+    assert.equal(first?.errors?.oauth, "client_error");
+    const second = await b.session<AppSession>();
+    assert.equal(second?.errors?.oauth, "client_error");
+    assert.equal(second?.user.email, "basic-challenge@example.com", "still signed in");
+    assert.deepEqual([h.provider.stats().faultsInjected, h.provider.stats().refreshGrants], [1, 0], "one call; the next waits for the client_error back-off");
+    assert.equal((await account("basic-challenge@example.com")).refreshError, "client_error");
+  });
+
   test("revoking a user's grant revokes the refresh token at the provider", async () => {
     const b = h.browser();
     await b.signIn("leaver@example.com");

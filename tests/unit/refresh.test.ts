@@ -77,6 +77,45 @@ describe("processRefreshResponse", () => {
   });
 });
 
+describe("processRefreshResponse: the error is the body's whenever it has one (issue #23, item 2)", () => {
+  const answer = (status: number, body: unknown, headers: { wwwAuthenticate?: string; retryAfter?: string } = {}): TokenEndpointResult =>
+    ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body), ...headers });
+  const cases: Array<[string, TokenEndpointResult, string]> = [
+    // RFC 6749 5.2: Basic authentication answers 401 with a challenge naming the scheme only.
+    ["401 invalid_client with a bare Basic challenge (LemonLDAP)", answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" }), "client_error"],
+    ["401 invalid_client with a Basic realm challenge", answer(401, { error: "invalid_client", error_description: "bad secret" }, { wwwAuthenticate: 'Basic realm="idp"' }), "client_error"],
+    ["the body's error wins over the challenge's", answer(401, { error: "unauthorized_client" }, { wwwAuthenticate: 'Bearer error="invalid_token"' }), "client_error"],
+    ["the challenge's error when the body has none", answer(401, "", { wwwAuthenticate: 'Basic realm="idp", error="invalid_client"' }), "client_error"],
+    ["401 with neither: client authentication failed (RFC 6749 5.2)", answer(401, "Unauthorized", { wwwAuthenticate: "Basic" }), "client_error"],
+    ["400 invalid_request (LemonLDAP's unknown refresh token)", answer(400, { error: "invalid_request" }), "refresh_rejected"],
+    ["400 with an error the kit does not know", answer(400, { error: "something_else" }), "refresh_rejected"],
+    ["400 without an error code", answer(400, "Bad Request"), "refresh_rejected"],
+    ["403 with an OAuth error", answer(403, { error: "access_denied" }), "refresh_rejected"],
+    ["a transient error code in a 400 body", answer(400, { error: "temporarily_unavailable" }), "server_error"],
+    ["a proxy's 403 page, no OAuth error: says nothing about the grant", answer(403, "<html>Forbidden</html>"), "server_error"],
+    ["408 Request Timeout", answer(408, ""), "server_error"],
+    ["503 with an OAuth error body", answer(503, { error: "temporarily_unavailable" }), "server_error"],
+    ["invalid_grant with a challenge header", answer(400, { error: "invalid_grant" }, { wwwAuthenticate: "Basic" }), "invalid_grant"],
+  ];
+  for (const [why, result, code] of cases) {
+    test(why, async () => {
+      const out = await processRefreshResponse(result, ctx);
+      assert.equal(!out.ok && out.code, code);
+    });
+  }
+
+  test("Retry-After is read on a 503 as on a 429", async () => {
+    const out = await processRefreshResponse(answer(503, { error: "temporarily_unavailable" }, { retryAfter: "120" }), ctx);
+    assert.deepEqual(!out.ok && [out.code, out.retryAfter], ["server_error", 120]);
+    const none = await processRefreshResponse(answer(503, ""), ctx);
+    assert.deepEqual(!none.ok && [none.code, none.retryAfter], ["server_error", undefined]);
+  });
+
+  test("revocation: the body's error wins over a bare Basic challenge", async () => {
+    assert.deepEqual(await processRevocationResponse(answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
+  });
+});
+
 describe("processRefreshResponse: answers that miss the point (review: bad input)", () => {
   test("an expires_in of 0, negative or not a number keeps the new tokens with a short lifetime and a warning", async () => {
     for (const expires_in of [0, -5, "soon", "3600s", true]) {

@@ -133,7 +133,7 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 
 export type { LinkedAccount };
 
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
+const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "refresh_rejected", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 
 /** The main provider's engine and every linked one's, by provider id. */
 function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map<string, OAuthEngine> } {

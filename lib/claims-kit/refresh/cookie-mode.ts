@@ -43,7 +43,8 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
     if ("ok" in endpoints) return endpoints;
     const outcome = await cookieFlight(key, () => callProvider(endpoints, c.rt!, now, c.it));
     if (!outcome.ok) {
-      if (TRANSIENT.has(outcome.code) && !outcome.consumed) return { ok: false, code: outcome.code, detail: outcome.detail };
+      // refresh_rejected: retried for now; the back-off (next change) makes it terminal once confirmed.
+      if ((TRANSIENT.has(outcome.code) || outcome.code === "refresh_rejected") && !outcome.consumed) return { ok: false, code: outcome.code, detail: outcome.detail };
       // A consumed refresh token is never presented again: the user signs in again.
       const code = outcome.consumed ? "reauth_required" : outcome.code;
       if (refused.size > 10_000) refused.clear();

@@ -196,7 +196,8 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });
     }
     // Transient: release, keep the refresh token, try again on a later request. Terminal: record it.
-    if (TRANSIENT.has(outcome.code) && !outcome.consumed) {
+    // refresh_rejected: retried for now; the back-off (next change) makes it terminal once confirmed.
+    if ((TRANSIENT.has(outcome.code) || outcome.code === "refresh_rejected") && !outcome.consumed) {
       await vault.release(ref, owner);
       return { ok: false, code: outcome.code, detail: outcome.detail };
     }
