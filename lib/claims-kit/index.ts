@@ -46,4 +46,5 @@ export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuth
 export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
 export { fromAuthjsProvider, PROVIDER_PROFILES, type AuthjsProviderConfig, type ProviderProfile } from "./refresh/profiles";
 export type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "./refresh/oauth-client";
-export type { AccountRef, TokenSet, TokenVault, VaultEntry } from "./core/ports";
+export type { AccountRef, TokenSet, TokenVault, VaultBackoff, VaultEntry } from "./core/ports";
+export type { BackoffState } from "./refresh/backoff";

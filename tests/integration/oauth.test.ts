@@ -83,13 +83,14 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
   });
 
   for (const [mode, code] of [["500", "server_error"], ["timeout", "timeout"], ["drop", "network"], ["malformed", "server_error"]] as const) {
-    test(`provider fault "${mode}": the session stays with error ${code}, keeps its refresh token, and recovers`, async () => {
+    test(`provider fault "${mode}": the session stays with error ${code}, keeps its refresh token, and recovers once the back-off has passed`, async () => {
       const email = `fault-${mode}@example.com`;
       const b = h.browser();
       await b.signIn(email);
       const before = await account(email);
       clock.advance(3600);
       await h.fault(mode);
+      h.provider.reset();
       const failed = await b.session<AppSession>();
       assert.equal(failed?.user.email, email, "still signed in");
       assert.equal(failed?.errors?.oauth, code);
@@ -97,7 +98,12 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
       assert.equal(kept.refresh_token, before.refresh_token, "last good refresh token kept");
       assert.equal(kept.refreshError, null);
       assert.equal(kept.refreshLeaseOwner, null, "lease released");
+      const backoff = await prismaTokenVault(h.prisma).read({ provider: "oidc", providerAccountId: kept.providerAccountId });
+      assert.deepEqual([backoff?.refreshFailures, backoff?.refreshFailedWith, backoff?.refreshRetryAt], [1, code, nowSeconds() + 1], "the back-off, in the vault for every instance");
+      assert.equal((await b.session<AppSession>())?.errors?.oauth, code, "within the back-off: the recorded error");
+      assert.equal(h.provider.stats().faultsInjected + h.provider.stats().refreshGrants, 1, "no call within the back-off");
 
+      clock.advance(1);
       const recovered = await b.session<AppSession>();
       assert.equal(recovered?.errors, undefined);
       const after = await account(email);
@@ -135,6 +141,67 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
     assert.equal(second?.user.email, "basic-challenge@example.com", "still signed in");
     assert.deepEqual([h.provider.stats().faultsInjected, h.provider.stats().refreshGrants], [1, 0], "one call; the next waits for the client_error back-off");
     assert.equal((await account("basic-challenge@example.com")).refreshError, "client_error");
+  });
+
+  test("a sustained outage (provider 500) under 50 concurrent reads a second: bounded calls, then recovery on the first attempt after it (issue #23, item 3)", async () => {
+    const b = h.browser();
+    await b.signIn("outage@example.com");
+    clock.advance(3600);
+    await h.fault("500", 1000);
+    h.provider.reset();
+    // 16 virtual seconds of 50 concurrent session reads each: attempts at 0, 1, 3-4 and 6-8 s
+    // (steps 1, 2, 4, 8 s, each shortened by up to a quarter), the fifth at 12-16 s.
+    for (let second = 0; second < 16; second++) {
+      const sessions = await Promise.all([...Array(50)].map(() => b.session<AppSession>()));
+      for (const s of sessions) assert.equal(s?.errors?.oauth, "server_error");
+      clock.advance(1);
+    }
+    const calls = h.provider.stats().faultsInjected;
+    assert.ok(calls >= 4 && calls <= 5, `${calls} token calls for 800 reads`);
+    await h.fault("none");
+    // The outage is over: the first attempt after the back-off in force (at most 16 s) refreshes.
+    let waited = 0;
+    while ((await b.session<AppSession>())?.errors !== undefined) {
+      clock.advance(1);
+      assert.ok(++waited <= 16, "recovered within the step in force");
+    }
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected], [1, 0]);
+  });
+
+  test("Retry-After on a 503 is honoured by every request", async () => {
+    const b = h.browser();
+    await b.signIn("retry-after@example.com");
+    clock.advance(3600);
+    await h.fault("503", 1, 30);
+    h.provider.reset();
+    // An instance of its own: a Retry-After also holds off this client's other grants in the process.
+    const app = instance();
+    const token = await b.token();
+    assert.equal(await app.accessToken(token, nowSeconds()), null);
+    clock.advance(29);
+    assert.equal(await app.accessToken(token, nowSeconds()), null);
+    assert.equal(h.provider.stats().faultsInjected + h.provider.stats().refreshGrants, 1, "nothing before Retry-After");
+    clock.advance(1);
+    assert.ok(await app.accessToken(token, nowSeconds()));
+    assert.equal(h.provider.stats().refreshSuccess, 1);
+  });
+
+  test("400 invalid_request (LemonLDAP's unknown refresh token): refresh_rejected, then invalid_grant on the confirming attempt; no more calls", async () => {
+    const b = h.browser();
+    await b.signIn("rejected@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_request", 1000);
+    h.provider.reset();
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "refresh_rejected");
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "refresh_rejected", "within the back-off");
+    clock.advance(1);
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "invalid_grant");
+    clock.advance(600);
+    const later = await b.session<AppSession>();
+    assert.deepEqual([later?.errors?.oauth, later?.user.email], ["invalid_grant", "rejected@example.com"], "stopped, still signed in: sign in again");
+    assert.equal(h.provider.stats().faultsInjected, 2);
+    assert.equal((await account("rejected@example.com")).refreshError, "invalid_grant");
+    await h.fault("none");
   });
 
   test("revoking a user's grant revokes the refresh token at the provider", async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { Auth } from "@auth/core";
 import { CookieJar } from "../../scripts/oidc/dev-login";
 import { oauthRefresh, type AuthjsProviderConfig } from "@/lib/claims-kit";
+import { memoryVault } from "./vault-fake";
 
 interface Captured {
   authorization: string | null;
@@ -156,12 +157,8 @@ describe("client authentication: the kit's refresh sends what Auth.js's code exc
     const { clientId, clientSecret } = CREDENTIALS[0]!;
     const provider: AuthjsProviderConfig = { id: "rv", type: "oidc", issuer, clientId, clientSecret };
     const refresh = await normalised(await kitRefresh(provider));
-    const entry = { accessToken: "a0", refreshToken: "r0", idToken: null, expiresAt: 0, refreshedAt: 0, refreshCount: 0, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null };
-    const vault = {
-      read: async () => ({ ...entry }), store: async () => {}, acquire: async () => true, complete: async () => true, adopt: async () => true,
-      release: async () => {}, stop: async () => {}, accountsOf: async () => [{ provider: "rv", providerAccountId: "1" }], clear: async () => {},
-    };
-    const plugin = oauthRefresh({ provider, vault: vault as never, logger: { info() {}, warn() {}, error() {} } });
+    const vault = memoryVault({});
+    const plugin = oauthRefresh({ provider, vault, logger: { info() {}, warn() {}, error() {} } });
     const before = captured.length;
     await plugin.revokeUser("u");
     assert.equal(captured.length, before + 1);

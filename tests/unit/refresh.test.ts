@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { claimsKit, ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { claimsKit, oauthRefresh, type VaultEntry } from "@/lib/claims-kit";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
+import { memoryVault } from "./vault-fake";
 import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
@@ -214,64 +215,6 @@ function fakeProvider() {
   return { state, fetcher };
 }
 
-/**
- * An in-memory vault with the Prisma vault's semantics (compare-and-set lease, writes conditional
- * on the owner or on the presented refresh token), shared by "processes". `failSaves` makes that
- * many complete/adopt calls throw, as a database that is down would.
- */
-function memoryVault(initial: Partial<VaultEntry>) {
-  const entry: VaultEntry = { accessToken: "a0", refreshToken: "r0", idToken: null, expiresAt: NOW + 60, refreshedAt: NOW, refreshCount: 0, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null, ...initial };
-  const calls = { read: 0, acquire: 0, complete: 0, adopt: 0 };
-  const control = { failSaves: 0, onSaved: () => {} };
-  const save = (t: TokenSet, now: number) => {
-    Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, refreshError: null, refreshErrorAt: null });
-    control.onSaved();
-  };
-  const down = () => {
-    if (control.failSaves > 0) {
-      control.failSaves--;
-      throw new Error("database is locked");
-    }
-  };
-  const vault: TokenVault = {
-    read: async () => {
-      calls.read++;
-      return { ...entry };
-    },
-    store: async (_r: AccountRef, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null }),
-    acquire: async (_r, owner, now, until) => {
-      calls.acquire++;
-      if (entry.leaseUntil !== null && entry.leaseUntil >= now) return false;
-      Object.assign(entry, { leaseOwner: owner, leaseUntil: until });
-      return true;
-    },
-    complete: async (_r, owner, t, now) => {
-      calls.complete++;
-      down();
-      if (entry.leaseOwner !== owner) return false;
-      Object.assign(entry, { leaseOwner: null, leaseUntil: null });
-      save(t, now);
-      return true;
-    },
-    adopt: async (_r, presented, t, now) => {
-      calls.adopt++;
-      down();
-      if (entry.refreshToken !== presented) return false;
-      save(t, now);
-      return true;
-    },
-    release: async (_r, owner) => {
-      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null });
-    },
-    stop: async (_r, owner, error, at) => {
-      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null, refreshError: error, refreshErrorAt: at });
-    },
-    accountsOf: async () => [{ provider: "oidc", providerAccountId: "u1" }],
-    clear: async (_r, error, at) => void Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error, refreshErrorAt: at, leaseOwner: null, leaseUntil: null }),
-  };
-  return Object.assign(vault, { entry, calls, control });
-}
-
 /** A logger that keeps what it is given, to check what gets logged (and that no token does). */
 function recordingLog() {
   const lines: Array<{ level: "info" | "warn" | "error"; message: string }> = [];
@@ -293,7 +236,6 @@ function context(token: Record<string, unknown>, now: number) {
   return { ctx: { token, userId: "u", now, log, trigger: undefined, report: (code: string) => void reports.push(code) }, reports };
 }
 const vaultToken = (e: number, i: number) => ({ sub: "u", oauth: { p: "oidc", a: "u1", e, i } });
-const isCode = (code: string) => (e: unknown) => e instanceof ClaimsKitError && e.code === code;
 
 describe("oauthRefresh", () => {
   test("options are checked at start-up, naming the option", () => {
@@ -318,19 +260,23 @@ describe("oauthRefresh", () => {
     assert.equal(vault.entry.refreshCount, 1);
   });
 
-  test("vault mode: a transient failure keeps the last good refresh token; the next request recovers", async () => {
+  test("vault mode: a transient failure keeps the last good refresh token; the first request after the back-off recovers", async () => {
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const { ctx } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
     state.failWith = 503;
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), isCode("server_error"));
+    assert.equal(await plugin.jwt!(ctx), undefined, "data, not a throw; the claim is left as it is");
+    assert.deepEqual(reports, ["server_error"]);
     assert.equal(vault.entry.refreshToken, "r0");
     assert.equal(vault.entry.refreshError, null, "transient: not recorded as terminal");
     assert.equal(vault.entry.leaseOwner, null, "lease released");
+    assert.deepEqual([vault.entry.refreshFailures, vault.entry.refreshFailedWith, vault.entry.refreshRetryAt], [1, "server_error", NOW + 2], "one second of back-off");
     state.failWith = null;
-    assert.equal((await plugin.jwt!(ctx))?.oauth?.e, NOW + 1 + 60);
-    assert.equal(vault.entry.refreshToken, "r1");
+    assert.equal(await plugin.jwt!(ctx), undefined, "within the back-off: no call");
+    assert.equal(state.calls, 1);
+    assert.equal((await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx))?.oauth?.e, NOW + 2 + 60);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshFailures, vault.entry.refreshRetryAt], ["r1", 0, null]);
   });
 
   test("cookie mode: concurrent requests and late requests with the previous refresh token share one refresh", async () => {
@@ -474,7 +420,9 @@ describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
     // Another request with the old claim: served from memory, no second provider call.
     assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx), fresh);
     // Once the unsaved tokens are due too, this process does not refresh from the vault's consumed token.
-    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 61).ctx)), isCode("server_error"));
+    const due = context(vaultToken(NOW, NOW - 60), NOW + 61);
+    assert.equal(await plugin.jwt!(due.ctx), undefined);
+    assert.deepEqual(due.reports, ["server_error"]);
     assert.deepEqual(state.presented, ["r0"]);
     // The database is back: the next request of the account saves them (its claim is not even due).
     vault.control.failSaves = 0;
@@ -514,7 +462,9 @@ describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () 
     }) as typeof fetch;
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: failingDiscovery });
-    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), isCode("network"));
+    const failed = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    assert.equal(await plugin.jwt!(failed.ctx), undefined);
+    assert.deepEqual(failed.reports, ["network"]);
     assert.equal(vault.calls.acquire, 0, "no lease taken");
     assert.equal(discoveries, 2, "one discovery (its two metadata URLs), not a second one");
     assert.equal(state.calls, 0);
@@ -571,14 +521,16 @@ describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () 
       };
       // Not waiting for another instance's lease to end: this test only looks at whether we called.
       const plugin = oauthRefresh({ ...base, vault, fetch: fetcher, ...(name === "expired" ? {} : { waitMs: 0 }) });
-      const outcome = Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx));
+      const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+      const outcome = Promise.resolve(plugin.jwt!(ctx));
       if (name === "expired") {
         // Our own lease ran out: not called under it; the next round takes a fresh lease and refreshes.
         assert.deepEqual(await outcome, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
         assert.equal(vault.calls.acquire, 2);
         assert.deepEqual(state.presented, ["r0"]);
       } else {
-        await assert.rejects(outcome, isCode("timeout"));
+        assert.equal(await outcome, undefined);
+        assert.deepEqual(reports, ["timeout"]);
         assert.equal(state.calls, 0);
         assert.equal(vault.entry.leaseOwner, "other-instance", "the other instance's lease untouched");
       }

@@ -59,6 +59,15 @@ export interface OAuthRefreshOptions {
    * `invalid_grant` and `revoked` are never retried (the grant is gone: sign in again).
    */
   clientErrorRetrySeconds?: number;
+  /**
+   * After a failed attempt (transient: 5xx, timeout, network, 429; or a first `refresh_rejected`),
+   * nobody calls the provider for that grant before the back-off ends: `initialSeconds` (default 1)
+   * doubling per failure in a row up to `maxSeconds` (default 300), each step shortened by up to a
+   * quarter at random (`random`, default Math.random; tests pass a constant), never before the
+   * provider's Retry-After. Shared by every instance through the vault; in cookie mode carried in
+   * the claim. Meanwhile requests get the current access token while it is valid, then the error.
+   */
+  backoff?: { initialSeconds?: number; maxSeconds?: number; random?: () => number };
   /** Cookie mode: keep the id_token in the cookie (it is large; off by default). */
   keepIdToken?: boolean;
   fetch?: typeof fetch;
@@ -119,7 +128,8 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
   check(): void;
   /**
    * Whether a token's access token is due for a refresh (for a proxy deciding to refresh). False
-   * for a claim whose refresh stopped, until a `client_error` back-off has passed.
+   * for a claim whose refresh stopped, until a `client_error` back-off has passed, and in cookie
+   * mode while the claim's back-off after a failed attempt runs.
    */
   isDue(token: TokenView | null | undefined, now?: number): boolean;
   /**
@@ -154,7 +164,8 @@ function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map
  * refresh ahead of expiry; single-flight per grant in a process; across processes a lease in the
  * vault makes exactly one instance call the provider while the others wait for its result; keep
  * the old refresh token when none comes back; transient failures (network, timeout, server_error)
- * are recorded on the token and retried, never sign the user out. A terminal failure
+ * are recorded on the token and retried after an exponential back-off shared by every instance
+ * (meanwhile the current access token is served while it lasts), never sign the user out. A terminal failure
  * (`invalid_grant`, `revoked`, `no_refresh_token`) marks the claim as stopped: no more refresh
  * work, `isDue()` false, the code reported in `session.errors.oauth` (the client helper sends the
  * user to sign in); `client_error` is tried again after `clientErrorRetrySeconds`. Rotated tokens

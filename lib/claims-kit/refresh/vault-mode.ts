@@ -2,11 +2,12 @@
 // time under a lease; waiting instances read the holder's result.
 import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../core/ports";
 import type { KitLogger } from "../core/types";
+import { backingOff, backoffDetail, nextBackoff, type BackoffState } from "./backoff";
 import type { ProviderEndpoints } from "./oauth-client";
 import type { ProviderClient } from "./provider";
 import { singleFlight } from "./single-flight";
-import { TRANSIENT } from "./token-endpoint";
-import type { Failure } from "./types";
+import { TRANSIENT, type RefreshErrorCode } from "./token-endpoint";
+import type { Failure, Served } from "./types";
 
 // ---- lease arithmetic (vault mode) ----
 // The lease must outlive everything its holder does after taking it; otherwise a second instance
@@ -55,8 +56,28 @@ interface Unsaved {
   idToken: string | null;
 }
 
-/** Fresh tokens from the vault, or why there are none. */
-export type Fresh = { ok: true; entry: VaultEntry } | Failure;
+/**
+ * Fresh tokens from the vault, or why there are none. `served`: the refresh failed (or waits for
+ * its back-off) but the current access token has not expired, so it is served, with the reason.
+ */
+export type Fresh = { ok: true; entry: VaultEntry; served?: Served } | Failure;
+
+/** The back-off a vault row records, as the shared arithmetic sees it. */
+const backoffOf = (e: VaultEntry): BackoffState | undefined =>
+  e.refreshRetryAt !== null && e.refreshFailedWith ? { n: Math.max(1, e.refreshFailures), r: e.refreshRetryAt, c: e.refreshFailedWith as RefreshErrorCode } : undefined;
+
+/**
+ * A failure that is not a stop, reported on a request: while the entry's access token has not
+ * expired it is still served (no refresh happened, but the user keeps working); after that, the
+ * failure stands. No provider call is made for it.
+ */
+function failedButServed(entry: VaultEntry | null, failure: Failure, now: number): Fresh {
+  if (failure.stop || !entry?.accessToken || entry.expiresAt === null || entry.expiresAt <= now) return failure;
+  return { ok: true, entry, served: { code: failure.code as RefreshErrorCode, detail: failure.detail } };
+}
+
+/** The failure to report while a grant backs off. */
+const backingOffFailure = (b: BackoffState): Failure => ({ ok: false, code: b.c, detail: backoffDetail(b) });
 
 /** The account key used in logs and in-process maps. */
 export const accountKey = (ref: AccountRef) => `${ref.provider}:${ref.providerAccountId}`;
@@ -74,7 +95,7 @@ export const accountKey = (ref: AccountRef) => `${ref.provider}:${ref.providerAc
  */
 export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClient; log: KitLogger; timeoutMs: number; waitMs: number }) {
   const { vault, log, timeoutMs, waitMs } = deps;
-  const { due, retryable, stopped, endpointsOrFailure, callProvider } = deps.provider;
+  const { due, retryable, stopped, endpointsOrFailure, callProvider, rateLimited, backoff: policy } = deps.provider;
   const leaseMs = STATEMENT_MS + timeoutMs + SAVE_BUDGET_MS + LEASE_MARGIN_MS;
   const keyOf = accountKey;
   const vaultFlight = singleFlight<Fresh>();
@@ -94,6 +115,9 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
     refreshCount: u.refreshCount,
     refreshError: null,
     refreshErrorAt: null,
+    refreshFailures: 0,
+    refreshFailedWith: null,
+    refreshRetryAt: null,
     leaseOwner: null,
     leaseUntil: null,
   });
@@ -184,6 +208,12 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       await vault.release(ref, owner);
       return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
     }
+    // Another instance's attempt just failed: its back-off holds for this one too.
+    const previous = backoffOf(current);
+    if (previous && backingOff(previous, now)) {
+      await vault.release(ref, owner);
+      return failedButServed(current, backingOffFailure(previous), now);
+    }
     // Right before the call: the lease must still be ours and still cover the call and every save.
     if (current.leaseOwner !== owner || current.leaseUntil === null || current.leaseUntil * 1000 < Date.now() + timeoutMs + SAVE_BUDGET_MS) {
       log.warn(`oauth refresh: the lease on ${keyOf(ref)} was lost or ran short before the provider call; not calling`);
@@ -195,16 +225,25 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
     if (outcome.ok) {
       return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });
     }
-    // Transient: release, keep the refresh token, try again on a later request. Terminal: record it.
-    // refresh_rejected: retried for now; the back-off (next change) makes it terminal once confirmed.
-    if ((TRANSIENT.has(outcome.code) || outcome.code === "refresh_rejected") && !outcome.consumed) {
-      await vault.release(ref, owner);
-      return { ok: false, code: outcome.code, detail: outcome.detail };
-    }
     // A consumed refresh token is never presented again: the user signs in again.
-    const code = outcome.consumed ? "reauth_required" : outcome.code;
-    await vault.stop(ref, owner, code, now);
-    return stopped(code, now, outcome.detail);
+    if (outcome.consumed) {
+      await vault.stop(ref, owner, "reauth_required", now);
+      return stopped("reauth_required", now, outcome.detail);
+    }
+    // A rejection right after a rejection is the confirming attempt: the refresh token is dead.
+    if (outcome.code === "refresh_rejected" && previous?.c === "refresh_rejected") {
+      await vault.stop(ref, owner, "invalid_grant", now);
+      return stopped("invalid_grant", now, `${outcome.detail}, and again on the confirming attempt: the refresh token is treated as refused`);
+    }
+    // Transient (or a first rejection): keep the refresh token, record the back-off for every instance.
+    if (TRANSIENT.has(outcome.code) || outcome.code === "refresh_rejected") {
+      const next = nextBackoff(previous, outcome.code, now, outcome.retryAfter, policy);
+      await vault.backOff(ref, owner, { failures: next.n, failedWith: next.c, retryAt: next.r });
+      log.info(`oauth refresh of ${keyOf(ref)}: attempt ${next.n} in a row failed (${outcome.code}); next not before ${next.r}`);
+      return failedButServed(current, { ok: false, code: outcome.code, detail: outcome.detail }, now);
+    }
+    await vault.stop(ref, owner, outcome.code, now);
+    return stopped(outcome.code, now, outcome.detail);
   }
 
   /** Make the vault's tokens fresh: one process calls the provider, the others wait for it. */
@@ -214,7 +253,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       const held = unsaved.get(key);
       if (held && (await saveUnsaved(key)) === "failed") {
         if (!due(held.tokens.expiresAt, held.refreshedAt, now)) return { ok: true, entry: entryOf(held) };
-        return { ok: false, code: "server_error", detail: "the last rotated tokens are not saved yet: not refreshing again until they are" };
+        return failedButServed(entryOf(held), { ok: false, code: "server_error", detail: "the last rotated tokens are not saved yet: not refreshing again until they are" }, now);
       }
       const deadline = Date.now() + waitMs;
       // Rounds that end in "reread" (lease lost or short, tokens dropped for newer ones) look at the
@@ -226,9 +265,14 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
         if (!due(entry.expiresAt, entry.refreshedAt, now) && entry.accessToken) return { ok: true, entry };
         if (entry.refreshError && !retryable(entry.refreshError, entry.refreshErrorAt, now)) return stopped(entry.refreshError, entry.refreshErrorAt ?? now);
         if (!entry.refreshToken) return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
+        // Backing off (any instance's failed attempt), or the provider asked this client to wait: no lease, no call.
+        const backoff = backoffOf(entry);
+        if (backoff && backingOff(backoff, now)) return failedButServed(entry, backingOffFailure(backoff), now);
+        const limited = rateLimited(now);
+        if (limited) return failedButServed(entry, limited, now);
         // Endpoints before the lease: a failed discovery is a transient error without a lease.
         const endpoints = await endpointsOrFailure();
-        if ("ok" in endpoints) return endpoints;
+        if ("ok" in endpoints) return failedButServed(entry, endpoints, now);
         const owner = crypto.randomUUID();
         if (await vault.acquire(ref, owner, nowSeconds(), Math.ceil((Date.now() + leaseMs) / 1000))) {
           const result = await refreshUnderLease(ref, owner, endpoints, now);
@@ -236,7 +280,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
           if (++rereads <= 2) continue;
         }
         // Another instance holds the lease: wait for its result rather than refresh with the same token.
-        if (Date.now() > deadline) return { ok: false, code: "timeout", detail: "waited too long for another instance's refresh" };
+        if (Date.now() > deadline) return failedButServed(entry, { ok: false, code: "timeout", detail: "waited too long for another instance's refresh" }, now);
         await sleep(100);
       }
     });
