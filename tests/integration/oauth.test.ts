@@ -31,8 +31,9 @@ function recordingLog() {
 }
 
 /** Another app instance on the same database and provider (e.g. one deployed with a wrong secret). */
-function instance(overrides: { clientSecret?: string; vault?: TokenVault; logger?: ReturnType<typeof recordingLog> } = {}) {
+function instance(overrides: { clientSecret?: string; vault?: TokenVault; logger?: ReturnType<typeof recordingLog>; wallClock?: () => number } = {}) {
   return oauthRefresh({
+    clock: overrides.wallClock,
     provider: "oidc",
     issuer: h.provider.issuer,
     clientId: "integration-app",
@@ -356,5 +357,62 @@ describe("security review fixes (items 4, 5, 12), against the real provider and 
     // Still revocable, because the token was kept.
     assert.equal((await h.oauth.revokeUser(row.userId)).revoked, 1);
     assert.equal(h.provider.stats().revocations, 1);
+  });
+});
+
+describe("issue #22: no instance presents a refresh token another instance consumed but could not save", () => {
+  test("instance A's vault writes fail for longer than the old 22-s lease: B does not present the consumed token; once A saves, B uses A's tokens; no reuse at the provider", async () => {
+    const b = h.browser();
+    await b.signIn("hold@example.com");
+    const before = await account("hold@example.com");
+    const real = prismaTokenVault(h.prisma);
+    let down = true;
+    // A's connection to the database breaks right after it took the lease: its saves fail.
+    const broken: TokenVault = {
+      ...real,
+      complete: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.complete(...args)),
+      adopt: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.adopt(...args)),
+    };
+    let wall = Date.now();
+    const wallClock = () => wall;
+    const a = instance({ vault: broken, wallClock });
+    const other = instance({ wallClock });
+    clock.advance(3600);
+    const token = await b.token();
+    h.provider.reset();
+
+    const fromA = await a.accessToken(token, nowSeconds());
+    assert.ok(fromA && fromA.accessToken !== before.access_token, "A refreshed (the provider rotated the refresh token)");
+    assert.equal((await account("hold@example.com")).refresh_token, before.refresh_token, "not saved: the vault still holds the consumed refresh token");
+
+    // The outage outlasts the lease a refresh used to take (22 s); B gets a request.
+    wall += 60_000;
+    h.takeQueries();
+    assert.equal(await other.accessToken(token, nowSeconds()), null, "B has no token to give (the old one expired) and does not refresh");
+    assert.deepEqual([h.provider.stats().refreshGrants, h.provider.stats().reuseDetected], [1, 0], "B did not present the consumed refresh token");
+    const statements = h.takeQueries().filter((q) => q.includes('"Account"'));
+    assert.ok(statements.length <= 2, `B: a read and a refused acquire, no wait (${statements.length} statements)`);
+
+    // A's database comes back: A saves (its next request, or its background retry), and B uses A's tokens.
+    down = false;
+    assert.deepEqual(await a.accessToken(token, nowSeconds()), fromA);
+    assert.equal((await other.accessToken(token, nowSeconds()))?.accessToken, fromA.accessToken);
+    assert.deepEqual([h.provider.stats().refreshGrants, h.provider.stats().reuseDetected, h.provider.stats().grantsRevoked], [1, 0, 0]);
+    // And the next refresh, by B, presents the live refresh token.
+    clock.advance(3600);
+    assert.ok(await other.accessToken(token, nowSeconds()));
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected], [2, 0]);
+  });
+
+  test("a refresh costs 4 vault statements: read, acquire, read under the lease, save", async () => {
+    const b = h.browser();
+    await b.signIn("statements@example.com");
+    clock.advance(3600);
+    const app = instance();
+    const token = await b.token();
+    h.takeQueries();
+    assert.ok(await app.accessToken(token, nowSeconds()));
+    const statements = h.takeQueries().filter((q) => q.includes('"Account"'));
+    assert.deepEqual(statements.map((q) => q.trim().split(/\s+/)[0]), ["SELECT", "UPDATE", "SELECT", "UPDATE"]);
   });
 });

@@ -447,6 +447,54 @@ describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
   });
 });
 
+describe("oauthRefresh: the hold (issue #22)", () => {
+  test("vault mode: while A holds rotated tokens it could not save, B neither presents the consumed token nor waits for A; the bound is the 10-minute hold", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    let wall = NOW * 1000;
+    const wallClock = () => wall;
+    const a = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
+    const b = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
+    vault.control.failSaves = Infinity;
+    assert.deepEqual(await a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.equal(vault.entry.leaseUntil, NOW + 600, "the lease was taken for the hold");
+    for (const after of [30, 60, 599]) {
+      wall = (NOW + after) * 1000;
+      const started = Date.now();
+      const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 62);
+      assert.equal(await b.jwt!(ctx), undefined);
+      assert.deepEqual(reports, ["server_error"]);
+      assert.ok(Date.now() - started < 1000, "past A's call window B does not wait for it");
+    }
+    assert.deepEqual(state.presented, ["r0"], "r0 never presented again within the hold");
+    // The bound: once the hold has passed with the tokens still unsaved, B takes the lease and
+    // presents the consumed token (the provider refuses it; with reuse detection the grant is lost).
+    wall = (NOW + 601) * 1000;
+    await b.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 62).ctx);
+    assert.deepEqual(state.presented, ["r0", "r0"]);
+    vault.control.failSaves = 0;
+  });
+
+  test("vault mode: within the holder's call window another instance waits for its result", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
+      await gate;
+      return fetcher(url, init);
+    }) as typeof fetch;
+    const a = oauthRefresh({ ...base, vault, fetch: slow });
+    const b = oauthRefresh({ ...base, vault, fetch: slow });
+    const first = a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = b.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx);
+    setTimeout(release, 150);
+    assert.deepEqual(await Promise.all([first, second]), [{ oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } }, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } }]);
+    assert.equal(state.calls, 1);
+  });
+});
+
 describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () => {
   const discoveryBase = { ...base, tokenEndpoint: undefined, issuer: "https://idp.example" };
 

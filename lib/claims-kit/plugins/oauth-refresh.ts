@@ -71,6 +71,12 @@ export interface OAuthRefreshOptions {
   /** Cookie mode: keep the id_token in the cookie (it is large; off by default). */
   keepIdToken?: boolean;
   fetch?: typeof fetch;
+  /**
+   * The wall clock (milliseconds) for what instances compare with each other: the vault lease and
+   * its hold, waiting for another instance, cookie mode's grace. Default `Date.now`; tests pass a
+   * fake one. (Expiry and the back-off follow the kit's clock: `jwt()`'s `now`.)
+   */
+  clock?: () => number;
   /** Where refresh and revocation events go (never token values). Default: warnings and errors to the console. */
   logger?: KitLogger;
   /**
@@ -88,7 +94,7 @@ export interface OAuthRefreshOptions {
  * const work: LinkedProviderOptions = { provider: "work", issuer: process.env.AUTH_WORK_ISSUER, clientId: "app", clientSecret };
  * ```
  */
-export type LinkedProviderOptions = Omit<OAuthRefreshOptions, "vault" | "mode" | "linked" | "logger">;
+export type LinkedProviderOptions = Omit<OAuthRefreshOptions, "vault" | "mode" | "linked" | "logger" | "clock">;
 
 type Claims = { oauth: ClaimSpec<VaultClaim | CookieClaim, "token"> };
 
@@ -152,7 +158,7 @@ function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map
   if (options.linked !== undefined && !Array.isArray(options.linked)) invalidOption("oauthRefresh", "linked", "must be an array of provider options");
   if (options.linked?.length && main.options.mode === "cookie") invalidOption("oauthRefresh", "linked", 'needs "vault" mode: the cookie holds one token set');
   for (const linked of options.linked ?? []) {
-    const engine = compileOAuth({ fetch: options.fetch, ...linked, mode: "vault", vault: options.vault, logger: options.logger });
+    const engine = compileOAuth({ fetch: options.fetch, clock: options.clock, ...linked, mode: "vault", vault: options.vault, logger: options.logger });
     if (all.has(engine.provider)) invalidOption("oauthRefresh", "linked", `names provider "${engine.provider}" twice`);
     all.set(engine.provider, engine);
   }

@@ -29,8 +29,8 @@ export type CookieResult = { ok: true; claim: CookieClaim; served?: Served } | (
  * const result = await refresher.refreshCookie(token.oauth, now);
  * ```
  */
-export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: number; keepIdToken: boolean }) {
-  const { graceSeconds } = deps;
+export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: number; keepIdToken: boolean; clock: () => number }) {
+  const { graceSeconds, clock } = deps;
   const options = { keepIdToken: deps.keepIdToken };
   const { retryable, stopped, endpointsOrFailure, callProvider, rateLimited, backoff: policy } = deps.provider;
   const cookieFlight = singleFlight<{ outcome: RefreshOutcome; backoff?: BackoffState }>();
@@ -56,7 +56,7 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
     if (!c.rt) return stopped("reauth_required", now, "the access token expired and the provider gave no refresh token");
     const key = await digest(c.rt);
     const served = grace.get(key);
-    if (served && served.until >= Date.now()) return { ok: true, claim: served.claim };
+    if (served && served.until >= clock()) return { ok: true, claim: served.claim };
     const known = refused.get(key);
     if (known) {
       if (!retryable(known.code, known.at, now)) return stopped(known.code, known.at);
@@ -95,8 +95,8 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
       ...(options.keepIdToken && (outcome.tokens.idToken ?? c.it) ? { it: outcome.tokens.idToken ?? c.it } : {}),
     };
     // Requests that still carry the previous refresh token (other tabs, parallel fetches) get this result.
-    for (const [k, v] of grace) if (v.until < Date.now()) grace.delete(k);
-    grace.set(key, { claim: next, until: Date.now() + graceSeconds * 1000 });
+    for (const [k, v] of grace) if (v.until < clock()) grace.delete(k);
+    grace.set(key, { claim: next, until: clock() + graceSeconds * 1000 });
     return { ok: true, claim: next };
   }
 

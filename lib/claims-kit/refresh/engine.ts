@@ -110,8 +110,10 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
   const log: KitLogger = options.logger ?? { info() {}, warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
   const provider = providerClient({ ...options, clientAuth, skew, timeoutMs, clientErrorRetrySeconds, backoff, log });
   const { due, retryable } = provider;
-  const vaultMode = options.vault ? vaultRefresher({ vault: options.vault, provider, log, timeoutMs, waitMs }) : undefined;
-  const cookieMode = cookieRefresher({ provider, graceSeconds, keepIdToken: options.keepIdToken ?? false });
+  if (options.clock !== undefined && typeof options.clock !== "function") invalidOption(where, "clock", "must be a function returning milliseconds since the epoch");
+  const clock = options.clock ?? (() => Date.now());
+  const vaultMode = options.vault ? vaultRefresher({ vault: options.vault, provider, log, timeoutMs, waitMs, clock }) : undefined;
+  const cookieMode = cookieRefresher({ provider, graceSeconds, keepIdToken: options.keepIdToken ?? false, clock });
   const vault = options.vault;
   const unsaved = vaultMode?.unsaved;
   const saveUnsaved = (key: string) => vaultMode!.saveUnsaved(key);
