@@ -2,7 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type RequestInfo } from "@/lib/claims-kit";
+import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, withUserinfo, type RequestInfo } from "@/lib/claims-kit";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { sessionCodec } from "@/lib/claims-kit/codec";
@@ -81,7 +81,9 @@ function withCheckedMethod(env: Record<string, string | undefined> = process.env
  */
 export function oidcProvider(env: Record<string, string | undefined> = process.env) {
   const method = env.AUTH_OIDC_TOKEN_AUTH_METHOD || "client_secret_basic";
-  return {
+  // A provider whose id_token lacks email or name (LemonLDAP::NG by default, Okta's org server)
+  // gives them at userinfo: fetched and merged at sign-in, or the sign-in is refused.
+  return withUserinfo({
     id: "oidc",
     name: env.AUTH_OIDC_NAME ?? "OpenID Connect",
     type: "oidc" as const,
@@ -93,7 +95,7 @@ export function oidcProvider(env: Record<string, string | undefined> = process.e
     // Seeded users exist before their first OIDC sign-in; link them by email, only when the
     // provider says the address is verified (see the signIn callback below).
     allowDangerousEmailAccountLinking: env.AUTH_OIDC_LINK_BY_EMAIL !== "false",
-  };
+  });
 }
 
 /**
@@ -249,14 +251,17 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
     // verified: otherwise anyone who can register "alice@…" at the provider becomes Alice. The
     // lookup uses the address exactly as Auth.js will link it (lower-cased), and addresses whose
     // lower-casing folds non-ASCII characters onto ASCII ones are refused outright.
-    async signIn({ account, profile }) {
-      if (account?.provider !== "oidc" || profile?.email === undefined || profile.email === null) return true;
-      const linkable = linkableEmail(profile.email);
+    async signIn({ account, profile, user }) {
+      // The address Auth.js links by is the user's (from profile()); the claims say whether the
+      // provider verified it (withUserinfo merges userinfo into them before this runs).
+      const email = profile?.email ?? user?.email;
+      if (account?.provider !== "oidc" || email === undefined || email === null) return true;
+      const linkable = linkableEmail(email);
       if (!linkable.ok) {
         console.warn(`[auth] sign-in refused: ${linkable.code}: ${linkable.detail}`);
         return false;
       }
-      if (!LINK_BY_EMAIL || profile.email_verified === true) return true;
+      if (!LINK_BY_EMAIL || (profile?.email === email && profile.email_verified === true)) return true;
       const existing = await prisma.user.findUnique({
         where: { email: linkable.email },
         select: { accounts: { where: { provider: "oidc", providerAccountId: account.providerAccountId }, select: { id: true } } },

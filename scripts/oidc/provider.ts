@@ -113,6 +113,12 @@ export interface ProviderBehaviour {
    * decodes them (RFC 6749 2.3.1), so both encodings of `-_.!~*'()` pass without this switch.
    */
   literalBasicCredentials?: boolean;
+  /**
+   * oidc-provider's default `conformIdTokenClaims`: when an access token is issued too, the
+   * id_token carries only `sub` (and acr/amr), and the scope's claims (email, name…) come from
+   * userinfo only, as LemonLDAP::NG and Okta's org authorization server answer.
+   */
+  thinIdToken?: boolean;
 }
 
 export interface StartOidcProviderOptions {
@@ -708,7 +714,7 @@ export async function startOidcProvider(
       email: ["email", "email_verified"],
       profile: ["name", "preferred_username", "groups"],
     },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: opts.behaviour?.thinIdToken === true,
     pkce: { required: () => true },
     rotateRefreshToken: opts.behaviour?.rotateRefreshToken ?? true,
     ...(opts.behaviour?.refreshWithoutConsent

@@ -42,11 +42,17 @@ export interface ProviderProfile {
   offline: string;
   /** OpenID Connect (discovery, id_token) or plain OAuth 2 (a fixed token endpoint). */
   oidc: boolean;
+  /**
+   * The id_token may lack the profile claims (email, name) that the userinfo endpoint returns
+   * (OIDC Core 5.4): `withUserinfo()` then fetches and merges them at sign-in. Off when unset.
+   */
+  thinIdToken?: boolean;
 }
 
 /**
  * The providers whose quirks the kit knows. Any other provider works from its discovery document
- * (OIDC) or its token endpoint (OAuth 2) with the defaults.
+ * (OIDC) or its token endpoint (OAuth 2) with the defaults; `withUserinfo()` treats any other OIDC
+ * provider as one whose id_token may be thin (LemonLDAP::NG's is by default).
  *
  * @example
  * ```ts
@@ -58,7 +64,9 @@ export const PROVIDER_PROFILES: Readonly<Record<string, ProviderProfile>> = {
   "microsoft-entra-id": { rotation: "always", offline: "the offline_access scope", oidc: true },
   keycloak: { rotation: "configurable", offline: "nothing for a normal refresh token (the offline_access scope gives an offline token)", oidc: true },
   auth0: { rotation: "configurable", offline: "the offline_access scope, and Allow Offline Access on the API", oidc: true },
-  okta: { rotation: "configurable", offline: "the offline_access scope, and the Refresh Token grant enabled on the app", oidc: true },
+  // The org authorization server issues a "thin" id_token (sub and a few claims) when it also issues
+  // an access token: email and name come from userinfo.
+  okta: { rotation: "configurable", offline: "the offline_access scope, and the Refresh Token grant enabled on the app", oidc: true, thinIdToken: true },
   github: { rotation: "always", offline: "a GitHub App with expiring user tokens (OAuth Apps' tokens never expire and have no refresh token)", oidc: false },
 };
 
