@@ -117,7 +117,8 @@ describe("vault mode: a sustained failure costs a bounded number of calls (two i
   // With no jitter the attempts fall at 0, 1, 3, 7, 15, 31 s (the 7th at 63 s); with the most
   // jitter at 0, 1, 3, 7, 14, 27, 52 s (the 8th at 101 s).
   for (const [random, calls, recovered, step] of [[0, 6, 63, 32], [0.999, 7, 101, 64]] as const) {
-    for (const mode of ["500", "timeout", "drop", "503"] as const) {
+    // Every kind without jitter; the most jitter once (the schedule does not depend on the kind).
+    for (const mode of random === 0 ? (["500", "timeout", "drop", "503"] as const) : (["500"] as const)) {
       test(`a 60 s outage answering ${mode}, jitter ${random}: ${calls} calls, recovered at ${recovered} s (≤ the ${step} s step after the outage)`, async () => {
         const ep = endpoint();
         const vault = memoryVault({ expiresAt: T0 - 1, refreshedAt: T0 - 3601 }, T0);
