@@ -172,7 +172,8 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
   test("Retry-After on a 503 is honoured by every request", async () => {
     const b = h.browser();
     await b.signIn("retry-after@example.com");
-    clock.advance(3600);
+    // Past the access token's expiry whatever the sign-in took (while valid it would be served).
+    clock.advance(3700);
     await h.fault("503", 1, 30);
     h.provider.reset();
     // An instance of its own: a Retry-After also holds off this client's other grants in the process.
@@ -377,7 +378,8 @@ describe("issue #22: no instance presents a refresh token another instance consu
     const wallClock = () => wall;
     const a = instance({ vault: broken, wallClock });
     const other = instance({ wallClock });
-    clock.advance(3600);
+    // Past the access token's expiry whatever the sign-in took (while valid it would be served).
+    clock.advance(3700);
     const token = await b.token();
     h.provider.reset();
 
