@@ -2,7 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { access, TENANT_ROLES } from "@/lib/access";
 import { z } from "zod";
-import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, ClaimsKitError, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
+import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, ClaimsKitError, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, withUserinfo, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import * as source from "@/lib/claims-source";
 import { sessionCodec } from "@/lib/claims-kit/codec";
@@ -48,18 +48,66 @@ async function requestInfo(): Promise<RequestInfo> {
 const WORK_PROVIDER = Boolean(process.env.AUTH_WORK_ISSUER) && process.env.AUTH_TOKEN_MODE !== "cookie";
 export const linkProviders: readonly string[] = WORK_PROVIDER ? ["work"] : [];
 
+/** How the app may authenticate at the provider's token endpoint (AUTH_OIDC_TOKEN_AUTH_METHOD). */
+export const TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "none"] as const;
+export type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
+
+/**
+ * AUTH_OIDC_TOKEN_AUTH_METHOD, checked: one value for Auth.js's code exchange at sign-in and the
+ * kit's refresh and revocation (both read it from the provider object below). Throws naming the
+ * variable; `private_key_jwt` needs a private key, which the app does not read from the
+ * environment (pass it in code: the provider's `token.clientPrivateKey`, which the kit reads too).
+ */
+export function tokenAuthMethod(env: Record<string, string | undefined> = process.env): TokenAuthMethod {
+  const value = env.AUTH_OIDC_TOKEN_AUTH_METHOD || "client_secret_basic";
+  if (!(TOKEN_AUTH_METHODS as readonly string[]).includes(value)) {
+    throw new Error(`configuration: AUTH_OIDC_TOKEN_AUTH_METHOD must be one of ${TOKEN_AUTH_METHODS.join(", ")} (got ${JSON.stringify(value)}; private_key_jwt needs a key set in code, see README)`);
+  }
+  return value as TokenAuthMethod;
+}
+
+/** The environment, once AUTH_OIDC_TOKEN_AUTH_METHOD has been checked (throws naming it). */
+function withCheckedMethod(env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  tokenAuthMethod(env);
+  return env;
+}
+
+/**
+ * The app's OpenID Connect provider (any issuer: Keycloak, Auth0, Entra ID, LemonLDAP::NG, or the
+ * bundled dev provider), as ONE object that Auth.js signs in with and `oauthRefresh({ provider })`
+ * refreshes with: issuer, client id, secret and token-endpoint authentication come from the same
+ * place, so the refresh authenticates exactly as the sign-in did. Read from the environment when
+ * called; an invalid AUTH_OIDC_TOKEN_AUTH_METHOD is reported by `tokenAuthMethod()` at start-up.
+ */
+export function oidcProvider(env: Record<string, string | undefined> = process.env) {
+  const method = env.AUTH_OIDC_TOKEN_AUTH_METHOD || "client_secret_basic";
+  // A provider whose id_token lacks email or name (LemonLDAP::NG by default, Okta's org server)
+  // gives them at userinfo: fetched and merged at sign-in, or the sign-in is refused.
+  return withUserinfo({
+    id: "oidc",
+    name: env.AUTH_OIDC_NAME ?? "OpenID Connect",
+    type: "oidc" as const,
+    issuer: env.AUTH_OIDC_ISSUER,
+    clientId: env.AUTH_OIDC_ID,
+    clientSecret: method === "none" ? undefined : env.AUTH_OIDC_SECRET,
+    client: { token_endpoint_auth_method: method },
+    authorization: { params: authorizationParams(env) },
+    // Seeded users exist before their first OIDC sign-in; link them by email, only when the
+    // provider says the address is verified (see the signIn callback below).
+    allowDangerousEmailAccountLinking: env.AUTH_OIDC_LINK_BY_EMAIL !== "false",
+  });
+}
+
 /**
  * The OIDC provider's access token, kept fresh. Vault mode (default): tokens in the Account row,
  * the cookie holds the account and the expiry. AUTH_TOKEN_MODE=cookie keeps them in the JWT.
  */
 export const oauth = oauthRefresh(() => ({
   // Read on first use (and checked at server start, instrumentation.ts): `next build` needs none of it.
-  provider: "oidc",
+  // The provider object Auth.js signs in with: issuer, client id, secret and auth method from it.
+  provider: oidcProvider(withCheckedMethod()),
   mode: process.env.AUTH_TOKEN_MODE === "cookie" ? "cookie" : "vault",
   vault: prismaTokenVault(prisma),
-  issuer: process.env.AUTH_OIDC_ISSUER,
-  clientId: process.env.AUTH_OIDC_ID ?? "",
-  clientSecret: process.env.AUTH_OIDC_SECRET,
   skewSeconds: Number(process.env.OAUTH_REFRESH_SKEW ?? 60),
   timeoutMs: Number(process.env.OAUTH_REFRESH_TIMEOUT_MS ?? 10_000),
   // A second provider a signed-in user can link: its own token set, refreshed on its own.
@@ -207,19 +255,8 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
   ...(sessionJwt ? { jwt: sessionJwt } : {}),
   trustHost: true,
   providers: [
-    {
-      // Any OpenID Connect provider: Keycloak, Auth0, Entra ID, or the bundled dev provider.
-      id: "oidc",
-      name: process.env.AUTH_OIDC_NAME ?? "OpenID Connect",
-      type: "oidc",
-      issuer: process.env.AUTH_OIDC_ISSUER,
-      clientId: process.env.AUTH_OIDC_ID,
-      clientSecret: process.env.AUTH_OIDC_SECRET,
-      authorization: { params: authorizationParams() },
-      // Seeded users exist before their first OIDC sign-in; link them by email, only when the
-      // provider says the address is verified (see the signIn callback below).
-      allowDangerousEmailAccountLinking: LINK_BY_EMAIL,
-    },
+    // Any OpenID Connect provider; the same object oauthRefresh() refreshes with.
+    oidcProvider(),
     // The linkable second provider (AUTH_WORK_*): never linked by email, only to the user signed in
     // when they link it (Auth.js links an account signed in with while a session exists).
     ...(WORK_PROVIDER
@@ -240,14 +277,17 @@ export const makeAuthConfig = (k: AppKit = kit) => ({
     // verified: otherwise anyone who can register "alice@…" at the provider becomes Alice. The
     // lookup uses the address exactly as Auth.js will link it (lower-cased), and addresses whose
     // lower-casing folds non-ASCII characters onto ASCII ones are refused outright.
-    async signIn({ account, profile }) {
-      if (account?.provider !== "oidc" || profile?.email === undefined || profile.email === null) return true;
-      const linkable = linkableEmail(profile.email);
+    async signIn({ account, profile, user }) {
+      // The address Auth.js links by is the user's (from profile()); the claims say whether the
+      // provider verified it (withUserinfo merges userinfo into them before this runs).
+      const email = profile?.email ?? user?.email;
+      if (account?.provider !== "oidc" || email === undefined || email === null) return true;
+      const linkable = linkableEmail(email);
       if (!linkable.ok) {
         console.warn(`[auth] sign-in refused: ${linkable.code}: ${linkable.detail}`);
         return false;
       }
-      if (!LINK_BY_EMAIL || profile.email_verified === true) return true;
+      if (!LINK_BY_EMAIL || (profile?.email === email && profile.email_verified === true)) return true;
       const existing = await prisma.user.findUnique({
         where: { email: linkable.email },
         select: { accounts: { where: { provider: "oidc", providerAccountId: account.providerAccountId }, select: { id: true } } },

@@ -7,6 +7,7 @@
 //   npm run bench -- --quick           fewer requests and one round, nothing saved
 //   npm run bench -- --only=codec,cookie   skip the servers (in-process tables only)
 //   npm run bench -- --only=postgres       the PostgreSQL rows alone (queries per read, revocation)
+//   npm run bench -- --only=outage         refresh under a 60 s provider outage alone (saved on its own)
 //   BENCH_REQUESTS, BENCH_PAGE_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY   override the HTTP settings
 //   BENCH_REVOCATION_ROUNDS   revocation rounds (default 30); TEST_POSTGRES_URL   the PostgreSQL server
 import type { JWT } from "@auth/core/jwt";
@@ -15,9 +16,10 @@ import { cookieTables } from "./cookie";
 import { httpTables, type HttpSettings } from "./http";
 import { fmt, printTable, writeResults, type Table } from "./report";
 import { postgresTable } from "./postgres";
+import { outageTable } from "./refresh-outage";
 import { buildApps, buildReference } from "./servers";
 
-const SECTIONS = ["http", "postgres", "codec", "cookie"] as const;
+const SECTIONS = ["http", "postgres", "codec", "cookie", "outage"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positive(name: string, fallback: number): number {
@@ -93,14 +95,31 @@ async function main(): Promise<void> {
     summary["codec ratio (decode + encode)"] = Number(codec.ratio.toFixed(1));
   }
   if (wants("cookie")) (await cookieTables()).forEach(show);
+  let outageRuns: Record<string, unknown> | undefined;
+  if (wants("outage")) {
+    try {
+      const outage = await outageTable();
+      show(outage.table);
+      outageRuns = outage.runs;
+    } catch (err) {
+      failed = true;
+      process.exitCode = 1;
+      console.error(`\nbench: the outage section failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   console.log("\nSummary");
   for (const [key, value] of Object.entries(summary)) console.log(`  ${key}: ${fmt(value, 2)}`);
+  // The outage table alone is a result of its own (no servers, no timings that belong to the machine).
+  if (!quick && !failed && only.length === 1 && only[0] === "outage") {
+    console.log(`\nSaved ${writeResults(tables, { readers: 50, outageSeconds: 60 }, { outageRuns }, "refresh-outage")}`);
+    return;
+  }
   if (quick || onlyArg || failed) {
     console.log("\n(a partial run: results not saved)");
     return;
   }
-  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: rounds, revocationMs: revocationRounds })}`);
+  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: rounds, revocationMs: revocationRounds, outageRuns })}`);
 }
 
 await main();

@@ -94,15 +94,15 @@ export function environment() {
   };
 }
 
-/** Write bench/results/<date>.json and .md; returns the markdown file's path. */
-export function writeResults(tables: Table[], settings: Record<string, unknown>, extra: Record<string, unknown>): string {
+/** Write bench/results/<date>[-name].json and .md; returns the markdown file's path. */
+export function writeResults(tables: Table[], settings: Record<string, unknown>, extra: Record<string, unknown>, name?: string): string {
   const env = environment();
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const stem = path.join(dir, env.date.slice(0, 10));
+  const stem = path.join(dir, `${env.date.slice(0, 10)}${name ? `-${name}` : ""}`);
   writeFileSync(`${stem}.json`, `${JSON.stringify({ ...env, settings, tables, ...extra }, null, 2)}\n`);
   const header = [
-    `# npm run bench, ${env.date.slice(0, 16).replace("T", " ")} UTC`,
+    `# npm run bench${name ? ` (${name})` : ""}, ${env.date.slice(0, 16).replace("T", " ")} UTC`,
     "",
     `Machine: ${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGiB} GiB, ${env.machine.os}.`,
     `Versions: ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(", ")}. Commit ${env.commit}.`,

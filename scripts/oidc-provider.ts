@@ -3,12 +3,13 @@
 //   OIDC_HOST              default 127.0.0.1
 //   AUTH_OIDC_ID           default reference-app
 //   AUTH_OIDC_SECRET       default reference-app-dev-secret
+//   AUTH_OIDC_TOKEN_AUTH_METHOD  the client's token_endpoint_auth_method, as the app sends it (default client_secret_basic)
 //   OIDC_REDIRECT_URIS     comma-separated, default http://localhost:3000/api/auth/callback/oidc
 //   OIDC_POST_LOGOUT_URIS  comma-separated, default http://localhost:3000/
 //   OIDC_BACKCHANNEL_LOGOUT_URI  where logout tokens go, default http://127.0.0.1:3000/api/auth/backchannel-logout
 //   AUTH_WORK_ID / AUTH_WORK_SECRET  a second client (the app's "work" provider, for linked accounts), when set
 
-import { startOidcProvider } from "./oidc/provider";
+import { startOidcProvider, type OidcClientConfig } from "./oidc/provider";
 
 function list(value: string | undefined, fallback: string): string[] {
   const items = (value ?? "")
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
     clients: [
       {
         clientId: process.env.AUTH_OIDC_ID || "reference-app",
-        clientSecret: process.env.AUTH_OIDC_SECRET || "reference-app-dev-secret",
+        // Registered the way the app authenticates (auth.config.ts checks the value at its start-up).
+        tokenEndpointAuthMethod: (process.env.AUTH_OIDC_TOKEN_AUTH_METHOD || "client_secret_basic") as OidcClientConfig["tokenEndpointAuthMethod"],
+        ...(process.env.AUTH_OIDC_TOKEN_AUTH_METHOD === "none" ? {} : { clientSecret: process.env.AUTH_OIDC_SECRET || "reference-app-dev-secret" }),
         redirectUris: list(
           process.env.OIDC_REDIRECT_URIS,
           "http://localhost:3000/api/auth/callback/oidc",

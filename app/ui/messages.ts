@@ -30,6 +30,7 @@ const WORDS: Record<string, string> = {
   rate_limited: "The identity provider asked the app to slow down; it will try again later.",
   client_error: "The identity provider refused the app's request; the app will try again later.",
   invalid_id_token: "The identity provider sent an ID token the app could not verify.",
+  refresh_rejected: "The identity provider rejected the app's refresh request; the app will try once more, then ask you to sign in again.",
 };
 
 /** A code in words (an unknown code gets a generic sentence: the code itself is shown beside it). */

@@ -68,7 +68,16 @@ export interface ProviderStats {
   faultsInjected: number;
 }
 
-export type FaultMode = "none" | "500" | "timeout" | "drop" | "malformed" | "invalid_grant";
+/**
+ * What the token endpoint answers refresh_token grants with while a fault is set (test-only; the
+ * provider is as strict as oidc-provider's defaults otherwise):
+ * - `500`, `503` (with Retry-After when `retryAfter` is given), `429` (Retry-After: `retryAfter`, default 30);
+ * - `timeout` (no answer), `drop` (connection closed), `malformed` (truncated JSON);
+ * - `invalid_grant` (400); `invalid_client`: 401 with a bare `WWW-Authenticate: Basic` challenge
+ *   and an `invalid_client` body (RFC 6749 5.2, as LemonLDAP::NG answers a wrong secret);
+ *   `invalid_request`: 400 (as LemonLDAP::NG answers an unknown refresh token).
+ */
+export type FaultMode = "none" | "500" | "503" | "429" | "timeout" | "drop" | "malformed" | "invalid_grant" | "invalid_client" | "invalid_request";
 
 export interface OidcClientConfig {
   clientId: string;
@@ -98,6 +107,18 @@ export interface ProviderBehaviour {
    * token answered with HTTP 200 and `{"error":"bad_refresh_token"}`.
    */
   githubStyle?: boolean;
+  /**
+   * Compare Basic client credentials as sent, without URL-decoding them, as LemonLDAP::NG 2.16
+   * does: `claims%2Dkit%2Dapp` is then another client than `claims-kit-app`. oidc-provider itself
+   * decodes them (RFC 6749 2.3.1), so both encodings of `-_.!~*'()` pass without this switch.
+   */
+  literalBasicCredentials?: boolean;
+  /**
+   * oidc-provider's default `conformIdTokenClaims`: when an access token is issued too, the
+   * id_token carries only `sub` (and acr/amr), and the scope's claims (email, name…) come from
+   * userinfo only, as LemonLDAP::NG and Okta's org authorization server answer.
+   */
+  thinIdToken?: boolean;
 }
 
 export interface StartOidcProviderOptions {
@@ -120,10 +141,14 @@ export interface RunningOidcProvider {
 const FAULT_MODES: ReadonlySet<string> = new Set<FaultMode>([
   "none",
   "500",
+  "503",
+  "429",
   "timeout",
   "drop",
   "malformed",
   "invalid_grant",
+  "invalid_client",
+  "invalid_request",
 ]);
 
 const TOKEN_PATH = "/token";
@@ -396,12 +421,13 @@ function devSigningKeys(): { keys: Array<{ kty: string; [key: string]: unknown }
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
+    ...headers,
   });
   res.end(text);
 }
@@ -442,6 +468,21 @@ function describeGrantType(ctx: KoaContextWithOIDC): string {
 function describeClient(ctx: KoaContextWithOIDC): string {
   const id = ctx.oidc?.client?.clientId;
   return typeof id === "string" ? id : "unknown";
+}
+
+/**
+ * Make oidc-provider see Basic credentials exactly as sent (see
+ * {@link ProviderBehaviour.literalBasicCredentials}): each part is percent-encoded once more, so
+ * its own URL-decoding gives back the literal text.
+ */
+function literalBasicCredentials(req: IncomingMessage): void {
+  const match = /^basic\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+  if (!match) return;
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon === -1) return;
+  const literal = (part: string) => encodeURIComponent(part);
+  req.headers.authorization = `Basic ${Buffer.from(`${literal(decoded.slice(0, colon))}:${literal(decoded.slice(colon + 1))}`).toString("base64")}`;
 }
 
 /** Rewrite a token-endpoint answer the way GitHub's looks (see {@link ProviderBehaviour.githubStyle}). */
@@ -485,7 +526,7 @@ export async function startOidcProvider(
     escapeHtml,
   };
   let stats = zeroStats();
-  let fault: { mode: Exclude<FaultMode, "none">; remaining: number } | undefined;
+  let fault: { mode: Exclude<FaultMode, "none">; remaining: number; retryAfter?: number } | undefined;
   const heldSockets = new Set<Socket>();
   // eslint-disable-next-line prefer-const -- assigned once the provider exists, after the server is set up
   let handleProvider: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
@@ -498,7 +539,7 @@ export async function startOidcProvider(
       await handleProvider?.(replayRequest(req, body), res);
       return true;
     }
-    const { mode } = fault;
+    const { mode, retryAfter } = fault;
     fault.remaining -= 1;
     if (fault.remaining <= 0) fault = undefined;
     stats.faultsInjected += 1;
@@ -507,8 +548,20 @@ export async function startOidcProvider(
       case "500":
         sendJson(res, 500, { error: "server_error", error_description: "injected fault" });
         break;
+      case "503":
+        sendJson(res, 503, { error: "temporarily_unavailable", error_description: "injected fault" }, retryAfter === undefined ? {} : { "retry-after": String(retryAfter) });
+        break;
+      case "429":
+        sendJson(res, 429, { error: "slow_down", error_description: "injected fault" }, { "retry-after": String(retryAfter ?? 30) });
+        break;
       case "invalid_grant":
         sendJson(res, 400, { error: "invalid_grant" });
+        break;
+      case "invalid_client":
+        sendJson(res, 401, { error: "invalid_client", error_description: "injected fault" }, { "www-authenticate": "Basic" });
+        break;
+      case "invalid_request":
+        sendJson(res, 400, { error: "invalid_request", error_description: "injected fault" });
         break;
       case "malformed": {
         const text = '{"access_token": "injected-malformed", "token_type": ';
@@ -560,7 +613,7 @@ export async function startOidcProvider(
         sendJson(res, 400, { error: "body must be a JSON object" });
         return;
       }
-      const { mode, count } = input as { mode?: unknown; count?: unknown };
+      const { mode, count, retryAfter } = input as { mode?: unknown; count?: unknown; retryAfter?: unknown };
       if (typeof mode !== "string" || !FAULT_MODES.has(mode)) {
         sendJson(res, 400, { error: `mode must be one of ${[...FAULT_MODES].join(", ")}` });
         return;
@@ -569,10 +622,14 @@ export async function startOidcProvider(
         sendJson(res, 400, { error: "count must be a non-negative integer" });
         return;
       }
+      if (retryAfter !== undefined && (!Number.isSafeInteger(retryAfter) || (retryAfter as number) < 0)) {
+        sendJson(res, 400, { error: "retryAfter must be a non-negative integer (seconds)" });
+        return;
+      }
       const remaining = count === undefined ? 1 : (count as number);
       fault = mode === "none" || remaining === 0
         ? undefined
-        : { mode: mode as Exclude<FaultMode, "none">, remaining };
+        : { mode: mode as Exclude<FaultMode, "none">, remaining, ...(retryAfter === undefined ? {} : { retryAfter: retryAfter as number }) };
       log(`fault set mode=${fault?.mode ?? "none"} count=${fault?.remaining ?? 0}`);
       sendJson(res, 200, fault ?? { mode: "none", remaining: 0 });
       return;
@@ -592,6 +649,8 @@ export async function startOidcProvider(
         sendJson(res, 503, { error: "temporarily_unavailable" });
         return;
       }
+      // The token, revocation and introspection endpoints (/token, /token/revocation, ...).
+      if (opts.behaviour?.literalBasicCredentials && req.method === "POST" && path.startsWith(TOKEN_PATH)) literalBasicCredentials(req);
       if (req.method === "POST" && path === TOKEN_PATH && (await handleFault(req, res))) {
         return;
       }
@@ -655,7 +714,7 @@ export async function startOidcProvider(
       email: ["email", "email_verified"],
       profile: ["name", "preferred_username", "groups"],
     },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: opts.behaviour?.thinIdToken === true,
     pkce: { required: () => true },
     rotateRefreshToken: opts.behaviour?.rotateRefreshToken ?? true,
     ...(opts.behaviour?.refreshWithoutConsent

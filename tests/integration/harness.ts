@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
 import { CookieJar, devLoginAt, type DevLoginOptions } from "../../scripts/oidc/dev-login";
-import { startOidcProvider } from "../../scripts/oidc/provider";
+import { startOidcProvider, type FaultMode, type ProviderBehaviour } from "../../scripts/oidc/provider";
 
 export const APP_URL = "http://localhost:3999";
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
@@ -69,22 +69,28 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   return { url, drop: async () => rmSync(path.dirname(url.slice("file:".length)), { recursive: true, force: true }) };
 }
 
-/** `backchannelLogoutUri`: where the provider POSTs the app's logout tokens (a test's own server). */
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string } = {}) {
+/**
+ * `backchannelLogoutUri`: where the provider POSTs the app's logout tokens (a test's own server);
+ * `behaviour`: the bundled provider answering like another provider; `client`: the app's client
+ * at the provider, another id or secret (`AUTH_OIDC_ID` / `AUTH_OIDC_SECRET`).
+ */
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT> } = {}) {
   const db = await freshDatabase();
   process.env.DATABASE_URL = db.url;
   process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
+  const client = { ...CLIENT, ...options.client };
   const provider = await startOidcProvider({
     port: 0,
-    clients: [{ ...CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], backchannelLogoutUri: options.backchannelLogoutUri }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
+    clients: [{ ...client, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], backchannelLogoutUri: options.backchannelLogoutUri }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
     logger: () => {},
+    behaviour: options.behaviour,
   });
   process.env.AUTH_OIDC_ISSUER = provider.issuer;
   process.env.AUTH_TOKEN_MODE = options.tokenMode ?? "vault";
   // Short enough for the timeout fault to be a quick test.
   process.env.OAUTH_REFRESH_TIMEOUT_MS = "1500";
-  process.env.AUTH_OIDC_ID = CLIENT.clientId;
-  process.env.AUTH_OIDC_SECRET = CLIENT.clientSecret;
+  process.env.AUTH_OIDC_ID = client.clientId;
+  process.env.AUTH_OIDC_SECRET = client.clientSecret;
   process.env.AUTH_WORK_ISSUER = provider.issuer;
   process.env.AUTH_WORK_ID = WORK_CLIENT.clientId;
   process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
@@ -202,9 +208,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     kit,
     internals,
     oauth,
-    /** Make the provider's next `count` refresh_token grants fail this way. */
-    async fault(mode: "500" | "timeout" | "drop" | "malformed" | "invalid_grant" | "none", count = 1): Promise<void> {
-      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count }) });
+    /** Make the provider's next `count` refresh_token grants fail this way (`retryAfter`: seconds, for 503 and 429). */
+    async fault(mode: FaultMode, count = 1, retryAfter?: number): Promise<void> {
+      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count, retryAfter }) });
       if (!response.ok) throw new Error(`fault injection failed: HTTP ${response.status}`);
     },
     /** SQL statements run since the last call, and reset. */

@@ -13,7 +13,7 @@ after(async () => {
 });
 beforeEach(() => clock.reset());
 
-type CookieClaim = { at: string; rt?: string; e: number; i: number; it?: string; s?: { c: string; t: number } };
+type CookieClaim = { at: string; rt?: string; e: number; i: number; it?: string; s?: { c: string; t: number }; b?: { n: number; r: number; c: string } };
 
 describe("OAuth refresh in cookie mode (no vault)", () => {
   test("the tokens ride in the encrypted token, never in the session; no id_token unless asked", async () => {
@@ -39,15 +39,21 @@ describe("OAuth refresh in cookie mode (no vault)", () => {
     assert.notEqual(after.rt, before.rt);
   });
 
-  test("a transient fault keeps the last good refresh token in the cookie; the next request recovers", async () => {
+  test("a transient fault keeps the last good refresh token in the cookie, with the back-off; the first request after it recovers", async () => {
     const b = h.browser();
     await b.signIn("cookie-fault@example.com");
     const before = (await b.token())?.oauth as CookieClaim;
     clock.advance(3600);
     await h.fault("500");
+    h.provider.reset();
     const failed = await b.session<AppSession>();
     assert.equal(failed?.errors?.oauth, "server_error");
-    assert.equal(((await b.token())?.oauth as CookieClaim).rt, before.rt);
+    const claim = (await b.token())?.oauth as CookieClaim;
+    assert.equal(claim.rt, before.rt);
+    assert.deepEqual(claim.b, { n: 1, r: Math.floor(clock.now() / 1000) + 1, c: "server_error" }, "the back-off rides in the cookie");
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "server_error", "within the back-off");
+    assert.equal(h.provider.stats().faultsInjected + h.provider.stats().refreshGrants, 1, "no call within the back-off");
+    clock.advance(1);
     const recovered = await b.session<AppSession>();
     assert.equal(recovered?.errors, undefined);
     assert.notEqual(((await b.token())?.oauth as CookieClaim).rt, before.rt);

@@ -31,8 +31,9 @@ function recordingLog() {
 }
 
 /** Another app instance on the same database and provider (e.g. one deployed with a wrong secret). */
-function instance(overrides: { clientSecret?: string; vault?: TokenVault; logger?: ReturnType<typeof recordingLog> } = {}) {
+function instance(overrides: { clientSecret?: string; vault?: TokenVault; logger?: ReturnType<typeof recordingLog>; wallClock?: () => number } = {}) {
   return oauthRefresh({
+    clock: overrides.wallClock,
     provider: "oidc",
     issuer: h.provider.issuer,
     clientId: "integration-app",
@@ -83,13 +84,14 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
   });
 
   for (const [mode, code] of [["500", "server_error"], ["timeout", "timeout"], ["drop", "network"], ["malformed", "server_error"]] as const) {
-    test(`provider fault "${mode}": the session stays with error ${code}, keeps its refresh token, and recovers`, async () => {
+    test(`provider fault "${mode}": the session stays with error ${code}, keeps its refresh token, and recovers once the back-off has passed`, async () => {
       const email = `fault-${mode}@example.com`;
       const b = h.browser();
       await b.signIn(email);
       const before = await account(email);
       clock.advance(3600);
       await h.fault(mode);
+      h.provider.reset();
       const failed = await b.session<AppSession>();
       assert.equal(failed?.user.email, email, "still signed in");
       assert.equal(failed?.errors?.oauth, code);
@@ -97,7 +99,12 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
       assert.equal(kept.refresh_token, before.refresh_token, "last good refresh token kept");
       assert.equal(kept.refreshError, null);
       assert.equal(kept.refreshLeaseOwner, null, "lease released");
+      const backoff = await prismaTokenVault(h.prisma).read({ provider: "oidc", providerAccountId: kept.providerAccountId });
+      assert.deepEqual([backoff?.refreshFailures, backoff?.refreshFailedWith, backoff?.refreshRetryAt], [1, code, nowSeconds() + 1], "the back-off, in the vault for every instance");
+      assert.equal((await b.session<AppSession>())?.errors?.oauth, code, "within the back-off: the recorded error");
+      assert.equal(h.provider.stats().faultsInjected + h.provider.stats().refreshGrants, 1, "no call within the back-off");
 
+      clock.advance(1);
       const recovered = await b.session<AppSession>();
       assert.equal(recovered?.errors, undefined);
       const after = await account(email);
@@ -120,6 +127,83 @@ describe("OAuth refresh in vault mode, against the real provider", () => {
     assert.equal(h.provider.stats().faultsInjected, 1);
     assert.equal(h.provider.stats().refreshGrants, 0, "no second attempt at the provider");
     assert.equal((await account("revoked@example.com")).refreshError, "invalid_grant");
+  });
+
+  test("401 invalid_client with a bare Basic challenge (RFC 6749 5.2, LemonLDAP) is client_error, not retried on the next request (issue #23, item 2)", async () => {
+    const b = h.browser();
+    await b.signIn("basic-challenge@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_client");
+    h.provider.reset();
+    const first = await b.session<AppSession>();
+    assert.equal(first?.errors?.oauth, "client_error");
+    const second = await b.session<AppSession>();
+    assert.equal(second?.errors?.oauth, "client_error");
+    assert.equal(second?.user.email, "basic-challenge@example.com", "still signed in");
+    assert.deepEqual([h.provider.stats().faultsInjected, h.provider.stats().refreshGrants], [1, 0], "one call; the next waits for the client_error back-off");
+    assert.equal((await account("basic-challenge@example.com")).refreshError, "client_error");
+  });
+
+  test("a sustained outage (provider 500) under 50 concurrent reads a second: bounded calls, then recovery on the first attempt after it (issue #23, item 3)", async () => {
+    const b = h.browser();
+    await b.signIn("outage@example.com");
+    clock.advance(3600);
+    await h.fault("500", 1000);
+    h.provider.reset();
+    // 16 virtual seconds of 50 concurrent session reads each: attempts at 0, 1, 3-4 and 6-8 s
+    // (steps 1, 2, 4, 8 s, each shortened by up to a quarter), the fifth at 12-16 s.
+    for (let second = 0; second < 16; second++) {
+      const sessions = await Promise.all([...Array(50)].map(() => b.session<AppSession>()));
+      for (const s of sessions) assert.equal(s?.errors?.oauth, "server_error");
+      clock.advance(1);
+    }
+    const calls = h.provider.stats().faultsInjected;
+    assert.ok(calls >= 4 && calls <= 5, `${calls} token calls for 800 reads`);
+    await h.fault("none");
+    // The outage is over: the first attempt after the back-off in force (at most 16 s) refreshes.
+    let waited = 0;
+    while ((await b.session<AppSession>())?.errors !== undefined) {
+      clock.advance(1);
+      assert.ok(++waited <= 16, "recovered within the step in force");
+    }
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected], [1, 0]);
+  });
+
+  test("Retry-After on a 503 is honoured by every request", async () => {
+    const b = h.browser();
+    await b.signIn("retry-after@example.com");
+    // Past the access token's expiry whatever the sign-in took (while valid it would be served).
+    clock.advance(3700);
+    await h.fault("503", 1, 30);
+    h.provider.reset();
+    // An instance of its own: a Retry-After also holds off this client's other grants in the process.
+    const app = instance();
+    const token = await b.token();
+    assert.equal(await app.accessToken(token, nowSeconds()), null);
+    clock.advance(29);
+    assert.equal(await app.accessToken(token, nowSeconds()), null);
+    assert.equal(h.provider.stats().faultsInjected + h.provider.stats().refreshGrants, 1, "nothing before Retry-After");
+    clock.advance(1);
+    assert.ok(await app.accessToken(token, nowSeconds()));
+    assert.equal(h.provider.stats().refreshSuccess, 1);
+  });
+
+  test("400 invalid_request (LemonLDAP's unknown refresh token): refresh_rejected, then invalid_grant on the confirming attempt; no more calls", async () => {
+    const b = h.browser();
+    await b.signIn("rejected@example.com");
+    clock.advance(3600);
+    await h.fault("invalid_request", 1000);
+    h.provider.reset();
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "refresh_rejected");
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "refresh_rejected", "within the back-off");
+    clock.advance(1);
+    assert.equal((await b.session<AppSession>())?.errors?.oauth, "invalid_grant");
+    clock.advance(600);
+    const later = await b.session<AppSession>();
+    assert.deepEqual([later?.errors?.oauth, later?.user.email], ["invalid_grant", "rejected@example.com"], "stopped, still signed in: sign in again");
+    assert.equal(h.provider.stats().faultsInjected, 2);
+    assert.equal((await account("rejected@example.com")).refreshError, "invalid_grant");
+    await h.fault("none");
   });
 
   test("revoking a user's grant revokes the refresh token at the provider", async () => {
@@ -274,5 +358,63 @@ describe("security review fixes (items 4, 5, 12), against the real provider and 
     // Still revocable, because the token was kept.
     assert.equal((await h.oauth.revokeUser(row.userId)).revoked, 1);
     assert.equal(h.provider.stats().revocations, 1);
+  });
+});
+
+describe("issue #22: no instance presents a refresh token another instance consumed but could not save", () => {
+  test("instance A's vault writes fail for longer than the old 22-s lease: B does not present the consumed token; once A saves, B uses A's tokens; no reuse at the provider", async () => {
+    const b = h.browser();
+    await b.signIn("hold@example.com");
+    const before = await account("hold@example.com");
+    const real = prismaTokenVault(h.prisma);
+    let down = true;
+    // A's connection to the database breaks right after it took the lease: its saves fail.
+    const broken: TokenVault = {
+      ...real,
+      complete: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.complete(...args)),
+      adopt: (...args) => (down ? Promise.reject(new Error("database is locked")) : real.adopt(...args)),
+    };
+    let wall = Date.now();
+    const wallClock = () => wall;
+    const a = instance({ vault: broken, wallClock });
+    const other = instance({ wallClock });
+    // Past the access token's expiry whatever the sign-in took (while valid it would be served).
+    clock.advance(3700);
+    const token = await b.token();
+    h.provider.reset();
+
+    const fromA = await a.accessToken(token, nowSeconds());
+    assert.ok(fromA && fromA.accessToken !== before.access_token, "A refreshed (the provider rotated the refresh token)");
+    assert.equal((await account("hold@example.com")).refresh_token, before.refresh_token, "not saved: the vault still holds the consumed refresh token");
+
+    // The outage outlasts the lease a refresh used to take (22 s); B gets a request.
+    wall += 60_000;
+    h.takeQueries();
+    assert.equal(await other.accessToken(token, nowSeconds()), null, "B has no token to give (the old one expired) and does not refresh");
+    assert.deepEqual([h.provider.stats().refreshGrants, h.provider.stats().reuseDetected], [1, 0], "B did not present the consumed refresh token");
+    const statements = h.takeQueries().filter((q) => q.includes('"Account"'));
+    assert.ok(statements.length <= 2, `B: a read and a refused acquire, no wait (${statements.length} statements)`);
+
+    // A's database comes back: A saves (its next request, or its background retry), and B uses A's tokens.
+    down = false;
+    assert.deepEqual(await a.accessToken(token, nowSeconds()), fromA);
+    assert.equal((await other.accessToken(token, nowSeconds()))?.accessToken, fromA.accessToken);
+    assert.deepEqual([h.provider.stats().refreshGrants, h.provider.stats().reuseDetected, h.provider.stats().grantsRevoked], [1, 0, 0]);
+    // And the next refresh, by B, presents the live refresh token.
+    clock.advance(3600);
+    assert.ok(await other.accessToken(token, nowSeconds()));
+    assert.deepEqual([h.provider.stats().refreshSuccess, h.provider.stats().reuseDetected], [2, 0]);
+  });
+
+  test("a refresh costs 4 vault statements: read, acquire, read under the lease, save", async () => {
+    const b = h.browser();
+    await b.signIn("statements@example.com");
+    clock.advance(3600);
+    const app = instance();
+    const token = await b.token();
+    h.takeQueries();
+    assert.ok(await app.accessToken(token, nowSeconds()));
+    const statements = h.takeQueries().filter((q) => q.includes('"Account"'));
+    assert.deepEqual(statements.map((q) => q.trim().split(/\s+/)[0]), ["SELECT", "UPDATE", "SELECT", "UPDATE"]);
   });
 });

@@ -2,8 +2,8 @@
 // as they are, each against the bundled provider configured to answer the way that provider does,
 // over real HTTP and the real Prisma vault. Per profile: a sign-in that yields a refresh token the
 // way that provider gives one, three expiry windows of 50 concurrent reads (one refresh call each),
-// rotation as the provider does it, transient faults that keep the refresh token, and a dead refresh
-// token that stops refreshing (sign in again).
+// rotation as the provider does it, transient faults that keep the refresh token (and recover once
+// the back-off has passed), and a dead refresh token that stops refreshing (sign in again).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Auth0 from "@auth/core/providers/auth0";
@@ -144,8 +144,9 @@ describe("provider profiles: Auth.js provider objects, no extra wiring", () => {
           const code = (failed?._k as { e?: { oauth?: { code: string } } } | undefined)?.e?.oauth?.code;
           const afterFault = await prisma.account.findFirstOrThrow({ where: ref });
           assert.equal(afterFault.refresh_token, before.refresh_token, `${mode}: the refresh token is kept`);
-          const recovered = await oauth.accessToken(token, now);
-          assert.ok(recovered, `${mode}: the next read refreshes`);
+          assert.equal(await oauth.accessToken(token, now), null, `${mode}: within the back-off, no call and no expired token`);
+          const recovered = await oauth.accessToken(token, now + 1);
+          assert.ok(recovered, `${mode}: the first read after the back-off refreshes`);
           now = (await prisma.account.findFirstOrThrow({ where: ref })).expires_at!;
           faults.push(`${mode}→${code}`);
         }

@@ -18,10 +18,10 @@ const context = (token: Record<string, unknown>, now: number) => ({ token, userI
 function vaultOf(entries: Record<string, Partial<VaultEntry>>) {
   const rows = new Map<string, VaultEntry>();
   for (const [provider, e] of Object.entries(entries)) {
-    rows.set(provider, { accessToken: null, refreshToken: null, idToken: null, expiresAt: NOW - 10, refreshedAt: NOW - 3600, refreshCount: 0, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null, ...e });
+    rows.set(provider, { accessToken: null, refreshToken: null, idToken: null, expiresAt: NOW - 10, refreshedAt: NOW - 3600, refreshCount: 0, refreshError: null, refreshErrorAt: null, refreshFailures: 0, refreshFailedWith: null, refreshRetryAt: null, leaseOwner: null, leaseUntil: null, ...e });
   }
   const row = (r: AccountRef) => rows.get(r.provider)!;
-  const save = (r: AccountRef, t: TokenSet, now: number) => Object.assign(row(r), { accessToken: t.accessToken, refreshToken: t.refreshToken, idToken: t.idToken ?? row(r).idToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: row(r).refreshCount + 1, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null });
+  const save = (r: AccountRef, t: TokenSet, now: number) => Object.assign(row(r), { accessToken: t.accessToken, refreshToken: t.refreshToken, idToken: t.idToken ?? row(r).idToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: row(r).refreshCount + 1, refreshError: null, refreshErrorAt: null, refreshFailures: 0, refreshFailedWith: null, refreshRetryAt: null, leaseOwner: null, leaseUntil: null });
   const vault: TokenVault = {
     read: async (r) => (rows.has(r.provider) ? { ...row(r) } : null),
     store: async () => {},
@@ -33,6 +33,7 @@ function vaultOf(entries: Record<string, Partial<VaultEntry>>) {
     complete: async (r, owner, t, now) => (row(r).leaseOwner === owner ? (save(r, t, now), true) : false),
     adopt: async (r, presented, t, now) => (row(r).refreshToken === presented ? (save(r, t, now), true) : false),
     release: async (r, owner) => void (row(r).leaseOwner === owner && Object.assign(row(r), { leaseOwner: null, leaseUntil: null })),
+    backOff: async (r, owner, b) => void (row(r).leaseOwner === owner && Object.assign(row(r), { leaseOwner: null, leaseUntil: null, refreshFailures: b.failures, refreshFailedWith: b.failedWith, refreshRetryAt: b.retryAt })),
     stop: async (r, owner, error, at) => void (row(r).leaseOwner === owner && Object.assign(row(r), { leaseOwner: null, leaseUntil: null, refreshError: error, refreshErrorAt: at })),
     accountsOf: async (_u, provider) => (rows.has(provider) ? [{ provider, providerAccountId: `${provider}-acct` }] : []),
     clear: async () => {},

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { claimsKit, ClaimsKitError, oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { claimsKit, oauthRefresh, type VaultEntry } from "@/lib/claims-kit";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
+import { memoryVault } from "./vault-fake";
 import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
@@ -74,6 +75,45 @@ describe("processRefreshResponse", () => {
     }
     const unknownIssuer = await processRefreshResponse(response(200, { access_token: "a2", token_type: "Bearer", id_token: idToken({}) }), { ...ctx, issuer: undefined });
     assert.equal(!unknownIssuer.ok && unknownIssuer.code, "invalid_id_token", "nothing to check it against: not accepted");
+  });
+});
+
+describe("processRefreshResponse: the error is the body's whenever it has one (issue #23, item 2)", () => {
+  const answer = (status: number, body: unknown, headers: { wwwAuthenticate?: string; retryAfter?: string } = {}): TokenEndpointResult =>
+    ({ kind: "response", status, body: typeof body === "string" ? body : JSON.stringify(body), ...headers });
+  const cases: Array<[string, TokenEndpointResult, string]> = [
+    // RFC 6749 5.2: Basic authentication answers 401 with a challenge naming the scheme only.
+    ["401 invalid_client with a bare Basic challenge (LemonLDAP)", answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" }), "client_error"],
+    ["401 invalid_client with a Basic realm challenge", answer(401, { error: "invalid_client", error_description: "bad secret" }, { wwwAuthenticate: 'Basic realm="idp"' }), "client_error"],
+    ["the body's error wins over the challenge's", answer(401, { error: "unauthorized_client" }, { wwwAuthenticate: 'Bearer error="invalid_token"' }), "client_error"],
+    ["the challenge's error when the body has none", answer(401, "", { wwwAuthenticate: 'Basic realm="idp", error="invalid_client"' }), "client_error"],
+    ["401 with neither: client authentication failed (RFC 6749 5.2)", answer(401, "Unauthorized", { wwwAuthenticate: "Basic" }), "client_error"],
+    ["400 invalid_request (LemonLDAP's unknown refresh token)", answer(400, { error: "invalid_request" }), "refresh_rejected"],
+    ["400 with an error the kit does not know", answer(400, { error: "something_else" }), "refresh_rejected"],
+    ["400 without an error code", answer(400, "Bad Request"), "refresh_rejected"],
+    ["403 with an OAuth error", answer(403, { error: "access_denied" }), "refresh_rejected"],
+    ["a transient error code in a 400 body", answer(400, { error: "temporarily_unavailable" }), "server_error"],
+    ["a proxy's 403 page, no OAuth error: says nothing about the grant", answer(403, "<html>Forbidden</html>"), "server_error"],
+    ["408 Request Timeout", answer(408, ""), "server_error"],
+    ["503 with an OAuth error body", answer(503, { error: "temporarily_unavailable" }), "server_error"],
+    ["invalid_grant with a challenge header", answer(400, { error: "invalid_grant" }, { wwwAuthenticate: "Basic" }), "invalid_grant"],
+  ];
+  for (const [why, result, code] of cases) {
+    test(why, async () => {
+      const out = await processRefreshResponse(result, ctx);
+      assert.equal(!out.ok && out.code, code);
+    });
+  }
+
+  test("Retry-After is read on a 503 as on a 429", async () => {
+    const out = await processRefreshResponse(answer(503, { error: "temporarily_unavailable" }, { retryAfter: "120" }), ctx);
+    assert.deepEqual(!out.ok && [out.code, out.retryAfter], ["server_error", 120]);
+    const none = await processRefreshResponse(answer(503, ""), ctx);
+    assert.deepEqual(!none.ok && [none.code, none.retryAfter], ["server_error", undefined]);
+  });
+
+  test("revocation: the body's error wins over a bare Basic challenge", async () => {
+    assert.deepEqual(await processRevocationResponse(answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
   });
 });
 
@@ -175,64 +215,6 @@ function fakeProvider() {
   return { state, fetcher };
 }
 
-/**
- * An in-memory vault with the Prisma vault's semantics (compare-and-set lease, writes conditional
- * on the owner or on the presented refresh token), shared by "processes". `failSaves` makes that
- * many complete/adopt calls throw, as a database that is down would.
- */
-function memoryVault(initial: Partial<VaultEntry>) {
-  const entry: VaultEntry = { accessToken: "a0", refreshToken: "r0", idToken: null, expiresAt: NOW + 60, refreshedAt: NOW, refreshCount: 0, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null, ...initial };
-  const calls = { read: 0, acquire: 0, complete: 0, adopt: 0 };
-  const control = { failSaves: 0, onSaved: () => {} };
-  const save = (t: TokenSet, now: number) => {
-    Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshCount: entry.refreshCount + 1, refreshError: null, refreshErrorAt: null });
-    control.onSaved();
-  };
-  const down = () => {
-    if (control.failSaves > 0) {
-      control.failSaves--;
-      throw new Error("database is locked");
-    }
-  };
-  const vault: TokenVault = {
-    read: async () => {
-      calls.read++;
-      return { ...entry };
-    },
-    store: async (_r: AccountRef, t, now) => void Object.assign(entry, { accessToken: t.accessToken, refreshToken: t.refreshToken ?? entry.refreshToken, expiresAt: t.expiresAt, refreshedAt: now, refreshError: null, refreshErrorAt: null, leaseOwner: null, leaseUntil: null }),
-    acquire: async (_r, owner, now, until) => {
-      calls.acquire++;
-      if (entry.leaseUntil !== null && entry.leaseUntil >= now) return false;
-      Object.assign(entry, { leaseOwner: owner, leaseUntil: until });
-      return true;
-    },
-    complete: async (_r, owner, t, now) => {
-      calls.complete++;
-      down();
-      if (entry.leaseOwner !== owner) return false;
-      Object.assign(entry, { leaseOwner: null, leaseUntil: null });
-      save(t, now);
-      return true;
-    },
-    adopt: async (_r, presented, t, now) => {
-      calls.adopt++;
-      down();
-      if (entry.refreshToken !== presented) return false;
-      save(t, now);
-      return true;
-    },
-    release: async (_r, owner) => {
-      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null });
-    },
-    stop: async (_r, owner, error, at) => {
-      if (entry.leaseOwner === owner) Object.assign(entry, { leaseOwner: null, leaseUntil: null, refreshError: error, refreshErrorAt: at });
-    },
-    accountsOf: async () => [{ provider: "oidc", providerAccountId: "u1" }],
-    clear: async (_r, error, at) => void Object.assign(entry, { accessToken: null, refreshToken: null, refreshError: error, refreshErrorAt: at, leaseOwner: null, leaseUntil: null }),
-  };
-  return Object.assign(vault, { entry, calls, control });
-}
-
 /** A logger that keeps what it is given, to check what gets logged (and that no token does). */
 function recordingLog() {
   const lines: Array<{ level: "info" | "warn" | "error"; message: string }> = [];
@@ -254,7 +236,6 @@ function context(token: Record<string, unknown>, now: number) {
   return { ctx: { token, userId: "u", now, log, trigger: undefined, report: (code: string) => void reports.push(code) }, reports };
 }
 const vaultToken = (e: number, i: number) => ({ sub: "u", oauth: { p: "oidc", a: "u1", e, i } });
-const isCode = (code: string) => (e: unknown) => e instanceof ClaimsKitError && e.code === code;
 
 describe("oauthRefresh", () => {
   test("options are checked at start-up, naming the option", () => {
@@ -279,19 +260,23 @@ describe("oauthRefresh", () => {
     assert.equal(vault.entry.refreshCount, 1);
   });
 
-  test("vault mode: a transient failure keeps the last good refresh token; the next request recovers", async () => {
+  test("vault mode: a transient failure keeps the last good refresh token; the first request after the back-off recovers", async () => {
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
-    const { ctx } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
     state.failWith = 503;
-    await assert.rejects(Promise.resolve(plugin.jwt!(ctx)), isCode("server_error"));
+    assert.equal(await plugin.jwt!(ctx), undefined, "data, not a throw; the claim is left as it is");
+    assert.deepEqual(reports, ["server_error"]);
     assert.equal(vault.entry.refreshToken, "r0");
     assert.equal(vault.entry.refreshError, null, "transient: not recorded as terminal");
     assert.equal(vault.entry.leaseOwner, null, "lease released");
+    assert.deepEqual([vault.entry.refreshFailures, vault.entry.refreshFailedWith, vault.entry.refreshRetryAt], [1, "server_error", NOW + 2], "one second of back-off");
     state.failWith = null;
-    assert.equal((await plugin.jwt!(ctx))?.oauth?.e, NOW + 1 + 60);
-    assert.equal(vault.entry.refreshToken, "r1");
+    assert.equal(await plugin.jwt!(ctx), undefined, "within the back-off: no call");
+    assert.equal(state.calls, 1);
+    assert.equal((await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx))?.oauth?.e, NOW + 2 + 60);
+    assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshFailures, vault.entry.refreshRetryAt], ["r1", 0, null]);
   });
 
   test("cookie mode: concurrent requests and late requests with the previous refresh token share one refresh", async () => {
@@ -435,7 +420,9 @@ describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
     // Another request with the old claim: served from memory, no second provider call.
     assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx), fresh);
     // Once the unsaved tokens are due too, this process does not refresh from the vault's consumed token.
-    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 61).ctx)), isCode("server_error"));
+    const due = context(vaultToken(NOW, NOW - 60), NOW + 61);
+    assert.equal(await plugin.jwt!(due.ctx), undefined);
+    assert.deepEqual(due.reports, ["server_error"]);
     assert.deepEqual(state.presented, ["r0"]);
     // The database is back: the next request of the account saves them (its claim is not even due).
     vault.control.failSaves = 0;
@@ -460,6 +447,54 @@ describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
   });
 });
 
+describe("oauthRefresh: the hold (issue #22)", () => {
+  test("vault mode: while A holds rotated tokens it could not save, B neither presents the consumed token nor waits for A; the bound is the 10-minute hold", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    let wall = NOW * 1000;
+    const wallClock = () => wall;
+    const a = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
+    const b = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
+    vault.control.failSaves = Infinity;
+    assert.deepEqual(await a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.equal(vault.entry.leaseUntil, NOW + 600, "the lease was taken for the hold");
+    for (const after of [30, 60, 599]) {
+      wall = (NOW + after) * 1000;
+      const started = Date.now();
+      const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 62);
+      assert.equal(await b.jwt!(ctx), undefined);
+      assert.deepEqual(reports, ["server_error"]);
+      assert.ok(Date.now() - started < 1000, "past A's call window B does not wait for it");
+    }
+    assert.deepEqual(state.presented, ["r0"], "r0 never presented again within the hold");
+    // The bound: once the hold has passed with the tokens still unsaved, B takes the lease and
+    // presents the consumed token (the provider refuses it; with reuse detection the grant is lost).
+    wall = (NOW + 601) * 1000;
+    await b.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 62).ctx);
+    assert.deepEqual(state.presented, ["r0", "r0"]);
+    vault.control.failSaves = 0;
+  });
+
+  test("vault mode: within the holder's call window another instance waits for its result", async () => {
+    const { state, fetcher } = fakeProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
+      await gate;
+      return fetcher(url, init);
+    }) as typeof fetch;
+    const a = oauthRefresh({ ...base, vault, fetch: slow });
+    const b = oauthRefresh({ ...base, vault, fetch: slow });
+    const first = a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = b.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx);
+    setTimeout(release, 150);
+    assert.deepEqual(await Promise.all([first, second]), [{ oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } }, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } }]);
+    assert.equal(state.calls, 1);
+  });
+});
+
 describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () => {
   const discoveryBase = { ...base, tokenEndpoint: undefined, issuer: "https://idp.example" };
 
@@ -475,7 +510,9 @@ describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () 
     }) as typeof fetch;
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...discoveryBase, vault, fetch: failingDiscovery });
-    await assert.rejects(Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), isCode("network"));
+    const failed = context(vaultToken(NOW, NOW - 60), NOW + 1);
+    assert.equal(await plugin.jwt!(failed.ctx), undefined);
+    assert.deepEqual(failed.reports, ["network"]);
     assert.equal(vault.calls.acquire, 0, "no lease taken");
     assert.equal(discoveries, 2, "one discovery (its two metadata URLs), not a second one");
     assert.equal(state.calls, 0);
@@ -532,14 +569,16 @@ describe("oauthRefresh: the lease covers the whole refresh (review item 4)", () 
       };
       // Not waiting for another instance's lease to end: this test only looks at whether we called.
       const plugin = oauthRefresh({ ...base, vault, fetch: fetcher, ...(name === "expired" ? {} : { waitMs: 0 }) });
-      const outcome = Promise.resolve(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx));
+      const { ctx, reports } = context(vaultToken(NOW, NOW - 60), NOW + 1);
+      const outcome = Promise.resolve(plugin.jwt!(ctx));
       if (name === "expired") {
         // Our own lease ran out: not called under it; the next round takes a fresh lease and refreshes.
         assert.deepEqual(await outcome, { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
         assert.equal(vault.calls.acquire, 2);
         assert.deepEqual(state.presented, ["r0"]);
       } else {
-        await assert.rejects(outcome, isCode("timeout"));
+        assert.equal(await outcome, undefined);
+        assert.deepEqual(reports, ["timeout"]);
         assert.equal(state.calls, 0);
         assert.equal(vault.entry.leaseOwner, "other-instance", "the other instance's lease untouched");
       }
@@ -713,7 +752,7 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     return request!;
   }
 
-  test("client_secret_basic form-encodes id and secret before base64 (RFC 6749 2.3.1)", async () => {
+  test("client_secret_basic encodes id and secret as Auth.js does (encodeURIComponent, space as +) before base64", async () => {
     const { headers, body } = await seen({ clientId: "my app:1", clientSecret: "p@ss word/+" });
     const [user, pass] = Buffer.from(headers.get("authorization")!.replace(/^Basic /, ""), "base64").toString().split(":");
     assert.deepEqual([user, pass], ["my+app%3A1", "p%40ss+word%2F%2B"]);
@@ -727,16 +766,17 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     const none = await seen({ clientAuth: "none", clientSecret: undefined });
     assert.deepEqual([none.body.get("client_id"), none.body.get("client_secret"), none.headers.get("authorization")], ["app", null, null]);
 
-    const assertionOf = (body: URLSearchParams) => {
+    const assertionOf = (body: URLSearchParams, aud: unknown) => {
       assert.equal(body.get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
       const [header, payload] = body.get("client_assertion")!.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
-      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", "https://idp.example"]);
+      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", aud]);
       return header as { alg: string; kid?: string };
     };
-    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body).alg, "HS256");
+    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body, "https://idp.example").alg, "HS256");
     const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const jwk = { ...(await crypto.subtle.exportKey("jwk", privateKey)), kid: "k1" };
-    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body);
+    // Auth.js's audience for private_key_jwt (tests/unit/client-auth.test.ts compares the two).
+    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body, ["https://idp.example", "https://idp.example/token"]);
     assert.deepEqual([header.alg, header.kid], ["ES256", "k1"]);
   });
 

@@ -12,11 +12,23 @@ export type StepErrorCode = "claim_not_owned" | "claim_invalid" | "claim_protect
 export type UpdateErrorCode = "update_malformed" | "unknown_intent" | "invalid_input" | "forbidden" | "not_signed_in";
 
 /**
+ * Sign-in codes thrown from a provider's `profile()` wrapped by `withUserinfo()` (Auth.js then
+ * refuses the sign-in and logs the error): the userinfo request failed (network, timeout, an error
+ * answer, no userinfo endpoint), or userinfo named another subject than the id_token.
+ *
+ * @example
+ * ```ts
+ * const code: SignInErrorCode = "userinfo_sub_mismatch";
+ * ```
+ */
+export type SignInErrorCode = "userinfo_failed" | "userinfo_sub_mismatch";
+
+/**
  * Every code the kit's core itself reports. Stable: apps and tests may match on them. Start-up
  * errors are thrown; request-time failures become data on the token because a throw inside
  * `jwt()` signs the user out.
  */
-export type KitErrorCode = StartupErrorCode | StepErrorCode | UpdateErrorCode;
+export type KitErrorCode = StartupErrorCode | StepErrorCode | UpdateErrorCode | SignInErrorCode;
 
 /**
  * The toolkit's one error class. `code` is one of the kit's codes or a plugin's own (each plugin

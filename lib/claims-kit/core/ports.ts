@@ -201,8 +201,34 @@ export interface VaultEntry {
   refreshError: string | null;
   /** When `refreshError` was recorded (null on rows written before the column existed). */
   refreshErrorAt: number | null;
+  /**
+   * The back-off after failed refresh attempts (transient ones, and a `refresh_rejected` awaiting
+   * its confirming attempt), shared by every instance: how many attempts in a row failed, the
+   * last one's code, and the time (seconds) before which nobody calls the provider for this grant.
+   * Cleared by a successful refresh, a sign-in, a terminal stop and a revocation.
+   */
+  refreshFailures: number;
+  refreshFailedWith: string | null;
+  refreshRetryAt: number | null;
   leaseOwner: string | null;
   leaseUntil: number | null;
+}
+
+/**
+ * A failed refresh attempt's back-off, as {@link TokenVault.backOff} records it.
+ *
+ * @example
+ * ```ts
+ * const backoff: VaultBackoff = { failures: 3, failedWith: "server_error", retryAt: 1_800_000_004 };
+ * ```
+ */
+export interface VaultBackoff {
+  /** Failed attempts in a row, this one included. */
+  failures: number;
+  /** This attempt's code (`server_error`, `timeout`, `network`, `rate_limited`, `refresh_rejected`…). */
+  failedWith: string;
+  /** No attempt before this time (seconds since the epoch). */
+  retryAt: number;
 }
 
 /**
@@ -227,8 +253,8 @@ export interface TokenVault {
   /** Take the refresh lease if nobody holds a live one (compare-and-set). */
   acquire(ref: AccountRef, owner: string, now: number, until: number): Promise<boolean>;
   /**
-   * Save a refresh's tokens, count it, clear any error and the lease, only while `owner` still
-   * holds the lease. Returns whether it did (false: the lease was lost, nothing was written).
+   * Save a refresh's tokens, count it, clear any error, the back-off and the lease, only while
+   * `owner` still holds the lease. Returns whether it did (false: the lease was lost, nothing was written).
    */
   complete(ref: AccountRef, owner: string, tokens: TokenSet, now: number): Promise<boolean>;
   /**
@@ -239,7 +265,13 @@ export interface TokenVault {
   adopt(ref: AccountRef, presented: string, tokens: TokenSet, now: number): Promise<boolean>;
   /** Give the lease back (if `owner` still holds it), leaving any stored error as it is. */
   release(ref: AccountRef, owner: string): Promise<void>;
-  /** Give the lease back (if `owner` still holds it), recording a terminal error and when (seconds). */
+  /**
+   * Give the lease back (if `owner` still holds it) after a failed attempt, recording its back-off
+   * (the refresh token is kept: the attempt did not consume it). Every instance reads it before
+   * calling the provider, so a sustained failure costs the provider a bounded number of calls.
+   */
+  backOff(ref: AccountRef, owner: string, backoff: VaultBackoff): Promise<void>;
+  /** Give the lease back (if `owner` still holds it), recording a terminal error and when (seconds); clears the back-off. */
   stop(ref: AccountRef, owner: string, error: string, at: number): Promise<void>;
   accountsOf(userId: string, provider: string): Promise<AccountRef[]>;
   /** Forget the tokens (after revocation at the provider), recording `error` and when (seconds). */

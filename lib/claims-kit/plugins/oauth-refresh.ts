@@ -59,9 +59,24 @@ export interface OAuthRefreshOptions {
    * `invalid_grant` and `revoked` are never retried (the grant is gone: sign in again).
    */
   clientErrorRetrySeconds?: number;
+  /**
+   * After a failed attempt (transient: 5xx, timeout, network, 429; or a first `refresh_rejected`),
+   * nobody calls the provider for that grant before the back-off ends: `initialSeconds` (default 1)
+   * doubling per failure in a row up to `maxSeconds` (default 300), each step shortened by up to a
+   * quarter at random (`random`, default Math.random; tests pass a constant), never before the
+   * provider's Retry-After. Shared by every instance through the vault; in cookie mode carried in
+   * the claim. Meanwhile requests get the current access token while it is valid, then the error.
+   */
+  backoff?: { initialSeconds?: number; maxSeconds?: number; random?: () => number };
   /** Cookie mode: keep the id_token in the cookie (it is large; off by default). */
   keepIdToken?: boolean;
   fetch?: typeof fetch;
+  /**
+   * The wall clock (milliseconds) for what instances compare with each other: the vault lease and
+   * its hold, waiting for another instance, cookie mode's grace. Default `Date.now`; tests pass a
+   * fake one. (Expiry and the back-off follow the kit's clock: `jwt()`'s `now`.)
+   */
+  clock?: () => number;
   /** Where refresh and revocation events go (never token values). Default: warnings and errors to the console. */
   logger?: KitLogger;
   /**
@@ -79,7 +94,7 @@ export interface OAuthRefreshOptions {
  * const work: LinkedProviderOptions = { provider: "work", issuer: process.env.AUTH_WORK_ISSUER, clientId: "app", clientSecret };
  * ```
  */
-export type LinkedProviderOptions = Omit<OAuthRefreshOptions, "vault" | "mode" | "linked" | "logger">;
+export type LinkedProviderOptions = Omit<OAuthRefreshOptions, "vault" | "mode" | "linked" | "logger" | "clock">;
 
 type Claims = { oauth: ClaimSpec<VaultClaim | CookieClaim, "token"> };
 
@@ -119,7 +134,8 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
   check(): void;
   /**
    * Whether a token's access token is due for a refresh (for a proxy deciding to refresh). False
-   * for a claim whose refresh stopped, until a `client_error` back-off has passed.
+   * for a claim whose refresh stopped, until a `client_error` back-off has passed, and in cookie
+   * mode while the claim's back-off after a failed attempt runs.
    */
   isDue(token: TokenView | null | undefined, now?: number): boolean;
   /**
@@ -133,7 +149,7 @@ export interface OAuthRefreshPlugin extends ClaimsPlugin<"oauth", Claims, {}, OA
 
 export type { LinkedAccount };
 
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
+const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "refresh_rejected", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 
 /** The main provider's engine and every linked one's, by provider id. */
 function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map<string, OAuthEngine> } {
@@ -142,7 +158,7 @@ function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map
   if (options.linked !== undefined && !Array.isArray(options.linked)) invalidOption("oauthRefresh", "linked", "must be an array of provider options");
   if (options.linked?.length && main.options.mode === "cookie") invalidOption("oauthRefresh", "linked", 'needs "vault" mode: the cookie holds one token set');
   for (const linked of options.linked ?? []) {
-    const engine = compileOAuth({ fetch: options.fetch, ...linked, mode: "vault", vault: options.vault, logger: options.logger });
+    const engine = compileOAuth({ fetch: options.fetch, clock: options.clock, ...linked, mode: "vault", vault: options.vault, logger: options.logger });
     if (all.has(engine.provider)) invalidOption("oauthRefresh", "linked", `names provider "${engine.provider}" twice`);
     all.set(engine.provider, engine);
   }
@@ -154,7 +170,8 @@ function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map
  * refresh ahead of expiry; single-flight per grant in a process; across processes a lease in the
  * vault makes exactly one instance call the provider while the others wait for its result; keep
  * the old refresh token when none comes back; transient failures (network, timeout, server_error)
- * are recorded on the token and retried, never sign the user out. A terminal failure
+ * are recorded on the token and retried after an exponential back-off shared by every instance
+ * (meanwhile the current access token is served while it lasts), never sign the user out. A terminal failure
  * (`invalid_grant`, `revoked`, `no_refresh_token`) marks the claim as stopped: no more refresh
  * work, `isDue()` false, the code reported in `session.errors.oauth` (the client helper sends the
  * user to sign in); `client_error` is tried again after `clientErrorRetrySeconds`. Rotated tokens

@@ -1,9 +1,9 @@
 // One provider's refresh machinery behind the oauthRefresh() plugin: sign-in (tokens into the vault
 // or the cookie), refresh on jwt(), access tokens for server code, revocation, RP-initiated logout.
-import { ClaimsKitError, invalidOption } from "../core/errors";
+import { invalidOption } from "../core/errors";
 import type { AccessTokenInfo } from "../core/ports";
 import type { KitLogger, TokenView } from "../core/types";
-import type { OAuthErrorCode, OAuthRefreshOptions, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
+import type { OAuthRefreshOptions, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
 import { cookieRefresher } from "./cookie-mode";
 import { CLIENT_AUTH_METHODS } from "./oauth-client";
 import { fromAuthjsProvider, type ProviderProfile } from "./profiles";
@@ -20,10 +20,6 @@ const NO_REFRESH_TOKEN_HINT =
   "Likely causes: the authorization request lacks scope offline_access together with prompt=consent (OIDC Core 11; AUTH_OIDC_PROMPT), " +
   "Google needs access_type=offline and prompt=consent (AUTH_OIDC_AUTH_PARAMS), or the client is not allowed the refresh_token grant at the provider";
 const hinted = new Set<string>();
-
-function fail(code: OAuthErrorCode, detail: string): never {
-  throw new ClaimsKitError(code, detail);
-}
 
 /**
  * What one provider's machinery offers the plugin.
@@ -105,13 +101,19 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
   for (const [name, value] of Object.entries({ skewSeconds: skew, timeoutMs, waitMs, graceSeconds, clientErrorRetrySeconds })) {
     if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number (0 or more)");
   }
+  const backoff = { initialSeconds: options.backoff?.initialSeconds ?? 1, maxSeconds: options.backoff?.maxSeconds ?? 300, random: options.backoff?.random ?? Math.random };
+  if (!Number.isSafeInteger(backoff.initialSeconds) || backoff.initialSeconds < 1) invalidOption(where, "backoff.initialSeconds", "must be a whole number of seconds (1 or more)");
+  if (!Number.isSafeInteger(backoff.maxSeconds) || backoff.maxSeconds < backoff.initialSeconds) invalidOption(where, "backoff.maxSeconds", "must be a whole number of seconds, at least backoff.initialSeconds");
+  if (typeof backoff.random !== "function") invalidOption(where, "backoff.random", "must be a function returning a number in [0, 1)");
   // Without a logger, warnings and errors still reach the console: a lost lease, tokens that could
   // not be saved and a failed revocation must never pass silently. Routine lines are dropped.
   const log: KitLogger = options.logger ?? { info() {}, warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
-  const provider = providerClient({ ...options, clientAuth, skew, timeoutMs, clientErrorRetrySeconds, log });
+  const provider = providerClient({ ...options, clientAuth, skew, timeoutMs, clientErrorRetrySeconds, backoff, log });
   const { due, retryable } = provider;
-  const vaultMode = options.vault ? vaultRefresher({ vault: options.vault, provider, log, timeoutMs, waitMs }) : undefined;
-  const cookieMode = cookieRefresher({ provider, graceSeconds, keepIdToken: options.keepIdToken ?? false });
+  if (options.clock !== undefined && typeof options.clock !== "function") invalidOption(where, "clock", "must be a function returning milliseconds since the epoch");
+  const clock = options.clock ?? (() => Date.now());
+  const vaultMode = options.vault ? vaultRefresher({ vault: options.vault, provider, log, timeoutMs, waitMs, clock }) : undefined;
+  const cookieMode = cookieRefresher({ provider, graceSeconds, keepIdToken: options.keepIdToken ?? false, clock });
   const vault = options.vault;
   const unsaved = vaultMode?.unsaved;
   const saveUnsaved = (key: string) => vaultMode!.saveUnsaved(key);
@@ -169,18 +171,38 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
       if ("at" in c) {
         if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
         const result = await refreshCookie(c, ctx.now);
-        if (result.ok) return { oauth: result.claim };
-        if (!result.stop) fail(result.code, result.detail);
-        ctx.report(result.stop.c, result.detail);
-        return { oauth: { ...c, s: result.stop } };
+        if (result.ok) {
+          // Refreshed, or (served) the refresh failed or waits for its back-off and the access
+          // token still works: report why, keep serving it.
+          if (result.served) ctx.report(result.served.code, result.served.detail);
+          return result.claim === c ? undefined : { oauth: result.claim };
+        }
+        if (result.stop) {
+          ctx.report(result.stop.c, result.detail);
+          const { b: _backoff, ...rest } = c;
+          return { oauth: { ...rest, s: result.stop } };
+        }
+        // Expired and not refreshed (transient): the failure is data, the back-off rides in the claim.
+        ctx.report(result.code, result.detail);
+        return result.claim && result.claim !== c ? { oauth: result.claim } : undefined;
       }
       const ref = { provider: c.p, providerAccountId: c.a };
       // Unsaved rotated tokens: every request of this account tries the save again (an in-memory check otherwise).
       if (unsaved?.has(keyOf(ref))) await saveUnsaved(keyOf(ref));
       if (!c.s && !due(c.e, c.i, ctx.now)) return waiting();
       const result = await ensureFresh(ref, ctx.now);
-      if (result.ok) return { oauth: { p: c.p, a: c.a, e: result.entry.expiresAt!, i: result.entry.refreshedAt ?? ctx.now } };
-      if (!result.stop) fail(result.code, result.detail);
+      if (result.ok) {
+        if (result.served) ctx.report(result.served.code, result.served.detail);
+        const e = result.entry.expiresAt!;
+        const i = result.entry.refreshedAt ?? ctx.now;
+        // Served without a refresh (backing off): the claim stays as it was, no cookie write.
+        return result.served && !c.s && c.e === e && c.i === i ? undefined : { oauth: { p: c.p, a: c.a, e, i } };
+      }
+      if (!result.stop) {
+        // Transient, the access token expired: the failure is data; the back-off lives in the vault.
+        ctx.report(result.code, result.detail);
+        return undefined;
+      }
       ctx.report(result.stop.c, result.detail);
       return { oauth: { p: c.p, a: c.a, ...(c.nr ? { nr: c.nr } : {}), e: c.e, i: c.i, s: result.stop } };
     },
@@ -188,6 +210,8 @@ export function compileOAuth(given: OAuthRefreshOptions): OAuthEngine {
       const c = claimOf(token);
       if (!c) return false;
       if (c.s) return retryable(c.s.c, c.s.t, now);
+      // Cookie mode carries its back-off: nothing to do before it ends.
+      if ("at" in c && c.b && now < c.b.r) return false;
       return due(c.e, c.i, now);
     },
     async accessToken(token, now = nowSeconds()) {

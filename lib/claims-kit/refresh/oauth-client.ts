@@ -16,15 +16,16 @@ export type ClientAuth = "client_secret_basic" | "client_secret_post" | "client_
 export const CLIENT_AUTH_METHODS: readonly ClientAuth[] = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
 
 /**
- * A private key for `private_key_jwt`: a WebCrypto key (with its `kid`), or a private JWK
- * (RSA, EC P-256/384/521, or Ed25519) whose `alg`/`kid` are used as given.
+ * A private key for `private_key_jwt`: a WebCrypto key (alone, as Auth.js's
+ * `token.clientPrivateKey` takes it, or with its `kid`), or a private JWK (RSA, EC P-256/384/521,
+ * or Ed25519) whose `alg`/`kid` are used as given.
  *
  * @example
  * ```ts
  * const key: ClientPrivateKey = JSON.parse(process.env.AUTH_OIDC_PRIVATE_JWK!);
  * ```
  */
-export type ClientPrivateKey = { key: CryptoKey; kid?: string } | (JsonWebKey & { kid?: string });
+export type ClientPrivateKey = CryptoKey | { key: CryptoKey; kid?: string } | (JsonWebKey & { kid?: string });
 
 /**
  * The client as registered at the provider.
@@ -96,7 +97,8 @@ function jwkAlgorithm(jwk: JsonWebKey): string {
 
 /** Import a private JWK once (WebCrypto import is async). Throws naming what is wrong. */
 async function importPrivateKey(key: ClientPrivateKey): Promise<o.PrivateKey> {
-  if ("key" in key && typeof key.key === "object") return key as o.PrivateKey;
+  if (key instanceof CryptoKey) return { key };
+  if ("key" in key && key.key instanceof CryptoKey) return key as o.PrivateKey;
   const jwk = key as JsonWebKey & { kid?: string };
   const params = JWK_ALGORITHMS[jwkAlgorithm(jwk)];
   if (!params || !jwk.d) throw new Error(`clientPrivateKey must be a private RSA, EC or Ed25519 JWK (alg ${jwk.alg ?? jwk.kty})`);
@@ -106,7 +108,20 @@ async function importPrivateKey(key: ClientPrivateKey): Promise<o.PrivateKey> {
 }
 
 /**
- * oauth4webapi's client authentication for the configured method (the private key imported once).
+ * Auth.js's encoding of Basic credentials: `encodeURIComponent` with spaces as `+`. It leaves
+ * `-_.!~*'()` as they are, where oauth4webapi's (RFC 6749 2.3.1's form encoding) escapes them; a
+ * provider that does not URL-decode Basic credentials (LemonLDAP::NG) accepts only the form it saw
+ * at sign-in, so the refresh sends exactly that.
+ */
+const basicPart = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
+
+/**
+ * oauth4webapi's client authentication for the configured method (the private key imported once),
+ * sending exactly what Auth.js's code exchange (`@auth/core` 0.41) sends for the same
+ * `token_endpoint_auth_method`, so a provider that accepted the sign-in accepts the refresh:
+ * - `client_secret_basic`: `Authorization: Basic` with Auth.js's encoding (see above);
+ * - `client_secret_post`, `client_secret_jwt`, `none`: oauth4webapi's, as Auth.js uses them;
+ * - `private_key_jwt`: the assertion's `aud` is `[issuer, token_endpoint]`, as Auth.js sets it.
  *
  * @example
  * ```ts
@@ -118,16 +133,24 @@ export function clientAuthentication(client: ClientCredentials): () => Promise<o
   let imported: Promise<o.PrivateKey> | undefined;
   return async () => {
     switch (client.clientAuth) {
-      case "client_secret_basic":
-        // oauth4webapi form-encodes id and secret before base64, as RFC 6749 2.3.1 asks.
-        return o.ClientSecretBasic(client.clientSecret ?? "");
+      case "client_secret_basic": {
+        const credentials = `Basic ${btoa(`${basicPart(client.clientId)}:${basicPart(client.clientSecret ?? "")}`)}`;
+        return (_as, _client, _body, headers) => void headers.set("authorization", credentials);
+      }
       case "client_secret_post":
         return o.ClientSecretPost(client.clientSecret ?? "");
       case "client_secret_jwt":
         return o.ClientSecretJwt(client.clientSecret ?? "");
-      case "private_key_jwt":
+      case "private_key_jwt": {
         imported ??= importPrivateKey(client.clientPrivateKey!);
-        return o.PrivateKeyJwt(await imported);
+        const key = await imported;
+        return (as, c, body, headers) =>
+          o.PrivateKeyJwt(key, {
+            [o.modifyAssertion]: (_header, payload) => {
+              payload.aud = [as.issuer, as.token_endpoint!];
+            },
+          })(as, c, body, headers);
+      }
       case "none":
         return o.None();
     }

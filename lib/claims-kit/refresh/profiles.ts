@@ -1,8 +1,7 @@
 // Provider profiles: what the kit derives from an Auth.js provider object (`Google()`,
 // `MicrosoftEntraID()`, `Keycloak()`, `Auth0()`, `Okta()`, `GitHub()`, or any OIDC/OAuth config),
 // and what each provider needs before it hands out a refresh token.
-import type { ClientAuth } from "./oauth-client";
-import { CLIENT_AUTH_METHODS } from "./oauth-client";
+import type { ClientAuth, ClientPrivateKey } from "./oauth-client";
 
 /**
  * The parts of an Auth.js provider config (`OAuthConfig`/`OIDCConfig`) the kit reads. Auth.js
@@ -19,7 +18,8 @@ export interface AuthjsProviderConfig {
   id: string;
   type?: string;
   issuer?: string;
-  token?: string | URL | { url?: string | URL };
+  /** Auth.js reads `private_key_jwt`'s key from `token.clientPrivateKey`; so does the kit. */
+  token?: string | URL | { url?: string | URL; clientPrivateKey?: ClientPrivateKey };
   clientId?: string;
   clientSecret?: string;
   client?: { token_endpoint_auth_method?: string };
@@ -42,11 +42,17 @@ export interface ProviderProfile {
   offline: string;
   /** OpenID Connect (discovery, id_token) or plain OAuth 2 (a fixed token endpoint). */
   oidc: boolean;
+  /**
+   * The id_token may lack the profile claims (email, name) that the userinfo endpoint returns
+   * (OIDC Core 5.4): `withUserinfo()` then fetches and merges them at sign-in. Off when unset.
+   */
+  thinIdToken?: boolean;
 }
 
 /**
  * The providers whose quirks the kit knows. Any other provider works from its discovery document
- * (OIDC) or its token endpoint (OAuth 2) with the defaults.
+ * (OIDC) or its token endpoint (OAuth 2) with the defaults; `withUserinfo()` treats any other OIDC
+ * provider as one whose id_token may be thin (LemonLDAP::NG's is by default).
  *
  * @example
  * ```ts
@@ -58,7 +64,9 @@ export const PROVIDER_PROFILES: Readonly<Record<string, ProviderProfile>> = {
   "microsoft-entra-id": { rotation: "always", offline: "the offline_access scope", oidc: true },
   keycloak: { rotation: "configurable", offline: "nothing for a normal refresh token (the offline_access scope gives an offline token)", oidc: true },
   auth0: { rotation: "configurable", offline: "the offline_access scope, and Allow Offline Access on the API", oidc: true },
-  okta: { rotation: "configurable", offline: "the offline_access scope, and the Refresh Token grant enabled on the app", oidc: true },
+  // The org authorization server issues a "thin" id_token (sub and a few claims) when it also issues
+  // an access token: email and name come from userinfo.
+  okta: { rotation: "configurable", offline: "the offline_access scope, and the Refresh Token grant enabled on the app", oidc: true, thinIdToken: true },
   github: { rotation: "always", offline: "a GitHub App with expiring user tokens (OAuth Apps' tokens never expire and have no refresh token)", oidc: false },
 };
 
@@ -70,12 +78,14 @@ export interface DerivedOptions {
   clientId?: string;
   clientSecret?: string;
   clientAuth?: ClientAuth;
+  clientPrivateKey?: ClientPrivateKey;
   profile?: ProviderProfile;
 }
 
 const urlOf = (token: AuthjsProviderConfig["token"]): string | undefined => {
   const value = typeof token === "object" && token !== null && !(token instanceof URL) ? token.url : token;
-  return value ? String(value) : undefined;
+  // Auth.js's placeholder for "discover it" (a normalized provider whose token has no url).
+  return value && new URL(String(value)).host !== "authjs.dev" ? String(value) : undefined;
 };
 
 /**
@@ -105,7 +115,11 @@ export function fromAuthjsProvider(config: AuthjsProviderConfig, env: Record<str
   set("tokenEndpoint", tokenEndpoint);
   set("clientId", merged.clientId ?? env[`${prefix}ID`]);
   set("clientSecret", merged.clientSecret ?? env[`${prefix}SECRET`]);
-  set("clientAuth", method && (CLIENT_AUTH_METHODS as readonly string[]).includes(method) ? (method as ClientAuth) : undefined);
+  // Passed on as given: a method the kit cannot send is refused at start-up (option "clientAuth"),
+  // as Auth.js refuses it at sign-in.
+  set("clientAuth", method as ClientAuth | undefined);
+  const token = merged.token;
+  set("clientPrivateKey", typeof token === "object" && token !== null && !(token instanceof URL) ? token.clientPrivateKey : undefined);
   set("profile", PROVIDER_PROFILES[merged.id]);
   return derived;
 }

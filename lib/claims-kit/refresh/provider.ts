@@ -2,6 +2,7 @@
 // timing rules (when a token is due, when a stopped refresh may be tried again).
 import { decodeJwt } from "jose";
 import type { KitLogger } from "../core/types";
+import type { BackoffPolicy } from "./backoff";
 import { clientAuthentication, discover, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
 import { processRefreshResponse, requestRefresh, type EndpointCall, type RefreshOutcome } from "./token-endpoint";
 import type { Failure, StopCode } from "./types";
@@ -15,6 +16,7 @@ export interface RefreshSettings extends ClientCredentials {
   skew: number;
   timeoutMs: number;
   clientErrorRetrySeconds: number;
+  backoff: BackoffPolicy;
   fetch?: typeof fetch;
   log: KitLogger;
 }
@@ -60,6 +62,7 @@ export function providerClient(settings: RefreshSettings) {
 
   // After a 429, no call before the provider's Retry-After (for this client, whichever account).
   let notBefore = 0;
+  let notBeforeCode: "rate_limited" | "server_error" = "rate_limited";
 
   /** Where and as whom to call: for the revocation step too. */
   // Plain http only for what the developer configured as http:// (a local provider).
@@ -71,7 +74,6 @@ export function providerClient(settings: RefreshSettings) {
    * id_token in the answer must match the one from sign-in (`previousIdToken`): issuer, subject.
    */
   async function callProvider(endpoints: ProviderEndpoints, refreshToken: string, now: number, previousIdToken?: string | null): Promise<RefreshOutcome> {
-    if (now < notBefore) return { ok: false, code: "rate_limited", detail: `the provider asked to wait until ${notBefore}`, retryAfter: notBefore - now };
     const result = await requestRefresh(call(endpoints), refreshToken);
     const previous = previousIdToken ? idTokenClaims(previousIdToken) : undefined;
     // A template issuer (Entra's multi-tenant `{tenantid}`) is checked as the tenant's own, from sign-in.
@@ -81,11 +83,22 @@ export function providerClient(settings: RefreshSettings) {
       previousRefreshToken: refreshToken, now, issuer, clientId: options.clientId, expectedSub: previous?.sub,
       idTokenAlgs: endpoints.idTokenSigningAlgs, idTokenAlg: options.idTokenSignedResponseAlg,
     });
-    if (!outcome.ok && outcome.retryAfter) notBefore = now + outcome.retryAfter;
+    if (!outcome.ok && outcome.retryAfter) {
+      notBefore = now + outcome.retryAfter;
+      notBeforeCode = outcome.code === "rate_limited" ? "rate_limited" : "server_error";
+    }
     if (outcome.ok && outcome.warning) log.warn(`oauth refresh: ${outcome.warning}`);
     log.info(`oauth refresh ${outcome.ok ? `ok rotated=${outcome.tokens.rotated}` : `failed ${outcome.code}: ${outcome.detail}`}`);
     return outcome;
   }
+
+  /**
+   * After a Retry-After (a 429, or a 503 that sends one) for any grant of this client, the other
+   * grants wait too (a provider's rate limit or maintenance is the client's, not one grant's): the
+   * failure to report meanwhile, checked before any lease is taken.
+   */
+  const rateLimited = (now: number): Failure | undefined =>
+    now < notBefore ? { ok: false, code: notBeforeCode, detail: `the provider asked this client to wait until ${notBefore}` } : undefined;
 
   const effectiveSkew = (e: number, i: number | null | undefined) => (i ? Math.min(skew, Math.max(0, Math.floor((e - i) / 2))) : skew);
   const due = (e: number | null, i: number | null | undefined, now: number) => e === null || now >= e - effectiveSkew(e, i);
@@ -93,7 +106,7 @@ export function providerClient(settings: RefreshSettings) {
   const retryable = (code: string, at: number | null, now: number) => code === "client_error" && (at === null || now >= at + clientErrorRetrySeconds);
   const stopped = (code: string, at: number, detail = `refresh stopped after ${code}`): Failure => ({ ok: false, code: code as StopCode, detail, stop: { c: code as StopCode, t: at } });
 
-  return { resolveEndpoints, endpointsOrFailure, call, callProvider, due, retryable, stopped };
+  return { resolveEndpoints, endpointsOrFailure, call, callProvider, rateLimited, due, retryable, stopped, backoff: settings.backoff };
 }
 
 /** `iss` and `sub` of an id_token this app already accepted (at sign-in or a refresh): no signature check needed. */

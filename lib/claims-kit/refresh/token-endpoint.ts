@@ -23,6 +23,12 @@ export type RefreshErrorCode =
   | "rate_limited"
   /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
   | "client_error"
+  /**
+   * The provider rejected the refresh request with a non-transient error the kit has no name for
+   * (HTTP 4xx: `invalid_request`, as LemonLDAP::NG answers for an unknown refresh token, or
+   * another code): terminal once the next attempt, after the back-off, is rejected too.
+   */
+  | "refresh_rejected"
   /** Nothing to refresh with. */
   | "no_refresh_token"
   | "reauth_required";
@@ -49,7 +55,7 @@ export type RefreshOutcome =
       ok: false;
       code: RefreshErrorCode;
       detail: string;
-      /** rate_limited: seconds to wait. */
+      /** Seconds the provider asked to wait (Retry-After on a 429, or on a 5xx that sends one). */
       retryAfter?: number;
       /**
        * The answer rotated the refresh token but could not be used (its id_token names someone
@@ -152,24 +158,42 @@ function tolerate(json: Record<string, unknown>, defaultLifetime: number): { jso
   return { json: fixed, expiresIn: Math.floor(expiresIn), ...(warning ? { warning } : {}) };
 }
 
-/** The OAuth `error` an oauth4webapi error carries: from the body, or from a WWW-Authenticate challenge. */
-function oauthErrorOf(err: unknown): string | undefined {
-  if (err instanceof o.ResponseBodyError) return err.error;
-  return err instanceof o.WWWAuthenticateChallengeError ? err.cause[0]?.parameters.error : undefined;
+/**
+ * The OAuth `error` of an error answer: the body's whenever it has one (RFC 6749 5.2), else the
+ * one a WWW-Authenticate challenge names (parsed by oauth4webapi). A bare `Basic` challenge, which
+ * RFC 6749 requires with HTTP Basic client authentication, names none: the body says what failed.
+ */
+async function oauthErrorOf(result: TokenEndpointResult & { kind: "response" }, process: (response: Response) => Promise<unknown>): Promise<string | undefined> {
+  const body = parse(result.body)?.error;
+  if (typeof body === "string" && body !== "") return body;
+  if (!result.wwwAuthenticate) return undefined;
+  const headers = { "content-type": "application/json", "www-authenticate": result.wwwAuthenticate };
+  const err = await process(new Response(result.body, { status: result.status, headers })).then(() => null, (e: unknown) => e);
+  return err instanceof o.WWWAuthenticateChallengeError ? err.cause.find((c) => typeof c.parameters.error === "string")?.parameters.error : undefined;
 }
 
-/** An oauth4webapi error as a stable code. */
-function classify(err: unknown, status: number): RefreshOutcome & { ok: false } {
-  const oauthError = oauthErrorOf(err);
-  if (oauthError === "invalid_grant" || oauthError === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
-  // The provider wants the user (MFA, consent, conditional access): no retry can succeed without them.
-  if (oauthError && ["interaction_required", "login_required", "consent_required", "account_selection_required"].includes(oauthError)) {
-    return { ok: false, code: "reauth_required", detail: `the provider needs the user to sign in again: ${oauthError}` };
-  }
-  if ((status === 400 || status === 401) && oauthError && ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "incorrect_client_credentials"].includes(oauthError)) {
-    return { ok: false, code: "client_error", detail: `the provider refused the client: ${oauthError}` };
-  }
-  return { ok: false, code: "server_error", detail: `HTTP ${status}${oauthError ? ` ${oauthError}` : ""}` };
+/** OAuth errors that mean "try again later" whatever the status they come with. */
+const TRANSIENT_ERRORS = new Set(["temporarily_unavailable", "server_error", "slow_down"]);
+/** The provider wants the user (MFA, consent, conditional access): no retry can succeed without them. */
+const USER_ERRORS = new Set(["interaction_required", "login_required", "consent_required", "account_selection_required"]);
+/** The provider refuses this client as configured: a wrong secret or registration, not the grant. */
+const CLIENT_ERRORS = new Set(["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "incorrect_client_credentials"]);
+
+/**
+ * An error answer as a stable code. The body's (or challenge's) `error` decides first; without one,
+ * the status: 401 is a client authentication failure (RFC 6749 5.2), 400 a rejected request, 408,
+ * 5xx and other statuses transient (a gateway's page says nothing about the grant).
+ */
+function classify(error: string | undefined, status: number): RefreshOutcome & { ok: false } {
+  const named = error ? ` ${error}` : "";
+  if (error === "invalid_grant" || error === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
+  if (error && USER_ERRORS.has(error)) return { ok: false, code: "reauth_required", detail: `the provider needs the user to sign in again: ${error}` };
+  const clientError = status >= 400 && status < 500 && status !== 408;
+  if (clientError && error && CLIENT_ERRORS.has(error)) return { ok: false, code: "client_error", detail: `the provider refused the client: ${error}` };
+  if (status === 401 && !error) return { ok: false, code: "client_error", detail: "the provider refused the client: HTTP 401 without an error code" };
+  if (error && TRANSIENT_ERRORS.has(error)) return { ok: false, code: "server_error", detail: `HTTP ${status}${named}` };
+  if (clientError && (error || status === 400)) return { ok: false, code: "refresh_rejected", detail: `the provider rejected the refresh request: HTTP ${status}${named}` };
+  return { ok: false, code: "server_error", detail: `HTTP ${status}${named}` };
 }
 
 const ID_TOKEN_CHECKS = new Set([o.JWT_CLAIM_COMPARISON, o.JWT_TIMESTAMP_CHECK, o.PARSE_ERROR, o.INVALID_RESPONSE]);
@@ -203,8 +227,11 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
   if (status !== 200 || !success) {
-    const response = new Response(result.body, { status: status === 200 ? 500 : status, headers });
-    return classify(await o.processRefreshTokenResponse(as, client, response).then(() => null, (err: unknown) => err), status);
+    const error = await oauthErrorOf({ ...result, status }, (response) => o.processRefreshTokenResponse(as, client, response));
+    const outcome = classify(error, status);
+    // Retry-After on a 503 (RFC 9110 10.2.3) is honoured like a 429's.
+    if (TRANSIENT.has(outcome.code) && result.retryAfter) outcome.retryAfter = retryAfterSeconds(result.retryAfter, ctx.now);
+    return outcome;
   }
   if (typeof json!.access_token !== "string" || json!.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
   const tolerated = tolerate(json!, ctx.defaultLifetime ?? 3600);
@@ -284,9 +311,9 @@ export async function processRevocationResponse(result: TokenEndpointResult): Pr
   if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
   const err = await o.processRevocationResponse(new Response(result.body, { status: result.status, headers })).then(() => null, (e: unknown) => e);
   if (!err) return { ok: true };
-  const named = oauthErrorOf(err);
+  const named = await oauthErrorOf(result, (response) => o.processRevocationResponse(response));
   if (named === "unsupported_token_type") return { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
-  if ((result.status === 400 || result.status === 401) && (named === "invalid_client" || named === "unauthorized_client")) {
+  if (result.status >= 400 && result.status < 500 && (named === "invalid_client" || named === "unauthorized_client")) {
     return { ok: false, code: "client_error", detail: `the provider refused the client: ${named}` };
   }
   return { ok: false, code: "server_error", detail: `HTTP ${result.status}${named ? ` ${named}` : ""}` };

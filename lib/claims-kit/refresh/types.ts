@@ -1,4 +1,5 @@
 // The refresh plugin's claim shapes and result types.
+import type { BackoffState } from "./backoff";
 import type { RefreshErrorCode } from "./token-endpoint";
 
 /**
@@ -67,6 +68,8 @@ export interface CookieClaim {
   it?: string;
   /** Set when refreshing stopped. */
   s?: StoppedMark;
+  /** Set while refresh attempts fail: the back-off (no provider call before `b.r`). */
+  b?: BackoffState;
 }
 
 /**
@@ -107,5 +110,8 @@ export interface RevokeUserResult {
   accounts: RevokeOutcome[];
 }
 
-/** A refresh that did not produce tokens: transient (retried on the next request) or stopped. */
+/** A refresh that did not produce tokens: transient (retried once the back-off allows) or stopped. */
 export type Failure = { ok: false; code: RefreshErrorCode | "revoked"; detail: string; stop?: StoppedMark };
+
+/** A failure reported while the current access token is still served (it has not expired yet). */
+export type Served = { code: RefreshErrorCode; detail: string };

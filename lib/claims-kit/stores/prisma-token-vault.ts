@@ -10,6 +10,9 @@ interface Row {
   refreshCount: number | bigint;
   refreshError: string | null;
   refreshErrorAt: number | bigint | null;
+  refreshFailures: number | bigint | null;
+  refreshFailedWith: string | null;
+  refreshRetryAt: number | bigint | null;
   refreshLeaseOwner: string | null;
   refreshLeaseUntil: number | bigint | null;
 }
@@ -19,8 +22,9 @@ const num = (v: number | bigint | null): number | null => (v === null ? null : N
 /**
  * A {@link TokenVault} on Auth.js's `Account` model (access_token, refresh_token, id_token,
  * expires_at) plus `refreshLeaseOwner`, `refreshLeaseUntil`, `refreshedAt`, `refreshCount`,
- * `refreshError` and `refreshErrorAt` columns (see prisma/schema.prisma). One statement per
- * operation; the conditional ones report whether they changed the row.
+ * `refreshError`, `refreshErrorAt` and the back-off's `refreshFailures`, `refreshFailedWith`,
+ * `refreshRetryAt` columns (see prisma/schema.prisma). One statement per operation; the
+ * conditional ones report whether they changed the row.
  *
  * @example
  * ```ts
@@ -31,7 +35,8 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
   return {
     async read({ provider, providerAccountId }) {
       const rows = await db.$queryRaw<Row[]>`
-        SELECT "access_token", "refresh_token", "id_token", "expires_at", "refreshedAt", "refreshCount", "refreshError", "refreshErrorAt", "refreshLeaseOwner", "refreshLeaseUntil"
+        SELECT "access_token", "refresh_token", "id_token", "expires_at", "refreshedAt", "refreshCount", "refreshError", "refreshErrorAt",
+          "refreshFailures", "refreshFailedWith", "refreshRetryAt", "refreshLeaseOwner", "refreshLeaseUntil"
         FROM "Account" WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId}`;
       const r = rows[0];
       if (!r) return null;
@@ -44,6 +49,9 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
         refreshCount: Number(r.refreshCount),
         refreshError: r.refreshError,
         refreshErrorAt: num(r.refreshErrorAt),
+        refreshFailures: num(r.refreshFailures) ?? 0,
+        refreshFailedWith: r.refreshFailedWith,
+        refreshRetryAt: num(r.refreshRetryAt),
         leaseOwner: r.refreshLeaseOwner,
         leaseUntil: num(r.refreshLeaseUntil),
       };
@@ -54,7 +62,8 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
       await db.$executeRaw`
         UPDATE "Account" SET "access_token" = ${t.accessToken}, "refresh_token" = COALESCE(${t.refreshToken ?? null}, "refresh_token"),
           "id_token" = COALESCE(${t.idToken ?? null}, "id_token"), "expires_at" = ${t.expiresAt}, "refreshedAt" = ${now},
-          "refreshError" = NULL, "refreshErrorAt" = NULL, "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
+          "refreshError" = NULL, "refreshErrorAt" = NULL, "refreshFailures" = NULL, "refreshFailedWith" = NULL, "refreshRetryAt" = NULL,
+          "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId}`;
     },
     async acquire({ provider, providerAccountId }, owner, now, until) {
@@ -68,7 +77,8 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
       const changed = await db.$executeRaw`
         UPDATE "Account" SET "access_token" = ${t.accessToken}, "refresh_token" = ${t.refreshToken},
           "id_token" = COALESCE(${t.idToken ?? null}, "id_token"), "expires_at" = ${t.expiresAt}, "refreshedAt" = ${now},
-          "refreshCount" = "refreshCount" + 1, "refreshError" = NULL, "refreshErrorAt" = NULL, "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
+          "refreshCount" = "refreshCount" + 1, "refreshError" = NULL, "refreshErrorAt" = NULL,
+          "refreshFailures" = NULL, "refreshFailedWith" = NULL, "refreshRetryAt" = NULL, "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId} AND "refreshLeaseOwner" = ${owner}`;
       return changed === 1;
     },
@@ -76,7 +86,8 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
       const changed = await db.$executeRaw`
         UPDATE "Account" SET "access_token" = ${t.accessToken}, "refresh_token" = ${t.refreshToken},
           "id_token" = COALESCE(${t.idToken ?? null}, "id_token"), "expires_at" = ${t.expiresAt}, "refreshedAt" = ${now},
-          "refreshCount" = "refreshCount" + 1, "refreshError" = NULL, "refreshErrorAt" = NULL
+          "refreshCount" = "refreshCount" + 1, "refreshError" = NULL, "refreshErrorAt" = NULL,
+          "refreshFailures" = NULL, "refreshFailedWith" = NULL, "refreshRetryAt" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId} AND "refresh_token" = ${presented}`;
       return changed === 1;
     },
@@ -85,9 +96,16 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
         UPDATE "Account" SET "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId} AND "refreshLeaseOwner" = ${owner}`;
     },
+    async backOff({ provider, providerAccountId }, owner, b) {
+      await db.$executeRaw`
+        UPDATE "Account" SET "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL,
+          "refreshFailures" = ${b.failures}, "refreshFailedWith" = ${b.failedWith}, "refreshRetryAt" = ${b.retryAt}
+        WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId} AND "refreshLeaseOwner" = ${owner}`;
+    },
     async stop({ provider, providerAccountId }, owner, error, at) {
       await db.$executeRaw`
-        UPDATE "Account" SET "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL, "refreshError" = ${error}, "refreshErrorAt" = ${at}
+        UPDATE "Account" SET "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL, "refreshError" = ${error}, "refreshErrorAt" = ${at},
+          "refreshFailures" = NULL, "refreshFailedWith" = NULL, "refreshRetryAt" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId} AND "refreshLeaseOwner" = ${owner}`;
     },
     async accountsOf(userId, provider) {
@@ -98,7 +116,7 @@ export function prismaTokenVault(db: RawSqlClient): TokenVault {
       // Ends any lease too: a refresh in flight cannot save over a revocation.
       await db.$executeRaw`
         UPDATE "Account" SET "access_token" = NULL, "refresh_token" = NULL, "refreshError" = ${error}, "refreshErrorAt" = ${at},
-          "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
+          "refreshFailures" = NULL, "refreshFailedWith" = NULL, "refreshRetryAt" = NULL, "refreshLeaseOwner" = NULL, "refreshLeaseUntil" = NULL
         WHERE "provider" = ${provider} AND "providerAccountId" = ${providerAccountId}`;
     },
   };
