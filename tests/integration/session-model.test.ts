@@ -510,6 +510,19 @@ describe("session state over time (model-based)", () => {
     await runSequence([new SignIn(1, "alice@example.com"), new SwitchTenant(1, "globex"), new Bump("alice@example.com")]);
   });
 
+  // Found by the model after the fix above: a copy that had already fallen back to the tenant the
+  // user then chose (its membership gone, reloaded by a bump) changed nothing by the switch, so the
+  // switch was not recorded and another copy kept the tenant the user had switched away from.
+  test("a switch to the tenant a copy already fell back to is still recorded for the other copies", async () => {
+    await runSequence([
+      new SignIn(0, "alice@example.com"),
+      new Bump("alice@example.com"),
+      new Replay(1, 0),
+      new RemoveMembership("alice@example.com", "acme", false),
+      new SwitchTenant(0, "globex"),
+    ]);
+  });
+
   test(`${RUNS} sequences of up to 30 commands hold every invariant (seed ${SEED})`, { timeout: 30 * 60_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: "max" }), (cmds) => runSequence([...cmds])),

@@ -8,7 +8,7 @@ import type { AnyPlugin, LoadReason } from "./types";
 const CHURN_MIN_CALLS = 20;
 
 /** Run one plugin hook and apply its patch to `w` when the rules accept it. Records nothing. */
-export async function step(rt: Runtime, plugin: AnyPlugin, hook: "load" | "jwt" | "intent", w: Work, run: () => unknown): Promise<Outcome<{ changed: string[] }>> {
+export async function step(rt: Runtime, plugin: AnyPlugin, hook: "load" | "jwt" | "intent", w: Work, run: () => unknown): Promise<Outcome<{ changed: string[]; set: string[] }>> {
   let patch: unknown;
   try {
     patch = await run();
@@ -19,7 +19,8 @@ export async function step(rt: Runtime, plugin: AnyPlugin, hook: "load" | "jwt" 
   if (refused) return refused;
   const changed = patch === undefined ? [] : apply(plugin, patch as Claims, w);
   if (hook === "jwt" && process.env.NODE_ENV !== "production") noteChurn(rt, plugin, changed);
-  return { ok: true, changed };
+  const set = patch === undefined ? [] : Object.keys(patch as Claims).filter((name) => (patch as Claims)[name] !== undefined);
+  return { ok: true, changed, set };
 }
 
 /** In development, warn once about a claim that changes on most requests: a cookie is the wrong home for it. */

@@ -59,11 +59,10 @@ async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work, remember
   const sid = next.meta.sessionId;
   if (!rt.registry || !sid) return;
   const names = "choices" in remember ? remember.choices : remember.values;
+  // Every claim the update set, changed here or not: an older copy may hold another value (this
+  // copy may have reached the same one by a reload just before the update).
   const changed: Claims = {};
-  for (const name of names) {
-    if (rt.owners.get(name)?.visibility !== "client") continue;
-    if (JSON.stringify(w.token[name]) !== JSON.stringify(next.token[name])) changed[name] = next.token[name] ?? null;
-  }
+  for (const name of names) if (rt.owners.get(name)?.visibility === "client") changed[name] = next.token[name] ?? null;
   if (Object.keys(changed).length === 0) return;
   let id: string | null = null;
   try {
@@ -144,7 +143,7 @@ export async function update(rt: Runtime, w: Work, data: unknown): Promise<Work>
   if (!dependents.ok) return reject(rt, w, intent, n, dependents.code, dependents.detail);
   const commit = entry.spec.commit;
   // The handler's own claims (never what dependents derived from them), narrowed to the choices.
-  const chosen = handled.changed.filter((name) => !entry.spec.chooses || entry.spec.chooses.includes(name));
+  const chosen = handled.set.filter((name) => !entry.spec.chooses || entry.spec.chooses.includes(name));
   return accept(rt, w, next, intent, n, { choices: chosen }, commit ? () => commit(value, baseContext(rt, next)) : undefined);
 }
 
