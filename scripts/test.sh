@@ -18,6 +18,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+# LemonLDAP::NG, the second, independent OpenID provider the suite signs in to (Debian packages and
+# a host name for its portal's cookie domain; root on Debian). Anywhere else the suite says so in
+# one line and goes on without it; on CI it must install.
+llng_status=0
+bash scripts/lemonldap/install.sh || llng_status=$?
+if [ "$llng_status" -eq 3 ] && [ -z "${CI:-}" ]; then
+  echo "== lemonldap: skipped (the suites that need it say why)"
+elif [ "$llng_status" -ne 0 ]; then
+  echo "LemonLDAP::NG could not be installed (exit $llng_status)" >&2
+  exit 1
+else
+  export E2E_LEMONLDAP=1
+fi
+
 source scripts/env.sh
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

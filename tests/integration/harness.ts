@@ -9,6 +9,7 @@ import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
 import { CookieJar, devLoginAt, type DevLoginOptions } from "../../scripts/oidc/dev-login";
 import { startOidcProvider, type FaultMode, type ProviderBehaviour } from "../../scripts/oidc/provider";
+import type { RunningLemonLdap } from "../../scripts/lemonldap/llng";
 
 export const APP_URL = "http://localhost:3999";
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
@@ -74,26 +75,55 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
  * `behaviour`: the bundled provider answering like another provider; `client`: the app's client
  * at the provider, another id or secret (`AUTH_OIDC_ID` / `AUTH_OIDC_SECRET`).
  */
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT> } = {}) {
-  const db = await freshDatabase();
-  process.env.DATABASE_URL = db.url;
-  process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
-  const client = { ...CLIENT, ...options.client };
+/** The provider a harness runs against: the bundled oidc-provider, or LemonLDAP::NG (a second, independent one). */
+interface HarnessProvider {
+  issuer: string;
+  close(): Promise<void>;
+  /** Drive its login (and consent) pages from an authorization URL to the redirect back. */
+  login(authorize: URL, login: string, redirectUri: string, options?: DevLoginOptions): Promise<URL>;
+}
+
+/** The LemonLDAP client the suite registers: an id with hyphens, as many real registrations have. */
+export const LLNG_CLIENT = { clientId: "claims-kit-app", clientSecret: "claims-kit-llng-secret" };
+
+async function startProvider(options: { idp?: "bundled" | "lemonldap"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client: typeof CLIENT }): Promise<HarnessProvider & { llng?: RunningLemonLdap; bundled?: DevProvider }> {
+  if (options.idp === "lemonldap") {
+    const { startLemonLdap } = await import("../../scripts/lemonldap/llng");
+    const { llngLoginAt } = await import("../../scripts/lemonldap/login");
+    const llng = await startLemonLdap({ clients: [{ ...options.client, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], postLogoutRedirectUris: [`${APP_URL}/`] }] });
+    return { issuer: llng.issuer, close: () => llng.close(), login: (authorize, login, redirectUri, o) => llngLoginAt(authorize, login, redirectUri, { jar: o?.jar, onForm: o?.onForm }), llng };
+  }
   const provider = await startOidcProvider({
     port: 0,
-    clients: [{ ...client, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], backchannelLogoutUri: options.backchannelLogoutUri }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
+    clients: [{ ...options.client, redirectUris: [`${APP_URL}/api/auth/callback/oidc`], backchannelLogoutUri: options.backchannelLogoutUri }, { ...WORK_CLIENT, redirectUris: [`${APP_URL}/api/auth/callback/work`] }],
     logger: () => {},
     behaviour: options.behaviour,
   });
+  return { issuer: provider.issuer, close: () => provider.close(), login: devLoginAt, bundled: provider };
+}
+
+type DevProvider = Awaited<ReturnType<typeof startOidcProvider>>;
+
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT>; idp?: "bundled" | "lemonldap" } = {}) {
+  const db = await freshDatabase();
+  process.env.DATABASE_URL = db.url;
+  process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
+  const client = { ...(options.idp === "lemonldap" ? LLNG_CLIENT : CLIENT), ...options.client };
+  const provider = await startProvider({ ...options, client });
+  const { llng } = provider;
   process.env.AUTH_OIDC_ISSUER = provider.issuer;
   process.env.AUTH_TOKEN_MODE = options.tokenMode ?? "vault";
   // Short enough for the timeout fault to be a quick test.
   process.env.OAUTH_REFRESH_TIMEOUT_MS = "1500";
   process.env.AUTH_OIDC_ID = client.clientId;
   process.env.AUTH_OIDC_SECRET = client.clientSecret;
-  process.env.AUTH_WORK_ISSUER = provider.issuer;
-  process.env.AUTH_WORK_ID = WORK_CLIENT.clientId;
-  process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
+  // The second, linkable provider is a second client of the bundled one only.
+  if (options.idp === "lemonldap") for (const name of ["AUTH_WORK_ISSUER", "AUTH_WORK_ID", "AUTH_WORK_SECRET"]) delete process.env[name];
+  else {
+    process.env.AUTH_WORK_ISSUER = provider.issuer;
+    process.env.AUTH_WORK_ID = WORK_CLIENT.clientId;
+    process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
+  }
 
   // A Prisma client that reports every SQL statement, installed where lib/db.ts looks for its
   // singleton, so tests can count the queries a request makes.
@@ -167,7 +197,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       });
       const authorize = start.headers.get("location");
       if (start.status !== 302 || !authorize) throw new Error(`sign-in did not redirect (HTTP ${start.status})`);
-      const callback = await devLoginAt(new URL(authorize), login, `${APP_URL}/api/auth/callback/${providerId}`, options.login);
+      const callback = await provider.login(new URL(authorize), login, `${APP_URL}/api/auth/callback/${providerId}`, options.login);
       const done = await this.fetch(callback.pathname + callback.search);
       const location = done.headers.get("location") ?? "";
       if (done.status !== 302 || !location.endsWith("/dashboard")) throw new Error(`callback failed: HTTP ${done.status} -> ${location}`);
@@ -199,7 +229,11 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   }
 
   return {
-    provider,
+    /** The bundled provider (its stats, faults, sessions); undefined when the harness runs against LemonLDAP. */
+    provider: provider.bundled!,
+    /** LemonLDAP::NG, when the harness runs against it (`idp: "lemonldap"`): its counts, endOfflineSessions. */
+    llng,
+    issuer: provider.issuer,
     prisma,
     /** The Auth.js config the browsers' requests run with (`NextAuth()`'s, defaults filled in). */
     config,
@@ -210,7 +244,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     oauth,
     /** Make the provider's next `count` refresh_token grants fail this way (`retryAfter`: seconds, for 503 and 429). */
     async fault(mode: FaultMode, count = 1, retryAfter?: number): Promise<void> {
-      const response = await fetch(`${provider.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count, retryAfter }) });
+      const response = await fetch(`${provider.bundled!.issuer}/__dev/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode, count, retryAfter }) });
       if (!response.ok) throw new Error(`fault injection failed: HTTP ${response.status}`);
     },
     /** SQL statements run since the last call, and reset. */
