@@ -55,6 +55,12 @@ else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
 layer e2e node_modules/.bin/playwright test
+# The same app in Chromium against LemonLDAP::NG (its own login, consent and logout pages).
+if [ "${E2E_LEMONLDAP:-}" = 1 ]; then
+  layer e2e-lemonldap node_modules/.bin/playwright test -c playwright.lemonldap.config.ts
+else
+  echo "== e2e-lemonldap: skipped (LemonLDAP::NG is not installed here; see above)"
+fi
 # Proof of reuse: the toolkit packed as an npm tarball, installed into examples/minimal (a second
 # app with no database), built with an empty environment and signed in to in Chromium.
 layer example bash examples/minimal/test.sh
