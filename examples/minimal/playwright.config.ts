@@ -12,6 +12,8 @@ const root = path.resolve(here, "..", "..");
 // test.sh picks two free ports and passes them in; these defaults are for a run by hand.
 const APP_PORT = Number(process.env.MINIMAL_PORT ?? 3200);
 const OIDC_PORT = Number(process.env.MINIMAL_OIDC_PORT ?? 9200);
+/** The dev provider's address, for the specs (its `__dev/stats`). */
+export const PROVIDER_URL = `http://127.0.0.1:${OIDC_PORT}`;
 const CLIENT_ID = "minimal-app";
 const CLIENT_SECRET = "minimal-secret";
 const APP_URL = `http://localhost:${APP_PORT}`;

@@ -2,6 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 // The same sign-in a person does on the bundled provider as the reference app's e2e (this test runs
 // on the root's Playwright, against the same provider).
 import { forgeUpdate as forge, signIn } from "../../../tests/e2e/helpers";
+import { PROVIDER_URL } from "../playwright.config";
 
 type SessionJson = { user: { email?: string }; claims: Record<string, unknown>; update?: { intent?: string; code?: string } } | null;
 
@@ -71,7 +72,7 @@ test("an identity that only claims the staff address (email_verified false) gets
 });
 
 test("oauthRefresh (cookie mode) keeps a short-lived access token fresh, rotation included", async ({ page, request }) => {
-  const stats = async () => (await (await request.get("http://127.0.0.1:9200/__dev/stats")).json()) as { refreshSuccess: number; refreshErrors: number; reuseDetected: number };
+  const stats = async () => (await (await request.get(`${PROVIDER_URL}/__dev/stats`)).json()) as { refreshSuccess: number; refreshErrors: number; reuseDetected: number };
   const before = await stats();
   // `+ttl6`: the dev provider issues this account 6-second access tokens (refreshed 3 s before expiry).
   await signIn(page, "carol+ttl6@example.com");
