@@ -13,7 +13,8 @@ export { ClaimsKitError, type KitErrorCode, type SignInErrorCode, type StartupEr
 export type { AccessTokenInfo, AccessTokenSource, ChangeFeed, ChangeLog, RegistryChange, ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "./core/ports";
 export { backchannelLogout, type BackchannelLogoutHandler, type BackchannelLogoutOptions, type BackchannelResult } from "./core/backchannel";
 export { BACKCHANNEL_LOGOUT_EVENT, verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims, type LogoutTokenOutcome, type VerifyLogoutTokenOptions } from "./core/logout-token";
-export { AUTH_CLAIMS, checkRecentAuth, stepUpFromChallenge, stepUpParams, type RecentAuthCode, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "./core/recent-auth";
+export { AUTH_CLAIMS } from "./core/auth-claims";
+export { checkRecentAuth, stepUpFromChallenge, stepUpParams, type RecentAuthCode, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "./core/recent-auth";
 export type {
   AnyPlugin,
   Awaitable,
@@ -42,7 +43,8 @@ export { measureToken, type TokenMeasure } from "./core/measure";
 export { memoryReplayStore, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
 export { cachedSessionRegistry, type CachedRegistryOptions, type RegistryCacheStats } from "./core/registry-cache";
 export { inProcessChangeFeed } from "./stores/change-feeds";
-export { oauthRefresh, type OAuthErrorCode, type OAuthRefreshOptions, type OAuthRefreshPlugin } from "./plugins/oauth-refresh";
+export { oauthRefresh } from "./plugins/oauth-refresh";
+export type { OAuthErrorCode, OAuthRefreshOptions, OAuthRefreshPlugin } from "./refresh/options";
 export type { RevokeOutcome, RevokeUserResult, StopCode } from "./refresh/types";
 export { fromAuthjsProvider, PROVIDER_PROFILES, type AuthjsProviderConfig, type ProviderProfile } from "./refresh/profiles";
 export { mergeUserinfo, USERINFO_CLAIMS, withUserinfo, type UserinfoProvider, type WithUserinfoOptions } from "./refresh/userinfo";

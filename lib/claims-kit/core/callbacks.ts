@@ -7,7 +7,7 @@ import { ClaimsKitError, messageOf } from "./errors";
 import { checkSession, supersedeValues } from "./freshness";
 import { loadAll, reloadStale, step } from "./hooks";
 import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, writeMeta } from "./meta";
-import { authClaimsOf, providerSessionOf } from "./recent-auth";
+import { authClaimsOf, providerSessionOf } from "./auth-claims";
 import type { KitSession } from "./types";
 import { update } from "./updates";
 import { baseContext, clearError, recordError, settle, type Work } from "./work";

@@ -2,7 +2,7 @@
 // error naming the option at fault.
 import { ClaimsKitError, invalidOption } from "./errors";
 import { META_CLAIM } from "./meta";
-import { AUTH_CLAIMS } from "./recent-auth";
+import { AUTH_CLAIMS } from "./auth-claims";
 import type { ServerDataStore, SessionRegistry } from "./ports";
 import type { AnyPlugin, Awaitable, ClaimMap, ClaimSpec, IntentSpec, KitLogger, RequestInfo, StandardSchemaV1, TokenView, Visibility } from "./types";
 

@@ -3,7 +3,7 @@
 import { invalidOption } from "../core/errors";
 import type { AccessTokenInfo } from "../core/ports";
 import type { KitLogger, TokenView } from "../core/types";
-import type { OAuthRefreshOptions, OAuthRefreshPlugin } from "../plugins/oauth-refresh";
+import type { LinkedAccount, OAuthRefreshOptions, OAuthRefreshPlugin } from "./options";
 import { cookieRefresher } from "./cookie-mode";
 import { CLIENT_AUTH_METHODS } from "./oauth-client";
 import { fromAuthjsProvider, type ProviderProfile } from "./profiles";
@@ -39,25 +39,6 @@ export type OAuthEngine = Pick<OAuthRefreshPlugin, "isDue" | "accessToken" | "en
     /** The user's accounts at this provider, without token values. */
     accountsOf(userId: string): Promise<LinkedAccount[]>;
   };
-
-/**
- * One account whose tokens the kit keeps, as the Provider API page shows it (no token values).
- *
- * @example
- * ```ts
- * const accounts: LinkedAccount[] = await oauth.accounts(token);
- * ```
- */
-export interface LinkedAccount {
-  provider: string;
-  providerAccountId: string;
-  /** Access-token expiry (seconds), null when unknown. */
-  expiresAt: number | null;
-  refreshCount: number;
-  hasRefreshToken: boolean;
-  /** The stop code (invalid_grant, revoked…), null while refreshing works. */
-  error: string | null;
-}
 
 /** What server code gets from a vault refresh: the access token, or null when there is none to use. */
 function accessTokenInfo(result: Fresh): AccessTokenInfo | null {
