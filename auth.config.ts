@@ -1,12 +1,12 @@
 import type { AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
-import { access, TENANT_ROLES } from "@/lib/access";
+import { access, TENANT_ROLES } from "@/app/_lib/access";
 import { z } from "zod";
 import { appClaims, backchannelLogout, cachedSessionRegistry, claim, claimsKit, ClaimsKitError, inProcessChangeFeed, is, linkableEmail, oauthRefresh, permissions, roles, sizeBudget, tenant, withUserinfo, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
-import * as source from "@/lib/claims-source";
+import * as source from "@/app/_lib/claims-source";
 import { sessionCodec } from "@/lib/claims-kit/codec";
-import { prisma } from "@/lib/db";
+import { prisma } from "@/app/_lib/db";
 
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 const LINK_BY_EMAIL = process.env.AUTH_OIDC_LINK_BY_EMAIL !== "false";

@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", "lib/generated/", "test-results/", "playwright-report/", "next-env.d.ts", "lib/claims-kit/dist/", ".pack/", "examples/*/node_modules/", "examples/*/.next/", "examples/*/next-env.d.ts"] },
+  { ignores: ["node_modules/", ".next/", "prisma/generated/", "test-results/", "playwright-report/", "next-env.d.ts", "lib/claims-kit/dist/", ".pack/", "examples/*/node_modules/", "examples/*/.next/", "examples/*/next-env.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,8 +3,8 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { readToken, sessionActive, signIn, signOut } from "@/auth";
 import { oauth } from "@/auth.config";
-import { providerSignOutUrl } from "@/lib/provider-sign-out";
-import { safeReturnTo } from "@/lib/return-to";
+import { providerSignOutUrl } from "@/app/_lib/provider-sign-out";
+import { safeReturnTo } from "@/app/_lib/return-to";
 
 /** Sign in through the provider, then back to where the user was going (same-origin only). */
 export async function signInAction(form?: FormData): Promise<void> {
@@ -25,7 +25,7 @@ async function postLogoutUri(): Promise<string> {
  * Sign out here, and at the provider too (OIDC RP-Initiated Logout) unless AUTH_OIDC_RP_LOGOUT is
  * "false": otherwise "Sign in" would log the same user straight back in, and nobody could switch
  * users. Decided before signOut() ends the session: with the id_token as a hint only while the
- * registry holds the session active, else with the client id (see lib/provider-sign-out.ts).
+ * registry holds the session active, else with the client id (see app/_lib/provider-sign-out.ts).
  */
 export async function signOutAction(): Promise<void> {
   const endSession = process.env.AUTH_OIDC_RP_LOGOUT === "false"

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Suspense, type ReactNode } from "react";
 import { auth } from "@/auth";
 import { sessionVersion } from "@/lib/claims-kit/next/server";
-import { access, can } from "@/lib/access";
+import { access, can } from "@/app/_lib/access";
 import { signInAction } from "./actions";
 import { Providers } from "./providers";
 import { SignInButton } from "./sign-in-button";

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { auth } from "@/auth";
-import { safeReturnTo } from "@/lib/return-to";
+import { safeReturnTo } from "@/app/_lib/return-to";
 import { carriesEndedSession } from "./session-ended";
 
 // Which user of the demo data (prisma/seed-data.ts) shows which feature. Only a hint for people

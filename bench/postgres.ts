@@ -114,7 +114,7 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
     url.pathname = `/${name}`;
     const { migratePostgres } = await import("../scripts/db-migrate");
     await migratePostgres(url.toString(), () => {});
-    const { createPrismaClient } = await import("../lib/db-client");
+    const { createPrismaClient } = await import("../app/_lib/db-client");
     const { seed } = await import("../prisma/seed-data");
     const prisma = createPrismaClient(url.toString());
     await seed(prisma);

@@ -14,7 +14,7 @@ import type { JWT } from "@auth/core/jwt";
 import { claimsKit, oauthRefresh, type OAuthRefreshPlugin } from "../lib/claims-kit";
 import { prismaTokenVault } from "../lib/claims-kit/prisma";
 import { backoffStep } from "../lib/claims-kit/refresh/backoff";
-import { createPrismaClient } from "../lib/db-client";
+import { createPrismaClient } from "../app/_lib/db-client";
 import { migrateSqlite } from "../scripts/db-migrate";
 import { devAuthorizationCodeFlow } from "../scripts/oidc/dev-login";
 import { startOidcProvider, type FaultMode, type RunningOidcProvider } from "../scripts/oidc/provider";

@@ -67,7 +67,7 @@ async function freshDatabase(): Promise<{ url: string; drop: () => void }> {
   const url = `file:${path.join(dir, "bench.db")}`;
   const { migrateSqlite } = await import("../scripts/db-migrate");
   migrateSqlite(url, () => {});
-  const { createPrismaClient } = await import("../lib/db-client");
+  const { createPrismaClient } = await import("../app/_lib/db-client");
   const { seed } = await import("../prisma/seed-data");
   const prisma = createPrismaClient(url);
   await seed(prisma);

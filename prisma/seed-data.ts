@@ -1,7 +1,7 @@
 // Demo data: four users, three tenants, memberships that differ per user, a few invoices per tenant. Idempotent: rows that
 // exist are left as they are (a demo tier upgrade survives a restart), so `npm start` runs it
 // every time.
-import type { PrismaClient } from "../lib/generated/prisma/client";
+import type { PrismaClient } from "./generated/prisma/client";
 
 const tenants = [
   { slug: "acme", name: "Acme Corp" },

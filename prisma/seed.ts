@@ -1,5 +1,5 @@
 // `npm run db:seed`: the demo data of prisma/seed-data.ts, into DATABASE_URL.
-import { prisma } from "../lib/db";
+import { prisma } from "../app/_lib/db";
 import { SEED, seed } from "./seed-data";
 
 seed(prisma)

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { databaseKind } from "../lib/db-client";
+import { databaseKind } from "../app/_lib/db-client";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 

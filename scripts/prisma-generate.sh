@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 mkdir -p prisma/postgres
 sed -e 's|provider = "sqlite"|provider = "postgresql"|' \
-    -e 's|output     = "../lib/generated/prisma"|output     = "../../lib/generated/prisma-pg"|' \
+    -e 's|output     = "./generated/prisma"|output     = "../generated/prisma-pg"|' \
     prisma/schema.prisma > prisma/postgres/schema.prisma
 for schema in prisma/schema.prisma prisma/postgres/schema.prisma; do
   if ! out="$(node_modules/.bin/prisma generate --schema "$schema" 2>&1)"; then echo "$out" >&2; exit 1; fi

@@ -1,6 +1,6 @@
 "use server";
 import { auth, updateSession } from "@/auth";
-import { prisma } from "@/lib/db";
+import { prisma } from "@/app/_lib/db";
 
 export type ActionResult = { ok: true } | { ok: false; code: string };
 

@@ -2,8 +2,8 @@
 import { revalidatePath } from "next/cache";
 import { auth, kit, requireRecentAuth } from "@/auth";
 import { oauth, RECENT_AUTH_MAX_AGE } from "@/auth.config";
-import { authorizeRoleChange, isStaff } from "@/lib/claims-source";
-import { prisma } from "@/lib/db";
+import { authorizeRoleChange, isStaff } from "@/app/_lib/claims-source";
+import { prisma } from "@/app/_lib/db";
 import type { ActionAnswer } from "@/app/confirm-form";
 
 /**

@@ -1,8 +1,8 @@
 import { requireSession } from "@/app/require-session";
 import { forbidden } from "next/navigation";
-import { can } from "@/lib/access";
-import { isStaff } from "@/lib/claims-source";
-import { prisma } from "@/lib/db";
+import { can } from "@/app/_lib/access";
+import { isStaff } from "@/app/_lib/claims-source";
+import { prisma } from "@/app/_lib/db";
 import { signOutEverywhere } from "./actions";
 import { RoleForm } from "./role-form";
 import { ConfirmForm } from "@/app/confirm-form";

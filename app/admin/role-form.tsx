@@ -1,6 +1,6 @@
 "use client";
 import { useActionState } from "react";
-import { TENANT_ROLES } from "@/lib/access";
+import { TENANT_ROLES } from "@/app/_lib/access";
 import { changeRole, type RoleChangeResult } from "./actions";
 import { Result } from "@/app/ui/result";
 

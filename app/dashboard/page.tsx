@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { requireSession } from "@/app/require-session";
 import { kit, readServerData, readToken } from "@/auth";
-import { access } from "@/lib/access";
+import { access } from "@/app/_lib/access";
 import { describeCode } from "@/app/ui/messages";
 import { formatTime, fromNow } from "@/app/ui/time";
 import { SessionCompare } from "./session-compare";

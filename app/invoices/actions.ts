@@ -2,8 +2,8 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { auth } from "@/auth";
-import { can, type Permission } from "@/lib/access";
-import { prisma } from "@/lib/db";
+import { can, type Permission } from "@/app/_lib/access";
+import { prisma } from "@/app/_lib/db";
 import type { Answer } from "@/app/ui/messages";
 import { formatAmount } from "./format";
 

@@ -1,6 +1,6 @@
 "use client";
 import { useActionState, useId, useState, useTransition } from "react";
-import type { Permission } from "@/lib/access";
+import type { Permission } from "@/app/_lib/access";
 import type { Answer } from "@/app/ui/messages";
 import { Result } from "@/app/ui/result";
 import { createInvoice, deleteInvoice, exportReport, inviteMember } from "./actions";

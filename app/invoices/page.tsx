@@ -1,6 +1,6 @@
 import { requireSession } from "@/app/require-session";
-import { access } from "@/lib/access";
-import { prisma } from "@/lib/db";
+import { access } from "@/app/_lib/access";
+import { prisma } from "@/app/_lib/db";
 import { formatTime } from "@/app/ui/time";
 import { formatAmount } from "./format";
 import { InvoiceActions } from "./invoice-actions";
@@ -23,7 +23,7 @@ export default async function InvoicesPage() {
       <p className="intro">
         Compact permissions: <code>permissions({"{"} set: access, from: [&quot;tenantRole&quot;], tenantGrants {"}"})</code> in{" "}
         <code>auth.config.ts</code> derives what you may do here from your role in the current tenant (the catalog and the role map
-        are in <code>lib/access.ts</code>). This page asks <code>access.can(session, …)</code> for each button; every action asks again on the server.
+        are in <code>app/_lib/access.ts</code>). This page asks <code>access.can(session, …)</code> for each button; every action asks again on the server.
       </p>
       <p>
         Your permissions in this tenant, decoded from the claim <code>{session.claims.permissions ?? "—"}</code>:{" "}

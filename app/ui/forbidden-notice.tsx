@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { auth, readServerData } from "@/auth";
-import { access, type Permission } from "@/lib/access";
+import { access, type Permission } from "@/app/_lib/access";
 import { SwitchTenantButton } from "@/app/dashboard/tenant-switcher";
 
 /**

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT, type BackchannelLogoutHandler } from "../../lib/claims-kit";
 import { prismaReplayStore } from "../../lib/claims-kit/prisma";
-import { providerSignOutUrl } from "../../lib/provider-sign-out";
+import { providerSignOutUrl } from "../../app/_lib/provider-sign-out";
 import { CookieJar } from "../../scripts/oidc/dev-login";
 import { APP_URL, startHarness, type Harness } from "./harness";
 

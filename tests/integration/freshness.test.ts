@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
-import { access } from "../../lib/access";
+import { access } from "../../app/_lib/access";
 import { ClaimsKitError } from "../../lib/claims-kit";
 import { fakeClock, startHarness, type Harness } from "./harness";
 

@@ -4,15 +4,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
-import { access } from "../../lib/access";
+import { access } from "../../app/_lib/access";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
-let source: typeof import("../../lib/claims-source");
+let source: typeof import("../../app/_lib/claims-source");
 before(async () => {
   h = await startHarness();
   // After the harness: the module's database client is the harness's.
-  source = await import("../../lib/claims-source");
+  source = await import("../../app/_lib/claims-source");
 });
 after(async () => {
   await h.close();

@@ -125,9 +125,9 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
   }
 
-  // A Prisma client that reports every SQL statement, installed where lib/db.ts looks for its
+  // A Prisma client that reports every SQL statement, installed where app/_lib/db.ts looks for its
   // singleton, so tests can count the queries a request makes.
-  const { createPrismaClient } = await import("../../lib/db-client");
+  const { createPrismaClient } = await import("../../app/_lib/db-client");
   const counted = createPrismaClient(process.env.DATABASE_URL, { logQueries: true });
   const queries: string[] = [];
   (counted as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => queries.push(e.query));
@@ -136,7 +136,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   // Imported only now: these modules read the environment when they load.
   const { linkProviders, makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
   const { getToken } = await import("@auth/core/jwt");
-  const { expireRemoved, guardAuthRequest, linkSessionCookie } = await import("../../lib/claims-kit/core/callback-guard");
+  const { expireRemoved, guardAuthRequest, linkSessionCookie } = await import("../../lib/claims-kit/next/internal/route-guard");
   // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
   const requestInfo = async () => {
@@ -144,14 +144,14 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: process.env.AUTH_SECRET!, secureCookie: false }) } : {};
   };
   const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
-  const { internalsOf } = await import("../../lib/claims-kit/core/kit");
+  const { internalsOf } = await import("../../lib/claims-kit/engine/kit");
   // The kit's plumbing (expand, sessionId, stageServerUpdate…), as the Next helpers use it.
   const internals = internalsOf(kit);
   const authConfig = makeAuthConfig(kit);
-  const { prisma } = await import("../../lib/db");
+  const { prisma } = await import("../../app/_lib/db");
   const { seed } = await import("../../prisma/seed-data");
   const { Auth } = await import("@auth/core");
-  const { isSessionRead, readSessionResponse } = await import("../../lib/claims-kit/next/session-reads");
+  const { isSessionRead, readSessionResponse } = await import("../../lib/claims-kit/next/internal/session-reads");
   const tenants = await seed(prisma);
   const config = { ...authConfig, basePath: "/api/auth", secret: process.env.AUTH_SECRET, trustHost: true };
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decode, encode } from "@auth/core/jwt";
-import { createPrismaClient } from "../../lib/db-client";
+import { createPrismaClient } from "../../app/_lib/db-client";
 import type { CookieJar } from "../../scripts/oidc/dev-login";
 import { freePort, signInOverHttp, waitForNextReady } from "../../scripts/next-server";
 import { startOidcProvider } from "../../scripts/oidc/provider";

@@ -55,7 +55,7 @@ let privateJwk: ClientPrivateKey;
 let publicJwk: Record<string, unknown>;
 before(async () => {
   db = await freshDatabase();
-  const { createPrismaClient } = await import("../../lib/db-client");
+  const { createPrismaClient } = await import("../../app/_lib/db-client");
   prisma = createPrismaClient(db.url) as import("@prisma/client").PrismaClient;
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   privateJwk = { ...(await crypto.subtle.exportKey("jwk", pair.privateKey)), kid: "okta-key" };

@@ -19,8 +19,8 @@ import fc from "fast-check";
 import type { JWT } from "@auth/core/jwt";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
-import type { KitInternals } from "../../lib/claims-kit/core/kit";
-import type { PrismaClient } from "../../lib/generated/prisma/client";
+import type { KitInternals } from "../../lib/claims-kit/engine/kit";
+import type { PrismaClient } from "../../prisma/generated/prisma/client";
 import { fakeClock, freshDatabase } from "./harness";
 
 type Session = SessionOf<AppKit>;
@@ -41,7 +41,7 @@ let db: { url: string; drop: () => Promise<void> };
 let prisma: PrismaClient;
 let kit: AppKit;
 let internals: KitInternals;
-let access: typeof import("../../lib/access").access;
+let access: typeof import("../../app/_lib/access").access;
 let tenantIds: Map<string, string>;
 let userIds: Map<Email, string>;
 /** The session token the next sign-in's browser already has (what nextRequestInfo would read). */
@@ -54,14 +54,14 @@ before(async () => {
   process.env.AUTH_OIDC_ISSUER = "http://127.0.0.1:1";
   process.env.AUTH_OIDC_ID = "model-app";
   process.env.AUTH_OIDC_SECRET = "model-secret";
-  ({ prisma } = await import("../../lib/db"));
+  ({ prisma } = await import("../../app/_lib/db"));
   const { seed } = await import("../../prisma/seed-data");
   tenantIds = await seed(prisma);
   const users = await prisma.user.findMany({ where: { email: { in: [...USERS] } }, select: { id: true, email: true } });
   userIds = new Map(users.map((u) => [u.email as Email, u.id]));
-  ({ access } = await import("../../lib/access"));
+  ({ access } = await import("../../app/_lib/access"));
   const { makeKit } = await import("../../auth.config");
-  const { internalsOf } = await import("../../lib/claims-kit/core/kit");
+  const { internalsOf } = await import("../../lib/claims-kit/engine/kit");
   // Quiet: thousands of requests; a failure is reported by the invariant that breaks.
   const quiet = { info() {}, warn() {}, error() {} };
   kit = makeKit({ clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }) });

@@ -6,9 +6,9 @@ import { after, before, test } from "node:test";
 import { Auth } from "@auth/core";
 import { getToken } from "@auth/core/jwt";
 import { openedStats } from "../../lib/claims-kit/codec";
-import { isSessionRead, readServerSession, readSessionResponse } from "../../lib/claims-kit/next/session-reads";
-import { guardAuthRequest, linkSessionCookie } from "../../lib/claims-kit/core/callback-guard";
-import { readSessionToken, sessionCookieOf } from "../../lib/claims-kit/next/cookie";
+import { isSessionRead, readServerSession, readSessionResponse } from "../../lib/claims-kit/next/internal/session-reads";
+import { guardAuthRequest, linkSessionCookie } from "../../lib/claims-kit/next/internal/route-guard";
+import { readSessionToken, sessionCookieOf } from "../../lib/claims-kit/next/internal/cookie";
 import { refreshingProxy } from "../../lib/claims-kit/next/proxy";
 import { APP_URL, startHarness, type Harness } from "./harness";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
 import { ClaimsKitError } from "../../lib/claims-kit";
-import { access } from "../../lib/access";
+import { access } from "../../app/_lib/access";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;

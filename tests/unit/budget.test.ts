@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { appClaims, claim, claimsKit, ClaimsKitError, measureToken, memoryServerDataStore, sizeBudget, type OverflowPolicy } from "@/lib/claims-kit";
-import { internalsOf } from "@/lib/claims-kit/core/kit";
+import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 /** A kit whose one plugin loads the given claim values, with a budget over them. */

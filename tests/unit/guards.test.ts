@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
-import { internalsOf } from "@/lib/claims-kit/core/kit";
-import { readMeta, writeMeta } from "@/lib/claims-kit/core/meta";
+import { internalsOf } from "@/lib/claims-kit/engine/kit";
+import { readMeta, writeMeta } from "@/lib/claims-kit/engine/meta";
 import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 describe("sensitive claims", () => {

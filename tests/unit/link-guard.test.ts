@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { Auth, customFetch, type AuthConfig } from "@auth/core";
 import { encode, getToken } from "@auth/core/jwt";
 import type { Adapter, AdapterAccount, AdapterUser } from "@auth/core/adapters";
-import { guardAuthRequest, linkSessionCookie } from "@/lib/claims-kit/core/callback-guard";
+import { guardAuthRequest, linkSessionCookie } from "@/lib/claims-kit/next/internal/route-guard";
 
 const SECRET = "attack-test-secret-attack-test-secret-0123456789";
 const APP = "http://app.test"; // Auth.js over http: dev, or behind a proxy without AUTH_URL=https://…

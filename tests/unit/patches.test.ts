@@ -1,11 +1,11 @@
-// The session's pending patch (core/patches.ts, applied in core/freshness.ts): what older copies of
+// The session's pending patch (engine/patches.ts, applied in engine/freshness.ts): what older copies of
 // a cookie pick up. Choices are re-derived by their plugin's load; server values age out by load
 // time, are superseded by a completed reload, and are dropped by a claims-version bump.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, definePermissions, is, memorySessionRegistry, permissions, tenant } from "@/lib/claims-kit";
-import { parsePatch, withChoices, withoutValues, withValues } from "@/lib/claims-kit/core/patches";
+import { parsePatch, withChoices, withoutValues, withValues } from "@/lib/claims-kit/engine/patches";
 import { fakeClock, jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write", "admin:all"], roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] } });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AUTH_CLAIMS, checkRecentAuth, PROTECTED_CLAIMS, stepUpFromChallenge, stepUpParams } from "@/lib/claims-kit";
-import { authClaimsOf, providerSessionOf } from "@/lib/claims-kit/core/auth-claims";
+import { authClaimsOf, providerSessionOf } from "@/lib/claims-kit/engine/auth-claims";
 
 const NOW = 1_800_000_000;
 const token = (claims: Record<string, unknown>) => ({ sub: "u1", ...claims });

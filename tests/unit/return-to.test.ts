@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { safeReturnTo } from "@/lib/return-to";
+import { safeReturnTo } from "@/app/_lib/return-to";
 
 test("only a path on this site is a place to return to after sign-in", () => {
   assert.equal(safeReturnTo("/invoices"), "/invoices");

@@ -3,7 +3,7 @@
 // returns the URL parser's *normalized* path: dot segments collapse into a protocol-relative URL.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sameOriginPath } from "@/lib/claims-kit/next/step-up";
+import { sameOriginPath } from "@/lib/claims-kit/next/internal/step-up";
 
 test("attack: a return_to with dot segments never comes back as a protocol-relative //host", () => {
   for (const input of ["/.//evil.example/x", "/..//evil.example", "/%2e//evil.example", "/a/..//evil.example", "/./\\evil.example"]) {

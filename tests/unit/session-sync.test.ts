@@ -6,9 +6,9 @@ import { describe, test } from "node:test";
 import { encode } from "@auth/core/jwt";
 import { NextRequest } from "next/server";
 import { claimsKit } from "@/lib/claims-kit";
-import { cookieHeaderWarning, DEFAULT_COOKIE_HEADER_LIMIT, measureCookieHeader, warnCookieHeaderOnce } from "@/lib/claims-kit/next/cookie-header";
+import { cookieHeaderWarning, DEFAULT_COOKIE_HEADER_LIMIT, measureCookieHeader, warnCookieHeaderOnce } from "@/lib/claims-kit/next/internal/cookie-header";
 import { refreshingProxy } from "@/lib/claims-kit/next/proxy";
-import { SIGNED_OUT_VERSION, sessionVersion } from "@/lib/claims-kit/next/session-version";
+import { SIGNED_OUT_VERSION, sessionVersion } from "@/lib/claims-kit/next/internal/session-version";
 
 describe("sessionVersion", () => {
   const session = { user: { id: "u1", name: "Alice", email: "a@example.com" }, claims: { tier: "pro", credits: 3, groups: ["a", "b"] }, expires: "2026-12-01T00:00:00.000Z" };

@@ -3,7 +3,7 @@
 // once, node:crypto instead of WebCrypto round trips).
 import { randomUUID } from "node:crypto";
 import type { JWT, JWTDecodeParams, JWTEncodeParams } from "@auth/core/jwt";
-import { invalidOption } from "../core/errors";
+import { invalidOption } from "../engine/errors";
 import { openJwe, sealJwe, type JweFailure } from "./jwe";
 import { sessionKeys } from "./keys";
 

@@ -1,8 +1,8 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { signIn, useSession } from "next-auth/react";
-import type { IntentsOfKit, SessionOf } from "../core/kit";
-import type { KitSession } from "../core/types";
+import type { IntentsOfKit, SessionOf } from "../engine/kit";
+import type { KitSession } from "../engine/types";
 
 /** Outcome of an update intent as the client sees it. */
 export type IntentResult<S> = { ok: true; session: S } | { ok: false; code: string };
@@ -113,5 +113,5 @@ export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: 
   return { blocked, code };
 }
 
-export { SessionSync, useSessionSync, type SessionChangeReason, type SessionSyncMessage, type SessionSyncOptions } from "./sync";
-export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./session-version";
+export { SessionSync, useSessionSync, type SessionChangeReason, type SessionSyncMessage, type SessionSyncOptions } from "./internal/sync";
+export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./internal/session-version";

@@ -1,8 +1,8 @@
 import { NextRequest, NextResponse } from "next/server";
-import { internalsOf } from "../core/kit";
-import type { TokenView } from "../core/types";
-import { isSessionCookieName } from "../core/session-cookie";
-import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { internalsOf } from "../engine/kit";
+import type { TokenView } from "../engine/types";
+import { isSessionCookieName } from "../cookie/session-cookie";
+import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./internal/cookie";
 
 /** Options of {@link refreshingProxy}. */
 export interface RefreshingProxyOptions extends SessionCookieOptions {

@@ -2,22 +2,22 @@ import "server-only";
 import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import type { JWT } from "next-auth/jwt";
-import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../core/kit";
-import type { AccessTokenInfo, AccessTokenSource } from "../core/ports";
-import { expireRemoved, guardAuthRequest, linkSessionCookie, type AuthRequestGuardOptions } from "../core/callback-guard";
-import { measureToken, type TokenMeasure } from "../core/measure";
-import { META_CLAIM, readMeta } from "../core/meta";
-import type { AnyPlugin, KitSession, RequestInfo } from "../core/types";
-import { isSessionCookieName } from "../core/session-cookie";
-import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
-import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
-import { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./session-reads";
-import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
+import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../engine/kit";
+import type { AccessTokenInfo, AccessTokenSource } from "../engine/ports";
+import { expireRemoved, guardAuthRequest, linkSessionCookie, type AuthRequestGuardOptions } from "./internal/route-guard";
+import { measureToken, type TokenMeasure } from "../cookie/measure";
+import { META_CLAIM, readMeta } from "../engine/meta";
+import type { AnyPlugin, KitSession, RequestInfo } from "../engine/types";
+import { isSessionCookieName } from "../cookie/session-cookie";
+import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./internal/cookie";
+import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./internal/cookie-header";
+import { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./internal/session-reads";
+import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./internal/step-up";
 
-export { DEFAULT_COOKIE_HEADER_LIMIT, cookieHeaderWarning, measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
-export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./session-version";
-export { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./session-reads";
-export { sameOriginPath, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
+export { DEFAULT_COOKIE_HEADER_LIMIT, cookieHeaderWarning, measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./internal/cookie-header";
+export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./internal/session-version";
+export { isSessionRead, readServerSession, readSessionResponse, type SessionReadConfig } from "./internal/session-reads";
+export { sameOriginPath, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./internal/step-up";
 
 /** What `inspectCookie()` reports. */
 export interface CookieInspection {

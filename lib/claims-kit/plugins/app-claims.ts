@@ -1,5 +1,5 @@
-import { invalidOption } from "../core/errors";
-import type { Awaitable, ClaimMap, ClaimsPlugin, IntentSchemas, IntentSpecs, LoadContext, Patch, RequestContext } from "../core/types";
+import { invalidOption } from "../engine/errors";
+import type { Awaitable, ClaimMap, ClaimsPlugin, IntentSchemas, IntentSpecs, LoadContext, Patch, RequestContext } from "../engine/types";
 
 /** Definition accepted by {@link appClaims}. */
 export interface AppClaimsDefinition<Id extends string, C extends ClaimMap, S extends IntentSchemas> {

@@ -1,9 +1,9 @@
-import { claim } from "../core/claim";
-import { invalidOption } from "../core/errors";
+import { claim } from "../engine/claim";
+import { invalidOption } from "../engine/errors";
 import { compileOAuth, type OAuthEngine } from "../refresh/engine";
 import type { OAuthErrorCode, OAuthRefreshOptions, OAuthRefreshPlugin } from "../refresh/options";
 import type { CookieClaim, VaultClaim } from "../refresh/types";
-import type { TokenView } from "../core/types";
+import type { TokenView } from "../engine/types";
 
 const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "refresh_rejected", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
 

@@ -1,6 +1,6 @@
-import { claim, is } from "../core/claim";
-import { invalidOption } from "../core/errors";
-import type { Awaitable, ClaimSpec, ClaimsPlugin, TokenView } from "../core/types";
+import { claim, is } from "../engine/claim";
+import { invalidOption } from "../engine/errors";
+import type { Awaitable, ClaimSpec, ClaimsPlugin, TokenView } from "../engine/types";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const PERMISSION_NAME = /^[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)*$/;

@@ -1,6 +1,6 @@
-import { claim, is } from "../core/claim";
-import { invalidOption } from "../core/errors";
-import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext } from "../core/types";
+import { claim, is } from "../engine/claim";
+import { invalidOption } from "../engine/errors";
+import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext } from "../engine/types";
 
 /** Options of {@link roles}. */
 export interface RolesOptions<R extends string> {

@@ -1,7 +1,7 @@
-import { invalidOption } from "../core/errors";
-import { measureToken, type TokenMeasure } from "../core/measure";
-import type { BudgetDecision, BudgetInput, TokenBudget } from "../core/compile";
-import type { KitLogger } from "../core/types";
+import { invalidOption } from "../engine/errors";
+import { measureToken, type TokenMeasure } from "../cookie/measure";
+import type { BudgetDecision, BudgetInput, TokenBudget } from "../engine/compile";
+import type { KitLogger } from "../engine/types";
 
 /** The code the size budget records (`session.errors.budget`) and refuses a sign-in with. */
 export type BudgetErrorCode = "budget_exceeded";

@@ -1,7 +1,7 @@
-import { claim, is } from "../core/claim";
-import { ClaimsKitError, invalidOption } from "../core/errors";
-import { stringFields } from "../core/schema";
-import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext, StandardSchemaV1 } from "../core/types";
+import { claim, is } from "../engine/claim";
+import { ClaimsKitError, invalidOption } from "../engine/errors";
+import { stringFields } from "../engine/schema";
+import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext, StandardSchemaV1 } from "../engine/types";
 
 /** The code the tenant plugin records when a switch names a tenant the user does not belong to. */
 export type TenantErrorCode = "not_a_member";

@@ -1,8 +1,8 @@
 // One provider's refresh machinery behind the oauthRefresh() plugin: sign-in (tokens into the vault
 // or the cookie), refresh on jwt(), access tokens for server code, revocation, RP-initiated logout.
-import { invalidOption } from "../core/errors";
-import type { AccessTokenInfo } from "../core/ports";
-import type { KitLogger, TokenView } from "../core/types";
+import { invalidOption } from "../engine/errors";
+import type { AccessTokenInfo } from "../engine/ports";
+import type { KitLogger, TokenView } from "../engine/types";
 import type { LinkedAccount, OAuthRefreshOptions, OAuthRefreshPlugin } from "./options";
 import { cookieRefresher } from "./cookie-mode";
 import { CLIENT_AUTH_METHODS } from "./oauth-client";

@@ -1,7 +1,7 @@
 // What oauthRefresh() takes and returns: the options, the plugin's server-side operations and its
 // error codes. Here, below the plugin, so the refresh machinery depends on nothing above it.
-import type { AccessTokenInfo, AccessTokenSource, TokenVault } from "../core/ports";
-import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../core/types";
+import type { AccessTokenInfo, AccessTokenSource, TokenVault } from "../engine/ports";
+import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../engine/types";
 import type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "./oauth-client";
 import type { AuthjsProviderConfig } from "./profiles";
 import type { RefreshErrorCode } from "./token-endpoint";

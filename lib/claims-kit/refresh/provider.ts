@@ -1,7 +1,7 @@
 // What both refresh modes share: the provider's endpoints, one refresh_token grant, and the
 // timing rules (when a token is due, when a stopped refresh may be tried again).
 import { decodeJwt } from "jose";
-import type { KitLogger } from "../core/types";
+import type { KitLogger } from "../engine/types";
 import type { BackoffPolicy } from "./backoff";
 import { clientAuthentication, discover, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
 import { processRefreshResponse, requestRefresh, type EndpointCall, type RefreshOutcome } from "./token-endpoint";

@@ -1,7 +1,7 @@
 // Revocation at the provider (RFC 7009) of a user's refresh tokens, keeping them unless the
 // provider confirmed: a grant still live there must stay revocable.
-import type { TokenVault } from "../core/ports";
-import type { KitLogger } from "../core/types";
+import type { TokenVault } from "../engine/ports";
+import type { KitLogger } from "../engine/types";
 import type { ProviderClient } from "./provider";
 import type { ProviderEndpoints } from "./oauth-client";
 import { processRevocationResponse, requestRevocation } from "./token-endpoint";

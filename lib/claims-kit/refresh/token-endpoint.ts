@@ -1,5 +1,5 @@
 import * as o from "oauth4webapi";
-import type { TokenSet } from "../core/ports";
+import type { TokenSet } from "../engine/ports";
 import { authorizationServer, httpOptions, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
 
 // The refresh_token grant and RFC 7009 revocation on oauth4webapi, in two steps: a request step

@@ -5,7 +5,7 @@
 // `profile()` so that, at sign-in, missing claims are fetched from userinfo with the new access
 // token and merged: a request step (discovery, userinfo, timeout) and a pure merge step.
 import * as o from "oauth4webapi";
-import { ClaimsKitError, type SignInErrorCode } from "../core/errors";
+import { ClaimsKitError, type SignInErrorCode } from "../engine/errors";
 import { httpOptions } from "./oauth-client";
 import { PROVIDER_PROFILES } from "./profiles";
 

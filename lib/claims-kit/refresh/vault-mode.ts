@@ -1,7 +1,7 @@
 // Vault mode: tokens in a TokenVault (the Account row), refreshed by exactly one instance at a
 // time under a lease; waiting instances read the holder's result.
-import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../core/ports";
-import type { KitLogger } from "../core/types";
+import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../engine/ports";
+import type { KitLogger } from "../engine/types";
 import { backingOff, backoffDetail, nextBackoff, type BackoffState } from "./backoff";
 import type { ProviderEndpoints } from "./oauth-client";
 import type { ProviderClient } from "./provider";

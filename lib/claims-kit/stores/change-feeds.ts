@@ -1,4 +1,4 @@
-import type { ChangeFeed } from "../core/ports";
+import type { ChangeFeed } from "../engine/ports";
 
 const IN_PROCESS = Symbol.for("claims-kit.in-process-change-feed");
 

@@ -1,5 +1,5 @@
-import { mergePatch } from "../core/merge";
-import type { ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry } from "../core/ports";
+import { mergePatch } from "../engine/merge";
+import type { ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry } from "../engine/ports";
 
 /**
  * An in-memory store, for tests and single-process demos without a database.

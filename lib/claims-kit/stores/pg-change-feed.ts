@@ -1,7 +1,7 @@
 // PostgreSQL LISTEN/NOTIFY for the registry cache: its own module (exported from the prisma entry
 // only), so an app without PostgreSQL never has its bundler look for the `pg` package.
-import { invalidOption } from "../core/errors";
-import type { ChangeFeed } from "../core/ports";
+import { invalidOption } from "../engine/errors";
+import type { ChangeFeed } from "../engine/ports";
 
 /** The slice of node-postgres' `Client` the feed uses. */
 interface PgClient {

@@ -1,4 +1,4 @@
-import type { ChangeLog, RegistryChange } from "../core/ports";
+import type { ChangeLog, RegistryChange } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
 
 /** Rows older than this (seconds) are pruned now and then: a process that slept longer resyncs from scratch. */

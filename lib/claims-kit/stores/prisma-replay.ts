@@ -1,4 +1,4 @@
-import type { ReplayStore } from "../core/ports";
+import type { ReplayStore } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
 
 /**

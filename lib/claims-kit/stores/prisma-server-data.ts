@@ -1,5 +1,5 @@
-import { mergePatch } from "../core/merge";
-import type { ServerDataStore } from "../core/ports";
+import { mergePatch } from "../engine/merge";
+import type { ServerDataStore } from "../engine/ports";
 
 /**
  * The slice of a Prisma delegate the store uses, for a model shaped like:

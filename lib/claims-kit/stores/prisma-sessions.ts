@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "../core/ports";
+import type { SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "../engine/ports";
 
 /**
  * The slice of a Prisma client the registry uses: tagged-template raw SQL, so each check is exactly

@@ -1,4 +1,4 @@
-import type { AccountRef, TokenVault } from "../core/ports";
+import type { AccountRef, TokenVault } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
 
 interface Row {

@@ -1,7 +1,7 @@
 // Recent authentication and step-up (OIDC Core max_age / acr_values, RFC 9470): what the id_token
 // said at sign-in, whether it meets a requirement now, and the authorization parameters that ask
 // the provider for more. Pure: no request, no clock of its own.
-import { ACR, authClaimsOf } from "./auth-claims";
+import { ACR, authClaimsOf } from "../engine/auth-claims";
 
 /** What a requirement asks for: authentication within `maxAge` seconds and/or one of the `acr` values. */
 export interface StepUpRequirement {

@@ -1,7 +1,7 @@
 // The session registry without a query per request: each process keeps the states it has read
 // and forgets them when the shared change log says they changed (woken by a change feed, or a poll
 // of at most one query per process per interval when the feed does not reach other processes).
-import type { ChangeFeed, ChangeLog, RegistryChange, SessionRegistry, SessionState } from "./ports";
+import type { ChangeFeed, ChangeLog, RegistryChange, SessionRegistry, SessionState } from "../engine/ports";
 
 /**
  * Options of {@link cachedSessionRegistry}.

@@ -5,7 +5,7 @@
 // actions see the cookie, unless the caller has checked the session is active and the callback is
 // one of a provider the app lets users link (`keepSession`).
 
-import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName, sessionCookieFor } from "./session-cookie";
+import { DEFAULT_SESSION_COOKIE_NAMES as DEFAULT_NAMES, isSessionCookieName, sessionCookieFor } from "../../cookie/session-cookie";
 
 /** The Auth.js actions that need the session cookie. */
 const NEEDS_SESSION = new Set(["session", "signout"]);

@@ -3,8 +3,8 @@
 // max_age / acr_values and back to where they were.
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "../core/recent-auth";
-import { sameOriginPath } from "../core/return-path";
+import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "../../sessions/recent-auth";
+import { sameOriginPath } from "../../sessions/return-path";
 
 export { sameOriginPath };
 

@@ -132,7 +132,7 @@ export interface SessionRegistry {
    * `next` gets the stored text (null when none) and returns the text to store (null clears), or
    * undefined to leave it. Retried when another writer changed it in between. With
    * `claimsVersion`, written only while the user's claims version is still that one. The format of
-   * the text belongs to the kit (see `core/patches.ts`); a registry only stores it. Returns how
+   * the text belongs to the kit (see `engine/patches.ts`); a registry only stores it. Returns how
    * many sessions were written.
    */
   rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined, options?: { claimsVersion?: number }): Promise<number>;

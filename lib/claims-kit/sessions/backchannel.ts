@@ -2,10 +2,10 @@
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
-import { invalidOption, messageOf } from "./errors";
+import { invalidOption, messageOf } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
-import type { ReplayStore } from "./ports";
-import type { KitLogger } from "./types";
+import type { ReplayStore } from "../engine/ports";
+import type { KitLogger } from "../engine/types";
 
 /** Options of {@link backchannelLogout}. */
 export interface BackchannelLogoutOptions {

@@ -1,8 +1,8 @@
-// Prisma clients by database URL, without a process-wide instance (see lib/db.ts for that).
+// Prisma clients by database URL, without a process-wide instance (see app/_lib/db.ts for that).
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "./generated/prisma/client";
-import { PrismaClient as PgPrismaClient } from "./generated/prisma-pg/client";
+import { PrismaClient } from "../../prisma/generated/prisma/client";
+import { PrismaClient as PgPrismaClient } from "../../prisma/generated/prisma-pg/client";
 
 /** Which database a `DATABASE_URL` names. */
 export function databaseKind(url: string): "sqlite" | "postgresql" {

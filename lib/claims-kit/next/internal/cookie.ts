@@ -1,7 +1,7 @@
 // The session cookie's name, as Auth.js chooses it, and its one reader for the server helpers.
 // Next-free (a Headers in, a token out), so tests run the very code the helpers run.
 import { getToken, type JWT } from "next-auth/jwt";
-import { sessionCookieFor, type SessionCookieChoice } from "../core/session-cookie";
+import { sessionCookieFor, type SessionCookieChoice } from "../../cookie/session-cookie";
 
 /** Where the session cookie is and how it is encrypted. */
 export interface SessionCookieOptions extends SessionCookieChoice {

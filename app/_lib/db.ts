@@ -1,4 +1,4 @@
-import type { PrismaClient } from "./generated/prisma/client";
+import type { PrismaClient } from "../../prisma/generated/prisma/client";
 import { createPrismaClient } from "./db-client";
 
 export { createPrismaClient, databaseKind } from "./db-client";
