@@ -104,11 +104,15 @@ async function applyPending(rt: Runtime, w: Work, pending: PendingPatch): Promis
   const patch: Claims = {};
   const owners = new Set<number>();
   for (const [name, e] of Object.entries(pending.values)) if (!loadedSince(rt, w, name, e.at)) patch[name] = e.value;
-  for (const [name, value] of Object.entries(pending.choices)) {
-    const owner = rt.owners.get(name);
-    if (!owner || same(value, w.token[name])) continue;
-    patch[name] = value;
-    owners.add(owner.index);
+  const choices = Object.entries(pending.choices).filter(([name]) => rt.owners.has(name));
+  // A choice this copy already holds needs nothing, unless something else is applied: a queued
+  // value may have been derived under an earlier choice (a tenant role set with another tenant),
+  // so every choice's plugin re-derives its claims after the values, as where the choice was made.
+  if (Object.keys(patch).length > 0 || choices.some(([name, value]) => !same(value, w.token[name]))) {
+    for (const [name, value] of choices) {
+      patch[name] = value;
+      owners.add(rt.owners.get(name)!.index);
+    }
   }
   const next = cloneWork(w);
   const applied = Object.keys(patch).length === 0 ? ({ ok: true } as const) : await applyServerPatch(rt, next, patch, owners);
