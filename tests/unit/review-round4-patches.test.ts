@@ -67,3 +67,31 @@ describe("review round 4: pending patch", () => {
     assert.deepEqual([...access.decode(older.permissions as string)].sort(), ["doc:read", "doc:write"]);
   });
 });
+
+describe("review round 4: a stale entry in the pending patch", () => {
+  // Finding: the pending patch was applied all or nothing through the claim rules, so one entry
+  // they refuse (a value queued for a claim a later deploy removed or renamed, or whose check it
+  // tightened) refused the whole patch for every older copy, the user's choices with it: an older
+  // copy rolled the tenant switch back. Nothing removed the entry (a reload supersedes only
+  // claims a plugin owns) and every rewrite carried it along, so it lasted until a bump.
+  for (const [label, stale] of [
+    ["a value for a claim no plugin declares any more", { plan: ["gold", 4_102_444_800] }],
+    ["a value its claim's check now refuses", { tier: ["enterprise", 4_102_444_800] }],
+  ] as const) {
+    test(`review round 4: ${label} does not roll back the user's tenant choice in an older copy`, async () => {
+      const { kit, registry, switchTenant } = setup();
+      const first = await jwt(kit, signInParams());
+      const switched = await switchTenant(first, "t2");
+      const sid = (switched._k as { sid: string }).sid;
+      // As a previous version of the app left it: the same patch with one more value in it.
+      await registry.rewritePatch({ sid }, (current) => {
+        const wire = JSON.parse(current!) as { id: string; c: Record<string, unknown>; v?: Record<string, unknown> };
+        return JSON.stringify({ ...wire, id: "from-before-the-deploy", v: { ...wire.v, ...stale } });
+      });
+      const older = await jwt(kit, { token: first });
+      assert.equal(older.tenantId, "t2", "the older copy rolled the switch back");
+      assert.equal(older.tenantRole, "member");
+      assert.equal(older.tier, "free");
+    });
+  }
+});
