@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, definePermissions, is, memorySessionRegistry, permissions, tenant } from "@/lib/claims-kit";
 import { internalsOf } from "@/lib/claims-kit/core/kit";
-import { parsePatch } from "@/lib/claims-kit/core/patches";
+import { parsePatch, withValues } from "@/lib/claims-kit/core/patches";
+import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";
 import { fakeClock, jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write", "admin:all"], roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] } });
@@ -94,4 +95,22 @@ describe("review round 4: a stale entry in the pending patch", () => {
       assert.equal(older.tier, "free");
     });
   }
+});
+
+describe("review round 4: a pending-patch rewrite that cannot land", () => {
+  // Finding: the Prisma registry's compare-and-set loop gave up after 5 attempts and returned "not
+  // written", exactly as when there was nothing to write: 6 requests of one session writing at once
+  // (tabs, supersedes after a max-age reload, an offline update) silently lost a change, so an
+  // older copy could roll back a recorded choice, and nobody was told. The concurrent version runs
+  // against SQLite and PostgreSQL in tests/integration/review-round4-registry.test.ts.
+  test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async () => {
+    let version = 0;
+    const db = {
+      // Another writer always gets in first: the stored text changes between every read and write.
+      $queryRaw: async () => [{ id: "s1", pendingPatch: `{"id":"p${version++}"}`, v: 0 }],
+      $executeRaw: async () => 0,
+    };
+    const registry = prismaSessionRegistry(db as never);
+    await assert.rejects(registry.rewritePatch({ sid: "s1" }, (current) => withValues(current, { tier: "pro" }, 1).text), /changed under each of \d+ attempts/);
+  });
 });
