@@ -1,0 +1,63 @@
+// Security review round 4 (attack): the refresh lease's 10-minute hold (issue #22) and the
+// back-off. A fake token endpoint with rotation and reuse detection, the memory vault shared by
+// two "instances", and a wall clock the test moves.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { oauthRefresh } from "@/lib/claims-kit";
+import { memoryVault } from "./vault-fake";
+
+const NOW = 1_800_000_000;
+const log = { info() {}, warn() {}, error() {} };
+const base = { provider: "oidc", tokenEndpoint: "https://idp.example/token", clientId: "app", clientSecret: "s", logger: log };
+
+/** A token endpoint that rotates, and revokes the grant when a consumed refresh token comes back. */
+function rotatingProvider() {
+  const state = { calls: 0, next: 1, live: "r0", presented: [] as string[], reused: 0 };
+  const fetcher = (async (_url: string | URL | Request, init?: RequestInit) => {
+    state.calls++;
+    const presented = new URLSearchParams(String(init?.body)).get("refresh_token") ?? "";
+    state.presented.push(presented);
+    if (presented !== state.live) {
+      state.reused++;
+      state.live = "revoked";
+      return new Response(JSON.stringify({ error: "invalid_grant" }), { status: 400 });
+    }
+    state.live = `r${state.next}`;
+    return new Response(JSON.stringify({ access_token: `a${state.next++}`, refresh_token: state.live, expires_in: 60 }), { status: 200 });
+  }) as typeof fetch;
+  return { state, fetcher };
+}
+
+function context(token: Record<string, unknown>, now: number) {
+  const reports: string[] = [];
+  return { ctx: { token, userId: "u", now, log, trigger: undefined, report: (code: string) => void reports.push(code) }, reports };
+}
+const vaultToken = (e: number, i: number) => ({ sub: "u", oauth: { p: "oidc", a: "u1", e, i } });
+
+describe("review round 4: the refresh lease's hold", () => {
+  // Finding: the acquire statement writes the 10-minute hold before anything else; a vault error
+  // on the next statement (the read under the lease, a connection reset or a busy database for one
+  // statement) left that hold in place although no refresh token had been presented. The grant
+  // then could not be refreshed by any instance for 10 minutes (before the hold: 22 s), for a blip.
+  test("review round 4: a vault error before the provider call does not hold the grant for 10 minutes", async () => {
+    const { state, fetcher } = rotatingProvider();
+    const vault = memoryVault({ expiresAt: NOW });
+    let wall = (NOW + 1) * 1000;
+    const clock = () => wall;
+    const a = oauthRefresh({ ...base, vault, fetch: fetcher, clock });
+    const b = oauthRefresh({ ...base, vault, fetch: fetcher, clock });
+    const read = vault.read;
+    let reads = 0;
+    vault.read = async (ref) => {
+      if (++reads === 2) throw new Error("Connection terminated unexpectedly"); // the read under the lease
+      return read(ref);
+    };
+    await assert.rejects(Promise.resolve(a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), /Connection terminated/);
+    assert.equal(state.calls, 0, "nothing was presented");
+    // The vault works again; a minute later another instance refreshes the grant.
+    wall = (NOW + 60) * 1000;
+    const later = context(vaultToken(NOW, NOW - 60), NOW + 60);
+    assert.deepEqual(await b.jwt!(later.ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 120, i: NOW + 60 } }, `not refreshed (reported ${later.reports.join(", ")}; lease until ${vault.entry.leaseUntil})`);
+    assert.deepEqual([state.presented, state.reused], [["r0"], 0]);
+  });
+});
