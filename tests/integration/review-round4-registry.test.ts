@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parsePatch, withValues } from "../../lib/claims-kit/core/patches";
-import { prismaSessionRegistry } from "../../lib/claims-kit/prisma";
+import { prismaReplayStore, prismaSessionRegistry } from "../../lib/claims-kit/prisma";
 import { createPrismaClient } from "../../lib/db";
 import type { PrismaClient } from "../../lib/generated/prisma/client";
 import { freshDatabase } from "./harness";
@@ -33,5 +33,21 @@ describe("review round 4: pending patch writes under concurrency", () => {
     const state = await registry.check(sid);
     const names = Object.keys(parsePatch(state!.pendingPatch)!.values);
     assert.equal(names.length, writers, `${writers - names.length} change(s) lost; rewritePatch said ${written.filter((n) => n === 0).length} wrote nothing`);
+  });
+});
+
+describe("review round 4: the replay store's keys", () => {
+  // Finding: prismaReplayStore cut every key to its first 512 characters. A back-channel logout
+  // token's key is `bcl:<issuer>:<jti>`: with a long issuer or jti, two different logout tokens
+  // shared a key, and the second was refused as "replayed", so its sessions were not ended.
+  test("review round 4: two logout tokens whose replay keys share their first 512 characters are both accepted once", async () => {
+    const store = prismaReplayStore(prisma);
+    const prefix = `bcl:https://idp.example/${"t".repeat(500)}:`;
+    const [a, b] = [`${prefix}jti-1`, `${prefix}jti-2`];
+    assert.equal(await store.once(a, 2000, 1000), true);
+    assert.equal(await store.once(b, 2000, 1000), true, "a different token was taken for a replay of the first");
+    assert.equal(await store.once(a, 2000, 1000), false, "the replay of the first is still caught");
+    await store.forget(b);
+    assert.equal(await store.once(b, 2000, 1000), true, "forget() forgets the same key once() remembered");
   });
 });

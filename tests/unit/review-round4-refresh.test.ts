@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { oauthRefresh } from "@/lib/claims-kit";
+import { processRefreshResponse } from "@/lib/claims-kit/refresh/token-endpoint";
 import { memoryVault } from "./vault-fake";
 
 const NOW = 1_800_000_000;
@@ -59,5 +60,17 @@ describe("review round 4: the refresh lease's hold", () => {
     const later = context(vaultToken(NOW, NOW - 60), NOW + 60);
     assert.deepEqual(await b.jwt!(later.ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 120, i: NOW + 60 } }, `not refreshed (reported ${later.reports.join(", ")}; lease until ${vault.entry.leaseUntil})`);
     assert.deepEqual([state.presented, state.reused], [["r0"], 0]);
+  });
+});
+
+describe("review round 4: Retry-After values (held)", () => {
+  test("review round 4: huge, negative, past, fractional and garbage Retry-After values stay within 1 s to 1 hour", async () => {
+    const at = (header: string) =>
+      processRefreshResponse({ kind: "response", status: 429, body: "{}", retryAfter: header }, { previousRefreshToken: "r0", now: NOW }).then((o) => (!o.ok ? o.retryAfter : undefined));
+    const cases: Array<[string, number]> = [
+      ["99999999999999999999999", 3600], ["-5", 1], ["0", 1], ["1.5", 1], ["1e9", 30], ["soon", 30], ["", 30],
+      [new Date((NOW - 3600) * 1000).toUTCString(), 1], [new Date((NOW + 10 * 86400) * 1000).toUTCString(), 3600], [new Date((NOW + 90) * 1000).toUTCString(), 90],
+    ];
+    for (const [header, seconds] of cases) assert.equal(await at(header), seconds, JSON.stringify(header));
   });
 });
