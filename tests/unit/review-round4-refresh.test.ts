@@ -74,3 +74,32 @@ describe("review round 4: Retry-After values (held)", () => {
     for (const [header, seconds] of cases) assert.equal(await at(header), seconds, JSON.stringify(header));
   });
 });
+
+describe("review round 4: cookie-mode back-off against older cookie copies (held in one process)", () => {
+  test("review round 4: replaying the cookie from before the failures, or one with an earlier step, neither resets the back-off nor calls the provider early", async () => {
+    let calls = 0;
+    const failing = (async () => {
+      calls++;
+      return new Response(JSON.stringify({ error: "server_error" }), { status: 500 });
+    }) as typeof fetch;
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: failing, backoff: { initialSeconds: 1, maxSeconds: 300, random: () => 0 } });
+    const original = { sub: "u", oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } };
+    const copies: Array<Record<string, unknown>> = [original];
+    let latest: Record<string, unknown> = original;
+    // Three failed attempts, each as soon as the back-off allows: steps of 1, 2 and 4 s.
+    for (const t of [NOW + 1, NOW + 2, NOW + 4]) {
+      const patch = (await plugin.jwt!(context(latest, t).ctx)) as { oauth: Record<string, unknown> } | undefined;
+      if (patch) latest = { ...latest, ...patch };
+      copies.push(latest);
+    }
+    assert.equal(calls, 3);
+    assert.deepEqual((latest.oauth as { b: unknown }).b, { n: 3, r: NOW + 8, c: "server_error" });
+    // Every older copy, replayed before the third step ends: no call.
+    for (const copy of copies) await plugin.jwt!(context(copy, NOW + 7).ctx);
+    assert.equal(calls, 3, "an older cookie copy made the kit call the provider inside the back-off");
+    // At the end of the step, one call, whichever copy comes first; and the next step is the fourth.
+    await plugin.jwt!(context(original, NOW + 8).ctx);
+    await plugin.jwt!(context(copies[1]!, NOW + 8).ctx);
+    assert.equal(calls, 4);
+  });
+});
