@@ -3,6 +3,7 @@
 // KIT_TEST_DB=postgres, on PostgreSQL with a pool of connections writing at once.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createHash } from "node:crypto";
 import { parsePatch, withValues } from "../../lib/claims-kit/core/patches";
 import { prismaReplayStore, prismaSessionRegistry } from "../../lib/claims-kit/prisma";
 import { createPrismaClient } from "../../lib/db";
@@ -49,5 +50,25 @@ describe("review round 4: the replay store's keys", () => {
     assert.equal(await store.once(a, 2000, 1000), false, "the replay of the first is still caught");
     await store.forget(b);
     assert.equal(await store.once(b, 2000, 1000), true, "forget() forgets the same key once() remembered");
+  });
+});
+
+describe("review round 4: provider ids that look like stored hashes (held)", () => {
+  test("review round 4: a provider subject that is literally the stored form of another user's long subject ends only its own sessions", async () => {
+    const registry = prismaSessionRegistry(prisma);
+    const issuer = "https://idp.example";
+    const victimSub = `victim-${"v".repeat(300)}`;
+    const forged = `sha256:${createHash("sha256").update(victimSub, "utf8").digest("base64url")}`;
+    const [victim, attacker] = await Promise.all(["victim", "attacker"].map((n) => prisma.user.create({ data: { email: `${n}-${Date.now()}@example.com` } })));
+    const sid = (n: string) => `${n}-${Date.now()}`;
+    const [v, a] = [sid("v"), sid("a")];
+    await registry.create({ sid: v, userId: victim!.id, now: 1000, provider: { issuer, subject: victimSub, sid: null } });
+    await registry.create({ sid: a, userId: attacker!.id, now: 1000, provider: { issuer, subject: forged, sid: forged } });
+    assert.equal(await registry.revoke({ issuer, subject: forged }, 1001, "provider"), 1);
+    assert.equal((await registry.check(v))?.revoked, false, "the attacker's logout ended the victim's session");
+    assert.equal((await registry.check(a))?.revoked, true);
+    assert.equal(await registry.revoke({ issuer, providerSid: forged }, 1001, "provider"), 0);
+    assert.equal(await registry.revoke({ issuer, subject: victimSub }, 1002, "provider"), 1);
+    assert.equal((await registry.check(v))?.revoked, true);
   });
 });
