@@ -1,7 +1,7 @@
 // A model-based test of session state over time (fast-check commands): the reference app's real
 // kit (auth.config.ts makeKit) on a real database (SQLite, or PostgreSQL with KIT_TEST_DB=postgres),
 // driven through Auth.js's jwt()/session() callbacks with sequences of what users, admins and
-// browsers do: sign in, switch tenant, every intent, a server update, role changes with and without
+// browsers do: sign in, switch tenant, every intent, a server update, a server-side tenant switch (updateSession({ tenantId, tenantRole })), role changes with and without
 // "apply now", membership removal and re-adding, claims-version bumps, the clock passing the claims
 // max age, revocations, sign-out everywhere, offline updates, and replays of any cookie copy issued
 // so far. A small model says what each copy may grant; after every command every copy ever issued
@@ -330,6 +330,28 @@ class SpendCredit extends Step {
   toString = () => `spendCredit(browser ${this.browser})`;
 }
 
+/**
+ * A server action that moves the session into a tenant ("create an organisation and switch to
+ * it"): the membership checked in the database, then updateSession({ tenantId, tenantRole }). The
+ * values reach older copies that loaded before them; they are not the user's choice, so the
+ * session's recorded switch no longer says where every copy must be.
+ */
+class ServerSwitch extends Step {
+  constructor(readonly browser: number, readonly slug: Slug) { super(); }
+  check = (m: Readonly<Model>) => m.browsers[this.browser] !== undefined && m.users.get(m.sessions[m.browsers[this.browser]!]!.user)!.memberships.has(this.slug);
+  async apply(m: Model, r: Real) {
+    const index = m.browsers[this.browser]!;
+    const s = m.sessions[index]!;
+    const role = m.users.get(s.user)!.memberships.get(this.slug)!;
+    const payload = internals.stageServerUpdate({ tenantId: tenantIds.get(this.slug), tenantRole: role }, r.browsers[this.browser]);
+    const session = await request(m, r, this.browser, { trigger: "update", session: payload });
+    if (!session) return;
+    assert.equal(session.update?.code, undefined, `server switch refused: ${session.update?.code}`);
+    s.tenant = undefined;
+  }
+  toString = () => `serverSwitch(browser ${this.browser}, ${this.slug})`;
+}
+
 class ChangeRole extends Step {
   constructor(readonly user: Email, readonly slug: Slug, readonly role: string, readonly applyNow: boolean) { super(); }
   check = (m: Readonly<Model>) => m.users.get(this.user)!.memberships.has(this.slug);
@@ -456,6 +478,7 @@ const commands = [
   browser.map((b) => new Read(b)),
   fc.tuple(browser, slug).map(([b, s]) => new SwitchTenant(b, s)),
   fc.tuple(browser, fc.constantFrom(...NAMES)).map(([b, n]) => new SetDisplayName(b, n)),
+  fc.tuple(browser, slug).map(([b, s]) => new ServerSwitch(b, s)),
   browser.map((b) => new RefreshClaims(b)),
   browser.map((b) => new SpendCredit(b)),
   fc.tuple(user, slug, role, fc.boolean()).map(([u, s, r, now]) => new ChangeRole(u, s, r, now)),
@@ -521,6 +544,28 @@ describe("session state over time (model-based)", () => {
       new RemoveMembership("alice@example.com", "acme", false),
       new SwitchTenant(0, "globex"),
     ]);
+  });
+
+  // Review round 4: a switch replaced only the queued server value of the tenant, not the tenant
+  // role queued with it; an older copy already in the tenant chosen since applied that role there.
+  test("review round 4: a tenant role queued by a server switch is not applied to an older copy in the tenant chosen since", async () => {
+    await runSequence([
+      new SignIn(0, "alice@example.com"),
+      new SwitchTenant(0, "globex"),
+      new Advance(30),
+      new Replay(1, 1),
+      new SwitchTenant(1, "acme"),
+      new ServerSwitch(1, "acme"),
+      new Advance(30),
+      new SwitchTenant(1, "globex"),
+      new Replay(2, 1),
+    ]);
+  });
+
+  // Found by the model with serverSwitch before the fix: in the same second as the server switch
+  // (its values are not older than the copy's load), even the copy that switched took the role.
+  test("review round 4: ...nor to the copy that switched, in the same second, once another update renews the patch", async () => {
+    await runSequence([new SignIn(0, "alice@example.com"), new ServerSwitch(0, "acme"), new SwitchTenant(0, "globex"), new OfflineTier("alice@example.com", "free")]);
   });
 
   test(`${RUNS} sequences of up to 30 commands hold every invariant (seed ${SEED})`, { timeout: 30 * 60_000 }, async () => {

@@ -4,6 +4,7 @@ import { messageOf } from "./errors";
 import type { SessionState } from "./ports";
 import { applyServerPatch, loadAll } from "./hooks";
 import { readMeta } from "./meta";
+import { checkServerPatch } from "./rules";
 import { parsePatch, type PendingPatch, withoutValues } from "./patches";
 import { adopt, type Claims, cloneWork, recordError, type Work } from "./work";
 
@@ -103,12 +104,23 @@ async function applyPending(rt: Runtime, w: Work, pending: PendingPatch): Promis
   if (pending.id === w.meta.offlinePatch) return;
   const patch: Claims = {};
   const owners = new Set<number>();
-  for (const [name, e] of Object.entries(pending.values)) if (!loadedSince(rt, w, name, e.at)) patch[name] = e.value;
-  for (const [name, value] of Object.entries(pending.choices)) {
-    const owner = rt.owners.get(name);
-    if (!owner || same(value, w.token[name])) continue;
-    patch[name] = value;
-    owners.add(owner.index);
+  // Entry by entry: one the claim rules refuse (queued for a claim a later deploy removed, or whose
+  // check it tightened) is skipped, never a reason to refuse the user's other choices with it.
+  const allowed = ([name, value]: readonly [string, unknown]) => {
+    if (checkServerPatch(rt, { [name]: value }).ok) return true;
+    rt.log.warn(`kit: ignored the pending patch's entry for "${name}": the claim rules refuse it`);
+    return false;
+  };
+  for (const [name, e] of Object.entries(pending.values)) if (!loadedSince(rt, w, name, e.at) && allowed([name, e.value])) patch[name] = e.value;
+  const choices = Object.entries(pending.choices).filter(allowed);
+  // A choice this copy already holds needs nothing, unless something else is applied: a queued
+  // value may have been derived under an earlier choice (a tenant role set with another tenant),
+  // so every choice's plugin re-derives its claims after the values, as where the choice was made.
+  if (Object.keys(patch).length > 0 || choices.some(([name, value]) => !same(value, w.token[name]))) {
+    for (const [name, value] of choices) {
+      patch[name] = value;
+      owners.add(rt.owners.get(name)!.index);
+    }
   }
   const next = cloneWork(w);
   const applied = Object.keys(patch).length === 0 ? ({ ok: true } as const) : await applyServerPatch(rt, next, patch, owners);

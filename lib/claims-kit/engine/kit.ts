@@ -134,8 +134,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         // The reload supersedes every value server code queued before it (choices stay: an older
         // copy must not roll one back). Dropped before the bump and again after it, so a value
         // recorded in between (derived under the old version) does not outlive it either.
+        // The first drop only narrows the window: whatever it fails on, the bump must still happen.
         const r = registry();
-        await r.rewritePatch({ userId }, (current) => withoutValues(current)?.text);
+        await r.rewritePatch({ userId }, (current) => withoutValues(current)?.text).catch(() => 0);
         await r.bumpClaimsVersion(userId);
         await r.rewritePatch({ userId }, (current) => withoutValues(current)?.text);
       },

@@ -133,7 +133,8 @@ export interface SessionRegistry {
    * undefined to leave it. Retried when another writer changed it in between. With
    * `claimsVersion`, written only while the user's claims version is still that one. The format of
    * the text belongs to the kit (see `engine/patches.ts`); a registry only stores it. Returns how
-   * many sessions were written.
+   * many sessions were written; throws when it could not write one it should have (never a
+   * silently lost change), after trying the others.
    */
   rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined, options?: { claimsVersion?: number }): Promise<number>;
   bumpEpoch(): Promise<string>;

@@ -208,8 +208,22 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
     }
   }
 
-  /** Holding the lease: re-read, check it is still ours, call the provider, save. "reread": go round again. */
+  /**
+   * Holding the lease: re-read, check it is still ours, call the provider, save. "reread": go round
+   * again. A vault error before the provider call releases the lease (best effort) and is thrown:
+   * nothing was presented, so nothing needs the hold the acquire wrote.
+   */
   async function refreshUnderLease(ref: AccountRef, owner: string, endpoints: ProviderEndpoints, now: number): Promise<Fresh | "reread"> {
+    const progress = { called: false };
+    try {
+      return await refreshHolding(ref, owner, endpoints, now, progress);
+    } catch (err) {
+      if (!progress.called) await vault.release(ref, owner).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function refreshHolding(ref: AccountRef, owner: string, endpoints: ProviderEndpoints, now: number, progress: { called: boolean }): Promise<Fresh | "reread"> {
     // Read again under the lease: the previous holder may have just finished, recorded a terminal
     // error, or the tokens may have been revoked or replaced by a sign-in.
     const current = await vault.read(ref);
@@ -239,6 +253,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       return "reread";
     }
     const presented = current.refreshToken;
+    progress.called = true;
     const outcome = await callProvider(endpoints, presented, now, current.idToken);
     if (outcome.ok) {
       return saveRotated({ ref, owner, presented, tokens: outcome.tokens, refreshedAt: now, refreshCount: current.refreshCount + 1, idToken: outcome.tokens.idToken ?? current.idToken });

@@ -1,5 +1,19 @@
+import { createHash } from "node:crypto";
 import type { ReplayStore } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
+
+const KEY_MAX = 512;
+const HASHED = "sha256:";
+
+/**
+ * The stored form of a key: as given up to 512 characters, else (or when it starts with `sha256:`)
+ * `sha256:` and the SHA-256 of the whole key. Never cut: two keys that share a prefix (a long
+ * issuer, a long `jti`) are two keys, and a cut could also split a character.
+ */
+function storedKey(key: string): string {
+  if (key.length <= KEY_MAX && !key.startsWith(HASHED)) return key;
+  return `${HASHED}${createHash("sha256").update(key, "utf8").digest("base64url")}`;
+}
 
 /**
  * A {@link ReplayStore} over the table `KitReplay` ("key" primary key, "expiresAt" in seconds):
@@ -17,12 +31,12 @@ export function prismaReplayStore(db: RawSqlClient): ReplayStore {
       await db.$executeRaw`DELETE FROM "KitReplay" WHERE "expiresAt" < ${now}`;
       // One statement decides: concurrent deliveries of the same key to two instances insert once.
       const inserted = await db.$executeRaw`
-        INSERT INTO "KitReplay" ("key", "expiresAt") VALUES (${key.slice(0, 512)}, ${expiresAt})
+        INSERT INTO "KitReplay" ("key", "expiresAt") VALUES (${storedKey(key)}, ${expiresAt})
         ON CONFLICT ("key") DO NOTHING`;
       return inserted === 1;
     },
     async forget(key) {
-      await db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" = ${key.slice(0, 512)}`;
+      await db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" = ${storedKey(key)}`;
     },
   };
 }

@@ -47,6 +47,9 @@ function providerId(value: string): string {
   return `${HASHED}${createHash("sha256").update(value, "utf8").digest("base64url")}`;
 }
 
+/** Compare-and-set attempts per session before a rewrite gives up (loudly). */
+const REWRITE_ATTEMPTS = 100;
+
 const CAUSES: ReadonlySet<string> = new Set<SessionEndCause>(["user", "admin", "provider", "replaced"]);
 
 function listed(r: ListedRow): SessionInfo {
@@ -85,11 +88,15 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
   /**
    * Rewrite one session's pending patch, compare-and-set on the text it was computed from (and, with
    * a version, on the user's claims version in the same statement), retried: a concurrent writer
-   * must not lose this change, nor this one theirs. Returns whether it wrote.
+   * must not lose this change, nor this one theirs. Each failed attempt means another writer's
+   * succeeded, so with N writers at once one needs at most N attempts; the attempts are spread by
+   * a short random wait, and running out of them throws (never a silently lost change). Returns
+   * whether it wrote.
    */
   async function rewriteOne(sid: string, stored: string | null, next: (current: string | null) => string | null | undefined, version: number | null): Promise<boolean> {
     let current = stored;
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < REWRITE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
       const text = next(current);
       if (text === undefined || text === current) return false;
       const changed = version === null
@@ -109,7 +116,7 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       if (!again[0] || (version !== null && Number(again[0].v) !== version)) return false;
       current = again[0].pendingPatch;
     }
-    return false;
+    throw new Error(`session ${sid}: the pending patch changed under each of ${REWRITE_ATTEMPTS} attempts to rewrite it`);
   }
 
   return {
@@ -201,7 +208,16 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
         : await db.$queryRaw<Array<{ id: string; pendingPatch: string | null }>>`
             SELECT "id", "pendingPatch" FROM "UserSession" WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL`;
       let written = 0;
-      for (const session of live) if (await rewriteOne(session.id, session.pendingPatch, next, options?.claimsVersion ?? null)) written++;
+      let failed: unknown;
+      // Every session is tried, even after one failed: a user's other sessions still get the change.
+      for (const session of live) {
+        try {
+          if (await rewriteOne(session.id, session.pendingPatch, next, options?.claimsVersion ?? null)) written++;
+        } catch (err) {
+          failed ??= err;
+        }
+      }
+      if (failed) throw failed;
       return written;
     },
 

@@ -215,8 +215,18 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await changed("user", userId, Math.floor(Date.now() / 1000));
     },
     async rewritePatch(where, next, options) {
-      const written = await inner.rewritePatch(where, next, options);
-      if (written > 0) await changed("sid" in where ? "session" : "user", "sid" in where ? where.sid : where.userId, Math.floor(Date.now() / 1000));
+      const kind = "sid" in where ? "session" : "user";
+      const key = "sid" in where ? where.sid : where.userId;
+      let written: number;
+      try {
+        written = await inner.rewritePatch(where, next, options);
+      } catch (err) {
+        // A user's rewrite may fail on one session after writing others: those must not be served
+        // from a stale cache in other processes until their entries expire.
+        if (kind === "user") await changed(kind, key, Math.floor(Date.now() / 1000)).catch(() => undefined);
+        throw err;
+      }
+      if (written > 0) await changed(kind, key, Math.floor(Date.now() / 1000));
       return written;
     },
     async bumpEpoch() {
