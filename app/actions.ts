@@ -2,7 +2,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { readToken, sessionActive, signIn, signOut } from "@/auth";
-import { oauth } from "@/auth.config";
+import { app, oauth } from "@/auth.config";
 import { providerSignOutUrl } from "@/app/_lib/provider-sign-out";
 import { safeReturnTo } from "@/app/_lib/return-to";
 
@@ -13,8 +13,8 @@ export async function signInAction(form?: FormData): Promise<void> {
 
 /** Where the provider sends the browser back after ending its session (registered there). */
 async function postLogoutUri(): Promise<string> {
-  if (process.env.AUTH_OIDC_POST_LOGOUT_URI) return process.env.AUTH_OIDC_POST_LOGOUT_URI;
-  if (process.env.AUTH_URL) return `${new URL(process.env.AUTH_URL).origin}/`;
+  if (app.env.AUTH_OIDC_POST_LOGOUT_URI) return app.env.AUTH_OIDC_POST_LOGOUT_URI;
+  if (app.env.AUTH_URL) return `${new URL(app.env.AUTH_URL).origin}/`;
   // The provider refuses any post_logout_redirect_uri it does not have registered, so a forged
   // Host header cannot send the browser elsewhere.
   const h = await headers();
@@ -28,7 +28,7 @@ async function postLogoutUri(): Promise<string> {
  * registry holds the session active, else with the client id (see app/_lib/provider-sign-out.ts).
  */
 export async function signOutAction(): Promise<void> {
-  const endSession = process.env.AUTH_OIDC_RP_LOGOUT === "false"
+  const endSession = !app.env.AUTH_OIDC_RP_LOGOUT
     ? null
     : await providerSignOutUrl({ readToken, sessionActive: () => sessionActive(), endSessionUrl: (token, uri) => oauth.endSessionUrl(token, uri) }, await postLogoutUri()).catch(() => null);
   await signOut({ redirect: false });

@@ -2,18 +2,9 @@
 // Offline: tokens are synthetic but sized like real ones, and every cookie is produced by
 // Auth.js's own encode().
 import { encode } from "@auth/core/jwt";
-import {
-  appClaims,
-  claim,
-  claimsKit,
-  definePermissions,
-  measureToken,
-  memoryServerDataStore,
-  permissions,
-  roles,
-  sizeBudget,
-  tenant,
-} from "../lib/claims-kit";
+import { appClaims, claim, claimsKit, permissions, roles, sizeBudget, tenant } from "../lib/claims-kit";
+import { definePermissions } from "../lib/claims-kit/access";
+import { measureToken, memoryServerDataStore } from "../lib/claims-kit/plugin";
 import { fmt, type Table } from "./report";
 import { time } from "./timing";
 

@@ -1,5 +1,6 @@
 import type { PrismaClient } from "../../prisma/generated/prisma/client";
 import { createPrismaClient } from "./db-client";
+import { env } from "./env";
 
 export { createPrismaClient, databaseKind } from "./db-client";
 
@@ -18,17 +19,11 @@ function unconfigured(): PrismaClient {
 }
 
 function createClient(): PrismaClient {
-  const url = process.env.DATABASE_URL;
-  return url ? createPrismaClient(url) : unconfigured();
-}
-
-/** Throws naming DATABASE_URL when it is missing (server start-up checks call it). */
-export function assertDatabaseConfigured(): void {
-  if (!process.env.DATABASE_URL) throw new Error(MISSING);
+  return env.DATABASE_URL ? createPrismaClient(env.DATABASE_URL) : unconfigured();
 }
 
 const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
 
 /** One client per process (Next dev reloads modules; a new client per reload leaks connections). */
 export const prisma: PrismaClient = globalForPrisma.prisma ?? createClient();
-if (process.env.NODE_ENV !== "production" && process.env.DATABASE_URL) globalForPrisma.prisma = prisma;
+if (env.NODE_ENV !== "production" && env.DATABASE_URL) globalForPrisma.prisma = prisma;

@@ -1,6 +1,6 @@
 // Where "Sign out" sends the browser after signOut(): the provider's end-session endpoint (OIDC
 // RP-Initiated Logout). Next-free, so the integration tests run the same decision as the action.
-import type { TokenView } from "@/lib/claims-kit";
+import type { TokenView } from "@/lib/claims-kit/plugin";
 
 /**
  * What the decision reads, bound in app/actions.ts to the request's session and the OAuth plugin.

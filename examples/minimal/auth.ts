@@ -1,6 +1,6 @@
-import NextAuth, { type NextAuthConfig } from "next-auth";
-import { nextHelpers } from "claims-kit/next/server";
-import { kit } from "./kit";
+import type { NextAuthConfig } from "next-auth";
+import { nextClaimsKit } from "claims-kit/next/server";
+import { kit, oauth } from "./kit";
 
 // Nothing here throws when the environment is empty (`next build` in a clean container): Auth.js
 // only needs the secret and the issuer when a request comes in.
@@ -23,15 +23,6 @@ export const config = {
   callbacks: kit.callbacks,
   events: kit.events,
 } satisfies NextAuthConfig;
-const nextAuth = NextAuth(config);
 
-export const { handlers, signIn, signOut } = nextAuth;
-
-/** The kit's server helpers, bound to this NextAuth() and the session cookie's secret. */
-export const { auth, getAccessToken } = nextHelpers(kit, {
-  auth: nextAuth.auth,
-  update: nextAuth.unstable_update,
-  secret: process.env.AUTH_SECRET,
-  // auth() reads the session without the CSRF token Auth.js would mint for it.
-  config,
-});
+/** Auth.js and the kit's helpers in one call: the guarded route handlers, auth(), the proxy. */
+export const { handlers, signIn, signOut, auth, getAccessToken, proxy } = nextClaimsKit(kit, config, { refresh: oauth });

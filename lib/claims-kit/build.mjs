@@ -18,7 +18,7 @@ const common = { bundle: true, format: "esm", platform: "neutral", target: "es20
 
 await build({
   ...common,
-  entryPoints: { index: "index.ts", access: "access.ts", prisma: "prisma.ts", "next/server": "next/server.ts", "next/proxy": "next/proxy.ts", codec: "codec.ts" },
+  entryPoints: { index: "index.ts", plugin: "plugin.ts", oidc: "oidc.ts", access: "access.ts", prisma: "prisma.ts", "next/server": "next/server.ts", codec: "codec.ts" },
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
 });

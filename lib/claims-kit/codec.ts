@@ -2,4 +2,3 @@
 // components and Next 16's proxy all run on Node). Nothing here is imported by the main entry.
 export { sessionCodec, type CodecErrorCode, type OpenedToken, type SessionCodec, type SessionCodecOptions } from "./codec/session-codec";
 export { sessionKeys, type SessionKeys } from "./codec/keys";
-export { openedStats } from "./codec/jwe";

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
-import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT, type BackchannelLogoutHandler } from "../../lib/claims-kit";
+import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT, type BackchannelLogoutHandler } from "../../lib/claims-kit/oidc";
 import { prismaReplayStore } from "../../lib/claims-kit/prisma";
 import { providerSignOutUrl } from "../../app/_lib/provider-sign-out";
 import { CookieJar } from "../../scripts/oidc/dev-login";
@@ -41,8 +41,7 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   h = await startHarness({ backchannelLogoutUri: `http://127.0.0.1:${port}/api/auth/backchannel-logout` });
-  const { makeBackchannel } = await import("../../auth.config");
-  handler = makeBackchannel(h.kit);
+  handler = h.app.backchannel;
 });
 after(async () => {
   await h.close();
@@ -138,12 +137,12 @@ describe("logout tokens the app refuses", () => {
     jwks.keys.push({ ...(await exportJWK(pair.publicKey)), kid: "test-key", alg: "RS256" });
     // The same handler, trusting a key this test holds, so each claim rule can be tried on a
     // validly signed token. (The provider's own keys never leave it.)
-    forged = backchannelLogout({ kit: h.kit, issuer: h.provider.issuer, clientId: process.env.AUTH_OIDC_ID!, replay: prismaReplayStore(h.prisma), keys: createLocalJWKSet(jwks as never) });
+    forged = backchannelLogout({ kit: h.kit, issuer: h.provider.issuer, clientId: h.env.AUTH_OIDC_ID!, replay: prismaReplayStore(h.prisma), keys: createLocalJWKSet(jwks as never) });
   });
 
   function claims(over: Record<string, unknown> = {}): JWTPayload {
     const now = Math.floor(Date.now() / 1000);
-    const base: Record<string, unknown> = { iss: h.provider.issuer, aud: process.env.AUTH_OIDC_ID, iat: now, exp: now + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...over };
+    const base: Record<string, unknown> = { iss: h.provider.issuer, aud: h.env.AUTH_OIDC_ID, iat: now, exp: now + 120, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...over };
     for (const [name, value] of Object.entries(base)) if (value === undefined) delete base[name];
     return base as JWTPayload;
   }
@@ -208,7 +207,7 @@ describe("logout tokens the app refuses", () => {
     await signIn(again, new CookieJar(), "jack@example.com");
     assert.equal((await post(forged, form(token))).code, "replayed");
     // Another instance of the app: its own memory, the same database.
-    const otherInstance = backchannelLogout({ kit: h.kit, issuer: h.provider.issuer, clientId: process.env.AUTH_OIDC_ID!, replay: prismaReplayStore(h.prisma), keys: createLocalJWKSet(jwks as never) });
+    const otherInstance = backchannelLogout({ kit: h.kit, issuer: h.provider.issuer, clientId: h.env.AUTH_OIDC_ID!, replay: prismaReplayStore(h.prisma), keys: createLocalJWKSet(jwks as never) });
     assert.equal((await post(otherInstance, form(token))).code, "replayed");
     assert.equal(await live(again), true, "the replay did not end the new session");
   });
@@ -299,7 +298,7 @@ describe("signing out at the provider with the cookie of an ended session", () =
     assert.equal(await h.internals.isActive((await phone.token()) as never), false, "the phone's session has ended");
     const ended = await signOutUrl(phone);
     assert.equal(ended.searchParams.get("id_token_hint"), null, "the ended session's cookie was handed the account's id_token");
-    assert.equal(ended.searchParams.get("client_id"), process.env.AUTH_OIDC_ID);
+    assert.equal(ended.searchParams.get("client_id"), h.env.AUTH_OIDC_ID);
     assert.equal(ended.searchParams.get("post_logout_redirect_uri"), POST_LOGOUT);
     assert.equal(ended.origin + ended.pathname, live.origin + live.pathname, "the same end-session endpoint");
     assert.ok(!ended.toString().includes(idToken));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as o from "oauth4webapi";
-import { fromAuthjsProvider } from "../../lib/claims-kit";
+import { fromAuthjsProvider } from "../../lib/claims-kit/oidc";
 import type { AppSession } from "./harness";
 import { fakeClock, startHarness, type Harness } from "./harness";
 
@@ -47,20 +47,21 @@ describe("a provider that does not URL-decode Basic credentials (LemonLDAP::NG's
 
 describe("AUTH_OIDC_TOKEN_AUTH_METHOD: one value for Auth.js's sign-in and the kit's refresh", () => {
   test("the provider object Auth.js signs in with carries it, and the kit reads it from that object; an invalid value is named at start-up", async () => {
-    const { oidcProvider, tokenAuthMethod } = await import("../../auth.config");
+    const { oidcProvider } = await import("../../auth.config");
+    const { readEnv } = await import("../../app/_lib/env");
     const signIn = h.config.providers.find((p) => (p as { id?: string }).id === "oidc") as ReturnType<typeof oidcProvider>;
     assert.equal(signIn.client.token_endpoint_auth_method, "client_secret_basic", "the default");
     assert.deepEqual(fromAuthjsProvider(signIn), { provider: "oidc", issuer: h.provider.issuer, clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, clientAuth: "client_secret_basic" });
     for (const method of ["client_secret_post", "client_secret_jwt"] as const) {
-      const env = { ...process.env, AUTH_OIDC_TOKEN_AUTH_METHOD: method };
-      assert.equal(tokenAuthMethod(env), method);
+      const env = readEnv({ AUTH_OIDC_ISSUER: h.issuer, AUTH_OIDC_ID: CLIENT.clientId, AUTH_OIDC_SECRET: CLIENT.clientSecret, AUTH_OIDC_TOKEN_AUTH_METHOD: method });
+      assert.equal(env.AUTH_OIDC_TOKEN_AUTH_METHOD, method);
       assert.equal(oidcProvider(env).client.token_endpoint_auth_method, method);
       assert.equal(fromAuthjsProvider(oidcProvider(env)).clientAuth, method);
     }
-    const publicClient = oidcProvider({ ...process.env, AUTH_OIDC_TOKEN_AUTH_METHOD: "none" });
+    const publicClient = oidcProvider(readEnv({ AUTH_OIDC_ISSUER: h.issuer, AUTH_OIDC_ID: CLIENT.clientId, AUTH_OIDC_SECRET: CLIENT.clientSecret, AUTH_OIDC_TOKEN_AUTH_METHOD: "none" }));
     assert.deepEqual([publicClient.clientSecret, fromAuthjsProvider(publicClient).clientAuth], [undefined, "none"]);
     for (const wrong of ["private_key_jwt", "basic", "tls_client_auth"]) {
-      assert.throws(() => tokenAuthMethod({ AUTH_OIDC_TOKEN_AUTH_METHOD: wrong }), /AUTH_OIDC_TOKEN_AUTH_METHOD must be one of client_secret_basic, client_secret_post, client_secret_jwt, none/);
+      assert.throws(() => readEnv({ AUTH_OIDC_TOKEN_AUTH_METHOD: wrong }), /AUTH_OIDC_TOKEN_AUTH_METHOD must be one of client_secret_basic, client_secret_post, client_secret_jwt, none/);
     }
   });
 });

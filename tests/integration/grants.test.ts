@@ -5,14 +5,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
 import { access } from "../../app/_lib/access";
+import { claimsSource } from "../../app/_lib/claims-source";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
-let source: typeof import("../../app/_lib/claims-source");
+let source: ReturnType<typeof claimsSource>;
 before(async () => {
   h = await startHarness();
-  // After the harness: the module's database client is the harness's.
-  source = await import("../../app/_lib/claims-source");
+  source = claimsSource(h.prisma);
 });
 after(async () => {
   await h.close();

@@ -12,6 +12,8 @@ import { startOidcProvider, type FaultMode, type ProviderBehaviour } from "../..
 import type { RunningLemonLdap } from "../../scripts/lemonldap/llng";
 
 export const APP_URL = "http://localhost:3999";
+/** The app's AUTH_SECRET in every harness. */
+export const SECRET = "integration-test-secret-0123456789abcdef";
 const CLIENT = { clientId: "integration-app", clientSecret: "integration-secret" };
 /** The app's second, linkable provider ("work"): another client at the same provider. */
 const WORK_CLIENT = { clientId: "integration-app-work", clientSecret: "integration-work-secret" };
@@ -104,56 +106,53 @@ async function startProvider(options: { idp?: "bundled" | "lemonldap"; backchann
 
 type DevProvider = Awaited<ReturnType<typeof startOidcProvider>>;
 
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT>; idp?: "bundled" | "lemonldap" } = {}) {
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT>; idp?: "bundled" | "lemonldap"; env?: Record<string, string> } = {}) {
   const db = await freshDatabase();
-  process.env.DATABASE_URL = db.url;
-  process.env.AUTH_SECRET = "integration-test-secret-0123456789abcdef";
   const client = { ...(options.idp === "lemonldap" ? LLNG_CLIENT : CLIENT), ...options.client };
   const provider = await startProvider({ ...options, client });
   const { llng } = provider;
-  process.env.AUTH_OIDC_ISSUER = provider.issuer;
-  process.env.AUTH_TOKEN_MODE = options.tokenMode ?? "vault";
-  // Short enough for the timeout fault to be a quick test.
-  process.env.OAUTH_REFRESH_TIMEOUT_MS = "1500";
-  process.env.AUTH_OIDC_ID = client.clientId;
-  process.env.AUTH_OIDC_SECRET = client.clientSecret;
-  // The second, linkable provider is a second client of the bundled one only.
-  if (options.idp === "lemonldap") for (const name of ["AUTH_WORK_ISSUER", "AUTH_WORK_ID", "AUTH_WORK_SECRET"]) delete process.env[name];
-  else {
-    process.env.AUTH_WORK_ISSUER = provider.issuer;
-    process.env.AUTH_WORK_ID = WORK_CLIENT.clientId;
-    process.env.AUTH_WORK_SECRET = WORK_CLIENT.clientSecret;
-  }
+  // The app's configuration as values, as a deployment's environment would give them (the second,
+  // linkable provider is a second client of the bundled one only). Nothing is set in process.env.
+  const { readEnv } = await import("../../app/_lib/env");
+  const env = readEnv({
+    NODE_ENV: "test",
+    DATABASE_URL: db.url,
+    AUTH_SECRET: SECRET,
+    AUTH_OIDC_ISSUER: provider.issuer,
+    AUTH_OIDC_ID: client.clientId,
+    AUTH_OIDC_SECRET: client.clientSecret,
+    AUTH_TOKEN_MODE: options.tokenMode ?? "vault",
+    // Short enough for the timeout fault to be a quick test.
+    OAUTH_REFRESH_TIMEOUT_MS: "1500",
+    ...(options.idp === "lemonldap" ? {} : { AUTH_WORK_ISSUER: provider.issuer, AUTH_WORK_ID: WORK_CLIENT.clientId, AUTH_WORK_SECRET: WORK_CLIENT.clientSecret }),
+    ...options.env,
+  });
 
-  // A Prisma client that reports every SQL statement, installed where app/_lib/db.ts looks for its
-  // singleton, so tests can count the queries a request makes.
+  // A Prisma client that reports every SQL statement, so tests can count the queries a request makes.
   const { createPrismaClient } = await import("../../app/_lib/db-client");
-  const counted = createPrismaClient(process.env.DATABASE_URL, { logQueries: true });
+  const prisma = createPrismaClient(db.url, { logQueries: true });
   const queries: string[] = [];
-  (counted as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => queries.push(e.query));
-  (globalThis as { prisma?: unknown }).prisma = counted;
+  (prisma as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => queries.push(e.query));
 
-  // Imported only now: these modules read the environment when they load.
-  const { linkProviders, makeAuthConfig, makeKit, oauth } = await import("../../auth.config");
+  const { createAuth } = await import("../../auth.config");
   const { getToken } = await import("@auth/core/jwt");
   const { expireRemoved, guardAuthRequest, linkSessionCookie } = await import("../../lib/claims-kit/next/internal/route-guard");
-  // What nextRequestInfo() reads in a Next request, read here from the request Auth() is handling.
+  // What nextClaimsKit()'s requestInfo reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
   const requestInfo = async () => {
     const req = requests.getStore();
-    return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: process.env.AUTH_SECRET!, secureCookie: false }) } : {};
+    return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: SECRET, secureCookie: false }) } : {};
   };
-  const kit = makeKit({ clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
+  const app = createAuth(env, { prisma, clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
+  const { kit, oauth, linkProviders, authConfig } = app;
   const { internalsOf } = await import("../../lib/claims-kit/engine/kit");
   // The kit's plumbing (expand, sessionId, stageServerUpdate…), as the Next helpers use it.
   const internals = internalsOf(kit);
-  const authConfig = makeAuthConfig(kit);
-  const { prisma } = await import("../../app/_lib/db");
   const { seed } = await import("../../prisma/seed-data");
   const { Auth } = await import("@auth/core");
   const { isSessionRead, readSessionResponse } = await import("../../lib/claims-kit/next/internal/session-reads");
   const tenants = await seed(prisma);
-  const config = { ...authConfig, basePath: "/api/auth", secret: process.env.AUTH_SECRET, trustHost: true };
+  const config = { ...authConfig, basePath: "/api/auth", secret: SECRET, trustHost: true };
 
   /** One browser: a cookie jar and the Auth.js endpoints it calls. */
   class Browser {
@@ -167,7 +166,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       // As the app's route handler does (guardedHandlers): only session and signout see the session
       // cookie, and the callback of a linkable provider while that session is active.
       const name = linkSessionCookie(request, { providers: linkProviders });
-      const previous = name ? await getToken({ req: request, secret: process.env.AUTH_SECRET!, secureCookie: name.startsWith("__Secure-"), cookieName: name, salt: name }) : null;
+      const previous = name ? await getToken({ req: request, secret: SECRET, secureCookie: name.startsWith("__Secure-"), cookieName: name, salt: name }) : null;
       const keepSession = name && previous !== null && (await internals.isActive(previous)) ? name : undefined;
       const { request: safe, removed } = guardAuthRequest(request, { keepSession });
       // Session reads as the route serves them (guardedHandlers with the config): without a CSRF token.
@@ -223,12 +222,15 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       const { decode } = await import("@auth/core/jwt");
       const value = this.jar.get("authjs.session-token");
       if (!value) return null;
-      const token = await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+      const token = await decode({ token: value, secret: SECRET, salt: "authjs.session-token" });
       return token ? internals.expand(token) : null;
     }
   }
 
   return {
+    /** The app as the harness composed it (createAuth): its configuration, kit, oauth, back-channel receiver. */
+    app,
+    env,
     /** The bundled provider (its stats, faults, sessions); undefined when the harness runs against LemonLDAP. */
     provider: provider.bundled!,
     /** LemonLDAP::NG, when the harness runs against it (`idp: "lemonldap"`): its counts, endOfflineSessions. */
@@ -254,6 +256,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     tenants,
     browser: () => new Browser(),
     async close() {
+      await app.close();
       await prisma.$disconnect();
       await provider.close();
       await db.drop();

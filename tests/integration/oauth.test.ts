@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { AppSession } from "./harness";
-import { oauthRefresh, type TokenVault } from "../../lib/claims-kit";
+import { oauthRefresh } from "../../lib/claims-kit";
+import { type TokenVault } from "../../lib/claims-kit/plugin";
 import { prismaTokenVault } from "../../lib/claims-kit/prisma";
 import { devRefreshTokenGrant } from "../../scripts/oidc/dev-login";
 import { fakeClock, startHarness, type Harness } from "./harness";

@@ -40,6 +40,7 @@ const clock = fakeClock();
 let db: { url: string; drop: () => Promise<void> };
 let prisma: PrismaClient;
 let kit: AppKit;
+let app: ReturnType<typeof import("../../auth.config").createAuth>;
 let internals: KitInternals;
 let access: typeof import("../../app/_lib/access").access;
 let tenantIds: Map<string, string>;
@@ -49,26 +50,26 @@ let previousToken: JWT | null = null;
 
 before(async () => {
   db = await freshDatabase();
-  process.env.DATABASE_URL = db.url;
-  process.env.AUTH_SECRET = "model-test-secret-0123456789abcdef";
-  process.env.AUTH_OIDC_ISSUER = "http://127.0.0.1:1";
-  process.env.AUTH_OIDC_ID = "model-app";
-  process.env.AUTH_OIDC_SECRET = "model-secret";
-  ({ prisma } = await import("../../app/_lib/db"));
+  const { createPrismaClient } = await import("../../app/_lib/db-client");
+  prisma = createPrismaClient(db.url);
   const { seed } = await import("../../prisma/seed-data");
   tenantIds = await seed(prisma);
   const users = await prisma.user.findMany({ where: { email: { in: [...USERS] } }, select: { id: true, email: true } });
   userIds = new Map(users.map((u) => [u.email as Email, u.id]));
   ({ access } = await import("../../app/_lib/access"));
-  const { makeKit } = await import("../../auth.config");
+  const { createAuth } = await import("../../auth.config");
+  const { readEnv } = await import("../../app/_lib/env");
   const { internalsOf } = await import("../../lib/claims-kit/engine/kit");
   // Quiet: thousands of requests; a failure is reported by the invariant that breaks.
   const quiet = { info() {}, warn() {}, error() {} };
-  kit = makeKit({ clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }) });
+  const env = readEnv({ NODE_ENV: "test", DATABASE_URL: db.url, AUTH_SECRET: "model-test-secret-0123456789abcdef", AUTH_OIDC_ISSUER: "http://127.0.0.1:1", AUTH_OIDC_ID: "model-app", AUTH_OIDC_SECRET: "model-secret" });
+  app = createAuth(env, { prisma, clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }) });
+  kit = app.kit;
   internals = internalsOf(kit);
 });
 
 after(async () => {
+  await app.close();
   await prisma.$disconnect();
   await db.drop();
 });

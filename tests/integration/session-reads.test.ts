@@ -5,12 +5,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Auth } from "@auth/core";
 import { getToken } from "@auth/core/jwt";
-import { openedStats } from "../../lib/claims-kit/codec";
+import { openedStats } from "../../lib/claims-kit/codec/jwe";
 import { isSessionRead, readServerSession, readSessionResponse } from "../../lib/claims-kit/next/internal/session-reads";
 import { guardAuthRequest, linkSessionCookie } from "../../lib/claims-kit/next/internal/route-guard";
 import { readSessionToken, sessionCookieOf } from "../../lib/claims-kit/next/internal/cookie";
-import { refreshingProxy } from "../../lib/claims-kit/next/proxy";
-import { APP_URL, startHarness, type Harness } from "./harness";
+import { refreshingProxy } from "../../lib/claims-kit/next/internal/proxy";
+import { APP_URL, startHarness, type Harness, SECRET } from "./harness";
 
 let h: Harness;
 before(async () => {
@@ -139,13 +139,13 @@ test("readServerSession answers as next-auth's auth() in a server component, and
 });
 
 test("a page's reads of one cookie (the proxy, auth() for layout and page, the server helpers) decrypt it once", async () => {
-  const { sessionJwt } = await import("../../auth.config");
+  const { sessionJwt } = h.app;
   assert.ok(sessionJwt, "the app's default codec");
   const b = h.browser();
   await b.signIn("alice@example.com");
   await b.session(); // a new cookie, not opened yet
   const headers = new Headers({ host: new URL(APP_URL).host, "x-forwarded-proto": "http", cookie: `${SESSION}=${b.jar.get(SESSION)}` });
-  const decodeAsProxy = () => getToken({ req: { headers }, secret: process.env.AUTH_SECRET!, secureCookie: false, salt: SESSION, decode: sessionJwt.decode });
+  const decodeAsProxy = () => getToken({ req: { headers }, secret: SECRET, secureCookie: false, salt: SESSION, decode: sessionJwt.decode });
 
   const before = openedStats();
   assert.ok(await decodeAsProxy(), "the proxy's read (refreshingProxy)");
@@ -215,15 +215,13 @@ test("held: only an exact GET {basePath}/session skips the CSRF token, and it is
 test("held: with AUTH_URL on another origin a read answers as next-auth's handler (reqWithEnvURL) does", async () => {
   const b = h.browser();
   await b.signIn("alice@example.com");
-  const saved = process.env.AUTH_URL;
-  process.env.AUTH_URL = "https://app.example.com";
-  try {
-    // The browser, served over https, holds the __Secure- cookie; the server sees http://internal.
-    const token = (await h.config.jwt!.decode!({ token: b.jar.get(SESSION)!, secret: process.env.AUTH_SECRET!, salt: SESSION }))!;
-    const secureValue = await h.config.jwt!.encode!({ token, secret: process.env.AUTH_SECRET!, salt: `__Secure-${SESSION}` });
+  {
+    // The app's AUTH_URL is https; the browser, served over it, holds the __Secure- cookie; the server sees http://internal.
+    const token = (await h.config.jwt!.decode!({ token: b.jar.get(SESSION)!, secret: SECRET, salt: SESSION }))!;
+    const secureValue = await h.config.jwt!.encode!({ token, secret: SECRET, salt: `__Secure-${SESSION}` });
     const reissued = `__Secure-${SESSION}=${secureValue}`;
     const request = () => new Request("http://internal:3000/api/auth/session", { headers: { cookie: reissued } });
-    const kit = await readSessionResponse(request(), h.config);
+    const kit = await readSessionResponse(request(), h.config, "https://app.example.com");
     const authjs = await Auth(new Request("https://app.example.com/api/auth/session", request()), h.config);
     assert.equal(kit.status, authjs.status);
     const [k, a] = [(await kit.json()) as { user?: unknown } | null, (await authjs.json()) as { user?: unknown } | null];
@@ -231,9 +229,6 @@ test("held: with AUTH_URL on another origin a read answers as next-auth's handle
     assert.equal((k?.user as { email?: string } | undefined)?.email, "alice@example.com");
     assert.ok(kit.headers.getSetCookie().some((c) => c.startsWith(`__Secure-${SESSION}=`)), "re-issued under the AUTH_URL's __Secure- name");
     assert.ok(kit.headers.getSetCookie().every((c) => !c.startsWith(`${SESSION}=`)));
-  } finally {
-    if (saved === undefined) delete process.env.AUTH_URL;
-    else process.env.AUTH_URL = saved;
   }
 });
 
@@ -260,8 +255,8 @@ test("held: readServerSession is null for no/tampered/revoked cookies and on a s
 // whenever one was present. A stale or planted __Secure- cookie next to the real one over http then
 // had auth() vouch for one session while the helpers read another's claims.
 test("attack: with both a __Secure- and a plain session cookie, every reader reads the one auth() reads", async () => {
-  const { sessionJwt } = await import("../../auth.config");
-  const secret = process.env.AUTH_SECRET!;
+  const { sessionJwt } = h.app;
+  const secret = SECRET;
   const [victim, other] = [h.browser(), h.browser()];
   await victim.signIn("alice@example.com");
   await other.signIn("bob@example.com");
@@ -269,13 +264,12 @@ test("attack: with both a __Secure- and a plain session cookie, every reader rea
   const bobToken = (await h.config.jwt!.decode!({ token: other.jar.get(SESSION)!, secret, salt: SESSION }))!;
   const planted = await h.config.jwt!.encode!({ token: bobToken, secret, salt: `__Secure-${SESSION}` });
   const cookie = `__Secure-${SESSION}=${planted}; ${SESSION}=${plain}`;
-  const options = { secret, decode: sessionJwt?.decode };
-
-  /** Whose session each reader sees for one request. */
-  async function readers(url: string, forwardedProto: string) {
+  /** Whose session each reader sees for one request (`authUrl`: the app's AUTH_URL, when set). */
+  async function readers(url: string, forwardedProto: string, authUrl?: string) {
+    const options = { secret, decode: sessionJwt?.decode, authUrl };
     const headers = new Headers({ host: HOST, "x-forwarded-proto": forwardedProto, cookie });
     const email = async (sub: unknown) => (typeof sub === "string" ? (await h.prisma.user.findUnique({ where: { id: sub } }))?.email : undefined) ?? null;
-    const auth = (await readServerSession(headers, h.config)) as { user?: { email?: string } } | null;
+    const auth = (await readServerSession(headers, h.config, authUrl)) as { user?: { email?: string } } | null;
     // readToken(), sessionId(), sessionActive(), readServerData(), getAccessToken(), requireRecentAuth()'s
     // token and nextRequestInfo() all decode through readSessionToken(headers()) (next/server.ts).
     const helpers = await readSessionToken(headers, options);
@@ -284,12 +278,12 @@ test("attack: with both a __Secure- and a plain session cookie, every reader rea
       proxied = token.sub;
       return false;
     };
-    const proxy = refreshingProxy({ kit: h.kit, handler: async () => new Response(null), secret, decode: sessionJwt?.decode, isDue });
+    const proxy = refreshingProxy({ kit: h.kit, handler: async () => new Response(null), cookie: () => options, isDue });
     const { NextRequest } = await import("next/server");
     await proxy(new NextRequest(`${url}/dashboard`, { headers }));
     // guardedHandlers(): the cookie the link callback may keep (checked active), all others stripped.
     const callback = new Request(`${url}/api/auth/callback/work?code=c`, { headers });
-    const linkName = linkSessionCookie(callback, { providers: ["work"] })!;
+    const linkName = linkSessionCookie(callback, { providers: ["work"], authUrl })!;
     const kept = guardAuthRequest(callback, { keepSession: linkName }).request.headers.get("cookie") ?? "";
     const linked = await readSessionToken(new Headers({ cookie: kept }), options, linkName);
     return {
@@ -304,12 +298,5 @@ test("attack: with both a __Secure- and a plain session cookie, every reader rea
 
   assert.deepEqual(await readers("http://localhost:3999", "http"), all("alice@example.com"), "over http: the plain cookie, for every reader");
   assert.deepEqual(await readers("https://localhost:3999", "https"), all("bob@example.com"), "over https: the __Secure- cookie, for every reader");
-  const saved = process.env.AUTH_URL;
-  process.env.AUTH_URL = "https://app.example.com";
-  try {
-    assert.deepEqual(await readers("http://localhost:3999", "http"), all("bob@example.com"), "AUTH_URL decides over the forwarded protocol, for every reader");
-  } finally {
-    if (saved === undefined) delete process.env.AUTH_URL;
-    else process.env.AUTH_URL = saved;
-  }
+  assert.deepEqual(await readers("http://localhost:3999", "http", "https://app.example.com"), all("bob@example.com"), "AUTH_URL decides over the forwarded protocol, for every reader");
 });

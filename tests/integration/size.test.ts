@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { encode } from "@auth/core/jwt";
 import type { AppSession } from "./harness";
-import { measureToken } from "../../lib/claims-kit";
-import { startHarness, type Harness } from "./harness";
+import { measureToken } from "../../lib/claims-kit/plugin";
+import { startHarness, type Harness, SECRET } from "./harness";
 
 let h: Harness;
 before(async () => {
@@ -43,10 +43,10 @@ describe("cookie size budget with a real provider profile", () => {
     await b.signIn("alice@example.com");
     const value = b.jar.get("authjs.session-token")!;
     const { decode } = await import("@auth/core/jwt");
-    const raw = (await decode({ token: value, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" }))!;
+    const raw = (await decode({ token: value, secret: SECRET, salt: "authjs.session-token" }))!;
     const { iat: _i, exp: _e, jti: _j, ...claims } = raw;
     assert.equal(measureToken(claims).cookies[0]!.valueBytes, value.length);
-    const reencoded = await encode({ token: claims, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+    const reencoded = await encode({ token: claims, secret: SECRET, salt: "authjs.session-token" });
     assert.equal(reencoded.length, value.length);
   });
 });

@@ -3,7 +3,8 @@
 // acr_values that the provider then enforces (a login again, a one-time code).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { checkRecentAuth, claim, claimsKit, ClaimsKitError, stepUpFromChallenge, stepUpParams } from "../../lib/claims-kit";
+import { checkRecentAuth, stepUpFromChallenge, stepUpParams } from "../../lib/claims-kit/oidc";
+import { claim, claimsKit, ClaimsKitError } from "../../lib/claims-kit";
 import { CookieJar } from "../../scripts/oidc/dev-login";
 import { fakeClock, startHarness, type Harness } from "./harness";
 
@@ -44,7 +45,7 @@ describe("recent authentication", () => {
     // Authenticated at the provider ten minutes ago (the dev provider's +aged600 tag).
     await signIn(b, idp, "milo+aged600@example.com");
     const stale = checkRecentAuth(await b.token(), FIVE_MINUTES, now());
-    assert.deepEqual(stale, { ok: false, code: "auth_too_old", stepUp: { max_age: "300" } });
+    assert.deepEqual(stale, { ok: false, kind: "refused", code: "auth_too_old", stepUp: { max_age: "300" } });
 
     // Without max_age the provider's session signs the user in again silently: still ten minutes old.
     const control = await signIn(b, idp, "milo+aged600@example.com");
@@ -70,7 +71,7 @@ describe("recent authentication", () => {
     const b = h.browser();
     await signIn(b, new CookieJar(), "nina@example.com");
     const weak = checkRecentAuth(await b.token(), { maxAge: 300, acr: "mfa" }, now());
-    assert.deepEqual(weak, { ok: false, code: "acr_not_met", stepUp: { max_age: "300", acr_values: "mfa" } });
+    assert.deepEqual(weak, { ok: false, kind: "refused", code: "acr_not_met", stepUp: { max_age: "300", acr_values: "mfa" } });
     assert.ok(!weak.ok);
 
     // Without the code the provider keeps asking (it never hands out an acr it did not check).

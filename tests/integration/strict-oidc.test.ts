@@ -11,13 +11,12 @@ let h: Harness;
 const warnings: string[] = [];
 const originalWarn = console.warn;
 before(async () => {
-  process.env.AUTH_OIDC_PROMPT = ""; // no prompt=consent: offline_access is not granted
   console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
-  h = await startHarness({ clock: clock.now });
+  // No prompt=consent: offline_access is not granted.
+  h = await startHarness({ clock: clock.now, env: { AUTH_OIDC_PROMPT: "" } });
 });
 after(async () => {
   console.warn = originalWarn;
-  delete process.env.AUTH_OIDC_PROMPT;
   await h.close();
 });
 
@@ -49,10 +48,12 @@ describe("a strict provider and no prompt=consent", () => {
 describe("authorization parameters (auth.config.ts)", () => {
   test("offline_access asks for consent by default; AUTH_OIDC_PROMPT and AUTH_OIDC_AUTH_PARAMS override", async () => {
     const { authorizationParams } = await import("../../auth.config");
-    assert.deepEqual(authorizationParams({}), { scope: "openid profile email offline_access", prompt: "consent" });
-    assert.deepEqual(authorizationParams({ AUTH_OIDC_SCOPE: "openid email" }), { scope: "openid email" });
-    assert.deepEqual(authorizationParams({ AUTH_OIDC_PROMPT: "" }), { scope: "openid profile email offline_access" });
-    assert.deepEqual(authorizationParams({ AUTH_OIDC_PROMPT: "select_account consent", AUTH_OIDC_AUTH_PARAMS: "access_type=offline&hd=example.com" }), {
+    const { readEnv } = await import("../../app/_lib/env");
+    const params = (given: Record<string, string>) => authorizationParams(readEnv(given));
+    assert.deepEqual(params({}), { scope: "openid profile email offline_access", prompt: "consent" });
+    assert.deepEqual(params({ AUTH_OIDC_SCOPE: "openid email" }), { scope: "openid email" });
+    assert.deepEqual(params({ AUTH_OIDC_PROMPT: "" }), { scope: "openid profile email offline_access" });
+    assert.deepEqual(params({ AUTH_OIDC_PROMPT: "select_account consent", AUTH_OIDC_AUTH_PARAMS: "access_type=offline&hd=example.com" }), {
       scope: "openid profile email offline_access",
       prompt: "select_account consent",
       access_type: "offline",

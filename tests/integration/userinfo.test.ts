@@ -20,7 +20,7 @@ after(async () => {
 describe("a provider whose id_token carries only sub (claims from userinfo)", () => {
   test("the switch holds: the bundled provider's id_token has no email or name", async () => {
     const { devAuthorizationCodeFlow } = await import("../../scripts/oidc/dev-login");
-    const tokens = await devAuthorizationCodeFlow({ issuer: h.provider.issuer, clientId: process.env.AUTH_OIDC_ID!, clientSecret: process.env.AUTH_OIDC_SECRET!, redirectUri: "http://localhost:3999/api/auth/callback/oidc", login: "probe@example.com" });
+    const tokens = await devAuthorizationCodeFlow({ issuer: h.provider.issuer, clientId: h.env.AUTH_OIDC_ID!, clientSecret: h.env.AUTH_OIDC_SECRET!, redirectUri: "http://localhost:3999/api/auth/callback/oidc", login: "probe@example.com" });
     const payload = decodeJwt(tokens.id_token!);
     assert.equal(payload.email, undefined);
     assert.equal(payload.name, undefined);

@@ -2,18 +2,8 @@
 // `@ts-expect-error` line must be an error; if a change makes it compile, the typecheck fails.
 import { z } from "zod";
 import type { AppKit } from "@/auth.config";
-import {
-  appClaims,
-  claim,
-  claimsKit,
-  is,
-  permissions,
-  sizeBudget,
-  type IntentsOfKit,
-  type PermissionSet,
-  type SessionOf,
-  type TokenOf,
-} from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, permissions, sizeBudget, type IntentsOfKit, type SessionOf, type TokenOf } from "@/lib/claims-kit";
+import { type PermissionSet } from "@/lib/claims-kit/access";
 import type { useClaims } from "@/lib/claims-kit/next/client";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

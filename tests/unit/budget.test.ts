@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { appClaims, claim, claimsKit, ClaimsKitError, measureToken, memoryServerDataStore, sizeBudget, type OverflowPolicy } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, sizeBudget, type OverflowPolicy } from "@/lib/claims-kit";
+import { measureToken, memoryServerDataStore } from "@/lib/claims-kit/plugin";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 

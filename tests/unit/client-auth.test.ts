@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Auth } from "@auth/core";
 import { CookieJar } from "../../scripts/oidc/dev-login";
-import { oauthRefresh, type AuthjsProviderConfig } from "@/lib/claims-kit";
+import { oauthRefresh } from "@/lib/claims-kit";
+import { type AuthjsProviderConfig } from "@/lib/claims-kit/oidc";
 import { memoryVault } from "./vault-fake";
 
 interface Captured {

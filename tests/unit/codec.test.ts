@@ -11,7 +11,8 @@ import { calculateJwkThumbprint, EncryptJWT } from "jose";
 import { Auth, type AuthConfig } from "@auth/core";
 import { decode as authjsDecode, encode as authjsEncode, getToken, type JWT } from "@auth/core/jwt";
 import { ClaimsKitError } from "@/lib/claims-kit";
-import { openedStats, sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
+import { sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
+import { openedStats } from "@/lib/claims-kit/codec/jwe";
 
 const SALT = "authjs.session-token";
 const SECRET = "codec-test-secret-0123456789abcdef";
@@ -173,7 +174,7 @@ describe("the exact format", () => {
   test("a header without kid is read with the first secret only, like Auth.js", async () => {
     const token = await sealRaw({ alg: "dir", enc: "A256CBC-HS512" }, JSON.stringify({ sub: "u1" }));
     assert.deepEqual(await codec.decode({ token, secret: [SECRET, "other"], salt: SALT }), { sub: "u1" });
-    assert.deepEqual(codec.open({ token, secret: ["other", SECRET], salt: SALT }), { ok: false, code: "tag_mismatch" });
+    assert.deepEqual(codec.open({ token, secret: ["other", SECRET], salt: SALT }), { ok: false, kind: "refused", code: "tag_mismatch" });
     assert.equal(await oracle(token, ["other", SECRET]), null);
   });
 });
@@ -195,14 +196,14 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
         const tampered = flip(token, segment, at, mask);
         const result = open(tampered);
         assert.equal(result.ok, false);
-        if (segment > 0) assert.deepEqual(result, { ok: false, code: "tag_mismatch" });
+        if (segment > 0) assert.deepEqual(result, { ok: false, kind: "refused", code: "tag_mismatch" });
         else assert.ok(["malformed", "header_refused", "unknown_key", "tag_mismatch"].includes(result.ok ? "" : result.code));
         assert.equal(await oracle(tampered), null);
       }),
       { numRuns: 300 },
     );
     // A flipped bit inside the kid names no key.
-    assert.deepEqual(open(flip(token, 0, 60, 1)), { ok: false, code: "unknown_key" });
+    assert.deepEqual(open(flip(token, 0, 60, 1)), { ok: false, kind: "refused", code: "unknown_key" });
   });
 
   test("truncated anywhere, a character dropped, an encrypted key added", async () => {
@@ -216,10 +217,10 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
       assert.equal(await oracle(dropped), null);
     }
     const withKey = token.replace("..", `.${b64u(randomBytes(32))}.`);
-    assert.deepEqual(open(withKey), { ok: false, code: "malformed" });
+    assert.deepEqual(open(withKey), { ok: false, kind: "refused", code: "malformed" });
     assert.equal(await oracle(withKey), null);
-    assert.deepEqual(open(`${token}.`), { ok: false, code: "malformed" });
-    assert.deepEqual(open(""), { ok: false, code: "malformed" });
+    assert.deepEqual(open(`${token}.`), { ok: false, kind: "refused", code: "malformed" });
+    assert.deepEqual(open(""), { ok: false, kind: "refused", code: "malformed" });
   });
 
   test("alg, enc, zip, crit or any other parameter changed, even under a valid tag", async () => {
@@ -236,10 +237,10 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
       { alg: "dir", enc: "A256CBC-HS512", kid, jku: "https://attacker.example/keys" },
       { alg: "dir", enc: "A256CBC-HS512", kid: 7 },
     ]) {
-      assert.deepEqual(open(await sealRaw(header, payload)), { ok: false, code: "header_refused" }, JSON.stringify(header));
+      assert.deepEqual(open(await sealRaw(header, payload)), { ok: false, kind: "refused", code: "header_refused" }, JSON.stringify(header));
     }
     for (const header of ['["dir"]', "null", '{"alg":"dir",', "\u00ff"]) {
-      assert.deepEqual(open(await sealRaw(header, payload)), { ok: false, code: "malformed" }, header);
+      assert.deepEqual(open(await sealRaw(header, payload)), { ok: false, kind: "refused", code: "malformed" }, header);
     }
   });
 
@@ -247,18 +248,18 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
     // Auth.js never writes either; accepting them only widens what a forged cookie can try.
     const zipped = await sealRaw({ alg: "dir", enc: "A256CBC-HS512", zip: "DEF", kid: await kidOf(SECRET) }, deflateRawSync(JSON.stringify({ sub: "u1" })));
     assert.deepEqual(await oracle(zipped), { sub: "u1" });
-    assert.deepEqual(open(zipped), { ok: false, code: "header_refused" });
+    assert.deepEqual(open(zipped), { ok: false, kind: "refused", code: "header_refused" });
     const gcm = await new EncryptJWT({ sub: "u1" }).setProtectedHeader({ alg: "dir", enc: "A256GCM" }).encrypt(await authjsKey(SECRET, SALT, 32));
     assert.deepEqual(await oracle(gcm), { sub: "u1" });
-    assert.deepEqual(open(gcm), { ok: false, code: "header_refused" });
+    assert.deepEqual(open(gcm), { ok: false, kind: "refused", code: "header_refused" });
   });
 
   test("another app's secret: its kid names no key here; without kid, the tag fails", async () => {
     const foreign = await authjsEncode({ token: { sub: "u1" }, secret: "someone-else's-secret", salt: SALT });
-    assert.deepEqual(open(foreign), { ok: false, code: "unknown_key" });
+    assert.deepEqual(open(foreign), { ok: false, kind: "refused", code: "unknown_key" });
     assert.equal(await oracle(foreign), null);
     const noKid = await sealRaw({ alg: "dir", enc: "A256CBC-HS512" }, JSON.stringify({ sub: "u1" }), "someone-else's-secret");
-    assert.deepEqual(open(noKid), { ok: false, code: "tag_mismatch" });
+    assert.deepEqual(open(noKid), { ok: false, kind: "refused", code: "tag_mismatch" });
     assert.equal(await oracle(noKid), null);
   });
 
@@ -266,9 +267,9 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
     const t = 1_800_000_000;
     const fixed = sessionCodec({ clock: () => t * 1000 + 999 });
     const at = async (token: JWT, maxAge?: number) => fixed.open({ token: await fixed.encode({ token, secret: SECRET, salt: SALT, maxAge }), secret: SECRET, salt: SALT });
-    assert.deepEqual(await at({ sub: "u1" }, -15), { ok: false, code: "expired" });
+    assert.deepEqual(await at({ sub: "u1" }, -15), { ok: false, kind: "refused", code: "expired" });
     assert.equal((await at({ sub: "u1" }, -14)).ok, true);
-    assert.deepEqual(await at({ sub: "u1", nbf: t + 16 }), { ok: false, code: "not_yet_valid" });
+    assert.deepEqual(await at({ sub: "u1", nbf: t + 16 }), { ok: false, kind: "refused", code: "not_yet_valid" });
     assert.equal((await at({ sub: "u1", nbf: t + 15 })).ok, true);
     // The same classes through Auth.js, well clear of the boundary (its clock is the real one).
     for (const [token, maxAge] of [[{ sub: "u1" }, -60], [{ sub: "u1", nbf: nowSeconds() + 60 }, undefined]] as const) {
@@ -282,7 +283,7 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
     const kid = await kidOf(SECRET);
     for (const payload of ["[1,2]", "42", '"sub"', "{", Buffer.from([0x7b, 0xff, 0x7d]), '{"exp":"never"}', '{"iat":null}', '{"nbf":[]}']) {
       const token = await sealRaw({ alg: "dir", enc: "A256CBC-HS512", kid }, payload);
-      assert.deepEqual(open(token), { ok: false, code: "claims_invalid" }, String(payload));
+      assert.deepEqual(open(token), { ok: false, kind: "refused", code: "claims_invalid" }, String(payload));
       assert.equal(await oracle(token), null, String(payload));
     }
   });
@@ -293,8 +294,8 @@ describe("tampering: every class is refused, with its reason, and Auth.js refuse
     const last = token.at(-1)!;
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const sloppy = token.slice(0, -1) + alphabet[alphabet.indexOf(last) | 1];
-    assert.deepEqual(open(sloppy), { ok: false, code: "malformed" });
-    assert.deepEqual(open(`${token}=`), { ok: false, code: "malformed" });
+    assert.deepEqual(open(sloppy), { ok: false, kind: "refused", code: "malformed" });
+    assert.deepEqual(open(`${token}=`), { ok: false, kind: "refused", code: "malformed" });
   });
 });
 
@@ -311,7 +312,7 @@ describe("secret rotation", () => {
 
     const legacy = await authjsEncode({ token: { sub: "u2" }, secret: OLD, salt: SALT });
     assert.equal((await codec.decode({ token: legacy, secret: [NEW, OLD], salt: SALT }))?.sub, "u2");
-    assert.deepEqual(codec.open({ token: legacy, secret: NEW, salt: SALT }), { ok: false, code: "unknown_key" });
+    assert.deepEqual(codec.open({ token: legacy, secret: NEW, salt: SALT }), { ok: false, kind: "refused", code: "unknown_key" });
   });
 });
 
@@ -382,17 +383,17 @@ describe("a token read again (proxy, layout, page, helpers) is decrypted once", 
     const token = await timed.encode({ token: { sub: "u1" }, secret: SECRET, salt: SALT, maxAge: 60 });
     assert.equal(timed.open({ token, secret: SECRET, salt: SALT }).ok, true);
     now += 120_000;
-    assert.deepEqual(timed.open({ token, secret: SECRET, salt: SALT }), { ok: false, code: "expired" });
+    assert.deepEqual(timed.open({ token, secret: SECRET, salt: SALT }), { ok: false, kind: "refused", code: "expired" });
 
     const kept = await codec.encode({ token: { sub: "u2" }, secret: SECRET, salt: SALT });
     assert.equal(codec.open({ token: kept, secret: SECRET, salt: SALT }).ok, true);
-    assert.deepEqual(codec.open({ token: kept, secret: "another-secret-0123456789abcdef", salt: SALT }), { ok: false, code: "unknown_key" });
-    assert.deepEqual(codec.open({ token: kept, secret: SECRET, salt: "__Secure-authjs.session-token" }), { ok: false, code: "unknown_key" });
+    assert.deepEqual(codec.open({ token: kept, secret: "another-secret-0123456789abcdef", salt: SALT }), { ok: false, kind: "refused", code: "unknown_key" });
+    assert.deepEqual(codec.open({ token: kept, secret: SECRET, salt: "__Secure-authjs.session-token" }), { ok: false, kind: "refused", code: "unknown_key" });
 
     // Without a kid the first secret is the key: a remembered open under SECRET is not served when
     // another secret comes first, exactly as a fresh open would fail.
     const noKid = await sealRaw({ alg: "dir", enc: "A256CBC-HS512" }, JSON.stringify({ sub: "u3" }));
     assert.equal(codec.open({ token: noKid, secret: SECRET, salt: SALT }).ok, true);
-    assert.deepEqual(codec.open({ token: noKid, secret: ["other", SECRET], salt: SALT }), { ok: false, code: "tag_mismatch" });
+    assert.deepEqual(codec.open({ token: noKid, secret: ["other", SECRET], salt: SALT }), { ok: false, kind: "refused", code: "tag_mismatch" });
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appClaims, claim, claimsKit, ClaimsKitError, is, memoryServerDataStore, type ClaimsPlugin } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, is } from "@/lib/claims-kit";
+import { memoryServerDataStore, type ClaimsPlugin } from "@/lib/claims-kit/plugin";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 

@@ -1,5 +1,6 @@
 import type { JWT } from "@auth/core/jwt";
-import type { JwtParams, KitLogger, SessionRegistry, SessionState } from "@/lib/claims-kit";
+import type { JwtParams, SessionRegistry, SessionState } from "@/lib/claims-kit/plugin";
+import type { KitLogger } from "@/lib/claims-kit";
 
 /** A logger that keeps lines for assertions. */
 export function memoryLogger(): KitLogger & { lines: string[] } {

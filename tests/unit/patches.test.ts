@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, definePermissions, is, memorySessionRegistry, permissions, tenant } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, permissions, tenant } from "@/lib/claims-kit";
+import { definePermissions } from "@/lib/claims-kit/access";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { parsePatch, withChoices, withoutValues, withValues } from "@/lib/claims-kit/engine/patches";
 import { fakeClock, jwt, memoryLogger, signInParams } from "./fixtures";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { appClaims, claim, claimsKit, ClaimsKitError, definePermissions, permissions, roles, tenant } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, permissions, roles, tenant } from "@/lib/claims-kit";
+import { definePermissions } from "@/lib/claims-kit/access";
 import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const catalog = ["a:read", "a:write", "b:read", "b:write", "c:one", "c:two", "c:three", "d:x"] as const;

@@ -2,7 +2,8 @@
 // API's RFC 9470 challenge reads.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AUTH_CLAIMS, checkRecentAuth, PROTECTED_CLAIMS, stepUpFromChallenge, stepUpParams } from "@/lib/claims-kit";
+import { AUTH_CLAIMS, checkRecentAuth, stepUpFromChallenge, stepUpParams } from "@/lib/claims-kit/oidc";
+import { PROTECTED_CLAIMS } from "@/lib/claims-kit/plugin";
 import { authClaimsOf, providerSessionOf } from "@/lib/claims-kit/engine/auth-claims";
 
 const NOW = 1_800_000_000;
@@ -11,11 +12,11 @@ const token = (claims: Record<string, unknown>) => ({ sub: "u1", ...claims });
 describe("checkRecentAuth", () => {
   test("met within maxAge, to the second; stale one second later", () => {
     assert.deepEqual(checkRecentAuth(token({ auth_time: NOW - 300, acr: "pwd", amr: ["pwd"] }), { maxAge: 300 }, NOW), { ok: true, authTime: NOW - 300, acr: "pwd", amr: ["pwd"] });
-    assert.deepEqual(checkRecentAuth(token({ auth_time: NOW - 301 }), { maxAge: 300 }, NOW), { ok: false, code: "auth_too_old", stepUp: { max_age: "300" } });
+    assert.deepEqual(checkRecentAuth(token({ auth_time: NOW - 301 }), { maxAge: 300 }, NOW), { ok: false, kind: "refused", code: "auth_too_old", stepUp: { max_age: "300" } });
   });
 
   test("no auth_time is never recent; not signed in is said as such", () => {
-    assert.deepEqual(checkRecentAuth(token({ acr: "mfa" }), { maxAge: 300 }, NOW), { ok: false, code: "auth_time_unknown", stepUp: { max_age: "300" } });
+    assert.deepEqual(checkRecentAuth(token({ acr: "mfa" }), { maxAge: 300 }, NOW), { ok: false, kind: "refused", code: "auth_time_unknown", stepUp: { max_age: "300" } });
     assert.equal((checkRecentAuth(null, { maxAge: 300 }, NOW) as { code: string }).code, "not_signed_in");
     assert.equal((checkRecentAuth({ auth_time: NOW }, { maxAge: 300 }, NOW) as { code: string }).code, "not_signed_in", "a token without sub");
   });
@@ -24,7 +25,7 @@ describe("checkRecentAuth", () => {
     const t = token({ auth_time: NOW - 1000, acr: "mfa" });
     assert.equal(checkRecentAuth(t, { acr: "mfa" }, NOW).ok, true, "only an acr asked for: age does not matter");
     assert.equal(checkRecentAuth(t, { acr: ["gold", "mfa"] }, NOW).ok, true);
-    assert.deepEqual(checkRecentAuth(t, { maxAge: 60, acr: "MFA" }, NOW), { ok: false, code: "acr_not_met", stepUp: { max_age: "60", acr_values: "MFA" } });
+    assert.deepEqual(checkRecentAuth(t, { maxAge: 60, acr: "MFA" }, NOW), { ok: false, kind: "refused", code: "acr_not_met", stepUp: { max_age: "60", acr_values: "MFA" } });
     assert.equal((checkRecentAuth(token({ auth_time: NOW }), { maxAge: 60, acr: "mfa" }, NOW) as { code: string }).code, "acr_not_met", "no acr at all");
   });
 

@@ -1,7 +1,8 @@
 // Security review (attack) of the refresh path on oauth4webapi: each test pins a finding's fix.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { oauthRefresh, type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit";
+import { oauthRefresh } from "@/lib/claims-kit";
+import { type AccountRef, type TokenSet, type TokenVault, type VaultEntry } from "@/lib/claims-kit/plugin";
 import { processRefreshResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = Math.floor(Date.now() / 1000);

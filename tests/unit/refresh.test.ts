@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { claimsKit, oauthRefresh, type VaultEntry } from "@/lib/claims-kit";
+import { claimsKit, oauthRefresh } from "@/lib/claims-kit";
+import { type VaultEntry } from "@/lib/claims-kit/plugin";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
 import { memoryVault } from "./vault-fake";
 import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
@@ -113,7 +114,7 @@ describe("processRefreshResponse: the error is the body's whenever it has one (i
   });
 
   test("revocation: the body's error wins over a bare Basic challenge", async () => {
-    assert.deepEqual(await processRevocationResponse(answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
+    assert.deepEqual(await processRevocationResponse(answer(401, { error: "invalid_client" }, { wwwAuthenticate: "Basic" })), { ok: false, kind: "refused", code: "client_error", detail: "the provider refused the client: invalid_client" });
   });
 });
 
@@ -682,11 +683,11 @@ describe("oauthRefresh: revokeUser (review item 12)", () => {
 
   test("processRevocationResponse maps answers to stable codes", async () => {
     assert.deepEqual(await processRevocationResponse(response(200, "")), { ok: true });
-    assert.deepEqual(await processRevocationResponse(response(400, { error: "unsupported_token_type" })), { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" });
-    assert.deepEqual(await processRevocationResponse(response(401, { error: "invalid_client" })), { ok: false, code: "client_error", detail: "the provider refused the client: invalid_client" });
-    assert.deepEqual(await processRevocationResponse(response(500, "oops")), { ok: false, code: "server_error", detail: "HTTP 500" });
-    assert.deepEqual(await processRevocationResponse({ kind: "timeout" }), { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" });
-    assert.deepEqual(await processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, code: "network", detail: "ECONNRESET" });
+    assert.deepEqual(await processRevocationResponse(response(400, { error: "unsupported_token_type" })), { ok: false, kind: "refused", code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" });
+    assert.deepEqual(await processRevocationResponse(response(401, { error: "invalid_client" })), { ok: false, kind: "refused", code: "client_error", detail: "the provider refused the client: invalid_client" });
+    assert.deepEqual(await processRevocationResponse(response(500, "oops")), { ok: false, kind: "failed", code: "server_error", detail: "HTTP 500" });
+    assert.deepEqual(await processRevocationResponse({ kind: "timeout" }), { ok: false, kind: "failed", code: "timeout", detail: "no answer from the revocation endpoint" });
+    assert.deepEqual(await processRevocationResponse({ kind: "network", message: "ECONNRESET" }), { ok: false, kind: "failed", code: "network", detail: "ECONNRESET" });
   });
 });
 
@@ -812,23 +813,19 @@ describe("provider objects (issue #13, provider profiles)", () => {
     assert.equal(refused.oauth.s?.c, "reauth_required", "another tenant's id_token with a rotated refresh token ends the grant: sign in again");
   });
 
-  test("GitHub (OAuth 2): the token endpoint from the provider object, never discovered; client id and secret from AUTH_GITHUB_*", async () => {
+  test("GitHub (OAuth 2): the token endpoint from the provider object, never discovered; client id and secret from AUTH_GITHUB_* of the env option", async () => {
     const { default: GitHub } = await import("@auth/core/providers/github");
-    process.env.AUTH_GITHUB_ID = "gh-app";
-    process.env.AUTH_GITHUB_SECRET = "gh-secret";
-    try {
+    const env = { AUTH_GITHUB_ID: "gh-app", AUTH_GITHUB_SECRET: "gh-secret" };
+    {
       const urls: string[] = [];
       const fetcher = (async (url: string, init: RequestInit) => {
         urls.push(`${String(url)} ${new URLSearchParams(String(init.body)).get("grant_type")}`);
         return Response.json({ access_token: "ghu_2", token_type: "bearer", expires_in: 28800, refresh_token: "ghr_2", refresh_token_expires_in: 15897600 });
       }) as unknown as typeof fetch;
-      const plugin = oauthRefresh({ provider: GitHub({}), mode: "cookie", fetch: fetcher, logger: log });
+      const plugin = oauthRefresh({ provider: GitHub({}), env, mode: "cookie", fetch: fetcher, logger: log });
       const out = await plugin.jwt!(context({ sub: "u1", oauth: { at: "ghu_1", rt: "ghr_1", e: NOW - 10, i: NOW - 3600 } }, NOW).ctx);
       assert.deepEqual([(out as { oauth: { at: string; rt: string } }).oauth.at, (out as { oauth: { rt: string } }).oauth.rt], ["ghu_2", "ghr_2"]);
       assert.deepEqual(urls, ["https://github.com/login/oauth/access_token refresh_token"]);
-    } finally {
-      delete process.env.AUTH_GITHUB_ID;
-      delete process.env.AUTH_GITHUB_SECRET;
     }
   });
 });

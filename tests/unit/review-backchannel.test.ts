@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
-import { backchannelLogout, ClaimsKitError, memoryReplayStore, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit";
+import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit/oidc";
+import { ClaimsKitError } from "@/lib/claims-kit";
+import { memoryReplayStore } from "@/lib/claims-kit/plugin";
 
 const ISS = "https://idp.example";
 const quiet = { info() {}, warn() {}, error() {} };

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, is, roles, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, roles } from "@/lib/claims-kit";
+import { type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
 import { sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
 import { openJwe, sealJwe } from "@/lib/claims-kit/codec/jwe";
 import { memoryLogger, sessionShell, signInParams } from "./fixtures";
@@ -153,21 +154,21 @@ describe("review: the codec's memo of opened tokens", () => {
     const token = await codec.encode({ token: { sub: "u" }, secret: A, salt: SALT, maxAge: 30 });
     assert.equal(codec.open({ token, secret: A, salt: SALT }).ok, true);
     assert.equal(codec.open({ token, secret: [B, A], salt: SALT }).ok, true, "rotation keeps an old secret for reading");
-    assert.deepEqual(codec.open({ token, secret: B, salt: SALT }), { ok: false, code: "unknown_key" });
-    assert.deepEqual(codec.open({ token, secret: A, salt: `__Secure-${SALT}` }), { ok: false, code: "unknown_key" });
+    assert.deepEqual(codec.open({ token, secret: B, salt: SALT }), { ok: false, kind: "refused", code: "unknown_key" });
+    assert.deepEqual(codec.open({ token, secret: A, salt: `__Secure-${SALT}` }), { ok: false, kind: "refused", code: "unknown_key" });
     // A kid-less token made with A: remembered under A's kid; with B first it must fail.
     const kA = sessionKeys(A, SALT);
     const noKidHeader = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256CBC-HS512" })).toString("base64url");
     const noKid = sealJwe({ ...kA, header: noKidHeader, aad: Buffer.from(noKidHeader), al: (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(noKidHeader.length * 8)); return b; })() }, Buffer.from(JSON.stringify({ sub: "n", exp: Math.floor(now / 1000) + 60 })));
     assert.equal(codec.open({ token: noKid, secret: A, salt: SALT }).ok, true);
-    assert.deepEqual(codec.open({ token: noKid, secret: [B, A], salt: SALT }), { ok: false, code: "tag_mismatch" });
+    assert.deepEqual(codec.open({ token: noKid, secret: [B, A], salt: SALT }), { ok: false, kind: "refused", code: "tag_mismatch" });
     // Same token with a different (header-valid) kid spelling is a different string: never served.
     const parts = token.split(".");
     const reordered = Buffer.from(JSON.stringify({ kid: kA.kid, enc: "A256CBC-HS512", alg: "dir" })).toString("base64url");
-    assert.deepEqual(codec.open({ token: [reordered, ...parts.slice(1)].join("."), secret: A, salt: SALT }), { ok: false, code: "tag_mismatch" });
+    assert.deepEqual(codec.open({ token: [reordered, ...parts.slice(1)].join("."), secret: A, salt: SALT }), { ok: false, kind: "refused", code: "tag_mismatch" });
     // Expiry re-checked on a hit.
     now += 120_000;
-    assert.deepEqual(codec.open({ token, secret: A, salt: SALT }), { ok: false, code: "expired" });
+    assert.deepEqual(codec.open({ token, secret: A, salt: SALT }), { ok: false, kind: "refused", code: "expired" });
     // Payload objects are fresh per read.
     const t2 = await codec.encode({ token: { sub: "m", role: "user" }, secret: A, salt: SALT });
     const p1 = (await codec.decode({ token: t2, secret: A, salt: SALT }))!;

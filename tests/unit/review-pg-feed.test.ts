@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { test } from "node:test";
 import pg from "pg";
-import { cachedSessionRegistry, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit";
+import { cachedSessionRegistry, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
 import { postgresChangeFeed } from "@/lib/claims-kit/prisma";
 
 const url = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";

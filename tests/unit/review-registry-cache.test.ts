@@ -2,7 +2,7 @@
 // its poll interval. Each test models two processes sharing one registry and one change log.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit";
+import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
 import { sharedRegistry } from "./fixtures";
 
 function database() {

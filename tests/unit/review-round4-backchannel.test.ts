@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload } from "jose";
-import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT, memoryReplayStore } from "@/lib/claims-kit";
+import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit/oidc";
+import { memoryReplayStore } from "@/lib/claims-kit/plugin";
 
 const ISS = "https://idp.example";
 const quiet = { info() {}, warn() {}, error() {} };

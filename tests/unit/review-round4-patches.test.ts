@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, cachedSessionRegistry, claim, claimsKit, definePermissions, inProcessChangeFeed, is, memorySessionRegistry, permissions, tenant, type ChangeLog, type RegistryChange } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, is, permissions, tenant } from "@/lib/claims-kit";
+import { cachedSessionRegistry, inProcessChangeFeed, memorySessionRegistry, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
+import { definePermissions } from "@/lib/claims-kit/access";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { parsePatch, withValues } from "@/lib/claims-kit/engine/patches";
 import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";

@@ -1,29 +1,27 @@
 // Security round 3 (#22, item 3): the back-channel logout options come from the environment and are
 // read lazily (next build needs none). A bad AUTH_OIDC_LOGOUT_ALGS used to boot fine, then every
 // logout token got a 500 and provider logouts silently stopped ending sessions: `next start` must
-// refuse to start instead, naming the variable.
+// refuse to start instead, naming the variable. instrumentation.ts runs exactly `app.check()`.
 import assert from "node:assert/strict";
-import { afterEach, test } from "node:test";
-import { register } from "../../instrumentation";
+import { test } from "node:test";
+import { createAuth } from "@/auth.config";
+import { readEnv } from "@/app/_lib/env";
+import { createPrismaClient } from "@/app/_lib/db-client";
 
-const saved = { algs: process.env.AUTH_OIDC_LOGOUT_ALGS, runtime: process.env.NEXT_RUNTIME };
-afterEach(() => {
-  for (const [name, value] of [["AUTH_OIDC_LOGOUT_ALGS", saved.algs], ["NEXT_RUNTIME", saved.runtime]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
+const base = { AUTH_SECRET: "s".repeat(32), DATABASE_URL: "file:/nonexistent/never-opened.db", AUTH_OIDC_ISSUER: "http://127.0.0.1:1", AUTH_OIDC_ID: "app", AUTH_OIDC_SECRET: "app-secret" };
+const prisma = createPrismaClient(base.DATABASE_URL);
+const check = (extra: Record<string, string>) => createAuth(readEnv({ ...base, ...extra }), { prisma }).check();
+
+test("attack: start-up refuses AUTH_OIDC_LOGOUT_ALGS with HS*, none, a typo or nothing, naming the variable", () => {
+  for (const value of ["RS256,HS256", "none", "RS265", "", " , "]) {
+    assert.throws(() => check({ AUTH_OIDC_LOGOUT_ALGS: value }), /AUTH_OIDC_LOGOUT_ALGS/, `AUTH_OIDC_LOGOUT_ALGS=${JSON.stringify(value)} booted`);
   }
+  for (const value of ["RS256", "RS256, PS256", "ES256,EdDSA"]) check({ AUTH_OIDC_LOGOUT_ALGS: value });
+  check({}); // the default, RS256
 });
 
-test("attack: start-up refuses AUTH_OIDC_LOGOUT_ALGS with HS*, none, a typo or nothing, naming the variable", async () => {
-  process.env.NEXT_RUNTIME = "nodejs";
-  for (const value of ["RS256,HS256", "none", "RS265", "", " , "]) {
-    process.env.AUTH_OIDC_LOGOUT_ALGS = value;
-    await assert.rejects(register(), (e: unknown) => e instanceof Error && /AUTH_OIDC_LOGOUT_ALGS/.test(e.message), `AUTH_OIDC_LOGOUT_ALGS=${JSON.stringify(value)} booted`);
-  }
-  for (const value of ["RS256", "RS256, PS256", "ES256,EdDSA"]) {
-    process.env.AUTH_OIDC_LOGOUT_ALGS = value;
-    await register();
-  }
-  delete process.env.AUTH_OIDC_LOGOUT_ALGS;
-  await register(); // the default, RS256
+test("start-up names every variable a running server needs and lacks", () => {
+  assert.throws(() => createAuth(readEnv({}), { prisma }).check(), /configuration: AUTH_SECRET, DATABASE_URL, AUTH_OIDC_ISSUER, AUTH_OIDC_ID must be set/);
+  assert.throws(() => readEnv({ CLAIMS_MAX_AGE: "soon" }), /configuration: CLAIMS_MAX_AGE /);
+  assert.throws(() => readEnv({ AUTH_TOKEN_MODE: "disk" }), /configuration: AUTH_TOKEN_MODE /);
 });

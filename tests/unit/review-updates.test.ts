@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
-import { claimsKit, definePermissions, memorySessionRegistry, permissions, tenant } from "@/lib/claims-kit";
+import { claimsKit, permissions, tenant } from "@/lib/claims-kit";
+import { definePermissions } from "@/lib/claims-kit/access";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, ClaimsKitError, expireRemoved, guardAuthRequest, is, sizeBudget, type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, is, sizeBudget } from "@/lib/claims-kit";
+import { expireRemoved, guardAuthRequest } from "@/lib/claims-kit/next/internal/route-guard";
+import { type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit/plugin";
 import { fakeRegistry, jwt, memoryLogger, signInParams } from "./fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };

@@ -7,7 +7,7 @@ import { encode } from "@auth/core/jwt";
 import { NextRequest } from "next/server";
 import { claimsKit } from "@/lib/claims-kit";
 import { cookieHeaderWarning, DEFAULT_COOKIE_HEADER_LIMIT, measureCookieHeader, warnCookieHeaderOnce } from "@/lib/claims-kit/next/internal/cookie-header";
-import { refreshingProxy } from "@/lib/claims-kit/next/proxy";
+import { refreshingProxy } from "@/lib/claims-kit/next/internal/proxy";
 import { SIGNED_OUT_VERSION, sessionVersion } from "@/lib/claims-kit/next/internal/session-version";
 
 describe("sessionVersion", () => {
@@ -83,7 +83,7 @@ describe("refreshingProxy and server actions", () => {
   const refreshed = ["authjs.session-token=NEW; Path=/; Expires=Wed, 01 Dec 2027 00:00:00 GMT; HttpOnly; SameSite=Lax"];
   const proxy = refreshingProxy({
     kit,
-    secret,
+    cookie: () => ({ secret }),
     isDue: () => true,
     handler: async () => new Response("{}", { headers: refreshed.map((c): [string, string] => ["set-cookie", c]) }),
   });

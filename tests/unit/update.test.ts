@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { z } from "zod";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, ClaimsKitError, definePermissions, is, permissions, tenant } from "@/lib/claims-kit";
+import { appClaims, claim, claimsKit, ClaimsKitError, is, permissions, tenant } from "@/lib/claims-kit";
+import { definePermissions } from "@/lib/claims-kit/access";
 import { jwt, memoryLogger, signInParams } from "./fixtures";
 
 const access = definePermissions({

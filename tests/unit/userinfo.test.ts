@@ -1,7 +1,8 @@
 // Issue #23, item 4: withUserinfo() and mergeUserinfo(), with a fake provider (discovery + userinfo).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ClaimsKitError, mergeUserinfo, PROVIDER_PROFILES, withUserinfo, type UserinfoProvider } from "@/lib/claims-kit";
+import { ClaimsKitError } from "@/lib/claims-kit";
+import { mergeUserinfo, PROVIDER_PROFILES, withUserinfo, type UserinfoProvider } from "@/lib/claims-kit/oidc";
 
 const ISSUER = "https://idp.example";
 

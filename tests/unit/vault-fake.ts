@@ -1,5 +1,5 @@
 // An in-memory TokenVault with the Prisma vault's semantics, for the refresh unit tests.
-import type { TokenSet, TokenVault, VaultEntry } from "@/lib/claims-kit";
+import type { TokenSet, TokenVault, VaultEntry } from "@/lib/claims-kit/plugin";
 
 const NO_BACKOFF = { refreshFailures: 0, refreshFailedWith: null, refreshRetryAt: null };
 

@@ -1,14 +1,16 @@
 // Compact JWE with alg "dir" and enc "A256CBC-HS512" (RFC 7516, RFC 7518 5.2), the only shape
 // Auth.js writes, on node:crypto. Opening is strict: anything Auth.js's encode could not have
 // produced is refused before any decryption, and the tag is checked in constant time first.
+import type { CodecErrorCode, Result } from "../engine/errors";
+import { kindOf } from "../engine/kinds";
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
 import { aadOf, type SessionKeys } from "./keys";
 
 /** Why a compact JWE was not opened. Stable: tests and logs match on them. */
-export type JweFailure = "malformed" | "header_refused" | "unknown_key" | "tag_mismatch";
+export type JweFailure = Extract<CodecErrorCode, "malformed" | "header_refused" | "unknown_key" | "tag_mismatch">;
 
 /** The outcome of {@link openJwe}: the plaintext, or why there is none. */
-export type JweOpened = { ok: true; plaintext: Buffer } | { ok: false; code: JweFailure };
+export type JweOpened = Result<{ plaintext: Buffer }, JweFailure>;
 
 /**
  * Tokens opened recently, by their exact text: the proxy, the layout's and the page's `auth()` and
@@ -133,24 +135,24 @@ function keysFor(header: string, candidates: readonly SessionKeys[]): SessionKey
  */
 export function openJwe(token: string, candidates: readonly SessionKeys[]): JweOpened {
   const segments = token.split(".");
-  if (segments.length !== 5) return { ok: false, code: "malformed" };
+  if (segments.length !== 5) return { ok: false, kind: "refused", code: "malformed" };
   const [header = "", encryptedKey, ivText = "", ciphertextText = "", tagText = ""] = segments;
   // "dir": the content key is the shared key itself, so the encrypted-key segment is empty.
-  if (encryptedKey !== "") return { ok: false, code: "malformed" };
+  if (encryptedKey !== "") return { ok: false, kind: "refused", code: "malformed" };
   const keys = keysFor(header, candidates);
-  if (typeof keys === "string") return { ok: false, code: keys };
+  if (typeof keys === "string") return { ok: false, kind: kindOf(keys), code: keys };
   const seen = memo.entries.get(token);
   if (seen && seen.kid === keys.kid && performance.now() - seen.at < MEMO_TTL_MS) {
     memo.reused++;
     // A copy each time: a caller that wipes its buffer must not change what the next read gets.
     return { ok: true, plaintext: Buffer.from(seen.plaintext) };
   }
-  if (ivText.length !== IV_CHARS || tagText.length !== TAG_CHARS) return { ok: false, code: "malformed" };
+  if (ivText.length !== IV_CHARS || tagText.length !== TAG_CHARS) return { ok: false, kind: "refused", code: "malformed" };
   const iv = fromB64u(ivText);
   const ciphertext = fromB64u(ciphertextText);
   const tag = fromB64u(tagText);
-  if (!iv || !ciphertext || !tag || ciphertext.length === 0 || ciphertext.length % IV_BYTES !== 0) return { ok: false, code: "malformed" };
-  if (!timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag)) return { ok: false, code: "tag_mismatch" };
+  if (!iv || !ciphertext || !tag || ciphertext.length === 0 || ciphertext.length % IV_BYTES !== 0) return { ok: false, kind: "refused", code: "malformed" };
+  if (!timingSafeEqual(tagOf(keys.macKey, keys.aad, iv, ciphertext, keys.al), tag)) return { ok: false, kind: "refused", code: "tag_mismatch" };
   try {
     const decipher = createDecipheriv("aes-256-cbc", keys.encKey, iv);
     const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
@@ -159,6 +161,6 @@ export function openJwe(token: string, candidates: readonly SessionKeys[]): JweO
     return { ok: true, plaintext };
   } catch {
     // Bad padding behind a valid tag: only a writer holding the key could produce it.
-    return { ok: false, code: "malformed" };
+    return { ok: false, kind: "refused", code: "malformed" };
   }
 }

@@ -3,8 +3,8 @@
 // once, node:crypto instead of WebCrypto round trips).
 import { randomUUID } from "node:crypto";
 import type { JWT, JWTDecodeParams, JWTEncodeParams } from "@auth/core/jwt";
-import { invalidOption } from "../engine/errors";
-import { openJwe, sealJwe, type JweFailure } from "./jwe";
+import { invalidOption, type CodecErrorCode, type Result } from "../engine/errors";
+import { openJwe, sealJwe } from "./jwe";
 import { sessionKeys } from "./keys";
 
 /** Auth.js's default session lifetime (seconds), used when `maxAge` is not passed. */
@@ -19,10 +19,9 @@ const DEFAULT_MAX_AGE = 30 * 24 * 60 * 60;
  * - `claims_invalid`: the plaintext is not a JSON object, or iat/nbf/exp are not numbers
  * - `expired`, `not_yet_valid`: `exp`/`nbf` outside the clock tolerance
  */
-export type CodecErrorCode = JweFailure | "claims_invalid" | "expired" | "not_yet_valid";
 
 /** The outcome of {@link SessionCodec.open}. */
-export type OpenedToken = { ok: true; payload: JWT } | { ok: false; code: CodecErrorCode };
+export type OpenedToken = Result<{ payload: JWT }, CodecErrorCode>;
 
 /** Options of {@link sessionCodec}. */
 export interface SessionCodecOptions {
@@ -97,23 +96,23 @@ export function sessionCodec(options: SessionCodecOptions = {}): SessionCodec {
     // Keys first: a missing secret is a configuration error and throws, whatever the cookie.
     const candidates = secretsOf(secret).map((s) => sessionKeys(s, salt));
     if (candidates.length === 0) throw new TypeError("session codec: at least one secret is needed");
-    if (typeof token !== "string" || token.length === 0) return { ok: false, code: "malformed" };
+    if (typeof token !== "string" || token.length === 0) return { ok: false, kind: "refused", code: "malformed" };
     const opened = openJwe(token, candidates);
     if (!opened.ok) return opened;
     let payload: unknown;
     try {
       payload = JSON.parse(utf8.decode(opened.plaintext));
     } catch {
-      return { ok: false, code: "claims_invalid" };
+      return { ok: false, kind: "refused", code: "claims_invalid" };
     }
-    if (!isPlainObject(payload)) return { ok: false, code: "claims_invalid" };
+    if (!isPlainObject(payload)) return { ok: false, kind: "refused", code: "claims_invalid" };
     const iat = timeClaim(payload, "iat");
     const nbf = timeClaim(payload, "nbf");
     const exp = timeClaim(payload, "exp");
-    if (iat === false || nbf === false || exp === false) return { ok: false, code: "claims_invalid" };
+    if (iat === false || nbf === false || exp === false) return { ok: false, kind: "refused", code: "claims_invalid" };
     const now = Math.floor(clock() / 1000);
-    if (nbf !== undefined && nbf > now + clockTolerance) return { ok: false, code: "not_yet_valid" };
-    if (exp !== undefined && exp <= now - clockTolerance) return { ok: false, code: "expired" };
+    if (nbf !== undefined && nbf > now + clockTolerance) return { ok: false, kind: "refused", code: "not_yet_valid" };
+    if (exp !== undefined && exp <= now - clockTolerance) return { ok: false, kind: "refused", code: "expired" };
     return { ok: true, payload };
   }
 
@@ -126,3 +125,5 @@ export function sessionCodec(options: SessionCodecOptions = {}): SessionCodec {
     open,
   };
 }
+
+export type { CodecErrorCode };

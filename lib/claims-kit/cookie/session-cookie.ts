@@ -31,6 +31,11 @@ export interface SessionCookieChoice {
   cookieName?: string;
   /** `useSecureCookies` of the Auth.js config: `__Secure-` or not, whatever the protocol. */
   useSecureCookies?: boolean;
+  /**
+   * The app's `AUTH_URL` (or `NEXTAUTH_URL`) when it sets one: Auth.js then takes the protocol from
+   * it. The kit reads no environment variable; pass it in.
+   */
+  authUrl?: string;
 }
 
 /** The protocol of a URL string, or null when it does not parse. */
@@ -47,9 +52,8 @@ function protocolOf(url: string): string | null {
  * `NEXTAUTH_URL`) when set, else the `x-forwarded-proto` header (next-auth's `auth()`; Next.js sets
  * it on every request), else the request URL's, else https (Auth.js's own default).
  */
-function requestIsHttps(request: { readonly headers: Headers; readonly url?: string }, env: Readonly<Record<string, string | undefined>>): boolean {
-  const envUrl = env.AUTH_URL ?? env.NEXTAUTH_URL;
-  if (envUrl) return protocolOf(envUrl) === "https:";
+function requestIsHttps(request: { readonly headers: Headers; readonly url?: string }, authUrl: string | undefined): boolean {
+  if (authUrl) return protocolOf(authUrl) === "https:";
   const forwarded = request.headers.get("x-forwarded-proto");
   if (forwarded !== null) return forwarded.trim().toLowerCase().replace(/:$/, "") === "https";
   if (request.url) return protocolOf(request.url) === "https:";
@@ -73,9 +77,8 @@ function requestIsHttps(request: { readonly headers: Headers; readonly url?: str
 export function sessionCookieFor(
   request: { readonly headers: Headers; readonly url?: string },
   choice: SessionCookieChoice = {},
-  env: Readonly<Record<string, string | undefined>> = process.env,
 ): { name: string; secure: boolean } {
-  const secure = choice.useSecureCookies ?? requestIsHttps(request, env);
+  const secure = choice.useSecureCookies ?? requestIsHttps(request, choice.authUrl);
   if (choice.cookieName) return { name: choice.cookieName, secure: choice.cookieName.startsWith("__Secure-") };
   return { name: secure ? `__Secure-${SESSION_COOKIE_NAME}` : SESSION_COOKIE_NAME, secure };
 }

@@ -38,7 +38,7 @@ export async function applyBudget(rt: Runtime, w: Work, signingIn: boolean): Pro
   w.meta.moved = allMoved.length > 0 ? allMoved : undefined;
   if (decision.refuse) {
     if (!signingIn) recordError(rt, w, BUDGET_ID, "budget", decision.refuse.code, decision.refuse.message);
-    return { ok: false, code: decision.refuse.code, detail: decision.refuse.message };
+    return { ok: false, kind: "refused", code: decision.refuse.code, detail: decision.refuse.message };
   }
   clearError(w, BUDGET_ID);
   return { ok: true };

@@ -58,7 +58,7 @@ async function signIn(rt: Runtime, w: Work, params: JwtParams): Promise<void> {
   if (rt.issuer) w.token.iss = rt.issuer;
   const profile = params.profile as Readonly<Record<string, unknown>> | undefined;
   Object.assign(w.token, authClaimsOf(profile));
-  const info = await Promise.resolve(rt.requestInfo?.()).catch(() => undefined);
+  const info = await Promise.resolve(rt.hooks.requestInfo?.()).catch(() => undefined);
   // Its cookie is being replaced: a copy of it must not stay valid.
   const previous = sessionIdOf(info?.previousToken);
   if (rt.registry && previous) {

@@ -116,9 +116,15 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
   keys?: Record<string, string>;
   /**
    * Describes the request at sign-in: the user agent for the sessions list, and the session token
-   * the browser already had, whose session then ends (see `nextRequestInfo`). Failures are ignored.
+   * the browser already had, whose session then ends. `nextClaimsKit()` supplies it for Next.js
+   * apps; failures are ignored.
    */
   requestInfo?: () => Awaitable<RequestInfo>;
+  /**
+   * Development diagnostics: warn once about a claim that changes on most requests (its home is
+   * server-side data, not the cookie). Default false; e.g. `development: env.NODE_ENV !== "production"`.
+   */
+  development?: boolean;
   /**
    * Default limit on one claim value's encoded size (UTF-8 bytes of its JSON) for client and token
    * claims; a claim's own `maxBytes` wins. Writes over it are refused (`claim_invalid`). Default 2048.
@@ -142,7 +148,9 @@ export interface Runtime {
   readonly claimMaxBytes: number;
   readonly sessionMaxAge: number;
   readonly issuer: string | undefined;
-  readonly requestInfo: (() => Awaitable<RequestInfo>) | undefined;
+  /** `requestInfo`, as given or as a framework helper supplied it later (`nextClaimsKit()`). */
+  readonly hooks: { requestInfo: (() => Awaitable<RequestInfo>) | undefined };
+  readonly development: boolean;
   readonly log: KitLogger;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
@@ -300,7 +308,8 @@ export function compile<P extends readonly AnyPlugin[]>(options: ClaimsKitOption
     claimMaxBytes,
     sessionMaxAge,
     issuer: options.issuer,
-    requestInfo: options.requestInfo,
+    hooks: { requestInfo: options.requestInfo },
+    development: options.development === true,
     log: options.logger ?? consoleLogger,
     clock,
     now: () => Math.floor(clock() / 1000),

@@ -131,7 +131,7 @@ async function applyPending(rt: Runtime, w: Work, pending: PendingPatch): Promis
   }
   recordError(rt, w, "kit", "offline", applied.code, applied.detail);
   // A refusal by the rules is final; a failed load is tried again on the next request.
-  if (!applied.thrown) w.meta.offlinePatch = pending.id;
+  if (applied.kind === "refused") w.meta.offlinePatch = pending.id;
 }
 
 /**

@@ -13,12 +13,12 @@ export async function step(rt: Runtime, plugin: AnyPlugin, hook: "load" | "jwt" 
   try {
     patch = await run();
   } catch (err) {
-    return { ok: false, code: codeOf(err, hook === "load" ? "load_failed" : "plugin_failed"), detail: messageOf(err), thrown: true };
+    return { ok: false, kind: "failed", code: codeOf(err, hook === "load" ? "load_failed" : "plugin_failed"), detail: messageOf(err) };
   }
   const refused = refusal(rt, plugin, patch);
   if (refused) return refused;
   const changed = patch === undefined ? [] : apply(plugin, patch as Claims, w);
-  if (hook === "jwt" && process.env.NODE_ENV !== "production") noteChurn(rt, plugin, changed);
+  if (hook === "jwt" && rt.development) noteChurn(rt, plugin, changed);
   const set = patch === undefined ? [] : Object.keys(patch as Claims).filter((name) => (patch as Claims)[name] !== undefined);
   return { ok: true, changed, set };
 }
@@ -63,7 +63,7 @@ export async function loadAll(rt: Runtime, w: Work, reason: LoadReason, input?: 
     if (!plugin.load || (byAge && plugin.maxAge !== undefined)) continue;
     const outcome = await step(rt, plugin, "load", next, () => plugin.load!(loadContext(rt, next, reason, input)));
     if (outcome.ok) clearError(next, plugin.id);
-    else if (outcome.thrown) failed.push([plugin, outcome]);
+    else if (outcome.kind === "failed") failed.push([plugin, outcome]);
     else {
       clearClaims(plugin, next);
       settle(rt, next, plugin, "load", outcome);
@@ -99,7 +99,7 @@ export async function reloadStale(rt: Runtime, w: Work): Promise<void> {
     // All or nothing, like loadAll: the plugin and what derives from it, or none of it.
     const next = cloneWork(w);
     const loaded = await step(rt, plugin, "load", next, () => plugin.load!(loadContext(rt, next, "refresh")));
-    const refused = !loaded.ok && !loaded.thrown ? loaded : undefined;
+    const refused = !loaded.ok && loaded.kind === "refused" ? loaded : undefined;
     const changed = loaded.ok ? loaded.changed : refused ? clearClaims(plugin, next) : [];
     const outcome = loaded.ok || refused ? await reloadDependents(rt, next, index, new Set(changed)) : loaded;
     if (!outcome.ok) {

@@ -8,7 +8,7 @@ import { isActive } from "./freshness";
 import { serverDataKey, sessionIdOf } from "./meta";
 import { withoutValues, withValues } from "./patches";
 import type { SessionEndCause, SessionInfo, SessionRegistry } from "./ports";
-import type { AnyPlugin, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, ServerClaimsOf, Visibility } from "./types";
+import type { AnyPlugin, Awaitable, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, RequestInfo, ServerClaimsOf, Visibility } from "./types";
 import { assertServerPatch, stageServerUpdate } from "./updates";
 
 /** What `claimsKit()` returns: the callbacks and events for `NextAuth()`, and session management. */
@@ -75,6 +75,8 @@ export interface KitInternals {
   isActive(token: Readonly<Record<string, unknown>> | null | undefined): Promise<boolean>;
   stageServerUpdate(patch: unknown, token: Readonly<Record<string, unknown>> | null | undefined): { intent: string; nonce: string };
   readServerData(token: Readonly<Record<string, unknown>> | null | undefined): Promise<Record<string, unknown>>;
+  /** A framework helper's `requestInfo`, used unless the kit's options gave one. */
+  supplyRequestInfo(requestInfo: () => Awaitable<RequestInfo>): void;
 }
 
 const internals = new WeakMap<object, KitInternals>();
@@ -152,6 +154,9 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     sessionId: sessionIdOf,
     isActive: (token) => isActive(rt, token),
     stageServerUpdate: (patch, token) => stageServerUpdate(rt, patch, token),
+    supplyRequestInfo(requestInfo) {
+      rt.hooks.requestInfo ??= requestInfo;
+    },
     async readServerData(token) {
       const id = sessionIdOf(token);
       if (!id || !rt.serverStore) return {};

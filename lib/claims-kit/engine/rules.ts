@@ -33,29 +33,29 @@ const encoder = new TextEncoder();
 export function refusal(rt: Runtime, plugin: AnyPlugin, patch: unknown): Failure | null {
   if (patch === undefined) return null;
   try {
-    if (!isPlainObject(patch)) return { ok: false, code: "claim_invalid", detail: "a patch must be a plain object" };
+    if (!isPlainObject(patch)) return { ok: false, kind: "refused", code: "claim_invalid", detail: "a patch must be a plain object" };
     for (const key of Object.keys(patch)) {
-      if (PROTECTED_CLAIMS.has(key)) return { ok: false, code: "claim_protected", detail: `"${key}" is protected` };
+      if (PROTECTED_CLAIMS.has(key)) return { ok: false, kind: "refused", code: "claim_protected", detail: `"${key}" is protected` };
       if (!Object.hasOwn(plugin.claims, key)) {
         const owner = rt.owners.get(key)?.plugin;
-        return { ok: false, code: "claim_not_owned", detail: owner ? `"${key}" belongs to plugin "${owner}"` : `"${key}" is not declared by this plugin` };
+        return { ok: false, kind: "refused", code: "claim_not_owned", detail: owner ? `"${key}" belongs to plugin "${owner}"` : `"${key}" is not declared by this plugin` };
       }
       const value = patch[key];
       if (value === undefined || value === null) continue;
       const spec = plugin.claims[key]!;
-      if (spec.check && !spec.check(value)) return { ok: false, code: "claim_invalid", detail: `value for "${key}" fails its check` };
+      if (spec.check && !spec.check(value)) return { ok: false, kind: "refused", code: "claim_invalid", detail: `value for "${key}" fails its check` };
       const json = encodeJson(value);
-      if (json === undefined) return { ok: false, code: "claim_invalid", detail: `value for "${key}" is not JSON (BigInt, cycle…): a token must encode` };
+      if (json === undefined) return { ok: false, kind: "refused", code: "claim_invalid", detail: `value for "${key}" is not JSON (BigInt, cycle…): a token must encode` };
       const limit = spec.maxBytes ?? rt.claimMaxBytes;
       const bytes = encoder.encode(json).length;
-      if (spec.visibility !== "server" && bytes > limit) return { ok: false, code: "claim_invalid", detail: `value for "${key}" is ${bytes} bytes encoded, over its limit of ${limit}` };
+      if (spec.visibility !== "server" && bytes > limit) return { ok: false, kind: "refused", code: "claim_invalid", detail: `value for "${key}" is ${bytes} bytes encoded, over its limit of ${limit}` };
       if (spec.visibility === "client" && typeof value === "string" && SENSITIVE_VALUE.some((re) => re.test(value))) {
-        return { ok: false, code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
+        return { ok: false, kind: "refused", code: "claim_sensitive", detail: `value for "${key}" looks like a raw credential; client claims reach the browser` };
       }
     }
     return null;
   } catch (err) {
-    return { ok: false, code: "claim_invalid", detail: `checking the patch threw: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, kind: "refused", code: "claim_invalid", detail: `checking the patch threw: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -82,12 +82,12 @@ export function apply(plugin: AnyPlugin, patch: Claims, w: Work): string[] {
  * but never a protected one, and each value must pass its claim's rules. Returns it split by owner.
  */
 export function checkServerPatch(rt: Runtime, patch: unknown): Outcome<{ groups: Map<number, Claims> }> {
-  if (!isPlainObject(patch)) return { ok: false, code: "claim_invalid", detail: "a patch must be a plain object" };
+  if (!isPlainObject(patch)) return { ok: false, kind: "refused", code: "claim_invalid", detail: "a patch must be a plain object" };
   const groups = new Map<number, Claims>();
   for (const key of Object.keys(patch)) {
-    if (PROTECTED_CLAIMS.has(key)) return { ok: false, code: "claim_protected", detail: `"${key}" is protected` };
+    if (PROTECTED_CLAIMS.has(key)) return { ok: false, kind: "refused", code: "claim_protected", detail: `"${key}" is protected` };
     const owner = rt.owners.get(key);
-    if (!owner) return { ok: false, code: "claim_not_owned", detail: `"${key}" is not declared by any plugin` };
+    if (!owner) return { ok: false, kind: "refused", code: "claim_not_owned", detail: `"${key}" is not declared by any plugin` };
     groups.set(owner.index, { ...groups.get(owner.index), [key]: patch[key] });
   }
   for (const [index, part] of groups) {

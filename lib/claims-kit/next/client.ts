@@ -1,11 +1,13 @@
 "use client";
+import type { Result } from "../engine/errors";
+import { kindOf } from "../engine/kinds";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { signIn, useSession } from "next-auth/react";
 import type { IntentsOfKit, SessionOf } from "../engine/kit";
 import type { KitSession } from "../engine/types";
 
 /** Outcome of an update intent as the client sees it. */
-export type IntentResult<S> = { ok: true; session: S } | { ok: false; code: string };
+export type IntentResult<S> = Result<{ session: S }, string>;
 
 type InputArgs<T> = undefined extends T ? [input?: T] : [input: T];
 
@@ -57,9 +59,9 @@ export function useClaims<K>() {
         await settled();
         next = (await updateRef.current(payload)) as S | null | undefined;
       }
-      if (!next) return { ok: false, code: next === undefined ? "busy" : "not_signed_in" };
-      if (next.update?.nonce !== n) return { ok: false, code: "no_response" };
-      return next.update.code ? { ok: false, code: next.update.code } : { ok: true, session: next };
+      if (!next) return { ok: false, kind: next === undefined ? "failed" : "refused", code: next === undefined ? "busy" : "not_signed_in" };
+      if (next.update?.nonce !== n) return { ok: false, kind: "failed", code: "no_response" };
+      return next.update.code ? { ok: false, kind: kindOf(next.update.code), code: next.update.code } : { ok: true, session: next };
     },
     [settled],
   );
@@ -113,5 +115,4 @@ export function useReauthOnRevokedGrant(options: { provider: string; pluginId?: 
   return { blocked, code };
 }
 
-export { SessionSync, useSessionSync, type SessionChangeReason, type SessionSyncMessage, type SessionSyncOptions } from "./internal/sync";
-export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./internal/session-version";
+export { SessionSync, useSessionSync, type SessionChangeReason, type SessionSyncOptions } from "./internal/sync";

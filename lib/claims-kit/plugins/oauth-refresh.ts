@@ -1,11 +1,11 @@
 import { claim } from "../engine/claim";
-import { invalidOption } from "../engine/errors";
+import { invalidOption, OAUTH_CODES, type OAuthErrorCode } from "../engine/errors";
 import { compileOAuth, type OAuthEngine } from "../refresh/engine";
-import type { OAuthErrorCode, OAuthRefreshOptions, OAuthRefreshPlugin } from "../refresh/options";
+import type { OAuthRefreshOptions, OAuthRefreshPlugin } from "../refresh/options";
 import type { CookieClaim, VaultClaim } from "../refresh/types";
 import type { TokenView } from "../engine/types";
 
-const OAUTH_ERRORS: readonly OAuthErrorCode[] = ["invalid_grant", "network", "timeout", "server_error", "rate_limited", "client_error", "refresh_rejected", "invalid_id_token", "no_refresh_token", "reauth_required", "revoked"];
+const OAUTH_ERRORS = Object.keys(OAUTH_CODES) as OAuthErrorCode[];
 
 /** The main provider's engine and every linked one's, by provider id. */
 function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map<string, OAuthEngine> } {

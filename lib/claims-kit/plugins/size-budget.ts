@@ -1,10 +1,8 @@
-import { invalidOption } from "../engine/errors";
+import { invalidOption, type BudgetErrorCode } from "../engine/errors";
 import { measureToken, type TokenMeasure } from "../cookie/measure";
 import type { BudgetDecision, BudgetInput, TokenBudget } from "../engine/compile";
 import type { KitLogger } from "../engine/types";
 
-/** The code the size budget records (`session.errors.budget`) and refuses a sign-in with. */
-export type BudgetErrorCode = "budget_exceeded";
 
 /** What may happen to a claim when the token is over budget. */
 export type OverflowPolicy =

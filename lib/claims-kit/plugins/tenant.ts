@@ -1,10 +1,8 @@
 import { claim, is } from "../engine/claim";
-import { ClaimsKitError, invalidOption } from "../engine/errors";
+import { ClaimsKitError, invalidOption, type TenantErrorCode } from "../engine/errors";
 import { stringFields } from "../engine/schema";
 import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext, StandardSchemaV1 } from "../engine/types";
 
-/** The code the tenant plugin records when a switch names a tenant the user does not belong to. */
-export type TenantErrorCode = "not_a_member";
 
 /** Options of {@link tenant}. */
 export interface TenantOptions<R extends string> {

@@ -2,6 +2,7 @@
 // coordination. Requests still carrying a just-rotated refresh token get the new result (grace).
 // After a failed attempt the back-off rides in the claim (`b`), and this process remembers it for
 // requests that still carry the cookie from before the failure.
+import { kindOf } from "../engine/kinds";
 import { backingOff, backoffDetail, nextBackoff, type BackoffState } from "./backoff";
 import type { ProviderClient } from "./provider";
 import { singleFlight } from "./single-flight";
@@ -63,7 +64,7 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
       refused.delete(key);
     }
     const previous = later(c.b, backoffs.get(key));
-    if (previous && backingOff(previous, now)) return failed(c, { ok: false, code: previous.c, detail: backoffDetail(previous) }, now, previous);
+    if (previous && backingOff(previous, now)) return failed(c, { ok: false, kind: kindOf(previous.c), code: previous.c, detail: backoffDetail(previous) }, now, previous);
     const limited = rateLimited(now);
     if (limited) return failed(c, limited, now, previous);
     const endpoints = await endpointsOrFailure();
@@ -78,7 +79,7 @@ export function cookieRefresher(deps: { provider: ProviderClient; graceSeconds: 
       return { outcome: result, backoff: next };
     });
     if (!outcome.ok) {
-      if (backoff) return failed(c, { ok: false, code: outcome.code, detail: outcome.detail }, now, backoff);
+      if (backoff) return failed(c, { ok: false, kind: kindOf(outcome.code), code: outcome.code, detail: outcome.detail }, now, backoff);
       // A consumed refresh token is never presented again: the user signs in again. A rejection
       // right after a rejection (the confirming attempt) means the refresh token is dead.
       const code: StopCode = outcome.consumed ? "reauth_required" : outcome.code === "refresh_rejected" ? "invalid_grant" : (outcome.code as StopCode);

@@ -50,8 +50,8 @@ export type ResolvedOptions = Omit<OAuthRefreshOptions, "provider" | "clientId">
 
 export function resolveProvider(options: OAuthRefreshOptions): ResolvedOptions {
   if (typeof options?.provider !== "object" || options.provider === null) return options as ResolvedOptions;
-  const derived = fromAuthjsProvider(options.provider);
-  const explicit = Object.fromEntries(Object.entries(options).filter(([key, value]) => key !== "provider" && value !== undefined));
+  const derived = fromAuthjsProvider(options.provider, options.env);
+  const explicit = Object.fromEntries(Object.entries(options).filter(([key, value]) => key !== "provider" && key !== "env" && value !== undefined));
   return { ...derived, ...explicit } as ResolvedOptions;
 }
 

@@ -4,7 +4,7 @@ import type { AccessTokenInfo, AccessTokenSource, TokenVault } from "../engine/p
 import type { ClaimSpec, ClaimsPlugin, KitLogger, TokenView } from "../engine/types";
 import type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "./oauth-client";
 import type { AuthjsProviderConfig } from "./profiles";
-import type { RefreshErrorCode } from "./token-endpoint";
+import type { OAuthErrorCode } from "../engine/errors";
 import type { CookieClaim, RevokeUserResult, VaultClaim } from "./types";
 
 /**
@@ -26,8 +26,6 @@ export interface LinkedAccount {
   error: string | null;
 }
 
-/** The codes the refresh plugin records (`session.errors.oauth`). */
-export type OAuthErrorCode = RefreshErrorCode | "revoked";
 
 /**
  * Options of {@link oauthRefresh}.
@@ -44,6 +42,13 @@ export interface OAuthRefreshOptions {
    * takes the issuer or token endpoint, client id, secret and auth method (options given here win).
    */
   provider: string | AuthjsProviderConfig;
+  /**
+   * Auth.js's `AUTH_<ID>_ID` / `_SECRET` / `_ISSUER` fallbacks for a provider object whose values
+   * come from the environment, when the options are read before `NextAuth()` has filled them in
+   * (the eager form; the lazy `oauthRefresh(() => options)` is read after). E.g. `env: process.env`:
+   * the kit reads no environment variable itself.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * "vault" (default): tokens live in a {@link TokenVault} (the Account row), the cookie holds only
    * the account and the expiry. "cookie": everything in the JWT, for apps without a database.

@@ -90,7 +90,9 @@ const urlOf = (token: AuthjsProviderConfig["token"]): string | undefined => {
 
 /**
  * Read an Auth.js provider config the way Auth.js does (options over defaults, then the
- * `AUTH_<ID>_*` environment variables). OIDC providers are discovered from their issuer; OAuth 2
+ * `AUTH_<ID>_*` variables of `env`). `NextAuth()` fills those into the provider object itself when
+ * it starts, so a provider read after that (the lazy `oauthRefresh(() => options)`) needs no `env`;
+ * the kit never reads `process.env`. OIDC providers are discovered from their issuer; OAuth 2
  * providers (GitHub) use their token endpoint and are never discovered.
  *
  * @example
@@ -99,7 +101,7 @@ const urlOf = (token: AuthjsProviderConfig["token"]): string | undefined => {
  * // { provider: "github", tokenEndpoint: "https://github.com/login/oauth/access_token", clientId, clientSecret, profile }
  * ```
  */
-export function fromAuthjsProvider(config: AuthjsProviderConfig, env: Record<string, string | undefined> = process.env): DerivedOptions {
+export function fromAuthjsProvider(config: AuthjsProviderConfig, env: Readonly<Record<string, string | undefined>> = {}): DerivedOptions {
   const merged = { ...config, ...(config.options ?? {}) } as AuthjsProviderConfig;
   const prefix = `AUTH_${merged.id.toUpperCase().replace(/-/g, "_")}_`;
   const oidc = (merged.type ?? "oidc") === "oidc";

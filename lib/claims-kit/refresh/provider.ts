@@ -1,5 +1,6 @@
 // What both refresh modes share: the provider's endpoints, one refresh_token grant, and the
 // timing rules (when a token is due, when a stopped refresh may be tried again).
+import { kindOf } from "../engine/kinds";
 import { decodeJwt } from "jose";
 import type { KitLogger } from "../engine/types";
 import type { BackoffPolicy } from "./backoff";
@@ -56,7 +57,7 @@ export function providerClient(settings: RefreshSettings) {
     try {
       return await resolveEndpoints();
     } catch (err) {
-      return { ok: false, code: "network", detail: `discovery failed: ${err instanceof Error ? err.message : String(err)}` };
+      return { ok: false, kind: "failed", code: "network", detail: `discovery failed: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
 
@@ -98,13 +99,13 @@ export function providerClient(settings: RefreshSettings) {
    * failure to report meanwhile, checked before any lease is taken.
    */
   const rateLimited = (now: number): Failure | undefined =>
-    now < notBefore ? { ok: false, code: notBeforeCode, detail: `the provider asked this client to wait until ${notBefore}` } : undefined;
+    now < notBefore ? { ok: false, kind: kindOf(notBeforeCode), code: notBeforeCode, detail: `the provider asked this client to wait until ${notBefore}` } : undefined;
 
   const effectiveSkew = (e: number, i: number | null | undefined) => (i ? Math.min(skew, Math.max(0, Math.floor((e - i) / 2))) : skew);
   const due = (e: number | null, i: number | null | undefined, now: number) => e === null || now >= e - effectiveSkew(e, i);
   /** Whether a stopped refresh may be tried again: only a client_error, once its back-off has passed. */
   const retryable = (code: string, at: number | null, now: number) => code === "client_error" && (at === null || now >= at + clientErrorRetrySeconds);
-  const stopped = (code: string, at: number, detail = `refresh stopped after ${code}`): Failure => ({ ok: false, code: code as StopCode, detail, stop: { c: code as StopCode, t: at } });
+  const stopped = (code: string, at: number, detail = `refresh stopped after ${code}`): Failure => ({ ok: false, kind: kindOf(code as StopCode), code: code as StopCode, detail, stop: { c: code as StopCode, t: at } });
 
   return { resolveEndpoints, endpointsOrFailure, call, callProvider, rateLimited, due, retryable, stopped, backoff: settings.backoff };
 }

@@ -38,7 +38,7 @@ export async function revokeUserTokens(deps: RevokeDeps, userId: string): Promis
   try {
     found = await resolveEndpoints();
   } catch (err) {
-    found = { ok: false, code: "network", detail: `discovery failed: ${err instanceof Error ? err.message : String(err)}` };
+    found = { ok: false, kind: "failed", code: "network", detail: `discovery failed: ${err instanceof Error ? err.message : String(err)}` };
   }
   for (const ref of await vault.accountsOf(userId, options.provider)) {
     const key = keyOf(ref);

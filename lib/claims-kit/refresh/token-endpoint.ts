@@ -1,3 +1,5 @@
+import type { OAuthErrorCode, Refusal } from "../engine/errors";
+import { kindOf } from "../engine/kinds";
 import * as o from "oauth4webapi";
 import type { TokenSet } from "../engine/ports";
 import { authorizationServer, httpOptions, type ClientCredentials, type ProviderEndpoints } from "./oauth-client";
@@ -7,31 +9,8 @@ import { authorizationServer, httpOptions, type ClientCredentials, type Provider
 // answer into new tokens or a typed error without a network. The processing step is what the unit
 // tests pin; oauth4webapi does the protocol (client authentication, response and id_token checks).
 
-/** Why a refresh did not produce tokens. Stable codes: they end up in `session.errors`. */
-export type RefreshErrorCode =
-  /** The provider refused the refresh token (revoked, reused, expired): sign in again. */
-  | "invalid_grant"
-  /** No connection, connection dropped. Transient. */
-  | "network"
-  /** No answer within the timeout. Transient. */
-  | "timeout"
-  /** 5xx, or an answer that is not a token response. Transient. */
-  | "server_error"
-  /** An id_token came back that does not validate (iss, aud, sub, exp…): nothing of that answer is used. Transient. */
-  | "invalid_id_token"
-  /** 429: the provider asks to slow down; no call before its Retry-After. Transient. */
-  | "rate_limited"
-  /** The provider rejects this client (invalid_client, unauthorized_client…): configuration. */
-  | "client_error"
-  /**
-   * The provider rejected the refresh request with a non-transient error the kit has no name for
-   * (HTTP 4xx: `invalid_request`, as LemonLDAP::NG answers for an unknown refresh token, or
-   * another code): terminal once the next attempt, after the back-off, is rejected too.
-   */
-  | "refresh_rejected"
-  /** Nothing to refresh with. */
-  | "no_refresh_token"
-  | "reauth_required";
+/** Why a refresh did not produce tokens (the stable codes of `session.errors.oauth`, engine/errors.ts), all but `revoked`. */
+export type RefreshErrorCode = Exclude<OAuthErrorCode, "revoked">;
 
 /**
  * Transient failures keep the session and its last good refresh token and are retried.
@@ -53,6 +32,7 @@ export type RefreshOutcome =
   | { ok: true; tokens: TokenSet; /** Something to warn about (an invalid expires_in was replaced). */ warning?: string }
   | {
       ok: false;
+      kind: "refused" | "failed";
       code: RefreshErrorCode;
       detail: string;
       /** Seconds the provider asked to wait (Retry-After on a 429, or on a 5xx that sends one). */
@@ -186,14 +166,14 @@ const CLIENT_ERRORS = new Set(["invalid_client", "unauthorized_client", "unsuppo
  */
 function classify(error: string | undefined, status: number): RefreshOutcome & { ok: false } {
   const named = error ? ` ${error}` : "";
-  if (error === "invalid_grant" || error === "bad_refresh_token") return { ok: false, code: "invalid_grant", detail: "the provider refused the refresh token" };
-  if (error && USER_ERRORS.has(error)) return { ok: false, code: "reauth_required", detail: `the provider needs the user to sign in again: ${error}` };
+  if (error === "invalid_grant" || error === "bad_refresh_token") return { ok: false, kind: "refused", code: "invalid_grant", detail: "the provider refused the refresh token" };
+  if (error && USER_ERRORS.has(error)) return { ok: false, kind: "refused", code: "reauth_required", detail: `the provider needs the user to sign in again: ${error}` };
   const clientError = status >= 400 && status < 500 && status !== 408;
-  if (clientError && error && CLIENT_ERRORS.has(error)) return { ok: false, code: "client_error", detail: `the provider refused the client: ${error}` };
-  if (status === 401 && !error) return { ok: false, code: "client_error", detail: "the provider refused the client: HTTP 401 without an error code" };
-  if (error && TRANSIENT_ERRORS.has(error)) return { ok: false, code: "server_error", detail: `HTTP ${status}${named}` };
-  if (clientError && (error || status === 400)) return { ok: false, code: "refresh_rejected", detail: `the provider rejected the refresh request: HTTP ${status}${named}` };
-  return { ok: false, code: "server_error", detail: `HTTP ${status}${named}` };
+  if (clientError && error && CLIENT_ERRORS.has(error)) return { ok: false, kind: "refused", code: "client_error", detail: `the provider refused the client: ${error}` };
+  if (status === 401 && !error) return { ok: false, kind: "refused", code: "client_error", detail: "the provider refused the client: HTTP 401 without an error code" };
+  if (error && TRANSIENT_ERRORS.has(error)) return { ok: false, kind: "failed", code: "server_error", detail: `HTTP ${status}${named}` };
+  if (clientError && (error || status === 400)) return { ok: false, kind: "refused", code: "refresh_rejected", detail: `the provider rejected the refresh request: HTTP ${status}${named}` };
+  return { ok: false, kind: "failed", code: "server_error", detail: `HTTP ${status}${named}` };
 }
 
 const ID_TOKEN_CHECKS = new Set([o.JWT_CLAIM_COMPARISON, o.JWT_TIMESTAMP_CHECK, o.PARSE_ERROR, o.INVALID_RESPONSE]);
@@ -211,15 +191,15 @@ const ID_TOKEN_CHECKS = new Set([o.JWT_CLAIM_COMPARISON, o.JWT_TIMESTAMP_CHECK, 
  * ```
  */
 export async function processRefreshResponse(result: TokenEndpointResult, ctx: RefreshContext): Promise<RefreshOutcome> {
-  if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the token endpoint" };
-  if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
+  if (result.kind === "timeout") return { ok: false, kind: "failed", code: "timeout", detail: "no answer from the token endpoint" };
+  if (result.kind === "network") return { ok: false, kind: "failed", code: "network", detail: result.message };
   if (result.status === 429) {
     const retryAfter = retryAfterSeconds(result.retryAfter, ctx.now);
-    return { ok: false, code: "rate_limited", detail: `HTTP 429: retry after ${retryAfter} s`, retryAfter };
+    return { ok: false, kind: "failed", code: "rate_limited", detail: `HTTP 429: retry after ${retryAfter} s`, retryAfter };
   }
   const json = parse(result.body);
   const success = result.status >= 200 && result.status < 300;
-  if (success && !json) return { ok: false, code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
+  if (success && !json) return { ok: false, kind: "failed", code: "server_error", detail: `HTTP ${result.status} with a body that is not a JSON object` };
   // GitHub answers refresh errors with HTTP 200 and an error body: treat it as the 400 it means.
   const status = success && json && typeof json.error === "string" && json.access_token === undefined ? 400 : result.status;
   const as: o.AuthorizationServer = { issuer: ctx.issuer ?? "urn:claims-kit:unknown-issuer", ...(ctx.idTokenAlgs ? { id_token_signing_alg_values_supported: ctx.idTokenAlgs } : {}) };
@@ -233,7 +213,7 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
     if (TRANSIENT.has(outcome.code) && result.retryAfter) outcome.retryAfter = retryAfterSeconds(result.retryAfter, ctx.now);
     return outcome;
   }
-  if (typeof json!.access_token !== "string" || json!.access_token.length === 0) return { ok: false, code: "server_error", detail: "no access_token in the token response" };
+  if (typeof json!.access_token !== "string" || json!.access_token.length === 0) return { ok: false, kind: "failed", code: "server_error", detail: "no access_token in the token response" };
   const tolerated = tolerate(json!, ctx.defaultLifetime ?? 3600);
   // A new refresh token in the answer means the presented one may be consumed: what happens to this
   // answer then decides whether the grant survives.
@@ -241,8 +221,8 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
   const refused = (code: RefreshErrorCode, detail: string, identity: boolean): RefreshOutcome => {
     // Not retried with the consumed token: an id_token about someone else ends the grant; one that
     // is only unusable (an algorithm not announced, a clock skew) leaves the new tokens usable.
-    if (!newRefreshToken) return { ok: false, code, detail };
-    if (identity) return { ok: false, code, detail, consumed: true };
+    if (!newRefreshToken) return { ok: false, kind: kindOf(code), code, detail };
+    if (identity) return { ok: false, kind: kindOf(code), code, detail, consumed: true };
     return { ok: true, tokens: { accessToken: json!.access_token as string, refreshToken: newRefreshToken, expiresAt: ctx.now + tolerated.expiresIn, rotated: true }, warning: `${code}: ${detail}; the rotated tokens are kept without it` };
   };
   if (typeof tolerated.json.id_token === "string" && (!ctx.issuer || !ctx.clientId)) return refused("invalid_id_token", "an id_token came back but the issuer or client id to check it against is unknown", false);
@@ -253,7 +233,7 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
     const detail = `the token response did not validate: ${err instanceof Error ? err.message : String(err)}`;
     const code = err instanceof o.OperationProcessingError ? err.code ?? "" : "";
     if (ID_TOKEN_CHECKS.has(code) && tolerated.json.id_token !== undefined) return refused("invalid_id_token", detail, code === o.JWT_CLAIM_COMPARISON);
-    return newRefreshToken ? { ok: false, code: "server_error", detail, consumed: true } : { ok: false, code: "server_error", detail };
+    return newRefreshToken ? { ok: false, kind: "failed", code: "server_error", detail, consumed: true } : { ok: false, kind: "failed", code: "server_error", detail };
   }
   const claims = o.getValidatedIdTokenClaims(answer);
   if (claims && ctx.expectedSub !== undefined && claims.sub !== ctx.expectedSub) return refused("invalid_id_token", "the id_token names another subject than the one signed in", true);
@@ -275,8 +255,7 @@ export async function processRefreshResponse(result: TokenEndpointResult, ctx: R
 export type RevocationOutcome =
   | { ok: true }
   /** The provider cannot revoke this kind of token (RFC 7009 `unsupported_token_type`). */
-  | { ok: false; code: "unsupported"; detail: string }
-  | { ok: false; code: "network" | "timeout" | "server_error" | "client_error"; detail: string };
+  | (Refusal<"unsupported" | "network" | "timeout" | "server_error" | "client_error"> & { detail: string });
 
 /**
  * RFC 7009 revocation of a refresh token (oauth4webapi): the request step. Never throws.
@@ -301,20 +280,20 @@ export async function requestRevocation(call: EndpointCall, token: string): Prom
  * @example
  * ```ts
  * const outcome = await processRevocationResponse({ kind: "response", status: 503, body: "" });
- * // { ok: false, code: "server_error", detail: "HTTP 503" }
+ * // { ok: false, kind: "failed", code: "server_error", detail: "HTTP 503" }
  * ```
  */
 export async function processRevocationResponse(result: TokenEndpointResult): Promise<RevocationOutcome> {
-  if (result.kind === "timeout") return { ok: false, code: "timeout", detail: "no answer from the revocation endpoint" };
-  if (result.kind === "network") return { ok: false, code: "network", detail: result.message };
+  if (result.kind === "timeout") return { ok: false, kind: "failed", code: "timeout", detail: "no answer from the revocation endpoint" };
+  if (result.kind === "network") return { ok: false, kind: "failed", code: "network", detail: result.message };
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (result.wwwAuthenticate) headers["www-authenticate"] = result.wwwAuthenticate;
   const err = await o.processRevocationResponse(new Response(result.body, { status: result.status, headers })).then(() => null, (e: unknown) => e);
   if (!err) return { ok: true };
   const named = await oauthErrorOf(result, (response) => o.processRevocationResponse(response));
-  if (named === "unsupported_token_type") return { ok: false, code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
+  if (named === "unsupported_token_type") return { ok: false, kind: "refused", code: "unsupported", detail: "the provider cannot revoke refresh tokens (unsupported_token_type)" };
   if (result.status >= 400 && result.status < 500 && (named === "invalid_client" || named === "unauthorized_client")) {
-    return { ok: false, code: "client_error", detail: `the provider refused the client: ${named}` };
+    return { ok: false, kind: "refused", code: "client_error", detail: `the provider refused the client: ${named}` };
   }
-  return { ok: false, code: "server_error", detail: `HTTP ${result.status}${named ? ` ${named}` : ""}` };
+  return { ok: false, kind: "failed", code: "server_error", detail: `HTTP ${result.status}${named ? ` ${named}` : ""}` };
 }

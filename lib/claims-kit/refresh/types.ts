@@ -1,4 +1,5 @@
 // The refresh plugin's claim shapes and result types.
+import type { Refusal } from "../engine/errors";
 import type { BackoffState } from "./backoff";
 import type { RefreshErrorCode } from "./token-endpoint";
 
@@ -111,7 +112,7 @@ export interface RevokeUserResult {
 }
 
 /** A refresh that did not produce tokens: transient (retried once the back-off allows) or stopped. */
-export type Failure = { ok: false; code: RefreshErrorCode | "revoked"; detail: string; stop?: StoppedMark };
+export type Failure = Refusal<RefreshErrorCode | "revoked"> & { detail: string; stop?: StoppedMark };
 
 /** A failure reported while the current access token is still served (it has not expired yet). */
 export type Served = { code: RefreshErrorCode; detail: string };

@@ -1,5 +1,6 @@
 // Vault mode: tokens in a TokenVault (the Account row), refreshed by exactly one instance at a
 // time under a lease; waiting instances read the holder's result.
+import { kindOf } from "../engine/kinds";
 import type { AccountRef, TokenSet, TokenVault, VaultEntry } from "../engine/ports";
 import type { KitLogger } from "../engine/types";
 import { backingOff, backoffDetail, nextBackoff, type BackoffState } from "./backoff";
@@ -93,7 +94,7 @@ function failedButServed(entry: VaultEntry | null, failure: Failure, now: number
 }
 
 /** The failure to report while a grant backs off. */
-const backingOffFailure = (b: BackoffState): Failure => ({ ok: false, code: b.c, detail: backoffDetail(b) });
+const backingOffFailure = (b: BackoffState): Failure => ({ ok: false, kind: kindOf(b.c), code: b.c, detail: backoffDetail(b) });
 
 /** The account key used in logs and in-process maps. */
 export const accountKey = (ref: AccountRef) => `${ref.provider}:${ref.providerAccountId}`;
@@ -273,7 +274,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       const next = nextBackoff(previous, outcome.code, now, outcome.retryAfter, policy);
       await vault.backOff(ref, owner, { failures: next.n, failedWith: next.c, retryAt: next.r });
       log.info(`oauth refresh of ${keyOf(ref)}: attempt ${next.n} in a row failed (${outcome.code}); next not before ${next.r}`);
-      return failedButServed(current, { ok: false, code: outcome.code, detail: outcome.detail }, now);
+      return failedButServed(current, { ok: false, kind: kindOf(outcome.code), code: outcome.code, detail: outcome.detail }, now);
     }
     await vault.stop(ref, owner, outcome.code, now);
     return stopped(outcome.code, now, outcome.detail);
@@ -286,7 +287,7 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
       const held = unsaved.get(key);
       if (held && (await saveUnsaved(key)) === "failed") {
         if (!due(held.tokens.expiresAt, held.refreshedAt, now)) return { ok: true, entry: entryOf(held) };
-        return failedButServed(entryOf(held), { ok: false, code: "server_error", detail: "the last rotated tokens are not saved yet: not refreshing again until they are" }, now);
+        return failedButServed(entryOf(held), { ok: false, kind: "failed", code: "server_error", detail: "the last rotated tokens are not saved yet: not refreshing again until they are" }, now);
       }
       const deadline = clock() + waitMs;
       // Rounds that end in "reread" (lease lost or short, tokens dropped for newer ones) look at the
@@ -317,10 +318,10 @@ export function vaultRefresher(deps: { vault: TokenVault; provider: ProviderClie
         // save (or died): its lease keeps the grant until the hold ends, nothing to wait for.
         // (The lease as read just before the acquire; one taken since then is in its call window.)
         if (entry.leaseUntil !== null && clock() > entry.leaseUntil * 1000 - holdMs + leaseMs) {
-          return failedButServed(entry, { ok: false, code: "server_error", detail: "another instance consumed this grant's refresh token and has not saved the new one yet: not presenting the old one (its lease holds the grant for up to 10 minutes)" }, now);
+          return failedButServed(entry, { ok: false, kind: "failed", code: "server_error", detail: "another instance consumed this grant's refresh token and has not saved the new one yet: not presenting the old one (its lease holds the grant for up to 10 minutes)" }, now);
         }
         // Within it: wait for its result rather than refresh with the same token.
-        if (clock() > deadline) return failedButServed(entry, { ok: false, code: "timeout", detail: "waited too long for another instance's refresh" }, now);
+        if (clock() > deadline) return failedButServed(entry, { ok: false, kind: "failed", code: "timeout", detail: "waited too long for another instance's refresh" }, now);
         await sleep(100);
       }
     });

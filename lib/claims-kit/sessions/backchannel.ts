@@ -2,7 +2,7 @@
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
-import { invalidOption, messageOf } from "../engine/errors";
+import { invalidOption, messageOf, type Result } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
 import type { ReplayStore } from "../engine/ports";
 import type { KitLogger } from "../engine/types";
@@ -33,7 +33,7 @@ export interface BackchannelLogoutOptions {
 }
 
 /** What one back-channel logout request came to. */
-export type BackchannelResult = { ok: true; revoked: number; claims: LogoutClaims } | { ok: false; code: BackchannelErrorCode; detail: string };
+export type BackchannelResult = Result<{ revoked: number; claims: LogoutClaims }, BackchannelErrorCode, { detail: string }>;
 
 /** What {@link backchannelLogout} returns: the route's `POST`, and the processing step on its own. */
 export interface BackchannelLogoutHandler {
@@ -157,14 +157,14 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   // Remembered until the token could no longer pass the age and expiry checks anyway.
   const key = `bcl:${claims.iss}:${claims.jti}`;
   const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance;
-  if (!(await o.replay.once(key, until, now))) return { ok: false, code: "replayed", detail: "this logout token's jti was already received" };
+  if (!(await o.replay.once(key, until, now))) return { ok: false, kind: "refused", code: "replayed", detail: "this logout token's jti was already received" };
   try {
     const revoked = await o.kit.sessions.revokeByProvider({ issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) });
     return { ok: true, revoked, claims };
   } catch (err) {
     // Not done: the provider (or an operator) may send the same token again.
     await o.replay.forget(key).catch(() => undefined);
-    return { ok: false, code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
+    return { ok: false, kind: "failed", code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
   }
 }
 
@@ -204,15 +204,15 @@ function answer(result: BackchannelResult): Response {
 }
 
 /** The `logout_token` of a form-encoded POST body, or a refusal. */
-async function logoutTokenOf(request: Request): Promise<{ ok: true; token: string } | { ok: false; code: BackchannelErrorCode; detail: string }> {
-  if (request.method !== "POST") return { ok: false, code: "missing_token", detail: "use POST" };
+async function logoutTokenOf(request: Request): Promise<Result<{ token: string }, BackchannelErrorCode, { detail: string }>> {
+  if (request.method !== "POST") return { ok: false, kind: "refused", code: "missing_token", detail: "use POST" };
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-    return { ok: false, code: "missing_token", detail: "the body must be application/x-www-form-urlencoded" };
+    return { ok: false, kind: "refused", code: "missing_token", detail: "the body must be application/x-www-form-urlencoded" };
   }
   const text = await boundedText(request, MAX_BODY);
-  if (text === null) return { ok: false, code: "malformed_token", detail: "the body is too large" };
+  if (text === null) return { ok: false, kind: "refused", code: "malformed_token", detail: "the body is too large" };
   const tokens = new URLSearchParams(text).getAll("logout_token");
-  if (tokens.length !== 1 || !tokens[0]) return { ok: false, code: "missing_token", detail: "exactly one logout_token is required" };
+  if (tokens.length !== 1 || !tokens[0]) return { ok: false, kind: "refused", code: "missing_token", detail: "exactly one logout_token is required" };
   return { ok: true, token: tokens[0] };
 }
 

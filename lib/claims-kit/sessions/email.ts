@@ -1,7 +1,6 @@
+import type { Result } from "../engine/errors";
 /** The outcome of {@link linkableEmail}. */
-export type LinkableEmail =
-  | { ok: true; email: string }
-  | { ok: false; code: "email_missing" | "email_unsafe"; detail: string };
+export type LinkableEmail = Result<{ email: string }, "email_missing" | "email_unsafe", { detail: string }>;
 
 const asciiLower = (value: string) => value.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
@@ -18,14 +17,14 @@ const asciiLower = (value: string) => value.replace(/[A-Z]/g, (c) => c.toLowerCa
  * @example
  * ```ts
  * linkableEmail("Alice@Example.com"); // { ok: true, email: "alice@example.com" }
- * linkableEmail("\u212Aim@example.com"); // { ok: false, code: "email_unsafe", ... }
+ * linkableEmail("\u212Aim@example.com"); // { ok: false, kind: "refused", code: "email_unsafe", ... }
  * ```
  */
 export function linkableEmail(raw: unknown): LinkableEmail {
-  if (typeof raw !== "string" || raw.length === 0) return { ok: false, code: "email_missing", detail: "the profile has no email" };
+  if (typeof raw !== "string" || raw.length === 0) return { ok: false, kind: "refused", code: "email_missing", detail: "the profile has no email" };
   const email = raw.toLowerCase();
   if (email !== asciiLower(raw)) {
-    return { ok: false, code: "email_unsafe", detail: "lower-casing the address changes characters other than ASCII letters" };
+    return { ok: false, kind: "refused", code: "email_unsafe", detail: "lower-casing the address changes characters other than ASCII letters" };
   }
   return { ok: true, email };
 }

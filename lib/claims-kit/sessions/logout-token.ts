@@ -1,6 +1,7 @@
 // OIDC Back-Channel Logout 1.0, section 2.6: validating a logout token. The processing step only:
 // keys come in as a jose key getter (remote JWKS in production, a local set in tests), the clock
 // as a number, and every refusal carries a stable code.
+import type { BackchannelErrorCode, Result } from "../engine/errors";
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
 /**
@@ -13,27 +14,6 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVeri
  */
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 
-/**
- * Why a back-channel logout request was refused. Stable: apps and tests match on them; the 400
- * response's `error_description` starts with the code.
- */
-export type BackchannelErrorCode =
-  | "missing_token"
-  | "malformed_token"
-  | "unsupported_alg"
-  | "invalid_typ"
-  | "invalid_signature"
-  | "invalid_issuer"
-  | "invalid_audience"
-  | "expired"
-  | "invalid_iat"
-  | "missing_jti"
-  | "invalid_events"
-  | "nonce_present"
-  | "missing_subject"
-  | "replayed"
-  | "provider_unavailable"
-  | "logout_failed";
 
 /** What a valid logout token says: which provider session (`sid`) and/or subject (`sub`) ended. */
 export interface LogoutClaims {
@@ -65,9 +45,9 @@ export interface VerifyLogoutTokenOptions {
 }
 
 /** The outcome of {@link verifyLogoutToken}. */
-export type LogoutTokenOutcome = { ok: true; claims: LogoutClaims } | { ok: false; code: BackchannelErrorCode; detail: string };
+export type LogoutTokenOutcome = Result<{ claims: LogoutClaims }, BackchannelErrorCode, { detail: string }>;
 
-const refuse = (code: BackchannelErrorCode, detail: string): LogoutTokenOutcome => ({ ok: false, code, detail });
+const refuse = (code: BackchannelErrorCode, detail: string): LogoutTokenOutcome => ({ ok: false, kind: "refused", code, detail });
 
 /** `typ` as the spec allows it: absent, `JWT`, or `logout+jwt` (any case, `application/` optional). */
 function typAllowed(typ: unknown): boolean {
@@ -157,3 +137,5 @@ function checkClaims(payload: JWTPayload): LogoutTokenOutcome {
     claims: { iss: payload.iss!, jti: payload.jti, iat: payload.iat, ...(typeof payload.exp === "number" ? { exp: payload.exp } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
   };
 }
+
+export type { BackchannelErrorCode };

@@ -2,6 +2,7 @@
 // said at sign-in, whether it meets a requirement now, and the authorization parameters that ask
 // the provider for more. Pure: no request, no clock of its own.
 import { ACR, authClaimsOf } from "../engine/auth-claims";
+import type { RecentAuthCode, Result } from "../engine/errors";
 
 /** What a requirement asks for: authentication within `maxAge` seconds and/or one of the `acr` values. */
 export interface StepUpRequirement {
@@ -17,13 +18,8 @@ export type StepUpParams = {
   acr_values?: string;
 };
 
-/** Why a requirement is not met. Stable: apps and tests match on them. */
-export type RecentAuthCode = "not_signed_in" | "auth_time_unknown" | "auth_too_old" | "acr_not_met" | "step_up_failed";
-
 /** The answer of a recent-authentication check: met (with what was recorded), or why not and how to step up. */
-export type RecentAuthResult =
-  | { ok: true; authTime: number; acr: string | null; amr: string[] }
-  | { ok: false; code: RecentAuthCode; stepUp: StepUpParams };
+export type RecentAuthResult = Result<{ authTime: number; acr: string | null; amr: string[] }, RecentAuthCode, { stepUp: StepUpParams }>;
 
 function acrList(acr: StepUpRequirement["acr"]): string[] {
   return acr === undefined ? [] : typeof acr === "string" ? [acr] : [...acr];
@@ -73,13 +69,13 @@ export function stepUpParams(requirement: StepUpRequirement): StepUpParams {
  */
 export function checkRecentAuth(token: Readonly<Record<string, unknown>> | null | undefined, requirement: StepUpRequirement, now: number): RecentAuthResult {
   const stepUp = stepUpParams(requirement);
-  if (!token || typeof token.sub !== "string") return { ok: false, code: "not_signed_in", stepUp };
+  if (!token || typeof token.sub !== "string") return { ok: false, kind: "refused", code: "not_signed_in", stepUp };
   const { auth_time: authTime, acr, amr } = authClaimsOf(token);
   const acrs = acrList(requirement.acr);
-  if (acrs.length > 0 && (acr === undefined || !acrs.includes(acr))) return { ok: false, code: "acr_not_met", stepUp };
+  if (acrs.length > 0 && (acr === undefined || !acrs.includes(acr))) return { ok: false, kind: "refused", code: "acr_not_met", stepUp };
   if (requirement.maxAge !== undefined) {
-    if (authTime === undefined) return { ok: false, code: "auth_time_unknown", stepUp };
-    if (now - authTime > requirement.maxAge) return { ok: false, code: "auth_too_old", stepUp };
+    if (authTime === undefined) return { ok: false, kind: "refused", code: "auth_time_unknown", stepUp };
+    if (now - authTime > requirement.maxAge) return { ok: false, kind: "refused", code: "auth_too_old", stepUp };
   }
   // With only an acr asked for, a token without auth_time still passes: the acr is what was asked.
   return { ok: true, authTime: authTime ?? 0, acr: acr ?? null, amr: amr ?? [] };
@@ -118,3 +114,5 @@ export function stepUpFromChallenge(header: string | null | undefined): StepUpRe
   if (requirement.maxAge === undefined && requirement.acr === undefined) requirement.maxAge = 0;
   return requirement;
 }
+
+export type { RecentAuthCode };

@@ -33,10 +33,10 @@ function needsSession(url: URL): boolean {
  * const keepSession = name && (await sessionActive(name)) ? name : undefined;
  * ```
  */
-export function linkSessionCookie(request: Request, options: { providers: readonly string[]; secureCookie?: boolean; cookieName?: string }): string | null {
+export function linkSessionCookie(request: Request, options: { providers: readonly string[]; secureCookie?: boolean; cookieName?: string; authUrl?: string }): string | null {
   const provider = callbackProvider(new URL(request.url));
   if (provider === null || !options.providers.includes(provider)) return null;
-  return sessionCookieFor(request, { cookieName: options.cookieName, useSecureCookies: options.secureCookie }).name;
+  return sessionCookieFor(request, { cookieName: options.cookieName, useSecureCookies: options.secureCookie, authUrl: options.authUrl }).name;
 }
 
 /** Options of {@link guardAuthRequest}. */

@@ -15,12 +15,11 @@ export type SessionReadConfig = AuthConfig;
 /** `{basePath}/session`, the base path's slashes normalised as Auth.js's createActionURL does. */
 const sessionPathOf = (config: SessionReadConfig): string => `/${(config.basePath ?? "/api/auth").replace(/(^\/|\/$)/g, "")}/session`;
 
-/** The env URL's origin, as next-auth's route handlers apply it (`AUTH_URL`, then `NEXTAUTH_URL`). */
-function withEnvOrigin(request: Request): Request {
-  const env = process.env.AUTH_URL ?? process.env.NEXTAUTH_URL;
-  if (!env) return request;
+/** The app's AUTH_URL origin, as next-auth's route handlers apply it (`reqWithEnvURL`). */
+function withEnvOrigin(request: Request, authUrl: string | undefined): Request {
+  if (!authUrl) return request;
   const url = new URL(request.url);
-  const origin = new URL(env).origin;
+  const origin = new URL(authUrl).origin;
   return url.origin === origin ? request : new Request(`${origin}${url.pathname}${url.search}`, request);
 }
 
@@ -48,8 +47,8 @@ export function isSessionRead(request: Request, config: SessionReadConfig): bool
  * if (isSessionRead(request, authConfig)) return readSessionResponse(request, authConfig);
  * ```
  */
-export function readSessionResponse(request: Request, config: SessionReadConfig): Promise<Response> {
-  return Auth(withEnvOrigin(request), { ...config, skipCSRFCheck });
+export function readSessionResponse(request: Request, config: SessionReadConfig, authUrl?: string): Promise<Response> {
+  return Auth(withEnvOrigin(request, authUrl), { ...config, skipCSRFCheck });
 }
 
 /**
@@ -62,9 +61,10 @@ export function readSessionResponse(request: Request, config: SessionReadConfig)
  * const session = await readServerSession(await headers(), authConfig);
  * ```
  */
-export async function readServerSession(headers: Headers, config: SessionReadConfig): Promise<Session | null> {
-  // As next-auth: the forwarded protocol (Next.js sets it), else createActionURL's own default.
-  const url = createActionURL("session", headers.get("x-forwarded-proto") as string, headers, process.env, config);
+export async function readServerSession(headers: Headers, config: SessionReadConfig, authUrl?: string): Promise<Session | null> {
+  // As next-auth: the forwarded protocol (Next.js sets it), else createActionURL's own default;
+  // the app's AUTH_URL (passed in: the kit reads no environment) wins, as in next-auth.
+  const url = createActionURL("session", headers.get("x-forwarded-proto") as string, headers, authUrl ? { AUTH_URL: authUrl } : {}, config);
   // Forwarded headers come from the client: one that reshapes the URL (a path or query in the
   // host, a URL as the protocol) could route this to another Auth.js action. Nothing but the
   // session endpoint is a session.

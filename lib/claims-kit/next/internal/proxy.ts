@@ -1,11 +1,14 @@
+// The app's Next 16 proxy: refresh a due session before a server render, in-process.
 import { NextRequest, NextResponse } from "next/server";
-import { internalsOf } from "../engine/kit";
-import type { TokenView } from "../engine/types";
-import { isSessionCookieName } from "../cookie/session-cookie";
-import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./internal/cookie";
+import { internalsOf } from "../../engine/kit";
+import type { TokenView } from "../../engine/types";
+import { isSessionCookieName } from "../../cookie/session-cookie";
+import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 
 /** Options of {@link refreshingProxy}. */
-export interface RefreshingProxyOptions extends SessionCookieOptions {
+export interface RefreshingProxyOptions {
+  /** The session cookie, read per request (`NextAuth()` fills the secret in when the server starts). */
+  cookie(): SessionCookieOptions;
   /** The kit (its short claim keys are undone before `isDue` sees the token). */
   kit: object;
   /** Whether the decoded token needs a refresh (e.g. `oauth.isDue`). */
@@ -60,21 +63,20 @@ export function applySetCookies(cookieHeader: string, setCookies: readonly strin
  *
  * @example
  * ```ts
- * // proxy.ts
- * export const proxy = refreshingProxy({ kit, handler: handlers.GET, isDue: (t) => oauth.isDue(t), secret: process.env.AUTH_SECRET });
- * export const config = { matcher: ["/((?!api/auth|_next/static|_next/image|favicon.ico).*)"] };
+ * const proxy = refreshingProxy({ kit, handler: nextAuth.handlers.GET, isDue: (t) => oauth.isDue(t), cookie: () => ({ secret: config.secret }) });
  * ```
  */
 export function refreshingProxy(options: RefreshingProxyOptions) {
   const sessionPath = options.sessionPath ?? "/api/auth/session";
   const { expand } = internalsOf(options.kit);
   return async function proxy(request: NextRequest): Promise<NextResponse> {
+    const cookie = options.cookie();
     const present = request.cookies.getAll().map((c) => c.name);
     // The cookie Auth.js (and every server helper) reads for this request's protocol: a planted or
     // stale cookie under the other name is never the one refreshed.
-    const { name } = sessionCookieOf(options, request);
-    if (!options.secret || !present.some((n) => isSessionCookieName(n, [name]))) return NextResponse.next();
-    const token = await readSessionToken(request.headers, options, name);
+    const { name } = sessionCookieOf(cookie, request);
+    if (!cookie.secret || !present.some((n) => isSessionCookieName(n, [name]))) return NextResponse.next();
+    const token = await readSessionToken(request.headers, cookie, name);
     if (!token || !options.isDue(expand(token))) return NextResponse.next();
 
     const sessionRequest = new NextRequest(new URL(sessionPath, request.url), {

@@ -1,0 +1,12 @@
+// claims-kit/oidc: sessions that follow the identity provider. OIDC back-channel logout, recent
+// authentication and step-up (max_age, acr_values, RFC 9470), claims from userinfo, linking by a
+// verified email, and reading Auth.js provider objects (profiles of the providers the kit knows).
+export { backchannelLogout, type BackchannelLogoutHandler, type BackchannelLogoutOptions, type BackchannelResult } from "./sessions/backchannel";
+export { BACKCHANNEL_LOGOUT_EVENT, verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims, type LogoutTokenOutcome, type VerifyLogoutTokenOptions } from "./sessions/logout-token";
+export { AUTH_CLAIMS } from "./engine/auth-claims";
+export { checkRecentAuth, stepUpFromChallenge, stepUpParams, type RecentAuthCode, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "./sessions/recent-auth";
+export { linkableEmail, type LinkableEmail } from "./sessions/email";
+export { sameOriginPath } from "./sessions/return-path";
+export { mergeUserinfo, USERINFO_CLAIMS, withUserinfo, type UserinfoProvider, type WithUserinfoOptions } from "./refresh/userinfo";
+export { fromAuthjsProvider, PROVIDER_PROFILES, type AuthjsProviderConfig, type ProviderProfile } from "./refresh/profiles";
+export type { ClientAuth, ClientPrivateKey, ProviderEndpoints } from "./refresh/oauth-client";

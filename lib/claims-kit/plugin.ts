@@ -1,0 +1,44 @@
+// claims-kit/plugin: for plugin and store authors. The plugin unit and its contexts, the ports the
+// stores implement (sessions, server-side data, the token vault, replays, the change log), the
+// size-budget interface, the in-memory stores and the registry cache over any registry.
+export type {
+  AnyPlugin,
+  Awaitable,
+  BaseContext,
+  ClaimMap,
+  ClaimSpec,
+  ClaimsPlugin,
+  IntentSpec,
+  LoadContext,
+  LoadReason,
+  Patch,
+  RequestContext,
+  StandardSchemaV1,
+  TokenView,
+} from "./engine/types";
+export { PROTECTED_CLAIMS, type BudgetDecision, type BudgetInput, type TokenBudget } from "./engine/compile";
+export type { JwtParams, SessionParams } from "./engine/callbacks";
+export type {
+  AccessTokenInfo,
+  AccessTokenSource,
+  AccountRef,
+  ChangeFeed,
+  ChangeLog,
+  ProviderSession,
+  RegistryChange,
+  ReplayStore,
+  RevokeWhere,
+  ServerDataStore,
+  SessionEndCause,
+  SessionInfo,
+  SessionRegistry,
+  SessionState,
+  TokenSet,
+  TokenVault,
+  VaultBackoff,
+  VaultEntry,
+} from "./engine/ports";
+export { measureToken, type TokenMeasure } from "./cookie/measure";
+export { memoryReplayStore, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
+export { cachedSessionRegistry, type CachedRegistryOptions } from "./stores/registry-cache";
+export { inProcessChangeFeed } from "./stores/change-feeds";
