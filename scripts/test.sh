@@ -61,9 +61,11 @@ if [ "${E2E_LEMONLDAP:-}" = 1 ]; then
 else
   echo "== e2e-lemonldap: skipped (LemonLDAP::NG is not installed here; see above)"
 fi
-# Proof of reuse: the toolkit packed as an npm tarball, installed into examples/minimal (a second
-# app with no database), built with an empty environment and signed in to in Chromium.
-layer example bash examples/minimal/test.sh
+# The package as it ships: built (one bundled .d.ts per entry, its public API held against the
+# checked-in reports in lib/claims-kit/api: a change fails here until `npm run kit:api`), packed as
+# an npm tarball, installed into examples/minimal (a second app with no database), built with an
+# empty environment and signed in to in Chromium.
+layer package bash examples/minimal/test.sh
 
 # One closing line for the whole suite (node's runner prints "ℹ pass N", Playwright "N passed").
 passed=$(awk '/^ℹ pass [0-9]+/ {s+=$3} /^ +[0-9]+ passed/ {s+=$1} END {print s+0}' "$log")

@@ -1,6 +1,6 @@
 // The reference app's permission catalog and role map. Imported by server and client code alike
 // (it holds no secrets and no database access), so `can()` works everywhere.
-import { definePermissions } from "../../lib/claims-kit/plugins/permissions";
+import { definePermissions } from "@/lib/claims-kit/access";
 
 export const TENANT_ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];
