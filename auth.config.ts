@@ -116,7 +116,9 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
 
   // The session cookie's codec: Auth.js's exact format on node:crypto with keys derived once,
   // about 14x cheaper per session read. AUTH_SESSION_CODEC=authjs goes back to Auth.js's own.
-  const sessionJwt = env.AUTH_SESSION_CODEC === "authjs" ? undefined : sessionCodec();
+  // Under the database strategy the cookie is Auth.js's opaque session token: no codec.
+  const database = env.AUTH_SESSION_STRATEGY === "database";
+  const sessionJwt = database || env.AUTH_SESSION_CODEC === "authjs" ? undefined : sessionCodec();
 
   const kit = claimsKit({
     clock: deps.clock,
@@ -191,7 +193,7 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
   const authConfig = {
     adapter: PrismaAdapter(db),
     secret: env.AUTH_SECRET,
-    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE },
+    session: { strategy: database ? "database" : "jwt", maxAge: SESSION_MAX_AGE },
     ...(sessionJwt ? { jwt: sessionJwt } : {}),
     trustHost: true,
     // Any OpenID Connect provider; the same object oauthRefresh() refreshes with. The linkable

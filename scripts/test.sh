@@ -47,6 +47,11 @@ layer lint node_modules/.bin/eslint .
 layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
 layer build bash scripts/build-if-stale.sh
 layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+# The suites of claims, intents, tenants, refresh, revocation and back-channel logout again, under
+# Auth.js's database strategy (the cookie an opaque session token, the kit's side in the registry).
+layer integration-database env KIT_TEST_STRATEGY=database node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+  tests/integration/claims.test.ts tests/integration/updates.test.ts tests/integration/grants.test.ts tests/integration/freshness.test.ts \
+  tests/integration/oauth.test.ts tests/integration/backchannel.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;
 # a laptop usually does not, and the default path never needs it).
 if node scripts/pg-available.mjs; then

@@ -40,6 +40,8 @@ export const envSchema = z.object({
   AUTH_WORK_SECRET: text.optional(),
   AUTH_WORK_NAME: text.default("Work account"),
   AUTH_SESSION_CODEC: z.enum(["kit", "authjs"]).default("kit"),
+  /** Auth.js's session strategy: the session in an encrypted cookie (jwt), or a Session row (database). */
+  AUTH_SESSION_STRATEGY: z.enum(["jwt", "database"]).default("jwt"),
   OAUTH_REFRESH_SKEW: seconds(60),
   OAUTH_REFRESH_TIMEOUT_MS: seconds(10_000),
   AUTH_RECENT_AUTH_MAX_AGE: seconds(300),

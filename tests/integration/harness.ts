@@ -65,6 +65,10 @@ async function migratedPostgres(): Promise<{ url: string; drop: () => Promise<vo
 
 export const TEST_DB = process.env.KIT_TEST_DB === "postgres" ? "postgresql" : "sqlite";
 
+/** Auth.js's session strategy the suite runs with (KIT_TEST_STRATEGY=database for the database one). */
+export type Strategy = "jwt" | "database";
+export const STRATEGY: Strategy = process.env.KIT_TEST_STRATEGY === "database" ? "database" : "jwt";
+
 /** A fresh, migrated database of the kind this run tests, and how to drop it. */
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (TEST_DB === "postgresql") return migratedPostgres();
@@ -106,7 +110,8 @@ async function startProvider(options: { idp?: "bundled" | "lemonldap"; backchann
 
 type DevProvider = Awaited<ReturnType<typeof startOidcProvider>>;
 
-export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT>; idp?: "bundled" | "lemonldap"; env?: Record<string, string> } = {}) {
+export async function startHarness(options: { clock?: () => number; claimsMaxAge?: number; tokenMode?: "vault" | "cookie"; backchannelLogoutUri?: string; behaviour?: ProviderBehaviour; client?: Partial<typeof CLIENT>; idp?: "bundled" | "lemonldap"; env?: Record<string, string>; strategy?: Strategy } = {}) {
+  const strategy = options.strategy ?? STRATEGY;
   const db = await freshDatabase();
   const client = { ...(options.idp === "lemonldap" ? LLNG_CLIENT : CLIENT), ...options.client };
   const provider = await startProvider({ ...options, client });
@@ -122,6 +127,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     AUTH_OIDC_ID: client.clientId,
     AUTH_OIDC_SECRET: client.clientSecret,
     AUTH_TOKEN_MODE: options.tokenMode ?? "vault",
+    AUTH_SESSION_STRATEGY: strategy,
     // Short enough for the timeout fault to be a quick test.
     OAUTH_REFRESH_TIMEOUT_MS: "1500",
     ...(options.idp === "lemonldap" ? {} : { AUTH_WORK_ISSUER: provider.issuer, AUTH_WORK_ID: WORK_CLIENT.clientId, AUTH_WORK_SECRET: WORK_CLIENT.clientSecret }),
@@ -139,9 +145,13 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   const { expireRemoved, guardAuthRequest, linkSessionCookie } = await import("../../lib/claims-kit/next/internal/route-guard");
   // What nextClaimsKit()'s requestInfo reads in a Next request, read here from the request Auth() is handling.
   const requests = new AsyncLocalStorage<Request>();
+  const { sessionIdOfToken } = await import("../../lib/claims-kit/engine/meta");
   const requestInfo = async () => {
     const req = requests.getStore();
-    return req ? { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: SECRET, secureCookie: false }) } : {};
+    if (!req) return {};
+    if (strategy === "jwt") return { userAgent: req.headers.get("user-agent"), previousToken: await getToken({ req, secret: SECRET, secureCookie: false }) };
+    const sessionToken = /(?:^|;\s*)authjs\.session-token=([^;]+)/.exec(req.headers.get("cookie") ?? "")?.[1];
+    return { userAgent: req.headers.get("user-agent"), previousSessionId: sessionToken ? await sessionIdOfToken(sessionToken) : null };
   };
   const app = createAuth(env, { prisma, clock: options.clock, claimsMaxAge: options.claimsMaxAge, requestInfo });
   const { kit, oauth, linkProviders, authConfig } = app;
@@ -152,7 +162,8 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
   const { Auth } = await import("@auth/core");
   const { isSessionRead, readSessionResponse } = await import("../../lib/claims-kit/next/internal/session-reads");
   const tenants = await seed(prisma);
-  const config = { ...authConfig, basePath: "/api/auth", secret: SECRET, trustHost: true };
+  // As nextClaimsKit() does under the database strategy: the kit learns of each Session row.
+  const config = { ...authConfig, ...(strategy === "database" ? { adapter: kit.adapter(authConfig.adapter) } : {}), basePath: "/api/auth", secret: SECRET, trustHost: true };
 
   /** One browser: a cookie jar and the Auth.js endpoints it calls. */
   class Browser {
@@ -217,11 +228,15 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
       return { status: response.status, session: (await response.json()) as S | null };
     }
 
-    /** The decoded session token (server's view, token-only claims included). */
+    /** The session's token as the kit keeps it (server's view, token-only claims included): the cookie's, or the database session's state. */
     async token(): Promise<Record<string, unknown> | null> {
-      const { decode } = await import("@auth/core/jwt");
       const value = this.jar.get("authjs.session-token");
       if (!value) return null;
+      if (strategy === "database") {
+        const state = await internals.stateOfSessionToken(value);
+        return state ? internals.expand(state) : null;
+      }
+      const { decode } = await import("@auth/core/jwt");
       const token = await decode({ token: value, secret: SECRET, salt: "authjs.session-token" });
       return token ? internals.expand(token) : null;
     }
@@ -231,6 +246,7 @@ export async function startHarness(options: { clock?: () => number; claimsMaxAge
     /** The app as the harness composed it (createAuth): its configuration, kit, oauth, back-channel receiver. */
     app,
     env,
+    strategy,
     /** The bundled provider (its stats, faults, sessions); undefined when the harness runs against LemonLDAP. */
     provider: provider.bundled!,
     /** LemonLDAP::NG, when the harness runs against it (`idp: "lemonldap"`): its counts, endOfflineSessions. */

@@ -6,7 +6,7 @@ import type { Runtime } from "./compile";
 import { ClaimsKitError, messageOf } from "./errors";
 import { checkSession, supersedeValues } from "./freshness";
 import { loadAll, reloadStale, step } from "./hooks";
-import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, writeMeta } from "./meta";
+import { META_CLAIM, readMeta, serverDataKey, sessionIdOf, sessionIdOfToken, writeMeta } from "./meta";
 import { authClaimsOf, providerSessionOf } from "./auth-claims";
 import type { KitSession } from "./types";
 import { update } from "./updates";
@@ -53,21 +53,21 @@ function withoutNulls(token: Record<string, unknown>): Record<string, unknown> {
  * id_token says about the authentication (auth_time, acr, amr) is kept as protected claims, and
  * the provider session it belongs to is recorded with the session (for back-channel logout).
  */
-async function signIn(rt: Runtime, w: Work, params: JwtParams): Promise<void> {
-  w.meta = { sessionId: compactId() };
+async function signIn(rt: Runtime, w: Work, params: JwtParams, mode: JwtMode): Promise<void> {
+  w.meta = { sessionId: mode.sessionId ?? compactId() };
   if (rt.issuer) w.token.iss = rt.issuer;
   const profile = params.profile as Readonly<Record<string, unknown>> | undefined;
   Object.assign(w.token, authClaimsOf(profile));
   const info = await Promise.resolve(rt.hooks.requestInfo?.()).catch(() => undefined);
   // Its cookie is being replaced: a copy of it must not stay valid.
-  const previous = sessionIdOf(info?.previousToken);
+  const previous = info?.previousSessionId ?? sessionIdOf(info?.previousToken);
   if (rt.registry && previous) {
     await rt.registry.revoke({ sid: previous }, rt.now(), "replaced").catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
   }
   if (rt.registry && typeof w.token.sub === "string") {
     // Recorded (and the claims version read) before the loads, so a bump during them is not missed.
     // A sign-in the registry cannot record would be a session it can never check: fail the sign-in.
-    const created = await rt.registry.create({ sid: w.meta.sessionId!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: rt.now(), provider: providerSessionOf(profile) });
+    const created = await rt.registry.create({ sid: w.meta.sessionId!, userId: w.token.sub, userAgent: info?.userAgent ?? null, now: rt.now(), provider: providerSessionOf(profile), authSessionId: mode.authSessionId });
     w.meta.claimsVersion = created.claimsVersion;
     w.meta.epoch = created.epoch;
     w.meta.checkedAt = rt.now();
@@ -89,7 +89,18 @@ async function runJwtHooks(rt: Runtime, w: Work, trigger: JwtParams["trigger"]):
 }
 
 /** Auth.js's `jwt()` callback. Resolves to `null` (sign-out) only for an ended session. */
-export async function jwt(rt: Runtime, params: JwtParams): Promise<JWT | null> {
+/**
+ * How a `jwt()` run is used. `serverSide`: the token is the kit's side of a database-strategy
+ * session, kept in the registry, not a cookie: one copy, no size budget, nothing to leave for older
+ * copies. `sessionId` / `authSessionId`: a database-strategy sign-in names its session itself.
+ */
+export interface JwtMode {
+  serverSide?: boolean;
+  sessionId?: string;
+  authSessionId?: string | null;
+}
+
+export async function jwt(rt: Runtime, params: JwtParams, mode: JwtMode = {}): Promise<JWT | null> {
   const signingIn = (params.trigger === "signIn" || params.trigger === "signUp") && !!params.user;
   try {
     // At sign-in Auth.js fills name/email/picture from the user row or the provider's profile. A
@@ -98,16 +109,17 @@ export async function jwt(rt: Runtime, params: JwtParams): Promise<JWT | null> {
     const incoming = rt.expand(signingIn && rt.takenOver.length > 0 ? without(params.token, rt.takenOver) : params.token);
     let w: Work = { token: incoming, meta: readMeta(incoming), server: {} };
     delete w.token[META_CLAIM];
-    if (signingIn) await signIn(rt, w, params);
+    if (signingIn) await signIn(rt, w, params, mode);
     else {
       const checked = await checkSession(rt, w);
       if (!checked) return null;
-      if (params.trigger === "update") w = await update(rt, w, params.session);
+      if (params.trigger === "update") w = await update(rt, w, params.session, { serverSide: mode.serverSide });
       await reloadStale(rt, w);
       await supersedeValues(rt, w, checked.pending);
     }
     await runJwtHooks(rt, w, params.trigger);
-    const budget = await applyBudget(rt, w, signingIn);
+    // The size budget is the cookie's: a database-strategy session's claims stay in the registry.
+    const budget = mode.serverSide ? ({ ok: true } as const) : await applyBudget(rt, w, signingIn);
     // At sign-in a token over budget with only required claims refuses the sign-in (a throw).
     if (!budget.ok && signingIn) throw new ClaimsKitError(budget.code, budget.detail);
     const sid = w.meta.sessionId;
@@ -151,7 +163,9 @@ export async function session(rt: Runtime, { session: shell, token: raw }: Sessi
 
 /** Auth.js's `signOut` event: the session is revoked first, then its server-side data dropped. */
 export async function signOut(rt: Runtime, message: { token?: JWT | null } | { session?: unknown }): Promise<void> {
-  const id = "token" in message ? sessionIdOf(message.token) : undefined;
+  // The JWT strategy passes the token; the database strategy the Session row (its token hashed is the kit's id).
+  const row = "session" in message ? (message.session as { sessionToken?: unknown } | null | undefined) : undefined;
+  const id = "token" in message ? sessionIdOf(message.token) : typeof row?.sessionToken === "string" ? await sessionIdOfToken(row.sessionToken) : undefined;
   if (!id) return;
   // Revoke first and on its own: a copied cookie must stop working even if cleanup fails.
   for (const [label, run] of [

@@ -1,11 +1,13 @@
 // claimsKit(): compile the options once, then hand Auth.js its callbacks.
+import type { Adapter } from "@auth/core/adapters";
 import type { JWT } from "@auth/core/jwt";
-import type { Session } from "@auth/core/types";
+import type { Account, Profile, Session, User } from "@auth/core/types";
+import { databaseSession, databaseSignIn, isDatabaseSession, type DatabaseSessionParams } from "./database";
 import { jwt, session, signOut, type JwtParams, type SessionParams } from "./callbacks";
 import { compile, REFRESH_INTENT, type ClaimsKitOptions } from "./compile";
 import { invalidOption } from "./errors";
 import { isActive } from "./freshness";
-import { serverDataKey, sessionIdOf } from "./meta";
+import { serverDataKey, sessionIdOf, sessionIdOfToken } from "./meta";
 import { withoutValues, withValues } from "./patches";
 import type { SessionEndCause, SessionInfo, SessionRegistry } from "./ports";
 import type { AnyPlugin, Awaitable, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, RequestInfo, ServerClaimsOf, Visibility } from "./types";
@@ -17,12 +19,23 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   readonly callbacks: {
     /** Resolves to `null` (Auth.js then signs the user out) only for a revoked or unknown session. */
     jwt(params: JwtParams): Promise<JWT | null>;
-    session(params: SessionParams): Promise<Session>;
+    /** Either strategy: the JWT one (`{ session, token }`) or the database one (`{ session, user, trigger, newSession }`). */
+    session(params: SessionParams | DatabaseSessionParams): Promise<Session>;
   };
-  /** Pass to `NextAuth({ events: { ...kit.events } })`: revokes the session and drops its server-side data on sign-out. */
+  /**
+   * Pass to `NextAuth({ events: { ...kit.events } })`: sign-out revokes the session and drops its
+   * server-side data; under the database strategy, sign-in records the kit's side of the new
+   * session (with the adapter wrapped by {@link ClaimsKit.adapter}).
+   */
   readonly events: {
+    signIn(message: { user: User; account?: Account | null; profile?: Profile; isNewUser?: boolean }): Promise<void>;
     signOut(message: { token?: JWT | null } | { session?: unknown }): Promise<void>;
   };
+  /**
+   * Under Auth.js's database strategy: wrap the adapter so that the kit learns of each Session row
+   * it creates (`nextClaimsKit()` does it for you). The adapter is otherwise unchanged.
+   */
+  adapter<A extends Adapter>(adapter: A): A;
   /** Every declared claim: owner plugin and visibility (for inspectors). */
   readonly claims: ReadonlyMap<string, { plugin: string; visibility: Visibility }>;
   /** Intent names and the plugin that owns each (`refreshClaims` belongs to the kit). */
@@ -77,6 +90,8 @@ export interface KitInternals {
   readServerData(token: Readonly<Record<string, unknown>> | null | undefined): Promise<Record<string, unknown>>;
   /** A framework helper's `requestInfo`, used unless the kit's options gave one. */
   supplyRequestInfo(requestInfo: () => Awaitable<RequestInfo>): void;
+  /** Under the database strategy: the kit's side of the session a session token names (stored form), null when unknown or ended. */
+  stateOfSessionToken(sessionToken: string): Promise<Record<string, unknown> | null>;
 }
 
 const internals = new WeakMap<object, KitInternals>();
@@ -93,6 +108,26 @@ export function internalsOf(kit: object): KitInternals {
   const found = internals.get(kit);
   if (!found) invalidOption("claims-kit", "kit", "must be the value claimsKit() returned");
   return found;
+}
+
+/**
+ * The Session rows the wrapped adapter created, by user, until the sign-in event that follows in
+ * the same request takes them (Auth.js creates the row, then emits `signIn` without its token).
+ * Held briefly: an entry nobody took within a minute is dropped.
+ */
+function justCreated(clock: () => number) {
+  const entries = new Map<string, { sessionToken: string; authSessionId: string | null; at: number }>();
+  return {
+    put(userId: string, created: { sessionToken: string; authSessionId: string | null }) {
+      for (const [key, e] of entries) if (clock() - e.at > 60_000) entries.delete(key);
+      entries.set(userId, { ...created, at: clock() });
+    },
+    take(userId: string) {
+      const e = entries.get(userId);
+      entries.delete(userId);
+      return e && clock() - e.at <= 60_000 ? { sessionToken: e.sessionToken, authSessionId: e.authSessionId } : undefined;
+    },
+  };
 }
 
 /**
@@ -116,10 +151,33 @@ export function internalsOf(kit: object): KitInternals {
  */
 export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsKitOptions<P>): ClaimsKit<P> {
   const rt = compile(options);
+  const createdSessions = justCreated(rt.clock);
   const registry = (): SessionRegistry => rt.registry ?? invalidOption("claimsKit", "sessions", "is required for session management (pass a SessionRegistry)");
   const kit: ClaimsKit<P> = Object.freeze({
-    callbacks: { jwt: (params: JwtParams) => jwt(rt, params), session: (params: SessionParams) => session(rt, params) },
-    events: { signOut: (message: { token?: JWT | null } | { session?: unknown }) => signOut(rt, message) },
+    callbacks: {
+      jwt: (params: JwtParams) => jwt(rt, params),
+      session: (params: SessionParams | DatabaseSessionParams) => (isDatabaseSession(params) ? databaseSession(rt, params) : session(rt, params)),
+    },
+    events: {
+      async signIn(message: { user: User; account?: Account | null; profile?: Profile; isNewUser?: boolean }) {
+        // Only a sign-in whose Session row the wrapped adapter just created (database strategy).
+        const created = message.user.id ? createdSessions.take(message.user.id) : undefined;
+        if (created) await databaseSignIn(rt, created, message);
+      },
+      signOut: (message: { token?: JWT | null } | { session?: unknown }) => signOut(rt, message),
+    },
+    adapter<A extends Adapter>(adapter: A): A {
+      const createSession = adapter.createSession?.bind(adapter);
+      if (!createSession) return adapter;
+      return {
+        ...adapter,
+        async createSession(data: { sessionToken: string; userId: string; expires: Date }) {
+          const row = await createSession(data);
+          createdSessions.put(data.userId, { sessionToken: data.sessionToken, authSessionId: typeof (row as unknown as { id?: unknown }).id === "string" ? (row as unknown as { id: string }).id : null });
+          return row;
+        },
+      };
+    },
     claims: new Map([...rt.owners].map(([name, o]) => [name, { plugin: o.plugin, visibility: o.visibility }])),
     intents: new Map([[REFRESH_INTENT, "kit"], ...[...rt.intents].map(([name, e]) => [name, e.plugin.id] as [string, string])]),
     sessions: {
@@ -156,6 +214,15 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     stageServerUpdate: (patch, token) => stageServerUpdate(rt, patch, token),
     supplyRequestInfo(requestInfo) {
       rt.hooks.requestInfo ??= requestInfo;
+    },
+    async stateOfSessionToken(sessionToken) {
+      const row = rt.registry ? await rt.registry.check(await sessionIdOfToken(sessionToken)) : null;
+      if (!row?.state || row.revoked) return null;
+      try {
+        return JSON.parse(row.state) as Record<string, unknown>;
+      } catch {
+        return null;
+      }
     },
     async readServerData(token) {
       const id = sessionIdOf(token);

@@ -97,3 +97,17 @@ export const sessionIdOf = (token: Readonly<Record<string, unknown>> | null | un
 
 /** The server-side data key of a session. */
 export const serverDataKey = (sessionId: string): string => `s:${sessionId}`;
+
+/**
+ * The kit's id of a database session: a hash of Auth.js's session token (a bearer credential the
+ * kit never stores), 128 bits in base64url, the size of a JWT-strategy session id.
+ *
+ * @example
+ * ```ts
+ * const sid = await sessionIdOfToken(session.sessionToken);
+ * ```
+ */
+export async function sessionIdOfToken(sessionToken: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sessionToken)));
+  return btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

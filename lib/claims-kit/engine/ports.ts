@@ -23,6 +23,11 @@ export interface SessionState {
   pendingPatch: string | null;
   /** The session's user (a cache of states invalidates by user). */
   userId?: string;
+  /**
+   * Under Auth.js's database strategy: the kit's side of the session, as stored (JSON of the
+   * claims and bookkeeping a JWT-strategy cookie would carry); null until written.
+   */
+  state?: string | null;
 }
 
 /**
@@ -117,7 +122,12 @@ export type RevokeWhere =
  * uses `create` at sign-in and `check` (plus the occasional `touch`) afterwards.
  */
 export interface SessionRegistry {
-  create(session: { sid: string; userId: string; userAgent?: string | null; now: number; provider?: ProviderSession | null }): Promise<{ claimsVersion: number; epoch: string }>;
+  /**
+   * Record a new session. `authSessionId`: under Auth.js's database strategy, the Auth.js Session
+   * row it belongs to, which a revocation then ends too (a deleted row reads as signed out at once,
+   * in every process).
+   */
+  create(session: { sid: string; userId: string; userAgent?: string | null; now: number; provider?: ProviderSession | null; authSessionId?: string | null }): Promise<{ claimsVersion: number; epoch: string }>;
   /** The session's state; an in-memory registry may answer synchronously. */
   check(sid: string): Awaitable<SessionState | null>;
   touch(sid: string, now: number): Promise<void>;
@@ -138,6 +148,13 @@ export interface SessionRegistry {
    */
   rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined, options?: { claimsVersion?: number }): Promise<number>;
   bumpEpoch(): Promise<string>;
+  /**
+   * Under Auth.js's database strategy: store the session's side the kit keeps (what the cookie
+   * carries under the JWT strategy), compare-and-set: only while the stored text is still
+   * `expected` (null: none yet) and the session is live. Returns whether it wrote. Needed for
+   * `session: { strategy: "database" }` only.
+   */
+  writeState?(sid: string, state: string, expected: string | null): Promise<boolean>;
 }
 
 /**

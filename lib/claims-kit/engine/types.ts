@@ -249,4 +249,6 @@ export interface RequestInfo {
    * new one is issued, so a copy of the old cookie stops working.
    */
   previousToken?: Readonly<Record<string, unknown>> | null;
+  /** Under Auth.js's database strategy: the kit's id of the session the browser already had. */
+  previousSessionId?: string | null;
 }

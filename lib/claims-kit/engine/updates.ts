@@ -29,9 +29,17 @@ function reject(rt: Runtime, w: Work, intent: unknown, nonce: string | undefined
 /** What an accepted update leaves for the older copies of its cookie (see patches.ts). */
 type Remember = { choices: readonly string[] } | { values: readonly string[] };
 
+/**
+ * How an update is taken: `serverSide` for a database-strategy session, whose one copy lives in
+ * the registry (no cookie budget, no older copies to tell).
+ */
+export interface UpdateMode {
+  serverSide?: boolean;
+}
+
 /** Accept an update's result: within the size budget, side effects last, or rejected whole. */
-async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: string | undefined, remember?: Remember, commit?: () => Awaitable<void>): Promise<Work> {
-  const budget = await applyBudget(rt, next, false);
+async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: string | undefined, mode: UpdateMode, remember?: Remember, commit?: () => Awaitable<void>): Promise<Work> {
+  const budget = mode.serverSide ? ({ ok: true } as const) : await applyBudget(rt, next, false);
   if (!budget.ok) return reject(rt, w, intent, nonce, budget.code, budget.detail);
   if (commit) {
     try {
@@ -41,7 +49,7 @@ async function accept(rt: Runtime, w: Work, next: Work, intent: string, nonce: s
     }
   }
   next.meta.lastUpdate = { intent, ...(nonce ? { nonce } : {}) };
-  if (remember) await rememberForOlderCopies(rt, w, next, remember);
+  if (remember && !mode.serverSide) await rememberForOlderCopies(rt, w, next, remember);
   return next;
 }
 
@@ -83,7 +91,7 @@ async function rememberForOlderCopies(rt: Runtime, w: Work, next: Work, remember
 }
 
 /** A staged server update: `{ intent: "$server", nonce }`, one-time and bound to its session. */
-async function serverUpdate(rt: Runtime, w: Work, nonce: string): Promise<Work> {
+async function serverUpdate(rt: Runtime, w: Work, nonce: string, mode: UpdateMode): Promise<Work> {
   const entry = rt.staged.get(nonce);
   // Spent only by its own session: another session presenting a leaked nonce cannot burn it.
   if (entry?.sid === w.meta.sessionId) rt.staged.delete(nonce);
@@ -93,7 +101,7 @@ async function serverUpdate(rt: Runtime, w: Work, nonce: string): Promise<Work> 
   const next = cloneWork(w);
   const applied = await applyServerPatch(rt, next, entry.patch);
   if (!applied.ok) return reject(rt, w, SERVER_INTENT, nonce, applied.code, applied.detail);
-  return accept(rt, w, next, SERVER_INTENT, nonce, { values: Object.keys(entry.patch as Claims) });
+  return accept(rt, w, next, SERVER_INTENT, nonce, mode, { values: Object.keys(entry.patch as Claims) });
 }
 
 /** Validate an intent's input with its schema; a schema that throws is `invalid_input` too. */
@@ -112,14 +120,14 @@ async function validate(schema: { "~standard": { validate(v: unknown): unknown }
 }
 
 /** Handle `trigger === "update"`: returns the work to keep (the original one when rejected). */
-export async function update(rt: Runtime, w: Work, data: unknown): Promise<Work> {
+export async function update(rt: Runtime, w: Work, data: unknown, mode: UpdateMode = {}): Promise<Work> {
   // A POST without data (upstream #11002: next-auth's update() without an argument does not even
   // POST) is a bare refresh: it only re-derives claims on the server.
   if (data === undefined) data = { intent: REFRESH_INTENT };
   if (!isPlainObject(data)) return reject(rt, w, "", undefined, "update_malformed", "update() payload must be an object { intent, input?, nonce? }");
   const extra = Object.keys(data).filter((key) => !["intent", "input", "nonce"].includes(key));
   const { intent, input, nonce } = data;
-  if (intent === SERVER_INTENT && extra.length === 0 && input === undefined && typeof nonce === "string") return serverUpdate(rt, w, nonce);
+  if (intent === SERVER_INTENT && extra.length === 0 && input === undefined && typeof nonce === "string") return serverUpdate(rt, w, nonce, mode);
   const okNonce = nonce === undefined || (typeof nonce === "string" && NONCE.test(nonce));
   if (typeof intent !== "string" || !INTENT_NAME.test(intent) || extra.length > 0 || !okNonce) {
     return reject(rt, w, intent, undefined, "update_malformed", extra.length > 0 ? `${extra.length} unexpected key(s)` : "intent must be a name and nonce a short id");
@@ -130,7 +138,7 @@ export async function update(rt: Runtime, w: Work, data: unknown): Promise<Work>
   if (intent === REFRESH_INTENT) {
     if (input !== undefined) return reject(rt, w, intent, n, "invalid_input", "refreshClaims takes no input");
     if (!(await loadAll(rt, next, "refresh"))) return reject(rt, { ...w, meta: { ...w.meta, errors: next.meta.errors } }, intent, n, "load_failed", "a claim could not be re-loaded");
-    return accept(rt, w, next, intent, n);
+    return accept(rt, w, next, intent, n, mode);
   }
   const entry = rt.intents.get(intent);
   if (!entry) return reject(rt, w, intent, n, "unknown_intent", "no plugin declares this intent");
@@ -144,7 +152,7 @@ export async function update(rt: Runtime, w: Work, data: unknown): Promise<Work>
   const commit = entry.spec.commit;
   // The handler's own claims (never what dependents derived from them), narrowed to the choices.
   const chosen = handled.set.filter((name) => !entry.spec.chooses || entry.spec.chooses.includes(name));
-  return accept(rt, w, next, intent, n, { choices: chosen }, commit ? () => commit(value, baseContext(rt, next)) : undefined);
+  return accept(rt, w, next, intent, n, mode, { choices: chosen }, commit ? () => commit(value, baseContext(rt, next)) : undefined);
 }
 
 /** For server APIs that take a patch: the claim rules, thrown at the call. */

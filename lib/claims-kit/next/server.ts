@@ -80,6 +80,10 @@ export interface NextClaimsKit<K> extends NextHelpers<K> {
  */
 export function nextClaimsKit<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>, config: NextAuthConfig, options: NextClaimsKitOptions = {}): NextClaimsKit<ClaimsKit<P>> {
   const internals = internalsOf(kit);
+  // Auth.js's own choice: the database strategy when an adapter is configured, unless set.
+  const strategy = config.session?.strategy ?? (config.adapter ? "database" : "jwt");
+  // Under the database strategy the kit learns of each Session row the adapter creates.
+  if (strategy === "database" && config.adapter) config.adapter = kit.adapter(config.adapter);
   // NextAuth() fills in the secret and base path from the environment on this very object (at
   // module load on `next start`, not at `next build`): read them per request, never captured here.
   const nextAuth = NextAuth(config);
@@ -90,7 +94,7 @@ export function nextClaimsKit<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
     useSecureCookies: config.useSecureCookies,
     authUrl: options.authUrl,
   });
-  internals.supplyRequestInfo(nextRequestInfo(cookie));
+  internals.supplyRequestInfo(nextRequestInfo(cookie, strategy));
   const helpers = serverHelpers(kit, {
     config,
     update: nextAuth.unstable_update as (data: never) => Promise<unknown>,
@@ -100,6 +104,7 @@ export function nextClaimsKit<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
     stepUp: options.stepUp,
     cookieHeaderLimit: options.cookieHeaderLimit,
     development: options.development,
+    strategy,
   });
   const handlers = guardedHandlers(nextAuth.handlers, {
     config,

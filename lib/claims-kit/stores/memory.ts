@@ -60,6 +60,7 @@ interface MemorySession {
   endedBy: SessionEndCause | null;
   pendingPatch: string | null;
   provider: ProviderSession | null;
+  state: string | null;
 }
 
 /**
@@ -97,13 +98,13 @@ export function memorySessionRegistry(): SessionRegistry {
   };
   return {
     async create({ sid, userId, userAgent, now, provider }) {
-      sessions.set(sid, { userId, userAgent: userAgent ?? null, createdAt: now, lastSeenAt: now, revokedAt: null, endedBy: null, pendingPatch: null, provider: provider ?? null });
+      sessions.set(sid, { userId, userAgent: userAgent ?? null, createdAt: now, lastSeenAt: now, revokedAt: null, endedBy: null, pendingPatch: null, provider: provider ?? null, state: null });
       return { claimsVersion: versions.get(userId) ?? 0, epoch };
     },
     check(sid) {
       const s = sessions.get(sid);
       if (!s) return null;
-      return { revoked: s.revokedAt !== null, claimsVersion: versions.get(s.userId) ?? 0, epoch, lastSeenAt: s.lastSeenAt, pendingPatch: s.pendingPatch, userId: s.userId };
+      return { revoked: s.revokedAt !== null, claimsVersion: versions.get(s.userId) ?? 0, epoch, lastSeenAt: s.lastSeenAt, pendingPatch: s.pendingPatch, userId: s.userId, state: s.state };
     },
     async touch(sid, now) {
       const s = sessions.get(sid);
@@ -141,6 +142,12 @@ export function memorySessionRegistry(): SessionRegistry {
     async bumpEpoch() {
       epoch = crypto.randomUUID();
       return epoch;
+    },
+    async writeState(sid, state, expected) {
+      const s = sessions.get(sid);
+      if (!s || s.revokedAt !== null || s.state !== expected) return false;
+      s.state = state;
+      return true;
     },
   };
 }

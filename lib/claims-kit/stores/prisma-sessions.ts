@@ -15,6 +15,7 @@ interface SessionRow {
   revokedAt: number | bigint | null;
   lastSeenAt: number | bigint;
   pendingPatch: string | null;
+  state: string | null;
   claimsVersion: number | bigint;
   epoch: string | null;
 }
@@ -120,20 +121,20 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
   }
 
   return {
-    async create({ sid, userId, userAgent, now, provider }) {
+    async create({ sid, userId, userAgent, now, provider, authSessionId }) {
       // Provider values come from the id_token and are only ever matched exactly: bounded by
       // hashing long ones (providerId), never by cutting them, so a logout token naming them matches.
       const stored = (v: string | null | undefined) => (v ? providerId(v) : null);
       await db.$executeRaw`
-        INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt", "idpIssuer", "idpSubject", "idpSid")
-        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now}, ${stored(provider?.issuer)}, ${stored(provider?.subject)}, ${stored(provider?.sid)})`;
+        INSERT INTO "UserSession" ("id", "userId", "userAgent", "createdAt", "lastSeenAt", "idpIssuer", "idpSubject", "idpSid", "authSessionId")
+        VALUES (${sid}, ${userId}, ${userAgent ? userAgent.slice(0, 300) : null}, ${now}, ${now}, ${stored(provider?.issuer)}, ${stored(provider?.subject)}, ${stored(provider?.sid)}, ${authSessionId ?? null})`;
       return userState(userId);
     },
 
     async check(sid): Promise<SessionState | null> {
       const rows = await db.$queryRaw<SessionRow[]>`
         SELECT s."userId" AS "userId", s."revokedAt" AS "revokedAt", s."lastSeenAt" AS "lastSeenAt", s."pendingPatch" AS "pendingPatch",
-               u."claimsVersion" AS "claimsVersion",
+               s."state" AS "state", u."claimsVersion" AS "claimsVersion",
                (SELECT k."value" FROM "KitSetting" k WHERE k."key" = 'epoch') AS "epoch"
         FROM "UserSession" s JOIN "User" u ON u."id" = s."userId"
         WHERE s."id" = ${sid}`;
@@ -146,7 +147,15 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
         lastSeenAt: Number(row.lastSeenAt),
         pendingPatch: row.pendingPatch,
         userId: row.userId,
+        state: row.state,
       };
+    },
+
+    async writeState(sid, state, expected) {
+      const written = expected === null
+        ? await db.$executeRaw`UPDATE "UserSession" SET "state" = ${state} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "state" IS NULL`
+        : await db.$executeRaw`UPDATE "UserSession" SET "state" = ${state} WHERE "id" = ${sid} AND "revokedAt" IS NULL AND "state" = ${expected}`;
+      return written === 1;
     },
 
     async touch(sid, now) {
@@ -166,35 +175,41 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
 
     async revoke(where, now, by) {
       const cause = by ?? null;
+      type Ended = Array<{ authSessionId: string | null }>;
+      let ended: Ended;
       if ("sid" in where) {
-        return db.$executeRaw`UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause} WHERE "id" = ${where.sid} AND "revokedAt" IS NULL`;
-      }
-      if ("userId" in where) {
-        return db.$executeRaw`
+        ended = await db.$queryRaw<Ended>`UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause} WHERE "id" = ${where.sid} AND "revokedAt" IS NULL RETURNING "authSessionId"`;
+      } else if ("userId" in where) {
+        ended = await db.$queryRaw<Ended>`
           UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
-          WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""}`;
+          WHERE "userId" = ${where.userId} AND "revokedAt" IS NULL AND "id" <> ${where.except ?? ""} RETURNING "authSessionId"`;
+      } else {
+        // Compared in the form stored at sign-in.
+        const issuer = providerId(where.issuer);
+        const providerSid = where.providerSid === undefined ? undefined : providerId(where.providerSid);
+        const subject = where.subject === undefined ? undefined : providerId(where.subject);
+        if (providerSid !== undefined && subject !== undefined) {
+          ended = await db.$queryRaw<Ended>`
+            UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+            WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL RETURNING "authSessionId"`;
+        } else if (providerSid !== undefined) {
+          ended = await db.$queryRaw<Ended>`
+            UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+            WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "revokedAt" IS NULL RETURNING "authSessionId"`;
+        } else if (subject !== undefined) {
+          ended = await db.$queryRaw<Ended>`
+            UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
+            WHERE "idpIssuer" = ${issuer} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL RETURNING "authSessionId"`;
+        } else {
+          // Neither: nothing names a session. Never "every session of the issuer".
+          return 0;
+        }
       }
-      // Compared in the form stored at sign-in.
-      const issuer = providerId(where.issuer);
-      const providerSid = where.providerSid === undefined ? undefined : providerId(where.providerSid);
-      const subject = where.subject === undefined ? undefined : providerId(where.subject);
-      if (providerSid !== undefined && subject !== undefined) {
-        return db.$executeRaw`
-          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
-          WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
-      }
-      if (providerSid !== undefined) {
-        return db.$executeRaw`
-          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
-          WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "revokedAt" IS NULL`;
-      }
-      if (subject !== undefined) {
-        return db.$executeRaw`
-          UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = ${cause}
-          WHERE "idpIssuer" = ${issuer} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
-      }
-      // Neither: nothing names a session. Never "every session of the issuer".
-      return 0;
+      // Database-strategy sessions end with their Auth.js Session row: Auth.js's own lookup then
+      // finds none, so the next request of every process reads as signed out.
+      const rows = ended.map((r) => r.authSessionId).filter((id): id is string => id !== null);
+      for (const id of rows) await db.$executeRaw`DELETE FROM "Session" WHERE "id" = ${id}`;
+      return ended.length;
     },
 
     async bumpClaimsVersion(userId) {

@@ -229,6 +229,14 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       if (written > 0) await changed(kind, key, Math.floor(Date.now() / 1000));
       return written;
     },
+    async writeState(sid, state, expected) {
+      if (!inner.writeState) throw new Error("session registry cache: the registry it wraps cannot store database-strategy state (writeState)");
+      const written = await inner.writeState(sid, state, expected);
+      // Written or not, this process's copy is stale (another writer won): read it again.
+      if (written) await changed("session", sid, Math.floor(Date.now() / 1000));
+      else forget({ kind: "session", key: sid });
+      return written;
+    },
     async bumpEpoch() {
       const epoch = await inner.bumpEpoch();
       await changed("all", "", Math.floor(Date.now() / 1000));

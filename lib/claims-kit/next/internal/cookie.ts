@@ -55,3 +55,21 @@ export async function readSessionToken(headers: Headers, options: SessionCookieO
   const cookies = new Headers({ cookie: headers.get("cookie") ?? "" });
   return getToken({ req: { headers: cookies }, secret: options.secret, secureCookie: secure, cookieName: name, salt: name, ...(options.decode ? { decode: options.decode } : {}) }).catch(() => null);
 }
+
+/**
+ * The raw value of the session cookie Auth.js reads for these headers (the database strategy's
+ * opaque session token), or null.
+ *
+ * @example
+ * ```ts
+ * const sessionToken = readSessionCookieValue(await headers(), { secret });
+ * ```
+ */
+export function readSessionCookieValue(headers: Headers, options: SessionCookieOptions): string | null {
+  const { name } = sessionCookieOf(options, { headers });
+  for (const part of (headers.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim()) || null;
+  }
+  return null;
+}

@@ -10,10 +10,10 @@ import type { JWT } from "next-auth/jwt";
 import { internalsOf, type ClaimsKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "../../engine/kit";
 import type { AccessTokenInfo, AccessTokenSource } from "../../engine/ports";
 import { measureToken, type TokenMeasure } from "../../cookie/measure";
-import { META_CLAIM, readMeta } from "../../engine/meta";
+import { META_CLAIM, readMeta, sessionIdOfToken } from "../../engine/meta";
 import type { AnyPlugin, KitSession, RequestInfo } from "../../engine/types";
 import { isSessionCookieName } from "../../cookie/session-cookie";
-import { readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
+import { readSessionCookieValue, readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
 import { readServerSession, type SessionReadConfig } from "./session-reads";
 import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
@@ -47,8 +47,13 @@ async function decodeRequestCookie(options: SessionCookieOptions, cookieName?: s
  * list) and the session token the browser already had, so that a re-sign-in ends the previous
  * session instead of leaving a copy of its cookie valid.
  */
-export function nextRequestInfo(cookie: () => SessionCookieOptions): () => Promise<RequestInfo> {
-  return async () => ({ userAgent: (await headers()).get("user-agent"), previousToken: await decodeRequestCookie(cookie()) });
+export function nextRequestInfo(cookie: () => SessionCookieOptions, strategy: "jwt" | "database"): () => Promise<RequestInfo> {
+  return async () => {
+    const h = await headers();
+    if (strategy === "jwt") return { userAgent: h.get("user-agent"), previousToken: await decodeRequestCookie(cookie()) };
+    const sessionToken = readSessionCookieValue(h, cookie());
+    return { userAgent: h.get("user-agent"), previousSessionId: sessionToken ? await sessionIdOfToken(sessionToken) : null };
+  };
 }
 
 /** The server helpers `nextClaimsKit()` returns: named types, so apps type-check against short declarations. */
@@ -100,6 +105,8 @@ export interface HelperDeps {
   cookieHeaderLimit?: number;
   /** Warn once when a request's `Cookie` header exceeds the limit. */
   development?: boolean;
+  /** Auth.js's session strategy: under "database" the cookie is a session token and the kit's side of the session lives in the registry. */
+  strategy: "jwt" | "database";
 }
 
 /**
@@ -110,7 +117,13 @@ export function serverHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
   type K = ClaimsKit<P>;
   const internals = internalsOf(kit);
   const options = deps.cookie;
-  const decoded = cache(() => decodeRequestCookie(options()));
+  // The session's token as the kit keeps it: the cookie's JWT, or (database strategy) the state the
+  // registry holds for the cookie's session token.
+  const decoded = cache(async (): Promise<JWT | null> => {
+    if (deps.strategy === "jwt") return decodeRequestCookie(options());
+    const sessionToken = readSessionCookieValue(await headers(), options());
+    return sessionToken ? ((await internals.stateOfSessionToken(sessionToken)) as JWT | null) : null;
+  });
   const cookieHeader = cache(async () => {
     const { name } = sessionCookieOf(options(), { headers: await headers() });
     return measureCookieHeader((await headers()).get("cookie"), { limit: deps.cookieHeaderLimit, isSession: (n) => isSessionCookieName(n, [name]) });
@@ -152,7 +165,8 @@ export function serverHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
      * actually carried, and what the size budget dropped or moved.
      */
     async inspectCookie(): Promise<CookieInspection | null> {
-      const raw = await decoded();
+      // Under the database strategy the cookie is an opaque session token: nothing to measure.
+      const raw = deps.strategy === "jwt" ? await decoded() : null;
       if (!raw) return null;
       const jar = (await cookies()).getAll();
       const { name, secure } = sessionCookieOf(options(), { headers: await headers() });
@@ -181,7 +195,7 @@ export function serverHelpers<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
     },
 
     async sessionActive(cookieName?: string): Promise<boolean> {
-      const token = cookieName ? await decodeRequestCookie(options(), cookieName) : await decoded();
+      const token = cookieName && deps.strategy === "jwt" ? await decodeRequestCookie(options(), cookieName) : await decoded();
       return token ? internals.isActive(token) : false;
     },
 

@@ -1,0 +1,146 @@
+// Auth.js's database strategy: the cookie is an opaque session token, Auth.js loads the Session and
+// User rows on every read and calls `session({ session, user, trigger, newSession })`; `jwt()` never
+// runs. The kit keeps its side of such a session (the claims and bookkeeping a JWT-strategy cookie
+// carries) with its registry row, and runs the very same pipeline on it: the same plugins, intents,
+// refresh, freshness and revocation. The registry cache serves it from memory, so a steady-state
+// read costs Auth.js's own lookup and nothing more.
+import type { JWT } from "@auth/core/jwt";
+import type { Account, Profile, Session, User } from "@auth/core/types";
+import { jwt, session as clientSession } from "./callbacks";
+import type { Runtime } from "./compile";
+import { ClaimsKitError, invalidOption, messageOf } from "./errors";
+import { META_CLAIM, sessionIdOfToken } from "./meta";
+import type { SessionRegistry } from "./ports";
+
+/** What Auth.js hands `session()` under the database strategy. */
+export interface DatabaseSessionParams {
+  session: { sessionToken: string; userId: string; expires: Date | string; id?: string };
+  user: { id: string; name?: string | null; email?: string | null; image?: string | null };
+  trigger?: "update";
+  newSession?: unknown;
+}
+
+/** Whether `session()` was called under the database strategy (Auth.js passes the user row). */
+export function isDatabaseSession(params: object): params is DatabaseSessionParams {
+  const p = params as Partial<DatabaseSessionParams>;
+  return typeof p.user === "object" && p.user !== null && typeof p.session?.sessionToken === "string";
+}
+
+type StateRegistry = SessionRegistry & Required<Pick<SessionRegistry, "writeState">>;
+
+function registryOf(rt: Runtime): StateRegistry {
+  const registry = rt.registry;
+  if (!registry?.writeState) invalidOption("claimsKit", "sessions", "is required under Auth.js's database strategy, and must keep each session's state (writeState: prismaSessionRegistry does)");
+  return registry as StateRegistry;
+}
+
+/** Two states that differ only in when the registry was last checked are the same state. */
+function sameState(a: string | null, b: JWT): boolean {
+  if (a === null) return false;
+  const strip = (token: Readonly<Record<string, unknown>>) => {
+    const { [META_CLAIM]: wire, ...rest } = token;
+    const { c: _checkedAt, ...meta } = (wire ?? {}) as Record<string, unknown>;
+    return JSON.stringify({ ...rest, [META_CLAIM]: meta });
+  };
+  try {
+    return strip(JSON.parse(a) as Record<string, unknown>) === strip(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sign-in under the database strategy (the kit's `events.signIn`, right after the adapter created
+ * the Session row): the kit's session is recorded with the Auth.js row it belongs to, every claim
+ * is loaded with what the sign-in brought (the account's tokens, the id_token's auth_time, acr,
+ * amr and provider session), and the state is stored. A sign-in the kit cannot record ends that
+ * session row at once and is refused (the error is thrown, as under the JWT strategy).
+ */
+export async function databaseSignIn(rt: Runtime, created: { sessionToken: string; authSessionId: string | null }, params: { user: User; account?: Account | null; profile?: Profile; isNewUser?: boolean }): Promise<void> {
+  const registry = registryOf(rt);
+  const sid = await sessionIdOfToken(created.sessionToken);
+  const token: JWT = { sub: params.user.id, name: params.user.name, email: params.user.email, picture: params.user.image };
+  try {
+    const state = await jwt(rt, { token, user: params.user, account: params.account, profile: params.profile, trigger: params.isNewUser ? "signUp" : "signIn" }, { serverSide: true, sessionId: sid, authSessionId: created.authSessionId });
+    if (!state || !(await registry.writeState(sid, JSON.stringify(state), null))) throw new ClaimsKitError("plugin_failed", "the session's state could not be stored");
+  } catch (err) {
+    await registry.revoke({ sid }, rt.now(), "replaced").catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The state to run on: the stored one, or (a Session row the kit has not seen: created before it, or by another app) a fresh sign-in without the provider's details. */
+async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<{ stored: string | null; token: JWT } | null> {
+  const row = await registry.check(sid);
+  if (row?.state) {
+    try {
+      return { stored: row.state, token: JSON.parse(row.state) as JWT };
+    } catch {
+      rt.log.warn(`session state of ${sid} is not JSON: signing the session out`);
+      return null;
+    }
+  }
+  if (row) return null; // recorded, revoked or never stored: ended
+  const user = params.user;
+  const token = await jwt(rt, { token: { sub: user.id, name: user.name, email: user.email, picture: user.image }, user: user as User, trigger: "signIn" }, { serverSide: true, sessionId: sid, authSessionId: params.session.id ?? null });
+  if (!token || !(await registry.writeState(sid, JSON.stringify(token), null))) return null;
+  return { stored: JSON.stringify(token), token };
+}
+
+/** Thrown when a database session has ended: Auth.js answers `null` for it (and the row is gone). */
+function ended(detail: string): never {
+  throw new ClaimsKitError("not_signed_in", `the session has ended: ${detail}`);
+}
+
+const WRITE_ATTEMPTS = 5;
+
+/**
+ * An update's effect on a newer state than the one it ran on: the claims it changed, and its
+ * verdict; everything else (a reload or a refresh another request saved meanwhile) is the newer
+ * state's.
+ */
+function overlay(newer: JWT, before: JWT, after: JWT): JWT {
+  const out: Record<string, unknown> = { ...newer };
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (key === META_CLAIM || JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+    if (after[key] === undefined) delete out[key];
+    else out[key] = after[key];
+  }
+  const verdict = (after[META_CLAIM] as { u?: unknown } | undefined)?.u;
+  out[META_CLAIM] = { ...(newer[META_CLAIM] as object), ...(verdict ? { u: verdict } : {}) };
+  return out as JWT;
+}
+
+/**
+ * Auth.js's `session()` under the database strategy: the kit's pipeline on the session's stored
+ * state (registry check, offline patches, an update intent, max-age reloads, refresh), written back
+ * compare-and-set when it changed, then the client session as under the JWT strategy. A read that
+ * lost a race to another writer leaves its state to the newer one (it reloads again on a later
+ * read); an update that lost one is laid over the newer state, never lost and never run twice (its
+ * side effects ran once). An ended session (revoked, another epoch, unknown) ends its Auth.js row
+ * and reads as signed out: the kit throws, and Auth.js answers `null`.
+ */
+export async function databaseSession(rt: Runtime, params: DatabaseSessionParams): Promise<Session> {
+  const registry = registryOf(rt);
+  const sid = await sessionIdOfToken(params.session.sessionToken);
+  const updating = params.trigger === "update";
+  const state = await stateOf(rt, registry, sid, params);
+  const next = state ? await jwt(rt, { token: state.token, trigger: updating ? "update" : undefined, session: params.newSession }, { serverSide: true }) : null;
+  if (!state || !next) {
+    // Unknown, revoked or another epoch: end the Auth.js row too, so every process reads it as signed out.
+    await registry.revoke({ sid }, rt.now()).catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=session.end: ${messageOf(err)}`));
+    ended(state ? "revoked" : "unknown session");
+  }
+  let saved = next;
+  if (!sameState(state.stored, next) && !(await registry.writeState(sid, JSON.stringify(next), state.stored)) && updating) {
+    for (let attempt = 1; ; attempt++) {
+      const newer = await registry.check(sid);
+      if (!newer?.state) ended("revoked meanwhile");
+      saved = overlay(JSON.parse(newer.state) as JWT, state.token, next);
+      if (await registry.writeState(sid, JSON.stringify(saved), newer.state)) break;
+      if (attempt >= WRITE_ATTEMPTS) throw new ClaimsKitError("plugin_failed", `the update could not be stored: the session changed under each of ${WRITE_ATTEMPTS} attempts`);
+    }
+  }
+  const user = { name: params.user.name, email: params.user.email, image: params.user.image };
+  return clientSession(rt, { session: { user, expires: new Date(params.session.expires).toISOString() } as unknown as Session, token: saved });
+}
