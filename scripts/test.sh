@@ -60,6 +60,8 @@ else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
 layer e2e node_modules/.bin/playwright test
+# The same build under Auth.js's database strategy (AUTH_SESSION_STRATEGY=database).
+layer e2e-database node_modules/.bin/playwright test -c playwright.database.config.ts
 # The same app in Chromium against LemonLDAP::NG (its own login, consent and logout pages).
 if [ "${E2E_LEMONLDAP:-}" = 1 ]; then
   layer e2e-lemonldap node_modules/.bin/playwright test -c playwright.lemonldap.config.ts

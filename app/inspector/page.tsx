@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
 import { auth, inspectCookie, kit, readToken, requireRecentAuth } from "@/auth";
 import { COOKIE_BUDGET, RECENT_AUTH_MAX_AGE } from "@/auth.config";
+import { AuthenticationSection, SessionRow } from "./session-row";
 
 export const metadata = { title: "Token inspector" };
 
@@ -13,17 +14,17 @@ function percent(part: number, whole: number): number {
 /** The signed-in user's token as the browser stores it: claims, visibility, bytes, budget. */
 export default async function InspectorPage() {
   const session = await auth();
+  if (!session) redirect("/?callbackUrl=%2Finspector");
   const inspection = await inspectCookie();
-  if (!session || !inspection) redirect("/?callbackUrl=%2Finspector");
+  // What the id_token said about the authentication, kept as protected claims at sign-in.
+  const token = await readToken();
+  const mfa = await requireRecentAuth({ maxAge: RECENT_AUTH_MAX_AGE, acr: "mfa", returnTo: "/inspector" });
+  // Under the database strategy the cookie is an opaque session token: the session row instead.
+  if (!inspection) return <SessionRow token={token} authentication={<AuthenticationSection token={token} mfa={mfa} />} />;
   const { measure, carriedBytes: actualBytes, dropped, moved, header } = inspection;
   const rows = [...inspection.claims, { name: "(toolkit bookkeeping)", key: "_k", bytes: inspection.bookkeepingBytes }].sort((a, b) => b.bytes - a.bytes);
   const largest = Math.max(...rows.map((r) => r.bytes), 1);
   const over = measure.headerBytes > COOKIE_BUDGET.maxBytes || measure.cookies.length > COOKIE_BUDGET.maxChunks;
-  // What the id_token said about the authentication, kept as protected claims at sign-in.
-  const token = await readToken();
-  const authTime = typeof token?.auth_time === "number" ? token.auth_time : null;
-  const amr = Array.isArray(token?.amr) ? token.amr.join(", ") : null;
-  const mfa = await requireRecentAuth({ maxAge: RECENT_AUTH_MAX_AGE, acr: "mfa", returnTo: "/inspector" });
 
   return (
     <>
@@ -79,26 +80,7 @@ export default async function InspectorPage() {
       <p className="muted" data-testid="header-cookies">
         {header.cookies.map((c) => <code key={c.name}>{c.name} {c.bytes}{c.session ? " (session)" : ""} </code>)}
       </p>
-      <h2>Authentication</h2>
-      <p className="intro">
-        From the id_token at sign-in, kept as protected claims (no refresh or update changes them): sensitive actions call{" "}
-        <code>requireRecentAuth({"{"} maxAge: {RECENT_AUTH_MAX_AGE} {"}"})</code>, which steps up through the provider with <code>max_age</code> /{" "}
-        <code>acr_values</code> when they are older or weaker.
-      </p>
-      <dl data-testid="authentication">
-        <dt>auth_time</dt>
-        <dd data-testid="auth-time">{authTime ? <>{new Date(authTime * 1000).toISOString()} ({Math.max(0, Math.round(Date.now() / 1000 - authTime))} s ago)</> : <span className="muted">not sent by the provider</span>}</dd>
-        <dt>acr</dt>
-        <dd data-testid="acr">{typeof token?.acr === "string" ? <code>{token.acr}</code> : <span className="muted">none</span>}</dd>
-        <dt>amr</dt>
-        <dd data-testid="amr">{amr ? <code>{amr}</code> : <span className="muted">none</span>}</dd>
-      </dl>
-      <p data-testid="mfa-status">
-        {mfa.ok ? <>A second factor within the last {RECENT_AUTH_MAX_AGE / 60} minutes: yes.</> : <>
-          Not a second-factor sign-in within the last {RECENT_AUTH_MAX_AGE / 60} minutes (<code>{mfa.code}</code>).{" "}
-          <a href={mfa.stepUpUrl} data-testid="step-up">Step up: sign in again with a one-time code</a>
-        </>}
-      </p>
+      <AuthenticationSection token={token} mfa={mfa} />
       <table data-testid="inspector">
         <thead><tr><th>Claim</th><th>Stored as</th><th>Visibility</th><th>Bytes</th><th></th></tr></thead>
         <tbody>
