@@ -8,18 +8,20 @@
 //   npm run bench -- --only=codec,cookie   skip the servers (in-process tables only)
 //   npm run bench -- --only=postgres       the PostgreSQL rows alone (queries per read, revocation)
 //   npm run bench -- --only=outage         refresh under a 60 s provider outage alone (saved on its own)
+//   npm run bench -- --only=database       a database-strategy session read against plain Auth.js's (in process)
 //   BENCH_REQUESTS, BENCH_PAGE_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY   override the HTTP settings
 //   BENCH_REVOCATION_ROUNDS   revocation rounds (default 30); TEST_POSTGRES_URL   the PostgreSQL server
 import type { JWT } from "@auth/core/jwt";
 import { codecTable } from "./codec";
 import { cookieTables } from "./cookie";
+import { databaseTable } from "./database";
 import { httpTables, type HttpSettings } from "./http";
 import { fmt, printTable, writeResults, type Table } from "./report";
 import { postgresTable } from "./postgres";
 import { outageTable } from "./refresh-outage";
 import { buildApps, buildReference } from "./servers";
 
-const SECTIONS = ["http", "postgres", "codec", "cookie", "outage"] as const;
+const SECTIONS = ["http", "postgres", "database", "codec", "cookie", "outage"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function positive(name: string, fallback: number): number {
@@ -89,6 +91,21 @@ async function main(): Promise<void> {
       console.error(`\nbench: the PostgreSQL section failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  let databaseRounds: number[] | undefined;
+  if (wants("database")) {
+    try {
+      const database = await databaseTable({ reads: quick ? 200 : 1000, rounds: quick ? 3 : 9 });
+      show(database.table);
+      summary["cpu ratio database-strategy session read"] = Number(database.ratio.toFixed(3));
+      summary["SQL statements per database-strategy read (kit)"] = database.queriesPerRead.kit;
+      summary["SQL statements per database-strategy read (Auth.js)"] = database.queriesPerRead.authjs;
+      databaseRounds = database.rounds;
+    } catch (err) {
+      failed = true;
+      process.exitCode = 1;
+      console.error(`\nbench: the database section failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (wants("codec")) {
     const codec = await codecTable(claims, claims ? "the reference app's real cookie for alice" : "alice's claims, synthetic");
     show(codec.table);
@@ -119,7 +136,7 @@ async function main(): Promise<void> {
     console.log("\n(a partial run: results not saved)");
     return;
   }
-  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: rounds, revocationMs: revocationRounds, outageRuns })}`);
+  console.log(`\nSaved ${writeResults(tables, { ...settings }, { summary, pairedRatios: { ...rounds, ...(databaseRounds ? { database: databaseRounds } : {}) }, revocationMs: revocationRounds, outageRuns })}`);
 }
 
 await main();
