@@ -262,7 +262,7 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
       } catch (err) {
         const variable = err instanceof ClaimsKitError && err.option ? BACKCHANNEL_ENV[err.option] : undefined;
         if (!variable) throw err;
-        throw new Error(`configuration: ${variable} is invalid: ${(err as Error).message} (see README, Configuration)`, { cause: err });
+        throw new Error(`configuration: ${variable} is invalid: ${(err as Error).message} (see docs/reference-app.md, Configuration)`, { cause: err });
       }
     },
   };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: install what the tests need (Debian's Chromium, node modules), then run every layer:
-# typecheck, lint, unit, integration (SQLite, and PostgreSQL when one answers), Playwright e2e
+# typecheck, the docs' snippets, lint, unit, integration (SQLite, and PostgreSQL when one answers), Playwright e2e
 # against `next build && next start`, and the second app (examples/minimal) on the packed toolkit.
 # Idempotent; stops at the first failing layer.
 set -euo pipefail
@@ -43,6 +43,9 @@ layer() {
 }
 
 layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
+# The docs: every ts/tsx snippet of README.md and docs/ compiles against the package's entries (one
+# program, a few seconds), and docs/errors.md is what `npm run docs` renders from the code tables.
+layer docs node --import tsx --test --test-reporter=spec tests/docs/*.test.ts
 layer lint node_modules/.bin/eslint .
 layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
 layer build bash scripts/build-if-stale.sh

@@ -29,7 +29,7 @@ export const envSchema = z.object({
   AUTH_OIDC_RP_LOGOUT: flag(true),
   AUTH_OIDC_POST_LOGOUT_URI: z.url().optional(),
   AUTH_OIDC_LINK_BY_EMAIL: flag(true),
-  AUTH_OIDC_TOKEN_AUTH_METHOD: z.enum(TOKEN_AUTH_METHODS, { error: `must be one of ${TOKEN_AUTH_METHODS.join(", ")} (private_key_jwt needs a key set in code, see README)` }).default("client_secret_basic"),
+  AUTH_OIDC_TOKEN_AUTH_METHOD: z.enum(TOKEN_AUTH_METHODS, { error: `must be one of ${TOKEN_AUTH_METHODS.join(", ")} (private_key_jwt needs a key set in code, see docs/reference-app.md)` }).default("client_secret_basic"),
   /** Comma-separated; checked by the back-channel receiver's own option check (never `none` or `HS*`). */
   AUTH_OIDC_LOGOUT_ALGS: z.string().default("RS256").transform((list) => list.split(",").map((a) => a.trim()).filter(Boolean)),
   AUTH_CLAIMS_ISSUER: text.optional(),
@@ -72,7 +72,7 @@ export function readEnv(source: Readonly<Record<string, string | undefined>>): A
   const parsed = envSchema.safeParse(given);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new Error(`configuration: ${issue.path.join(".")} ${issue.message} (see README, Configuration)`);
+  throw new Error(`configuration: ${issue.path.join(".")} ${issue.message} (see docs/reference-app.md, Configuration)`);
 }
 
 /** What a running server cannot do without. */
@@ -83,12 +83,12 @@ export const SERVER_REQUIRED = ["AUTH_SECRET", "DATABASE_URL", "AUTH_OIDC_ISSUER
  *
  * @example
  * ```ts
- * assertServerEnv(readEnv(process.env)); // "configuration: AUTH_SECRET, DATABASE_URL must be set (see README, Configuration)"
+ * assertServerEnv(readEnv(process.env)); // "configuration: AUTH_SECRET, DATABASE_URL must be set (see docs/reference-app.md, Configuration)"
  * ```
  */
 export function assertServerEnv(env: AppEnv): void {
   const missing = SERVER_REQUIRED.filter((name) => !env[name]);
-  if (missing.length > 0) throw new Error(`configuration: ${missing.join(", ")} must be set (see README, Configuration)`);
+  if (missing.length > 0) throw new Error(`configuration: ${missing.join(", ")} must be set (see docs/reference-app.md, Configuration)`);
 }
 
 /** The app's configuration, read once from the process environment. */

@@ -1,12 +1,18 @@
-// claims-kit: what an app's auth configuration needs. The kit, claims and the builders (roles,
-// tenants, permissions, app claims, OAuth refresh, the size budget), the error class and the types
-// apps read sessions with. The other entries:
-//   claims-kit/plugin       writing plugins and stores: contexts, ports, memory stores, the registry cache
-//   claims-kit/oidc         sessions that follow the provider: back-channel logout, step-up, userinfo, profiles
-//   claims-kit/next/server  nextClaimsKit(): Auth.js, the route handlers, auth() and the proxy in one call
-//   claims-kit/next/client  useClaims(), SessionSync
-//   claims-kit/prisma       the Prisma stores        claims-kit/codec   the session-cookie codec
-//   claims-kit/access       permission catalogs and checks, for client and server code
+/**
+ * claims-kit: what an app's auth configuration needs. The kit, claims and the builders (roles,
+ * tenants, permissions, app claims, OAuth refresh, the size budget), the error class and the types
+ * apps read sessions with. The other entries:
+ * - `claims-kit/plugin`: writing plugins and stores: contexts, ports, memory stores, the registry cache
+ * - `claims-kit/oidc`: sessions that follow the provider: back-channel logout, step-up, userinfo, profiles
+ * - `claims-kit/next/server`: `nextClaimsKit()`: Auth.js, the route handlers, `auth()` and the proxy in one call
+ * - `claims-kit/next/client`: `useClaims()`, `SessionSync`
+ * - `claims-kit/prisma`: the Prisma stores
+ * - `claims-kit/codec`: the session-cookie codec
+ * - `claims-kit/access`: permission catalogs and checks, for client and server code
+ *
+ * @packageDocumentation
+ * @module claims-kit
+ */
 export { claimsKit, type ClaimsKit, type IntentsOfKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "./engine/kit";
 export { REFRESH_INTENT, type ClaimsKitOptions } from "./engine/compile";
 export { claim, is } from "./engine/claim";

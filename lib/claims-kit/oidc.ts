@@ -1,6 +1,11 @@
-// claims-kit/oidc: sessions that follow the identity provider. OIDC back-channel logout, recent
-// authentication and step-up (max_age, acr_values, RFC 9470), claims from userinfo, linking by a
-// verified email, and reading Auth.js provider objects (profiles of the providers the kit knows).
+/**
+ * claims-kit/oidc: sessions that follow the identity provider. OIDC back-channel logout, recent
+ * authentication and step-up (max_age, acr_values, RFC 9470), claims from userinfo, linking by a
+ * verified email, and reading Auth.js provider objects (profiles of the providers the kit knows).
+ *
+ * @packageDocumentation
+ * @module claims-kit/oidc
+ */
 export { backchannelLogout, type BackchannelLogoutHandler, type BackchannelLogoutOptions, type BackchannelResult } from "./sessions/backchannel";
 export { BACKCHANNEL_LOGOUT_EVENT, verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims, type LogoutTokenOutcome, type VerifyLogoutTokenOptions } from "./sessions/logout-token";
 export { AUTH_CLAIMS } from "./engine/auth-claims";

@@ -1,6 +1,11 @@
-// claims-kit/plugin: for plugin and store authors. The plugin unit and its contexts, the ports the
-// stores implement (sessions, server-side data, the token vault, replays, the change log), the
-// size-budget interface, the in-memory stores and the registry cache over any registry.
+/**
+ * claims-kit/plugin: for plugin and store authors. The plugin unit and its contexts, the ports the
+ * stores implement (sessions, server-side data, the token vault, replays, the change log), the
+ * size-budget interface, the in-memory stores and the registry cache over any registry.
+ *
+ * @packageDocumentation
+ * @module claims-kit/plugin
+ */
 export type {
   AnyPlugin,
   Awaitable,

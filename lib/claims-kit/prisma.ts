@@ -1,5 +1,10 @@
-// Prisma implementations of the toolkit's stores. They use the tables and columns in
-// lib/claims-kit/prisma/schema.prisma (see its README); one statement per operation.
+/**
+ * Prisma implementations of the toolkit's stores. They use the tables and columns in
+ * lib/claims-kit/prisma/schema.prisma (see its README); one statement per operation.
+ *
+ * @packageDocumentation
+ * @module claims-kit/prisma
+ */
 export { prismaServerDataStore, type SessionDataDelegate } from "./stores/prisma-server-data";
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
 export { prismaTokenVault } from "./stores/prisma-token-vault";

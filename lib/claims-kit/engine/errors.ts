@@ -67,7 +67,7 @@ export const SIGN_IN_CODES = {
   email_unsafe: { means: "the address would lower-case onto another (non-ASCII folding)", action: "the sign-in is refused" },
 } as const satisfies CodeTable;
 
-/** OIDC back-channel logout: the 400 answer's `error_description` starts with the code (`logout_failed`: 500). */
+/** OIDC back-channel logout: every refusal is a 400 whose `error_description` starts with the code (`logout_failed` too). */
 export const BACKCHANNEL_CODES = {
   missing_token: { means: "no `logout_token` in the form body", action: "a misdirected request" },
   malformed_token: { means: "not a signed JWT the receiver can read", action: "a forged or garbled request" },

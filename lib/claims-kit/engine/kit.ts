@@ -81,7 +81,7 @@ export type ServerDataOf<K> = K extends ClaimsKit<infer P> ? ServerClaimsOf<P> :
 /** A patch of a kit's claims (`updateSession(kit, …)`). */
 export type PatchOfKit<K> = K extends ClaimsKit<infer P> ? PatchOf<P> : never;
 
-/** What the framework helpers (next/server, next/proxy) need from a kit; not part of the public API. */
+/** What the framework helpers (next/server and its internal helpers) need from a kit; not part of the public API. */
 export interface KitInternals {
   expand(token: Readonly<Record<string, unknown>>): Record<string, unknown>;
   sessionId(token: Readonly<Record<string, unknown>> | null | undefined): string | undefined;

@@ -1,3 +1,11 @@
+/**
+ * claims-kit/next/client: the client components' side (`"use client"`): `useClaims()` (the typed
+ * session, update intents, `refresh()`), `SessionSync` (every tab and the server tree follow a
+ * session change) and `useReauthOnRevokedGrant()`.
+ *
+ * @packageDocumentation
+ * @module claims-kit/next/client
+ */
 "use client";
 import type { Result } from "../engine/errors";
 import { kindOf } from "../engine/kinds";

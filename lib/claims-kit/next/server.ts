@@ -1,7 +1,12 @@
+/**
+ * claims-kit/next/server: one call that turns a kit and an Auth.js config into everything a Next.js
+ * app needs: the guarded route handlers, `auth()`, the server helpers, the step-up and back-channel
+ * routes, and the proxy. Server only.
+ *
+ * @packageDocumentation
+ * @module claims-kit/next/server
+ */
 import "server-only";
-// claims-kit/next/server: one call that turns a kit and an Auth.js config into everything a Next.js
-// app needs: the guarded route handlers, `auth()`, the server helpers, the step-up and back-channel
-// routes, and the proxy. Server only.
 import NextAuth, { type NextAuthConfig, type NextAuthResult } from "next-auth";
 import { internalsOf, type ClaimsKit } from "../engine/kit";
 import type { AnyPlugin, TokenView } from "../engine/types";

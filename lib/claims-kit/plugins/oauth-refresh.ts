@@ -40,7 +40,7 @@ function compileAll(options: OAuthRefreshOptions): { main: OAuthEngine; all: Map
  * // Options from the environment, read on first use (so `next build` needs no secrets):
  * export const lazy = oauthRefresh(() => ({ provider: "oidc", issuer: process.env.AUTH_OIDC_ISSUER, clientId: process.env.AUTH_OIDC_ID ?? "" }));
  * claimsKit({ plugins: [..., oauth] });
- * const info = await getAccessToken(oauth); // from nextHelpers(): server components, route handlers, actions
+ * const info = await getAccessToken(oauth); // from nextClaimsKit(): server components, route handlers, actions
  * ```
  */
 export function oauthRefresh(options: OAuthRefreshOptions | (() => OAuthRefreshOptions)): OAuthRefreshPlugin {

@@ -6,7 +6,7 @@ const KEEP_SECONDS = 24 * 60 * 60;
 
 /**
  * The registry's change log in the `KitChange` table (migration 0003), for
- * {@link cachedSessionRegistry}. One INSERT per change; one indexed range read per sync.
+ * `cachedSessionRegistry()` (`claims-kit/plugin`). One INSERT per change; one indexed range read per sync.
  *
  * @example
  * ```ts

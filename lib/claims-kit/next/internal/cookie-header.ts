@@ -6,7 +6,7 @@
 /** The common proxy limit for one request header line, in bytes. */
 export const DEFAULT_COOKIE_HEADER_LIMIT = 8192;
 
-/** What {@link measureCookieHeader} reports. No cookie values, only names and sizes. */
+/** The request's `Cookie` header, measured (`inspectCookie().header`). No cookie values, only names and sizes. */
 export interface CookieHeaderReport {
   /** Bytes of the header line as a proxy counts it: `Cookie: ` and the value. 0 without cookies. */
   bytes: number;

@@ -14,7 +14,7 @@ import { isSessionRead, readSessionResponse, type SessionReadConfig } from "./se
  */
 export interface LinkOptions {
   providers: readonly string[];
-  /** Whether the session in the cookie named `cookieName` (and its chunks) is active: `nextHelpers().sessionActive`. */
+  /** Whether the session in the cookie named `cookieName` (and its chunks) is active: `sessionActive` of `nextClaimsKit()`. */
   sessionActive(cookieName: string): Promise<boolean>;
   /**
    * Whether Auth.js uses `__Secure-` cookies. Default: the `config`'s `useSecureCookies`, else as

@@ -80,7 +80,7 @@ export interface NextHelpers<K> {
   /**
    * Whether the user authenticated at the provider within `maxAge` seconds (and with `acr`): the
    * typed result, or with `redirect: true` a redirect through the provider (`max_age`/`acr_values`)
-   * back to `returnTo`. Needs `signIn` and `stepUp` in the options for the step-up itself.
+   * back to `returnTo`. The step-up itself needs `stepUp: { provider }` in `nextClaimsKit()`'s options.
    */
   requireRecentAuth(options: RecentAuthOptions): Promise<RequireRecentAuthResult>;
   /** The step-up route: `export const { GET } = stepUpRoute` in `app/api/auth/step-up/route.ts`. */

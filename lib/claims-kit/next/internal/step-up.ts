@@ -28,7 +28,7 @@ export type RequireRecentAuthResult =
 /** Next's `signIn` from `NextAuth()`, as the step-up route calls it. */
 export type SignInFunction = (provider: string, options: { redirectTo: string; redirect: false }, authorizationParams: Record<string, string>) => Promise<unknown>;
 
-/** How the helpers reach the request's session; bound by `nextHelpers`. */
+/** How the helpers reach the request's session; bound by `nextClaimsKit()`. */
 export interface StepUpDeps {
   auth(): Promise<unknown>;
   /** The decoded session token with full claim names, or null. */
