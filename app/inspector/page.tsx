@@ -67,7 +67,7 @@ export default async function InspectorPage() {
       <p className="intro">
         Each request carries all of this site&apos;s cookies in one <code>Cookie</code> header: the session&apos;s chunks and every
         other cookie. Proxies refuse a request whose header is too big (nginx and CloudFront answer 431 or 494 near 8 KB); the
-        limit is <code>cookieHeaderLimit</code> in <code>nextHelpers()</code>, and a development server warns when a request exceeds it.
+        limit is <code>cookieHeaderLimit</code> in <code>nextClaimsKit()</code>&apos;s options, and a development server warns when a request exceeds it.
       </p>
       <div className="row">
         <strong data-testid="header-bytes">{header.bytes}</strong> of {header.limit} bytes of <code>Cookie</code> header: the session{" "}

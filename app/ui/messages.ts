@@ -17,7 +17,6 @@ const WORDS: Record<string, string> = {
   plugin_failed: "Something failed on the server; nothing changed. Try again.",
   load_failed: "The server could not read your data; nothing changed. Try again.",
   no_credits: "You have no credits left to spend.",
-  not_configured: "The server is not set up for this.",
   changed_meanwhile: "Someone changed this in the meantime; reload and try again.",
   // oauthRefresh: why the provider's access token could not be refreshed.
   invalid_grant: "The identity provider no longer accepts this sign-in (its grant is gone or revoked): sign in again.",

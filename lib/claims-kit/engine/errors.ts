@@ -111,7 +111,6 @@ export const CODEC_CODES = {
 export const CLIENT_CODES = {
   busy: { means: "next-auth's `update()` was still loading the session and sent nothing", action: "retry the action" },
   no_response: { means: "the answer does not carry this update's verdict (another tab's update won)", action: "re-read the session" },
-  not_configured: { means: "the helper lacks what it needs (no `update` from `NextAuth()`)", action: "use `nextClaimsKit()`" },
 } as const satisfies CodeTable;
 
 /** Every table, by where its codes show up (docs/errors.md is generated from it). */

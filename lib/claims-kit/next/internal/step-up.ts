@@ -2,6 +2,7 @@
 // and route handlers, and the step-up route that sends the user through the provider again with
 // max_age / acr_values and back to where they were.
 import { cookies, headers } from "next/headers";
+import { invalidOption } from "../../engine/errors";
 import { redirect } from "next/navigation";
 import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "../../sessions/recent-auth";
 import { sameOriginPath } from "../../sessions/return-path";
@@ -99,7 +100,7 @@ export function stepUpHelpers(deps: StepUpDeps) {
    */
   const stepUpRoute = {
     async GET(request: Request): Promise<Response> {
-      if (!deps.signIn || !deps.stepUp) throw new TypeError("nextHelpers: pass signIn and stepUp: { provider } to use the step-up route");
+      if (!deps.signIn || !deps.stepUp) invalidOption("nextClaimsKit", "stepUp", "({ provider }) is required to serve the step-up route");
       const query = new URL(request.url).searchParams;
       const returnTo = sameOriginPath(query.get("return_to")) ?? "/";
       const maxAge = query.get("max_age");
