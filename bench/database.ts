@@ -8,6 +8,7 @@
 // each side ran, counted by the client's query log.
 import { Auth, type AuthConfig } from "@auth/core";
 import { PrismaAdapter } from "@auth/prisma-adapter";
+import { guardedHandlers } from "../lib/claims-kit/next/internal/handlers";
 import { startHarness } from "../tests/integration/harness";
 import { fmt, median, type Table } from "./report";
 import { timeMedian, type Cost } from "./timing";
@@ -43,8 +44,10 @@ export async function databaseTable(options: { reads: number; rounds: number }):
       },
     };
     const request = () => new Request(URL_SESSION, { headers: { cookie: `authjs.session-token=${token}` } });
+    // The reference app's route: Auth.js's handlers behind the kit's guard and its CSRF-free session read.
+    const route = guardedHandlers({ GET: (r: Request) => Auth(r, h.config), POST: (r: Request) => Auth(r, h.config) }, { config: h.config });
     const kitRead = async () => {
-      const response = await browser.fetch("/api/auth/session");
+      const response = await route.GET(request());
       if (response.status !== 200) throw new Error(`kit read: HTTP ${response.status}`);
       await response.text();
     };
@@ -54,7 +57,7 @@ export async function databaseTable(options: { reads: number; rounds: number }):
       await response.text();
     };
     // Both sides read the same signed-in session (claims on the kit's side, the role on Auth.js's).
-    const kitBody = (await (await browser.fetch("/api/auth/session")).json()) as { claims?: { role?: string } } | null;
+    const kitBody = (await (await route.GET(request())).json()) as { claims?: { role?: string } } | null;
     const plainBody = (await (await Auth(request(), plain)).json()) as { user?: { role?: string } } | null;
     if (!kitBody?.claims?.role || !plainBody?.user?.role) throw new Error("a side read no session: the comparison would be empty");
 
@@ -82,7 +85,7 @@ export async function databaseTable(options: { reads: number; rounds: number }):
         ["ratio (CPU, median of the paired rounds)", `${fmt(ratio, 2)}x`, "", ""],
       ],
       notes: [
-        "Both in one process, through @auth/core's Auth() (the kit's side through the route handler's session-read path), on the same Session and User rows through the same Prisma client.",
+        "Both in one process, through @auth/core's Auth() (the kit's side through guardedHandlers, as the app's route serves it), on the same Session and User rows through the same Prisma client.",
         "SQL statements: every statement the Prisma client logged during 50 steady-state reads, divided by 50 (Auth.js's own: the session with its user).",
         `Paired CPU ratios per round: ${rounds.map((x) => fmt(x, 2)).join(", ")}.`,
       ],

@@ -107,4 +107,15 @@ describe("database sessions", () => {
     assert.equal(await b.session(), null);
     assert.notEqual((await h.prisma.userSession.findUniqueOrThrow({ where: { id: row.id } })).revokedAt, null);
   });
+
+  test("a steady-state read runs Auth.js's own statements and nothing more (the session with its user)", async () => {
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    await b.session();
+    h.takeQueries();
+    for (let i = 0; i < 5; i++) assert.ok(await b.session());
+    const statements = h.takeQueries();
+    assert.equal(statements.length, 10, statements.join("\n"));
+    assert.deepEqual(new Set(statements.map((q) => /FROM\s+(?:[`"]?\w+[`"]?\.)?[`"]?(\w+)/i.exec(q)?.[1] ?? q)), new Set(["Session", "User"]));
+  });
 });

@@ -35,8 +35,9 @@ function registryOf(rt: Runtime): StateRegistry {
 }
 
 /** Two states that differ only in when the registry was last checked are the same state. */
-function sameState(a: string | null, b: JWT): boolean {
+function sameState(a: string | null, b: JWT, bJson: string): boolean {
   if (a === null) return false;
+  if (a === bJson) return true;
   const strip = (token: Readonly<Record<string, unknown>>) => {
     const { [META_CLAIM]: wire, ...rest } = token;
     const { c: _checkedAt, ...meta } = (wire ?? {}) as Record<string, unknown>;
@@ -132,7 +133,8 @@ export async function databaseSession(rt: Runtime, params: DatabaseSessionParams
     ended(state ? "revoked" : "unknown session");
   }
   let saved = next;
-  if (!sameState(state.stored, next) && !(await registry.writeState(sid, JSON.stringify(next), state.stored)) && updating) {
+  const nextJson = JSON.stringify(next);
+  if (!sameState(state.stored, next, nextJson) && !(await registry.writeState(sid, nextJson, state.stored)) && updating) {
     for (let attempt = 1; ; attempt++) {
       const newer = await registry.check(sid);
       if (!newer?.state) ended("revoked meanwhile");

@@ -108,6 +108,16 @@ export const serverDataKey = (sessionId: string): string => `s:${sessionId}`;
  * ```
  */
 export async function sessionIdOfToken(sessionToken: string): Promise<string> {
+  const known = sessionIds.get(sessionToken);
+  if (known !== undefined) return known;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sessionToken)));
-  return btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const sid = btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  // Every read of a session hashes its token again: remember the last few thousand (a hash is a
+  // pure function of the token, so a remembered one is never stale; the map is dropped when full).
+  if (sessionIds.size >= SESSION_IDS_KEPT) sessionIds.clear();
+  sessionIds.set(sessionToken, sid);
+  return sid;
 }
+
+const SESSION_IDS_KEPT = 4096;
+const sessionIds = new Map<string, string>();
