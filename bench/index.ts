@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   let databaseRounds: number[] | undefined;
   if (wants("database")) {
     try {
-      const database = await databaseTable({ reads: quick ? 200 : 1000, rounds: quick ? 3 : 9 });
+      const database = await databaseTable({ reads: quick ? 100 : 250, rounds: quick ? 5 : 21 });
       show(database.table);
       summary["cpu ratio database-strategy session read"] = Number(database.ratio.toFixed(3));
       summary["SQL statements per database-strategy read (kit)"] = database.queriesPerRead.kit;
