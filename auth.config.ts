@@ -12,7 +12,7 @@ import { env as processEnv, type AppEnv, assertServerEnv } from "@/app/_lib/env"
 import { appClaims, claim, claimsKit, ClaimsKitError, is, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { sessionCodec } from "@/lib/claims-kit/codec";
 import { backchannelLogout, linkableEmail, withUserinfo } from "@/lib/claims-kit/oidc";
-import { cachedSessionRegistry, inProcessChangeFeed } from "@/lib/claims-kit/plugin";
+import { cachedSessionRegistry, inProcessChangeFeed, type CachedRegistryOptions } from "@/lib/claims-kit/plugin";
 import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import type { NextClaimsKitOptions } from "@/lib/claims-kit/next/server";
 import type { PrismaClient } from "@/prisma/generated/prisma/client";
@@ -72,6 +72,8 @@ export interface AuthDeps {
   /** The sign-in request's details; in the app, nextClaimsKit() supplies them. */
   requestInfo?: () => Promise<RequestInfo>;
   logger?: KitLogger;
+  /** The registry cache's options (tests: `entryTtlMs: 0` serves no cached state, only cold reads and queries). */
+  registryCache?: Pick<CachedRegistryOptions, "entryTtlMs">;
 }
 
 /** The environment variable behind each back-channel option, so a start-up error names it. */
@@ -112,6 +114,7 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
   const sessions = cachedSessionRegistry(prismaSessionRegistry(db), {
     changes: prismaChangeLog(db),
     feed: env.DATABASE_URL?.startsWith("postgres") ? postgresChangeFeed(env.DATABASE_URL) : inProcessChangeFeed(),
+    ...deps.registryCache,
   });
 
   // The session cookie's codec: Auth.js's exact format on node:crypto with keys derived once,

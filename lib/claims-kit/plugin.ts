@@ -29,6 +29,7 @@ export type {
   AccountRef,
   ChangeFeed,
   ChangeLog,
+  CheckHint,
   ProviderSession,
   RegistryChange,
   ReplayStore,

@@ -5,7 +5,9 @@
 // "apply now", membership removal and re-adding, claims-version bumps, the clock passing the claims
 // max age, revocations, sign-out everywhere, offline updates, and replays of any cookie copy issued
 // so far. A small model says what each copy may grant; after every command every copy ever issued
-// is read again and checked:
+// is read again and checked, in each of two server processes (two registry caches on one
+// database: one may restart, starting its view of the change log afresh, so cookie copies are
+// read cold, from the token's hint, or from the registry):
 // - no copy grants a role, permission or tenant the database no longer grants: at once after a
 //   claims-version bump, and once the claims max age has passed for a change made without one;
 // - an accepted choice of the user (tenant, display name) is never rolled back by an older copy;
@@ -41,6 +43,9 @@ let db: { url: string; drop: () => Promise<void> };
 let prisma: PrismaClient;
 let kit: AppKit;
 let app: ReturnType<typeof import("../../auth.config").createAuth>;
+/** The second server process (its own registry cache), and how to start it again. */
+let other: ReturnType<typeof import("../../auth.config").createAuth>;
+let startOther: () => ReturnType<typeof import("../../auth.config").createAuth>;
 let internals: KitInternals;
 let access: typeof import("../../app/_lib/access").access;
 let tenantIds: Map<string, string>;
@@ -63,13 +68,18 @@ before(async () => {
   // Quiet: thousands of requests; a failure is reported by the invariant that breaks.
   const quiet = { info() {}, warn() {}, error() {} };
   const env = readEnv({ NODE_ENV: "test", DATABASE_URL: db.url, AUTH_SECRET: "model-test-secret-0123456789abcdef", AUTH_OIDC_ISSUER: "http://127.0.0.1:1", AUTH_OIDC_ID: "model-app", AUTH_OIDC_SECRET: "model-secret" });
-  app = createAuth(env, { prisma, clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }) });
+  const start = (entryTtlMs?: number) => createAuth(env, { prisma, clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }), registryCache: { entryTtlMs } });
+  app = start();
   kit = app.kit;
+  // The other process caches no state: each read is answered from the token's hint or the registry.
+  startOther = () => start(0);
+  other = startOther();
   internals = internalsOf(kit);
 });
 
 after(async () => {
   await app.close();
+  await other.close();
   await prisma.$disconnect();
   await db.drop();
 });
@@ -143,21 +153,26 @@ function seededMemberships(email: Email): Map<Slug, string> {
   return new Map(Object.entries(seeded[email]) as Array<[Slug, string]>);
 }
 
-/** Run jwt() then session() on a copy, as a request with that cookie would. */
-async function read(token: JWT, params: { trigger?: "update"; session?: unknown } = {}): Promise<{ token: JWT | null; session: Session | null }> {
-  const next = await kit.callbacks.jwt({ token: structuredClone(token), ...params });
+/** A server process: 0 (the one users sign in at) or 1 (the other). */
+type Proc = 0 | 1;
+const kitOf = (p: Proc) => (p === 0 ? kit : other.kit);
+
+/** Run jwt() then session() on a copy, as a request with that cookie would, in process `on`. */
+async function read(token: JWT, params: { trigger?: "update"; session?: unknown } = {}, on: Proc = 0): Promise<{ token: JWT | null; session: Session | null }> {
+  const k = kitOf(on);
+  const next = await k.callbacks.jwt({ token: structuredClone(token), ...params });
   if (!next) return { token: null, session: null };
   // As Auth.js builds the session it hands to session(): its user from the token's own claims.
   const shell = { user: { name: next.name, email: next.email, image: next.picture }, expires: "" };
-  const session = (await kit.callbacks.session({ session: shell as never, token: next })) as unknown as Session;
+  const session = (await k.callbacks.session({ session: shell as never, token: next })) as unknown as Session;
   return { token: next, session };
 }
 
 /** A request from browser `b` with the cookie it holds: the answer's cookie replaces it. */
-async function request(m: Model, r: Real, b: number, params: { trigger?: "update"; session?: unknown } = {}): Promise<Session | null> {
+async function request(m: Model, r: Real, b: number, params: { trigger?: "update"; session?: unknown } = {}, on: Proc = 0): Promise<Session | null> {
   const current = r.browsers[b];
   assert.ok(current, `browser ${b} has no cookie`);
-  const out = await read(current, params);
+  const out = await read(current, params, on);
   const session = m.browsers[b]!;
   r.browsers[b] = out.token;
   if (out.token) {
@@ -183,10 +198,10 @@ async function checkInvariants(m: Model, r: Real, after: string): Promise<void> 
   const t = now();
   const grants = new Map(await Promise.all(USERS.map(async (email) => [email, await granted(email)] as const)));
   const slugOf = new Map([...tenantIds].map(([slug, id]) => [id, slug]));
-  for (const [index, copy] of r.copies.entries()) {
+  for (const [index, copy] of r.copies.entries()) for (const on of [0, 1] as const) {
     const s = m.sessions[m.copies[index]!]!;
-    const where = `after ${after}: copy ${index} (session ${m.copies[index]}, ${s.user})`;
-    const { session } = await read(copy);
+    const where = `after ${after}: copy ${index} (session ${m.copies[index]}, ${s.user}) in process ${on}`;
+    const { session } = await read(copy, {}, on);
     if (s.revoked) {
       assert.equal(session, null, `${where}: a copy of a revoked or replaced session reads as signed in`);
       continue;
@@ -264,14 +279,24 @@ class SignIn extends Step {
   toString = () => `signIn(browser ${this.browser}, ${this.user})`;
 }
 
-/** A plain request (a page load): the browser gets the answer's cookie. */
+/** A plain request (a page load) to process `on`: the browser gets the answer's cookie. */
 class Read extends Step {
-  constructor(readonly browser: number) { super(); }
+  constructor(readonly browser: number, readonly on: Proc) { super(); }
   check = (m: Readonly<Model>) => m.browsers[this.browser] !== undefined;
   async apply(m: Model, r: Real) {
-    await request(m, r, this.browser);
+    await request(m, r, this.browser, {}, this.on);
   }
-  toString = () => `read(browser ${this.browser})`;
+  toString = () => `read(browser ${this.browser}, process ${this.on})`;
+}
+
+/** The other process restarts: its cache and its view of the change log start afresh. */
+class Restart extends Step {
+  check = () => true;
+  async apply() {
+    await other.close();
+    other = startOther();
+  }
+  toString = () => "restart(process 1)";
 }
 
 class SwitchTenant extends Step {
@@ -452,7 +477,7 @@ class OfflineTier extends Step {
 
 /** Browser `b` sends an older copy (a slow response that won the cookie race, a stale tab, a replay). */
 class Replay extends Step {
-  constructor(readonly browser: number, readonly pick: number) { super(); }
+  constructor(readonly browser: number, readonly pick: number, readonly on: Proc) { super(); }
   check = (m: Readonly<Model>) => m.copies.length > 0;
   async apply(m: Model, r: Real) {
     const index = this.pick % r.copies.length;
@@ -460,23 +485,25 @@ class Replay extends Step {
     m.browsers[this.browser] = m.copies[index]!;
     if (m.sessions[m.copies[index]!]!.revoked) {
       // Signed out on this request: the browser is left without a cookie.
-      assert.equal((await read(r.copies[index]!)).token, null);
+      assert.equal((await read(r.copies[index]!, {}, this.on)).token, null);
       r.browsers[this.browser] = null;
       m.browsers[this.browser] = undefined;
       return;
     }
-    await request(m, r, this.browser);
+    await request(m, r, this.browser, {}, this.on);
   }
-  toString = () => `replay(browser ${this.browser}, copy #${this.pick})`;
+  toString = () => `replay(browser ${this.browser}, copy #${this.pick}, process ${this.on})`;
 }
 
 const browser = fc.integer({ min: 0, max: BROWSERS - 1 });
 const user = fc.constantFrom(...USERS);
 const slug = fc.constantFrom(...TENANTS);
 const role = fc.constantFrom(...ROLES);
+const proc = fc.constantFrom<Proc>(0, 1);
 const commands = [
   fc.tuple(browser, user).map(([b, u]) => new SignIn(b, u)),
-  browser.map((b) => new Read(b)),
+  fc.tuple(browser, proc).map(([b, on]) => new Read(b, on)),
+  fc.constant(new Restart()),
   fc.tuple(browser, slug).map(([b, s]) => new SwitchTenant(b, s)),
   fc.tuple(browser, fc.constantFrom(...NAMES)).map(([b, n]) => new SetDisplayName(b, n)),
   fc.tuple(browser, slug).map(([b, s]) => new ServerSwitch(b, s)),
@@ -490,7 +517,7 @@ const commands = [
   browser.map((b) => new Revoke(b)),
   user.map((u) => new SignOutEverywhere(u)),
   fc.tuple(user, fc.constantFrom("free" as const, "pro" as const)).map(([u, t]) => new OfflineTier(u, t)),
-  fc.tuple(browser, fc.nat(1000)).map(([b, k]) => new Replay(b, k)),
+  fc.tuple(browser, fc.nat(1000), proc).map(([b, k, on]) => new Replay(b, k, on)),
 ];
 
 /** One fixed sequence through the same model and invariants. */
@@ -510,9 +537,9 @@ describe("session state over time (model-based)", () => {
       new SwitchTenant(0, "acme"),
       new ChangeRole("alice@example.com", "acme", "member", false),
       new Advance(MAX_AGE),
-      new Read(0),
+      new Read(0, 0),
       new SetDisplayName(0, "Ann"),
-      new Replay(1, 0),
+      new Replay(1, 0, 0),
     ]);
   });
 
@@ -522,9 +549,9 @@ describe("session state over time (model-based)", () => {
       new SwitchTenant(0, "globex"),
       new RemoveMembership("alice@example.com", "globex", false),
       new Advance(MAX_AGE),
-      new Read(0),
+      new Read(0, 0),
       new SetDisplayName(0, "Ann"),
-      new Replay(1, 0),
+      new Replay(1, 0, 0),
     ]);
   });
 
@@ -541,7 +568,7 @@ describe("session state over time (model-based)", () => {
     await runSequence([
       new SignIn(0, "alice@example.com"),
       new Bump("alice@example.com"),
-      new Replay(1, 0),
+      new Replay(1, 0, 0),
       new RemoveMembership("alice@example.com", "acme", false),
       new SwitchTenant(0, "globex"),
     ]);
@@ -554,12 +581,12 @@ describe("session state over time (model-based)", () => {
       new SignIn(0, "alice@example.com"),
       new SwitchTenant(0, "globex"),
       new Advance(30),
-      new Replay(1, 1),
+      new Replay(1, 1, 0),
       new SwitchTenant(1, "acme"),
       new ServerSwitch(1, "acme"),
       new Advance(30),
       new SwitchTenant(1, "globex"),
-      new Replay(2, 1),
+      new Replay(2, 1, 0),
     ]);
   });
 

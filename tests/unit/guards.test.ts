@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { readMeta, writeMeta } from "@/lib/claims-kit/engine/meta";
+import { nextDue, phaseOf } from "../../lib/claims-kit/engine/schedule";
 import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
 
 describe("sensitive claims", () => {
@@ -149,16 +150,24 @@ describe("per-plugin max age", () => {
     let token = await jwt(kit, signInParams());
     loads = { billing: 0, other: 0, derived: 0 };
     tier = "pro";
-    clock.advance(59);
+    // Due at the session's own moment in each 60-s period, at most 60 s after the load.
+    const { l: loadedAt, sid } = token._k as { l: number; sid: string };
+    const due = nextDue(loadedAt, 60, phaseOf(sid));
+    assert.ok(due > loadedAt && due <= loadedAt + 60);
+    clock.advance(due - 1 - clock.now() / 1000);
     token = await jwt(kit, { token });
     assert.equal(token.tier, "free");
-    clock.advance(2);
+    clock.advance(1);
     token = await jwt(kit, { token });
     assert.equal(token.tier, "pro");
     assert.equal(token.isPro, true);
     assert.deepEqual(loads, { billing: 1, other: 0, derived: 1 });
+    clock.advance(59);
     token = await jwt(kit, { token });
     assert.equal(loads.billing, 1, "not again until another 60 s");
+    clock.advance(1);
+    token = await jwt(kit, { token });
+    assert.equal(loads.billing, 2, "again 60 s later, at the same moment of the period");
     assert.throws(() => claimsKit({ plugins: [appClaims({ id: "bad", claims: {}, maxAge: 0, load: () => undefined })] }), /option "maxAge"/);
   });
 });

@@ -14,18 +14,29 @@ function database() {
     release = undefined;
   });
   const log: RegistryChange[] = [];
-  const changes: ChangeLog & { down: boolean } = {
+  const changes: ChangeLog & { down: boolean; skip(n: number): void; prune(below: number): void } = {
     down: false,
     async append(kind, key) {
       if (changes.down) throw new Error("database is locked");
-      log.push({ seq: log.length + 1, kind, key });
+      log.push({ seq: (log.at(-1)?.seq ?? pruned) + 1 + skipped, kind, key });
+      skipped = 0;
     },
+    /** The next append takes a number `n` past the next one (as a rolled-back insert leaves). */
+    skip: (n) => void (skipped = n),
+    /** Delete the rows below `below` (the log's retention). */
+    prune(below) {
+      pruned = Math.max(pruned, ...log.filter((c) => c.seq < below).map((c) => c.seq));
+      log.splice(0, log.filter((c) => c.seq < below).length);
+    },
+    earliest: async () => log[0]?.seq ?? 0,
     async since(seq, limit) {
       if (changes.down) throw new Error("database is locked");
       return log.filter((c) => c.seq > seq).slice(0, limit);
     },
-    latest: async () => log.length,
+    latest: async () => log.at(-1)?.seq ?? pruned,
   };
+  let skipped = 0;
+  let pruned = 0;
   return { registry, changes, calls, state, slowNextCheck: () => void (release = () => undefined), releaseCheck: () => release?.() };
 }
 
@@ -108,5 +119,128 @@ describe("cachedSessionRegistry", () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
     assert.equal((await a.check("s1"))?.revoked, true);
     await a.close();
+  });
+});
+
+describe("cold reads: a session this process has not cached, answered from the token's hint", () => {
+  /** Two processes on one database; `b` starts first, so it has read the log since before `a`'s sessions. */
+  async function twoProcesses() {
+    const db = database();
+    const feed = sharedFeed();
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    await b.check("nobody");
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    await a.create(session("s1", "u1"));
+    await a.create(session("s2", "u1"));
+    await a.create(session("s3", "u2"));
+    await settle();
+    /** The hint a token checked on `a` now carries. */
+    const hintOf = async (sid: string) => {
+      const state = (await a.check(sid))!;
+      assert.equal(typeof state.logPosition, "number");
+      return { userId: state.userId!, claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition! };
+    };
+    const checks = () => db.calls.check;
+    return { db, a, b, hintOf, checks, close: () => Promise.all([a.close(), b.close()]) };
+  }
+
+  test("nothing in the log names the session since the hint: answered from it, no query", async () => {
+    const p = await twoProcesses();
+    const hint = await p.hintOf("s1");
+    await p.a.revoke({ sid: "s3" }, 1001); // another user's change moves the log on
+    await settle();
+    const before = p.checks();
+    const state = await p.b.check("s1", hint);
+    assert.deepEqual({ revoked: state?.revoked, claimsVersion: state?.claimsVersion, fromHint: state?.fromHint }, { revoked: false, claimsVersion: 0, fromHint: true });
+    assert.ok(state!.logPosition! > hint.logPosition, "the answer is current at the newer position");
+    assert.equal(p.checks(), before);
+    assert.equal(p.b.stats().coldHits, 1);
+    await p.close();
+  });
+
+  test("a change to the session, its user or every session after the hint: read from the registry", async () => {
+    type Registry = Awaited<ReturnType<typeof twoProcesses>>["a"];
+    const cases: Array<[string, (a: Registry) => Promise<unknown>, (s: Awaited<ReturnType<Registry["check"]>>) => void]> = [
+      ["claims version", (a) => a.bumpClaimsVersion("u1"), (s) => assert.equal(s?.claimsVersion, 1)],
+      ["pending patch", (a) => a.rewritePatch({ userId: "u1" }, () => '{"id":"p1"}'), (s) => assert.equal(s?.pendingPatch, '{"id":"p1"}')],
+      ["the user's sessions revoked", (a) => a.revoke({ userId: "u1" }, 1001), (s) => assert.equal(s?.revoked, true)],
+      ["the session revoked", (a) => a.revoke({ sid: "s1" }, 1001), (s) => assert.equal(s?.revoked, true)],
+      ["every session: an epoch bump", (a) => a.bumpEpoch(), (s) => assert.equal(s?.epoch, "e2")],
+    ];
+    for (const [what, change, expect] of cases) {
+      const p = await twoProcesses();
+      const hint = await p.hintOf("s1");
+      assert.equal((await p.b.check("s1", hint))?.fromHint, true, `${what}: cold before the change`);
+      await change(p.a);
+      await settle();
+      const before = p.checks();
+      const state = await p.b.check("s1", hint);
+      assert.equal(p.checks(), before + 1, `${what}: queried`);
+      assert.equal(state?.fromHint, undefined, what);
+      expect(state);
+      await p.close();
+    }
+  });
+
+  test("a hint older than what the process holds (it started later) is read from the registry, then cached", async () => {
+    const p = await twoProcesses();
+    const hint = await p.hintOf("s1");
+    await p.a.revoke({ sid: "s3" }, 1001);
+    const late = cachedSessionRegistry(p.db.registry, { changes: p.db.changes, feed: sharedFeed() });
+    await late.check("nobody");
+    const before = p.checks();
+    assert.equal((await late.check("s1", hint))?.fromHint, undefined);
+    assert.equal(p.checks(), before + 1, "read from the registry");
+    await late.check("s1", hint);
+    assert.equal(p.checks(), before + 1, "cached after that read");
+    await Promise.all([p.close(), late.close()]);
+  });
+
+  test("a skipped sequence number after the hint (a writer not committed yet) sends the read to the registry until it arrives or expires", async () => {
+    const p = await twoProcesses();
+    const hint = await p.hintOf("s1");
+    p.db.changes.skip(1);
+    await p.a.revoke({ sid: "s3" }, 1001);
+    await settle();
+    const before = p.checks();
+    assert.equal((await p.b.check("s1", hint))?.fromHint, undefined, "the missing number may name s1");
+    assert.equal(p.checks(), before + 1);
+    await p.close();
+  });
+
+  test("a log pruned past a paused process's position: on waking it forgets what it knew and reads the registry", async () => {
+    const p = await twoProcesses();
+    const hint = await p.hintOf("s1");
+    assert.equal((await p.b.check("s1", hint))?.fromHint, true);
+    // b hears nothing (a paused process) while the log moves on and is pruned past b's position.
+    await p.b.close();
+    await p.a.bumpClaimsVersion("u1");
+    p.db.changes.prune(Number.MAX_SAFE_INTEGER);
+    await p.a.revoke({ sid: "s3" }, 1001);
+    const syncs = p.b.stats().syncs;
+    await p.b.check("nobody"); // wakes: reads the log, sees the jump, finds the rows before it gone
+    while (p.b.stats().syncs === syncs) await settle();
+    for (let i = 0; i < 5; i++) await settle();
+    const before = p.checks();
+    assert.equal((await p.b.check("s1", hint))?.claimsVersion, 1, "the pruned version bump, read from the registry");
+    assert.equal(p.checks(), before + 1);
+    await p.close();
+  });
+
+  test("10,000 revocations at once: each cached session is forgotten, and the log is read in batches", async () => {
+    const db = database();
+    const feed = sharedFeed();
+    const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
+    for (let i = 0; i < 10_000; i++) await a.create(session(`s${i}`, `u${i}`));
+    await settle();
+    for (let i = 0; i < 10_000; i++) await b.check(`s${i}`);
+    const syncs = b.stats().syncs;
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => a.revoke({ userId: `u${i}` }, 1001)));
+    await settle();
+    await b.check("nobody");
+    for (let i = 0; i < 10_000; i += 997) assert.equal((await b.check(`s${i}`))?.revoked, true, `s${i}`);
+    assert.ok(b.stats().syncs - syncs < 200, `${b.stats().syncs - syncs} log reads`);
+    await Promise.all([a.close(), b.close()]);
   });
 });

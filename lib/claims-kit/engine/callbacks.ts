@@ -111,7 +111,7 @@ export async function jwt(rt: Runtime, params: JwtParams, mode: JwtMode = {}): P
     delete w.token[META_CLAIM];
     if (signingIn) await signIn(rt, w, params, mode);
     else {
-      const checked = await checkSession(rt, w);
+      const checked = await checkSession(rt, w, !mode.serverSide);
       if (!checked) return null;
       if (params.trigger === "update") w = await update(rt, w, params.session, { serverSide: mode.serverSide });
       await reloadStale(rt, w);

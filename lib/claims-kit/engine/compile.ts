@@ -106,6 +106,12 @@ export interface ClaimsKitOptions<P extends readonly AnyPlugin[]> {
     failOpenFor?: number;
     /** A registry check slower than this (milliseconds) counts as a failure. Default 2000. */
     checkTimeoutMs?: number;
+    /**
+     * Read a session's state from the registry itself at least this often, even while a registry
+     * cache's change log says nothing changed (the bound on a change that could not be logged).
+     * Default 300; each session at its own moment in the period.
+     */
+    verifyEvery?: number;
   };
   /** The cookie's size budget (`sizeBudget({ maxBytes, claims })`), applied to every token. */
   budget?: TokenBudget;
@@ -144,7 +150,7 @@ export interface Runtime {
   readonly registry: SessionRegistry | undefined;
   readonly serverStore: ServerDataStore | undefined;
   readonly budget: TokenBudget | undefined;
-  readonly fresh: { readonly checkEvery: number; readonly maxAge: number | undefined; readonly touchEvery: number; readonly failOpenFor: number; readonly checkTimeoutMs: number };
+  readonly fresh: { readonly checkEvery: number; readonly maxAge: number | undefined; readonly touchEvery: number; readonly failOpenFor: number; readonly checkTimeoutMs: number; readonly verifyEvery: number };
   readonly claimMaxBytes: number;
   readonly sessionMaxAge: number;
   readonly issuer: string | undefined;
@@ -278,11 +284,12 @@ export function compile<P extends readonly AnyPlugin[]>(options: ClaimsKitOption
   if (!Number.isSafeInteger(sessionMaxAge) || sessionMaxAge <= 0) invalidOption(where, "maxAge", "must be a positive integer (seconds)");
   const registry = options.sessions;
   const f = options.freshness;
-  const fresh = { checkEvery: f?.checkEvery ?? 0, maxAge: f?.maxAge, touchEvery: f?.touchEvery ?? 300, failOpenFor: f?.failOpenFor ?? 60, checkTimeoutMs: f?.checkTimeoutMs ?? 2000 };
+  const fresh = { checkEvery: f?.checkEvery ?? 0, maxAge: f?.maxAge, touchEvery: f?.touchEvery ?? 300, failOpenFor: f?.failOpenFor ?? 60, checkTimeoutMs: f?.checkTimeoutMs ?? 2000, verifyEvery: f?.verifyEvery ?? 300 };
   for (const [name, value] of Object.entries(fresh)) secondsOption(where, `freshness.${name}`, value);
   if (fresh.checkTimeoutMs < 1) invalidOption(where, "freshness.checkTimeoutMs", "must be at least 1 ms");
-  if (f && !registry && (f.checkEvery !== undefined || f.touchEvery !== undefined || f.failOpenFor !== undefined || f.checkTimeoutMs !== undefined)) {
-    invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery/failOpenFor/checkTimeoutMs (they concern the session registry)");
+  if (fresh.verifyEvery < 1) invalidOption(where, "freshness.verifyEvery", "must be at least 1 s");
+  if (f && !registry && (f.checkEvery !== undefined || f.touchEvery !== undefined || f.failOpenFor !== undefined || f.checkTimeoutMs !== undefined || f.verifyEvery !== undefined)) {
+    invalidOption(where, "sessions", "is required for freshness.checkEvery/touchEvery/failOpenFor/checkTimeoutMs/verifyEvery (they concern the session registry)");
   }
   const claimMaxBytes = options.claimMaxBytes ?? 2048;
   if (!Number.isSafeInteger(claimMaxBytes) || claimMaxBytes < 16) invalidOption(where, "claimMaxBytes", "must be a whole number of bytes, at least 16");

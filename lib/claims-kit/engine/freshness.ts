@@ -1,9 +1,10 @@
 // The session registry on the request path: revocation, claims versions, offline patches, epoch.
 import type { Runtime } from "./compile";
 import { messageOf } from "./errors";
-import type { SessionState } from "./ports";
+import type { CheckHint, SessionState } from "./ports";
 import { applyServerPatch, loadAll } from "./hooks";
 import { readMeta } from "./meta";
+import { dueAgain, phaseOf } from "./schedule";
 import { checkServerPatch } from "./rules";
 import { parsePatch, type PendingPatch, withoutValues } from "./patches";
 import { adopt, type Claims, cloneWork, recordError, type Work } from "./work";
@@ -39,10 +40,27 @@ const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
   typeof (value as { then?: unknown } | null)?.then === "function";
 
 /**
+ * What the token says its session's state was at its last check, for a registry cache to answer
+ * from (see `CheckHint`); none when the registry itself is due to be read: `freshness.verifyEvery`
+ * since it last answered, or a claims reload due now (it reads the database anyway, so the
+ * registry is read in the same moment).
+ */
+function hintOf(rt: Runtime, w: Work, now: number): CheckHint | undefined {
+  const { logPosition, verifiedAt, loadedAt, sessionId } = w.meta;
+  if (logPosition === undefined || verifiedAt === undefined || typeof w.token.sub !== "string") return undefined;
+  const phase = phaseOf(sessionId);
+  if (dueAgain(verifiedAt, now, rt.fresh.verifyEvery, phase)) return undefined;
+  if (rt.fresh.maxAge !== undefined && loadedAt && dueAgain(loadedAt, now, rt.fresh.maxAge, phase)) return undefined;
+  return { userId: w.token.sub, claimsVersion: w.meta.claimsVersion ?? 0, epoch: w.meta.epoch ?? FIRST_EPOCH, logPosition };
+}
+
+/**
  * Check the session against the registry. Returns false when the session must end; otherwise the
  * pending patch the registry holds for it (null when none, or when the check was skipped).
+ * `hints`: pass the token's hint and keep the answer's log position on the token (a cookie; not a
+ * database-strategy state, which is read from the registry on every request anyway).
  */
-export async function checkSession(rt: Runtime, w: Work): Promise<false | { pending: PendingPatch | null }> {
+export async function checkSession(rt: Runtime, w: Work, hints = true): Promise<false | { pending: PendingPatch | null }> {
   if (!rt.registry) return { pending: null };
   const sid = w.meta.sessionId;
   if (!sid) {
@@ -54,7 +72,7 @@ export async function checkSession(rt: Runtime, w: Work): Promise<false | { pend
   if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return { pending: null };
   let state;
   try {
-    const answer = rt.registry.check(sid);
+    const answer = rt.registry.check(sid, hints ? hintOf(rt, w, now) : undefined);
     state = isThenable(answer) ? await withTimeout(Promise.resolve(answer), rt.fresh.checkTimeoutMs) : answer;
   } catch (err) {
     recordError(rt, w, "kit", "sessions", "plugin_failed", messageOf(err));
@@ -71,11 +89,22 @@ export async function checkSession(rt: Runtime, w: Work): Promise<false | { pend
     return false;
   }
   w.meta.checkedAt = now;
+  if (state.fromHint) {
+    // The token's own state, confirmed by the change log: nothing to reload, apply or record.
+    w.meta.logPosition = state.logPosition;
+    return { pending: null };
+  }
+  if (hints) w.meta.verifiedAt = now;
   // The version advances only with a complete reload: a failed one is tried again next request.
   if (state.claimsVersion !== w.meta.claimsVersion && (await loadAll(rt, w, "refresh"))) w.meta.claimsVersion = state.claimsVersion;
   const pending = parsePatch(state.pendingPatch);
   if (pending) await applyPending(rt, w, pending);
   if (now - state.lastSeenAt >= rt.fresh.touchEvery) await rt.registry.touch(sid, now).catch(() => undefined);
+  // A later check may be answered from this token only while it holds everything the registry
+  // said: the claims of this version and the pending patch applied (a failed reload or patch is
+  // retried against the registry on the next request).
+  const current = state.claimsVersion === w.meta.claimsVersion && (!pending || w.meta.offlinePatch === pending.id);
+  w.meta.logPosition = hints && current ? state.logPosition : undefined;
   return { pending };
 }
 

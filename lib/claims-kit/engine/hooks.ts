@@ -4,6 +4,7 @@ import { codeOf, type Failure, messageOf, type Outcome } from "./errors";
 import { apply, checkServerPatch, refusal } from "./rules";
 import { adopt, type Claims, clearError, cloneWork, loadContext, settle, type SignInInput, type Work } from "./work";
 import type { AnyPlugin, LoadReason } from "./types";
+import { dueAgain, phaseOf } from "./schedule";
 
 const CHURN_MIN_CALLS = 20;
 
@@ -92,10 +93,12 @@ export async function reloadStale(rt: Runtime, w: Work): Promise<void> {
     await loadAll(rt, w, "refresh");
     return;
   }
-  if (rt.fresh.maxAge !== undefined && now - w.meta.loadedAt >= rt.fresh.maxAge) await loadAll(rt, w, "refresh", undefined, true);
+  // Due at the session's phase in each period (schedule.ts): sessions signed in together spread out.
+  const phase = phaseOf(w.meta.sessionId);
+  if (rt.fresh.maxAge !== undefined && dueAgain(w.meta.loadedAt, now, rt.fresh.maxAge, phase)) await loadAll(rt, w, "refresh", undefined, true);
   for (const [index, plugin] of rt.plugins.entries()) {
     if (!plugin.load || plugin.maxAge === undefined) continue;
-    if (now - (w.meta.pluginLoadedAt?.[plugin.id] ?? w.meta.loadedAt) < plugin.maxAge) continue;
+    if (!dueAgain(w.meta.pluginLoadedAt?.[plugin.id] ?? w.meta.loadedAt, now, plugin.maxAge, phase)) continue;
     // All or nothing, like loadAll: the plugin and what derives from it, or none of it.
     const next = cloneWork(w);
     const loaded = await step(rt, plugin, "load", next, () => plugin.load!(loadContext(rt, next, "refresh")));

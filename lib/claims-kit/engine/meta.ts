@@ -23,6 +23,10 @@ export interface SessionMeta {
   epoch?: string;
   /** When the session was last checked against the registry. */
   checkedAt?: number;
+  /** When the registry itself last answered for the session (not from the token's hint). */
+  verifiedAt?: number;
+  /** The change-log position the session's state was current at, at its last check (a {@link CheckHint}). */
+  logPosition?: number;
   /** Id of the last offline patch applied to this token. */
   offlinePatch?: string;
   /** Claims the size budget dropped from this token. */
@@ -40,6 +44,8 @@ type Wire = {
   v?: number;
   ep?: string;
   c?: number;
+  r?: number;
+  q?: number;
   op?: string;
   d?: string[];
   m?: string[];
@@ -54,6 +60,8 @@ const FIELDS = [
   ["claimsVersion", "v"],
   ["epoch", "ep"],
   ["checkedAt", "c"],
+  ["verifiedAt", "r"],
+  ["logPosition", "q"],
   ["offlinePatch", "op"],
   ["dropped", "d"],
   ["moved", "m"],

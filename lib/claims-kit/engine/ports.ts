@@ -24,10 +24,35 @@ export interface SessionState {
   /** The session's user (a cache of states invalidates by user). */
   userId?: string;
   /**
+   * The change-log position this answer is current at (a registry cache that reads the change log:
+   * `cachedSessionRegistry`): every change to the session logged after it has a higher sequence
+   * number. The token keeps it, and a later check passes it back as the hint.
+   */
+  logPosition?: number;
+  /** The answer came from the hint, without reading the registry (see {@link CheckHint}). */
+  fromHint?: boolean;
+  /**
    * Under Auth.js's database strategy: the kit's side of the session, as stored (JSON of the
    * claims and bookkeeping a JWT-strategy cookie would carry); null until written.
    */
   state?: string | null;
+}
+
+/**
+ * What a token says about its session as of its last check: a registry cache that has read every
+ * change logged since `logPosition`, none of which names the session, its user or every session,
+ * knows this is still the session's state, and may answer from it without a query.
+ *
+ * @example
+ * ```ts
+ * const hint: CheckHint = { userId: "u1", claimsVersion: 3, epoch: "0", logPosition: 1042 };
+ * ```
+ */
+export interface CheckHint {
+  userId: string;
+  claimsVersion: number;
+  epoch: string;
+  logPosition: number;
 }
 
 /**
@@ -61,6 +86,11 @@ export interface ChangeLog {
   since(seq: number, limit: number): Promise<RegistryChange[]>;
   /** The last sequence number (0 when empty). */
   latest(): Promise<number>;
+  /**
+   * The first sequence number the log still holds (after pruning; 0 when empty). Lets a process
+   * that slept tell skipped numbers from pruned rows (then it forgets everything it cached).
+   */
+  earliest?(): Promise<number>;
 }
 
 /**
@@ -128,8 +158,11 @@ export interface SessionRegistry {
    * in every process).
    */
   create(session: { sid: string; userId: string; userAgent?: string | null; now: number; provider?: ProviderSession | null; authSessionId?: string | null }): Promise<{ claimsVersion: number; epoch: string }>;
-  /** The session's state; an in-memory registry may answer synchronously. */
-  check(sid: string): Awaitable<SessionState | null>;
+  /**
+   * The session's state; an in-memory registry may answer synchronously. `hint`: what the token
+   * says the state was at its last check (a cache may answer from it; a registry ignores it).
+   */
+  check(sid: string, hint?: CheckHint): Awaitable<SessionState | null>;
   touch(sid: string, now: number): Promise<void>;
   /** The user's live sessions, newest first; with `ended`, the most recently ended ones instead (at most `limit`, default 20). */
   list(userId: string, options?: { ended?: boolean; limit?: number }): Promise<SessionInfo[]>;

@@ -1,3 +1,4 @@
+"use client";
 /**
  * claims-kit/next/client: the client components' side (`"use client"`): `useClaims()` (the typed
  * session, update intents, `refresh()`), `SessionSync` (every tab and the server tree follow a
@@ -6,7 +7,6 @@
  * @packageDocumentation
  * @module claims-kit/next/client
  */
-"use client";
 import type { Result } from "../engine/errors";
 import { kindOf } from "../engine/kinds";
 import { useCallback, useEffect, useRef, useState } from "react";

@@ -25,6 +25,10 @@ export function prismaChangeLog(db: RawSqlClient): ChangeLog {
         SELECT "seq", "kind", "key" FROM "KitChange" WHERE "seq" > ${seq} ORDER BY "seq" LIMIT ${limit}`;
       return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind as RegistryChange["kind"], key: r.key }));
     },
+    async earliest() {
+      const rows = await db.$queryRaw<Array<{ seq: number | bigint | null }>>`SELECT MIN("seq") AS "seq" FROM "KitChange"`;
+      return Number(rows[0]?.seq ?? 0);
+    },
     async latest() {
       const rows = await db.$queryRaw<Array<{ seq: number | bigint | null }>>`SELECT MAX("seq") AS "seq" FROM "KitChange"`;
       return Number(rows[0]?.seq ?? 0);

@@ -1,7 +1,10 @@
 // The session registry without a query per request: each process keeps the states it has read
 // and forgets them when the shared change log says they changed (woken by a change feed, or a poll
-// of at most one query per process per interval when the feed does not reach other processes).
-import type { ChangeFeed, ChangeLog, RegistryChange, SessionRegistry, SessionState } from "../engine/ports";
+// of at most one query per process per interval when the feed does not reach other processes). A
+// session this process has not cached is answered from its token's hint when the log says nothing
+// touched it since the token's last check (a cold read), so it costs no query either.
+import type { ChangeFeed, ChangeLog, CheckHint, RegistryChange, SessionRegistry, SessionState } from "../engine/ports";
+import { logView } from "./log-view";
 
 /**
  * Options of {@link cachedSessionRegistry}.
@@ -22,7 +25,11 @@ export interface CachedRegistryOptions {
   safetyPollMs?: number;
   /** A cached state is read again after this long, whatever the log says (the bound when a change could not be logged). Default 10 000 ms. */
   entryTtlMs?: number;
-  /** At most this many cached sessions (oldest dropped first). Default 100 000. */
+  /**
+   * At most this many cached sessions (oldest dropped first), and as many sessions and users
+   * remembered as changed (a token older than the oldest forgotten change is read from the
+   * registry). Default 100 000.
+   */
   maxEntries?: number;
   /** Where a failed change-log write or read is reported. Default: console.error. */
   onError?: (message: string) => void;
@@ -31,6 +38,8 @@ export interface CachedRegistryOptions {
 /** What the cache did, for benchmarks and tests. */
 export interface RegistryCacheStats {
   hits: number;
+  /** Sessions not cached here, answered from the token's hint (the log named nothing of theirs since). */
+  coldHits: number;
   misses: number;
   /** Reads of the change log (the only queries a cached read path makes). */
   syncs: number;
@@ -57,14 +66,13 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   const entryTtlMs = options.entryTtlMs ?? 10_000;
   // A monotonic clock: a wall clock stepped back (NTP, a resumed VM) must not freeze the polling.
   const tick = () => performance.now();
-  /** How long a sequence number seen missing is waited for (PostgreSQL hands them out before commit). */
-  const GAP_WAIT_MS = 10_000;
   const maxEntries = options.maxEntries ?? 100_000;
   const onError = options.onError ?? ((m: string) => console.error(`[claims-kit] ${m}`));
   const cache = new Map<string, { state: SessionState; at: number }>();
-  const stats: RegistryCacheStats = { hits: 0, misses: 0, syncs: 0 };
-  /** The last change applied; null until the first read of the log (nothing is cached before). */
-  let lastSeq: number | null = null;
+  /** The cached sessions of each user, so a user's change forgets them without a scan. */
+  const byUser = new Map<string, Set<string>>();
+  const view = logView(changes, maxEntries);
+  const stats: RegistryCacheStats = { hits: 0, coldHits: 0, misses: 0, syncs: 0 };
   /** When the log was last read successfully (ms). */
   let lastSync = 0;
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
@@ -72,8 +80,6 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   let syncing: Promise<void> | null = null;
   /** A wake-up arrived while a sync was reading: read again when it is done. */
   let again = false;
-  /** Sequence numbers skipped by a read (taken but not yet committed by another writer), until when they are awaited. */
-  const gaps = new Map<number, number>();
   /** Said once per outage, not once per poll. */
   let failing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -81,29 +87,22 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
 
   const interval = () => (feed?.crossProcess ? safetyPollMs : pollMs);
 
-  function forget(change: Pick<RegistryChange, "kind" | "key">): void {
-    generation++;
-    if (change.kind === "all") cache.clear();
-    else if (change.kind === "session") cache.delete(change.key);
-    else for (const [sid, entry] of cache) if (entry.state.userId === change.key) cache.delete(sid);
+  function drop(sid: string): void {
+    const entry = cache.get(sid);
+    if (!entry) return;
+    cache.delete(sid);
+    const sids = entry.state.userId ? byUser.get(entry.state.userId) : undefined;
+    sids?.delete(sid);
+    if (sids?.size === 0) byUser.delete(entry.state.userId!);
   }
 
-  /** Apply what the log holds after `lastSeq` (and any awaited gap), remembering new gaps. */
-  async function readLog(): Promise<void> {
-    const now = tick();
-    for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
-    let from = gaps.size > 0 ? Math.min(lastSeq!, Math.min(...gaps.keys()) - 1) : lastSeq!;
-    for (;;) {
-      const batch = await changes.since(from, 1000);
-      for (const change of batch) {
-        if (change.seq <= lastSeq! && !gaps.delete(change.seq)) continue;
-        forget(change);
-        for (let missing = lastSeq! + 1; missing < change.seq; missing++) gaps.set(missing, now + GAP_WAIT_MS);
-        if (change.seq > lastSeq!) lastSeq = change.seq;
-      }
-      if (batch.length < 1000) break;
-      from = batch[batch.length - 1]!.seq;
-    }
+  function forget(change: Pick<RegistryChange, "kind" | "key">): void {
+    generation++;
+    if (change.kind === "all") {
+      cache.clear();
+      byUser.clear();
+    } else if (change.kind === "session") drop(change.key);
+    else for (const sid of byUser.get(change.key) ?? []) drop(sid);
   }
 
   function sync(): Promise<void> {
@@ -116,13 +115,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
         do {
           again = false;
           stats.syncs++;
-          if (lastSeq === null) {
-            const latest = await changes.latest();
-            forget({ kind: "all", key: "" });
-            lastSeq = latest;
-          } else {
-            await readLog();
-          }
+          await view.read(forget, tick());
         } while (again);
         lastSync = tick();
         failing = false;
@@ -140,19 +133,28 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     if (timer) return;
     unsubscribe = feed?.subscribe(() => void sync());
     timer = setInterval(() => {
-      if (tick() - lastSync >= interval() || gaps.size > 0) void sync();
+      if (tick() - lastSync >= interval() || view.awaiting) void sync();
     }, Math.min(pollMs, safetyPollMs));
     timer.unref?.();
     void sync();
   }
 
   /** Whether cached states may be served: the log was read recently enough. */
-  const current = () => lastSeq !== null && tick() - lastSync <= interval() + pollMs;
+  const current = () => view.started && tick() - lastSync <= interval() + pollMs;
 
   function remember(sid: string, state: SessionState, since: number): void {
-    if (lastSeq === null || since !== generation || !state.userId) return;
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    if (!view.started || since !== generation || !state.userId) return;
+    if (cache.size >= maxEntries) drop(cache.keys().next().value!);
+    drop(sid);
     cache.set(sid, { state, at: tick() });
+    const sids = byUser.get(state.userId) ?? new Set<string>();
+    byUser.set(state.userId, sids.add(sid));
+  }
+
+  /** The session's state from the token's hint, when this process knows the log named nothing of it since. */
+  function cold(sid: string, hint: CheckHint | undefined): SessionState | undefined {
+    if (!hint || !current() || !view.unchangedSince(hint.logPosition, sid, hint.userId)) return undefined;
+    return { revoked: false, claimsVersion: hint.claimsVersion, epoch: hint.epoch, lastSeenAt: 0, pendingPatch: null, userId: hint.userId, logPosition: view.position()!, fromHint: true };
   }
 
   /** After a write: forget locally at once, then tell every process through the log and the feed. */
@@ -162,8 +164,9 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await changes.append(kind, key, now);
     } catch (err) {
       // Done in the database, but other processes learn of it only when their cached state
-      // expires (entryTtlMs): the caller is told (a back-channel logout answers an error, and the
-      // provider retries).
+      // expires (entryTtlMs) or a token's hint is due for the registry (the kit's
+      // freshness.verifyEvery): the caller is told (a back-channel logout answers an error, and
+      // the provider retries).
       onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)})`);
       throw err;
     }
@@ -174,27 +177,34 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     async create(session) {
       start();
       // The first read of the log, once per process: a new session's state can then be cached.
-      if (lastSeq === null) await sync();
+      if (!view.started) await sync();
       const since = generation;
       const created = await inner.create(session);
       remember(session.sid, { revoked: false, claimsVersion: created.claimsVersion, epoch: created.epoch, lastSeenAt: session.now, pendingPatch: null, userId: session.userId }, since);
       return created;
     },
-    check(sid) {
+    check(sid, hint) {
       start();
-      const hit = lastSeq === null ? undefined : cache.get(sid);
+      const hit = view.started ? cache.get(sid) : undefined;
       if (hit && current() && tick() - hit.at < entryTtlMs) {
         stats.hits++;
         // Answered without a promise: the request path needs no timer for a memory read.
-        return hit.state;
+        return { ...hit.state, logPosition: view.position()! };
+      }
+      const fromHint = cold(sid, hint);
+      if (fromHint) {
+        stats.coldHits++;
+        return fromHint;
       }
       return (async () => {
-        if (lastSeq === null) await sync();
+        if (!view.started) await sync();
         stats.misses++;
         const since = generation;
+        // Taken before the read: every change up to it was committed, so the read reflects it.
+        const position = view.position();
         const state = await inner.check(sid);
         if (state) remember(sid, state, since);
-        return state;
+        return state && position !== null ? { ...state, logPosition: position } : state;
       })();
     },
     async touch(sid, now) {

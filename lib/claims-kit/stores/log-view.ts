@@ -1,0 +1,131 @@
+// What one process knows of the registry's change log: the position it has read up to, the
+// sequence numbers it skipped (taken by a writer that had not committed yet), and, for each session
+// and user, the last change that named it. From that it can tell, without a query, that nothing
+// touched a session since a token's last check (the cold read of cachedSessionRegistry).
+import type { ChangeLog, RegistryChange } from "../engine/ports";
+
+/** How long a sequence number seen missing is waited for (PostgreSQL hands them out before commit). */
+const GAP_WAIT_MS = 10_000;
+/** Rows read from the log per query. */
+const BATCH = 1000;
+/** A jump this long is not waited for number by number: the view starts again from the log's end. */
+const MAX_GAP = 10_000;
+
+export interface LogView {
+  /** Whether the log has been read once (nothing is known before). */
+  readonly started: boolean;
+  /** Whether it waits for skipped sequence numbers (then the log is read again soon). */
+  readonly awaiting: boolean;
+  /**
+   * The position every change up to which this process has applied: the last sequence number read,
+   * below any it is still waiting for. A registry read made after this is current at it.
+   */
+  position(): number | null;
+  /**
+   * Whether this process knows that no change after `position` names the session, its user or
+   * every session: it has read the log continuously since then, and waits for no change after it.
+   */
+  unchangedSince(position: number, sid: string, userId: string): boolean;
+  /**
+   * Read what the log holds after the last position (and any awaited gap), calling `apply` for each
+   * change; the first read (or one after the log was pruned past this process) starts from the
+   * log's end and calls `apply` with every session forgotten.
+   */
+  read(apply: (change: Pick<RegistryChange, "kind" | "key">) => void, now: number): Promise<void>;
+}
+
+/**
+ * A view of `changes` for one process. `maxNamed`: at most this many sessions and users remembered
+ * as changed (the oldest forgotten first: a token older than what is forgotten is read from the
+ * registry).
+ */
+export function logView(changes: ChangeLog, maxNamed: number): LogView {
+  let lastSeq: number | null = null;
+  /** Every change after this is known to the view (where its history starts, or what it forgot). */
+  let floor = 0;
+  /** Skipped sequence numbers, until when they are awaited. */
+  const gaps = new Map<number, number>();
+  /** The last change naming each session ("s:") or user ("u:"), oldest first. */
+  const named = new Map<string, number>();
+  /** The last change naming every session. */
+  let allAt = 0;
+
+  function note(change: RegistryChange): void {
+    if (change.kind === "all") {
+      allAt = Math.max(allAt, change.seq);
+      return;
+    }
+    const key = `${change.kind === "session" ? "s" : "u"}:${change.key}`;
+    const before = named.get(key);
+    named.delete(key);
+    named.set(key, Math.max(before ?? 0, change.seq));
+    if (named.size > maxNamed) {
+      const [oldest, seq] = named.entries().next().value!;
+      named.delete(oldest);
+      floor = Math.max(floor, seq);
+    }
+  }
+
+  function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void): void {
+    apply({ kind: "all", key: "" });
+    lastSeq = latest;
+    floor = latest;
+    gaps.clear();
+    named.clear();
+    allAt = 0;
+  }
+
+  const lowestGap = () => {
+    let low = Infinity;
+    for (const seq of gaps.keys()) if (seq < low) low = seq;
+    return low;
+  };
+
+  return {
+    get started() {
+      return lastSeq !== null;
+    },
+    get awaiting() {
+      return gaps.size > 0;
+    },
+    position() {
+      if (lastSeq === null) return null;
+      return gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+    },
+    unchangedSince(position, sid, userId) {
+      if (lastSeq === null || position < floor || position > lastSeq || allAt > position) return false;
+      if (gaps.size > 0 && [...gaps.keys()].some((seq) => seq > position)) return false;
+      return (named.get(`s:${sid}`) ?? 0) <= position && (named.get(`u:${userId}`) ?? 0) <= position;
+    },
+    async read(apply, now) {
+      if (lastSeq === null) {
+        restart(await changes.latest(), apply);
+        return;
+      }
+      for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
+      let from = gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+      for (let first = true; ; first = false) {
+        const batch = await changes.since(from, BATCH);
+        // A jump past the next number at the start: skipped numbers, or rows pruned past this
+        // process (it slept longer than the log keeps). Pruned: start again from the log's end.
+        if (first && batch.length > 0 && batch[0]!.seq > lastSeq + 1 && changes.earliest && (await changes.earliest()) > lastSeq + 1) {
+          restart(await changes.latest(), apply);
+          return;
+        }
+        for (const change of batch) {
+          if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
+          if (change.seq - lastSeq > MAX_GAP) {
+            restart(await changes.latest(), apply);
+            return;
+          }
+          apply(change);
+          note(change);
+          for (let missing = lastSeq + 1; missing < change.seq; missing++) gaps.set(missing, now + GAP_WAIT_MS);
+          if (change.seq > lastSeq) lastSeq = change.seq;
+        }
+        if (batch.length < BATCH) break;
+        from = batch[batch.length - 1]!.seq;
+      }
+    },
+  };
+}
