@@ -141,13 +141,13 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
       appClaims({
         id: "billing",
         claims: { tier: claim.client<"free" | "pro">(is.oneOf(["free", "pro"])), credits: claim.client<number>(is.int({ min: 0 })) },
-        load: async ({ userId }) => (userId ? ((await source.billing(userId)) ?? { tier: null, credits: null }) : undefined),
+        load: async (ctx) => (ctx.userId ? ((await source.billing(ctx.userId, ctx)) ?? { tier: null, credits: null }) : undefined),
       }),
       appClaims({
         id: "profile",
         // 60 characters of any script fit in 242 bytes of JSON; escaped control characters would not.
         claims: { displayName: claim.client<string>(is.stringMax(60), { maxBytes: 242 }) },
-        load: async ({ userId }) => (userId ? { displayName: await source.displayName(userId) } : undefined),
+        load: async (ctx) => (ctx.userId ? { displayName: await source.displayName(ctx.userId, ctx) } : undefined),
         intents: {
           setDisplayName: {
             input: z.object({
@@ -248,6 +248,10 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
       authUrl: env.AUTH_URL,
       development: env.NODE_ENV !== "production",
     } satisfies NextClaimsKitOptions,
+    /** The session registry as the kit reads it: the cache (its stats, `sync()`) over the Prisma registry. */
+    sessions,
+    /** Stop the registry cache's polling and change feed (tests, before their database goes). */
+    close: () => sessions.close(),
     /**
      * Check everything lazily read, now (instrumentation.ts, when `next start` boots): what a
      * running server needs, the refresh options, the back-channel options. Throws naming the
@@ -255,8 +259,6 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
      * AUTH_OIDC_LOGOUT_ALGS, every logout token answering 500 while provider logouts silently stop
      * ending sessions).
      */
-    /** Stop the registry cache's polling and change feed (tests, before their database goes). */
-    close: () => sessions.close(),
     check(): void {
       assertServerEnv(env);
       oauth.check();

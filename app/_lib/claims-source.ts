@@ -1,8 +1,14 @@
-// Where the reference app's claims come from: plain database reads, one small query each, handed
-// to the toolkit's builders in auth.config.ts. The toolkit itself never imports this module.
+// Where the reference app's claims come from: plain database reads, handed to the toolkit's
+// builders in auth.config.ts. The loaders of one pass (a sign-in, a claims reload) share one User
+// row and one Membership row through the kit's `ctx.once`: a reload costs four statements, not
+// eight. The toolkit itself never imports this module.
+import type { LoadContext } from "@/lib/claims-kit/plugin";
 import type { PrismaClient } from "../../prisma/generated/prisma/client";
 import { TENANT_ROLES } from "./access";
 import { prisma as defaultPrisma } from "./db";
+
+/** The kit's load context, when a loader runs inside a pass: its reads are shared (`ctx.once`). */
+type Shared = Pick<LoadContext, "once">;
 
 export interface TenantSummary {
   id: string;
@@ -23,9 +29,20 @@ export type RoleChangeRefusal = "invalid_role" | "not_admin" | "no_such_member" 
  * ```
  */
 export function claimsSource(prisma: PrismaClient) {
-  async function userRole(userId: string): Promise<string | null> {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { role: true } });
-    return user?.role ?? null;
+  /** The user's row as every claim loader needs it, read once per pass when the kit's context is given. */
+  function userRow(userId: string, ctx?: Shared) {
+    const read = () => prisma.user.findUnique({ where: { id: userId }, select: { role: true, grants: true, tier: true, credits: true, displayName: true, name: true, defaultTenantId: true } });
+    return ctx ? ctx.once(`user:${userId}`, read) : read();
+  }
+
+  /** The user's membership of one tenant (role and grants), read once per pass when the kit's context is given. */
+  function membershipRow(userId: string, tenantId: string, ctx?: Shared) {
+    const read = () => prisma.membership.findUnique({ where: { userId_tenantId: { userId, tenantId } }, select: { role: true, grants: true } });
+    return ctx ? ctx.once(`membership:${userId}:${tenantId}`, read) : read();
+  }
+
+  async function userRole(userId: string, ctx?: Shared): Promise<string | null> {
+    return (await userRow(userId, ctx))?.role ?? null;
   }
 
   const grantList = (csv: string | null | undefined): string[] => (csv ?? "").split(",").map((g) => g.trim()).filter(Boolean);
@@ -39,9 +56,8 @@ export function claimsSource(prisma: PrismaClient) {
    * permissions({ set: access, from: ["tenantRole"], tenantGrants: { claim: "tenantId", load: tenantGrants } })
    * ```
    */
-  async function tenantGrants(userId: string, tenantId: string): Promise<string[]> {
-    const m = await prisma.membership.findUnique({ where: { userId_tenantId: { userId, tenantId } }, select: { grants: true } });
-    return grantList(m?.grants);
+  async function tenantGrants(userId: string, tenantId: string, ctx?: Shared): Promise<string[]> {
+    return grantList((await membershipRow(userId, tenantId, ctx))?.grants);
   }
 
   /**
@@ -52,28 +68,29 @@ export function claimsSource(prisma: PrismaClient) {
    * permissions({ set: access, from: ["tenantRole"], globalGrants })
    * ```
    */
-  async function globalGrants(userId: string): Promise<string[]> {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { grants: true } });
-    return grantList(user?.grants);
+  async function globalGrants(userId: string, ctx?: Shared): Promise<string[]> {
+    return grantList((await userRow(userId, ctx))?.grants);
   }
 
-  async function membership(userId: string, tenantId: string): Promise<{ role: string } | null> {
-    return prisma.membership.findUnique({ where: { userId_tenantId: { userId, tenantId } }, select: { role: true } });
+  /** A tenant switch calls this without `ctx`: the membership is read fresh. */
+  async function membership(userId: string, tenantId: string, ctx?: Shared): Promise<{ role: string } | null> {
+    const m = await membershipRow(userId, tenantId, ctx);
+    return m ? { role: m.role } : null;
   }
 
   /** The user's default tenant when still a member, else their oldest membership. */
-  async function defaultTenant(userId: string): Promise<{ tenantId: string; role: string } | null> {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { defaultTenantId: true } });
+  async function defaultTenant(userId: string, ctx?: Shared): Promise<{ tenantId: string; role: string } | null> {
+    const user = await userRow(userId, ctx);
     if (user?.defaultTenantId) {
-      const m = await membership(userId, user.defaultTenantId);
+      const m = await membership(userId, user.defaultTenantId, ctx);
       if (m) return { tenantId: user.defaultTenantId, role: m.role };
     }
     const first = await prisma.membership.findFirst({ where: { userId }, orderBy: { createdAt: "asc" }, select: { tenantId: true, role: true } });
     return first;
   }
 
-  async function billing(userId: string): Promise<{ tier: "free" | "pro"; credits: number } | null> {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { tier: true, credits: true } });
+  async function billing(userId: string, ctx?: Shared): Promise<{ tier: "free" | "pro"; credits: number } | null> {
+    const user = await userRow(userId, ctx);
     if (!user) return null;
     return { tier: user.tier === "pro" ? "pro" : "free", credits: user.credits };
   }
@@ -89,8 +106,8 @@ export function claimsSource(prisma: PrismaClient) {
     return rows.map((r) => ({ ...r.tenant, role: r.role }));
   }
 
-  async function displayName(userId: string): Promise<string | null> {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { displayName: true, name: true } });
+  async function displayName(userId: string, ctx?: Shared): Promise<string | null> {
+    const user = await userRow(userId, ctx);
     // Provider names are cleaned and cut to the claim's limits rather than refused: no control
     // characters (escaped, each would take 6 bytes of the cookie), at most 60 characters.
     const cleaned = (user?.displayName ?? user?.name ?? "").replace(/\p{Cc}/gu, "").slice(0, 60);

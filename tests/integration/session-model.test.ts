@@ -247,6 +247,9 @@ abstract class Step implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     if (process.env.MODEL_DEBUG) console.log(`${this.toString()} copies=${r.copies.length}`);
     await this.apply(m, r);
+    // Each process has heard of every change (as its change feed would tell it, within moments).
+    await app.sessions.sync();
+    await other.sessions.sync();
     await checkInvariants(m, r, this.toString());
   }
 }

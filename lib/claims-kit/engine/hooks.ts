@@ -2,7 +2,7 @@
 import type { Runtime } from "./compile";
 import { codeOf, type Failure, messageOf, type Outcome } from "./errors";
 import { apply, checkServerPatch, refusal } from "./rules";
-import { adopt, type Claims, clearError, cloneWork, loadContext, settle, type SignInInput, type Work } from "./work";
+import { adopt, type Claims, clearError, cloneWork, loadContext, type LoadMemo, settle, type SignInInput, type Work } from "./work";
 import type { AnyPlugin, LoadReason } from "./types";
 import { dueAgain, phaseOf } from "./schedule";
 
@@ -60,9 +60,11 @@ function clearClaims(plugin: AnyPlugin, w: Work): string[] {
 export async function loadAll(rt: Runtime, w: Work, reason: LoadReason, input?: SignInInput, byAge = false): Promise<boolean> {
   const next = cloneWork(w);
   const failed: Array<[AnyPlugin, Failure]> = [];
+  // One pass: loaders that read the same row share the read (LoadContext.once).
+  const memo: LoadMemo = new Map();
   for (const plugin of rt.plugins) {
     if (!plugin.load || (byAge && plugin.maxAge !== undefined)) continue;
-    const outcome = await step(rt, plugin, "load", next, () => plugin.load!(loadContext(rt, next, reason, input)));
+    const outcome = await step(rt, plugin, "load", next, () => plugin.load!(loadContext(rt, next, reason, input, memo)));
     if (outcome.ok) clearError(next, plugin.id);
     else if (outcome.kind === "failed") failed.push([plugin, outcome]);
     else {

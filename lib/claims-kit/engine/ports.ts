@@ -81,7 +81,11 @@ export interface RegistryChange {
  * ```
  */
 export interface ChangeLog {
-  append(kind: RegistryChange["kind"], key: string, now: number): Promise<void>;
+  /**
+   * Append a change. Returns its sequence number when the log can tell (then the writing process
+   * knows of its own change at once; otherwise it reads the log before the write returns).
+   */
+  append(kind: RegistryChange["kind"], key: string, now: number): Promise<number | void>;
   /** Changes after `seq`, oldest first (at most `limit`). */
   since(seq: number, limit: number): Promise<RegistryChange[]>;
   /** The last sequence number (0 when empty). */

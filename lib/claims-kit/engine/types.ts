@@ -89,6 +89,13 @@ export interface LoadContext extends BaseContext {
   readonly account?: Readonly<Record<string, unknown>> | null;
   /** On sign-in with OAuth/OIDC: the provider's profile. */
   readonly profile?: Readonly<Record<string, unknown>>;
+  /**
+   * Share a read between the loaders of one pass (a sign-in, a claims reload): the first to ask
+   * for `key` runs `read`, the others in the same pass get its result. It lasts for that pass only,
+   * so it never serves a row older than the reload, e.g. one `User` row for the role, grants and
+   * billing loaders: `ctx.once("user:" + userId, () => db.user.findUnique(...))`.
+   */
+  once<T>(key: string, read: () => Awaitable<T>): Promise<T>;
 }
 
 /** Passed to the `jwt` hook on every call. */

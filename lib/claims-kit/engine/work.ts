@@ -61,12 +61,25 @@ export function baseContext(rt: Runtime, w: Work): BaseContext {
   return { token: w.token, userId: typeof sub === "string" ? sub : undefined, now: rt.now(), log: rt.log };
 }
 
-export function loadContext(rt: Runtime, w: Work, reason: LoadReason, input?: SignInInput): LoadContext {
+/** The reads the loaders of one pass share (`LoadContext.once`). */
+export type LoadMemo = Map<string, Promise<unknown>>;
+
+export function loadContext(rt: Runtime, w: Work, reason: LoadReason, input?: SignInInput, memo: LoadMemo = new Map()): LoadContext {
   return {
     ...baseContext(rt, w),
     reason,
     user: input?.user ?? undefined,
     account: input?.account as LoadContext["account"],
     profile: input?.profile as LoadContext["profile"],
+    once<T>(key: string, read: () => T | PromiseLike<T>): Promise<T> {
+      let shared = memo.get(key) as Promise<T> | undefined;
+      if (!shared) {
+        shared = Promise.resolve().then(read);
+        memo.set(key, shared);
+        // A failed read is not shared: the next loader asks again (and reports its own failure).
+        shared.catch(() => memo.delete(key));
+      }
+      return shared;
+    },
   };
 }

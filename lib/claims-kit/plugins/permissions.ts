@@ -1,6 +1,6 @@
 import { claim, is } from "../engine/claim";
 import { invalidOption } from "../engine/errors";
-import type { Awaitable, ClaimSpec, ClaimsPlugin, TokenView } from "../engine/types";
+import type { Awaitable, ClaimSpec, ClaimsPlugin, LoadContext, TokenView } from "../engine/types";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const PERMISSION_NAME = /^[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)*$/;
@@ -154,7 +154,7 @@ export interface TenantGrantsOption {
    * The user's grants in that tenant only (e.g. from their membership row); return nothing when
    * they are not a member. Never called when the token holds no tenant.
    */
-  load(userId: string, tenantId: string): Awaitable<Iterable<string>>;
+  load(userId: string, tenantId: string, ctx?: LoadContext): Awaitable<Iterable<string>>;
 }
 
 /**
@@ -188,7 +188,7 @@ export interface PermissionsOptions<P extends string, R extends string> {
    * engineer's read access). A separate kind on purpose, for grants no single tenant controls;
    * prefer {@link PermissionsOptions.tenantGrants}. Unknown names are ignored with a warning.
    */
-  globalGrants?(userId: string): Awaitable<Iterable<string>>;
+  globalGrants?(userId: string, ctx?: LoadContext): Awaitable<Iterable<string>>;
   /**
    * @deprecated Removed, and refused at start-up: per-user grants that applied in every tenant
    * (and after the user left them all). Use `tenantGrants` or, deliberately, `globalGrants`.
@@ -244,13 +244,14 @@ export function permissions<P extends string, R extends string>(
     return typeof id === "string" && id !== "" ? id : undefined;
   };
 
-  async function derive(token: TokenView, userId: string | undefined, log: { warn(m: string): void }): Promise<string> {
+  /** `ctx`: on loads, handed to the grant loaders (`ctx.once` shares their reads with other plugins'). */
+  async function derive(token: TokenView, userId: string | undefined, log: { warn(m: string): void }, ctx?: LoadContext): Promise<string> {
     const list: string[] = set.forRole(roleOf(token));
     if (!userId) return set.encode(list);
     const tenantId = tenantOf(token);
     const [global, scoped] = await Promise.all([
-      globalGrants ? globalGrants(userId) : [],
-      tenantGrants && tenantId ? tenantGrants.load(userId, tenantId) : [],
+      globalGrants ? globalGrants(userId, ctx) : [],
+      tenantGrants && tenantId ? tenantGrants.load(userId, tenantId, ctx) : [],
     ]);
     for (const [kind, grants] of [["global", global], ["tenant", scoped]] as const) {
       for (const g of grants) {
@@ -268,7 +269,7 @@ export function permissions<P extends string, R extends string>(
     // but it must still swap the tenant grants.
     reloadOn: tenantGrants && !from.includes(tenantGrants.claim) ? [...from, tenantGrants.claim] : from,
     async load(ctx) {
-      return { permissions: await derive(ctx.token, ctx.userId, ctx.log) };
+      return { permissions: await derive(ctx.token, ctx.userId, ctx.log, ctx) };
     },
     async jwt(ctx) {
       // Encoded under an older catalog or role map: re-derive instead of trusting stale bits.

@@ -10,8 +10,12 @@ export interface TenantOptions<R extends string> {
   roles: readonly R[];
   /** The tenant to start in at sign-in (and to fall back to when a membership is gone). */
   defaultTenant(userId: string, ctx: LoadContext): Awaitable<{ tenantId: string; role: string } | null | undefined>;
-  /** The user's membership of one tenant, from the database; `null` when not a member. */
-  membership(userId: string, tenantId: string): Awaitable<{ role: string } | null | undefined>;
+  /**
+   * The user's membership of one tenant, from the database; `null` when not a member. `ctx`: on
+   * loads (sign-in, reloads), to share a read with other loaders (`ctx.once`); absent when a
+   * `switchTenant` checks the membership, which reads it fresh.
+   */
+  membership(userId: string, tenantId: string, ctx?: LoadContext): Awaitable<{ role: string } | null | undefined>;
 }
 
 type TenantClaims<R extends string> = { tenantId: ClaimSpec<string, "client">; tenantRole: ClaimSpec<R, "client"> };
@@ -50,7 +54,7 @@ export function tenant<const R extends string>(
       if (!ctx.userId) return undefined;
       const current = ctx.token.tenantId;
       if (ctx.reason !== "signIn" && typeof current === "string") {
-        const member = await options.membership(ctx.userId, current);
+        const member = await options.membership(ctx.userId, current, ctx);
         if (member) return asPatch(current, member.role);
         ctx.log.info(`tenant: membership gone, falling back to the default tenant`);
       }

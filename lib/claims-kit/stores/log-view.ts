@@ -26,6 +26,8 @@ export interface LogView {
    * every session: it has read the log continuously since then, and waits for no change after it.
    */
   unchangedSince(position: number, sid: string, userId: string): boolean;
+  /** A change this process wrote (its sequence number known): named at once, before the log is read. */
+  noteOwn(change: RegistryChange): void;
   /**
    * Read what the log holds after the last position (and any awaited gap), calling `apply` for each
    * change; the first read (or one after the log was pruned past this process) starts from the
@@ -91,6 +93,9 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
     position() {
       if (lastSeq === null) return null;
       return gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+    },
+    noteOwn(change) {
+      note(change);
     },
     unchangedSince(position, sid, userId) {
       if (lastSeq === null || position < floor || position > lastSeq || allAt > position) return false;

@@ -17,8 +17,9 @@ export function prismaChangeLog(db: RawSqlClient): ChangeLog {
   let appended = 0;
   return {
     async append(kind, key, now) {
-      await db.$executeRaw`INSERT INTO "KitChange" ("kind", "key", "at") VALUES (${kind}, ${key}, ${now})`;
+      const rows = await db.$queryRaw<Array<{ seq: number | bigint }>>`INSERT INTO "KitChange" ("kind", "key", "at") VALUES (${kind}, ${key}, ${now}) RETURNING "seq"`;
       if (++appended % 500 === 0) await db.$executeRaw`DELETE FROM "KitChange" WHERE "at" < ${now - KEEP_SECONDS}`;
+      return rows[0] ? Number(rows[0].seq) : undefined;
     },
     async since(seq, limit) {
       const rows = await db.$queryRaw<Array<{ seq: number | bigint; kind: string; key: string }>>`

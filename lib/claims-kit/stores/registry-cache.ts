@@ -45,6 +45,18 @@ export interface RegistryCacheStats {
   syncs: number;
 }
 
+/** What {@link cachedSessionRegistry} returns: a registry, with its statistics and controls. */
+export interface CachedSessionRegistry extends SessionRegistry {
+  stats(): RegistryCacheStats;
+  /**
+   * Read the change log now. Resolves once this process has applied every change committed before
+   * the call (tests; a process that must see another's write before it goes on).
+   */
+  sync(): Promise<void>;
+  /** Stop polling and close the change feed. */
+  close(): Promise<void>;
+}
+
 /**
  * Wrap a {@link SessionRegistry} so that a session read costs no query: states are served from
  * memory while the change log says nothing touched them. Every write through the wrapper (revoke,
@@ -58,7 +70,7 @@ export interface RegistryCacheStats {
  * sessions: cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed: postgresChangeFeed(url) })
  * ```
  */
-export function cachedSessionRegistry(inner: SessionRegistry, options: CachedRegistryOptions): SessionRegistry & { stats(): RegistryCacheStats; close(): Promise<void> } {
+export function cachedSessionRegistry(inner: SessionRegistry, options: CachedRegistryOptions): CachedSessionRegistry {
   const { changes } = options;
   const feed = options.feed;
   const pollMs = options.pollMs ?? 1000;
@@ -161,7 +173,11 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   async function changed(kind: RegistryChange["kind"], key: string, now: number): Promise<void> {
     forget({ kind, key });
     try {
-      await changes.append(kind, key, now);
+      const seq = await changes.append(kind, key, now);
+      // This process must not answer a token's hint from before its own change: named at once
+      // (a log that cannot tell the number is read again first).
+      if (typeof seq === "number") view.noteOwn({ seq, kind, key });
+      else await sync();
     } catch (err) {
       // Done in the database, but other processes learn of it only when their cached state
       // expires (entryTtlMs) or a token's hint is due for the registry (the kit's
@@ -253,6 +269,11 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       return epoch;
     },
     stats: () => ({ ...stats }),
+    async sync() {
+      start();
+      // A read already under way reads once more after it (sync's `again`), so this one covers the call.
+      await sync();
+    },
     async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
