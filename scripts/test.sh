@@ -4,6 +4,8 @@
 # against `next build && next start`, and the second app (examples/minimal) on the packed toolkit.
 # Idempotent; stops at the first failing layer.
 set -euo pipefail
+# tests/unit/**: bash expands the globs below (node 20's --test takes file names, not patterns).
+shopt -s globstar
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
@@ -44,7 +46,7 @@ layer() {
 
 layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
 layer lint node_modules/.bin/eslint .
-layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
+layer unit node --import tsx --test --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
 layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;

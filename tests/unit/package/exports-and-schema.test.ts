@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { migrationsFor } from "../../scripts/db-migrate";
+import { migrationsFor } from "../../../scripts/db-migrate";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+const ROOT = path.resolve(import.meta.dirname, "../../..");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
 const squash = (text: string) => text.replace(/[ \t]+/g, " ").trim();
 

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { appClaims, claim, claimsKit, ClaimsKitError, sizeBudget, type OverflowPolicy } from "@/lib/claims-kit";
 import { measureToken, memoryServerDataStore } from "@/lib/claims-kit/plugin";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
-import { jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { jwt, memoryLogger, sessionShell, signInParams } from "../fixtures";
 
 /** A kit whose one plugin loads the given claim values, with a budget over them. */
 function kitWith(values: Record<string, string>, policies: Record<string, OverflowPolicy>, maxBytes: number) {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { claimsKit, oauthRefresh } from "@/lib/claims-kit";
 import { type VaultEntry } from "@/lib/claims-kit/plugin";
 import { singleFlight } from "@/lib/claims-kit/refresh/single-flight";
-import { memoryVault } from "./vault-fake";
+import { memoryVault } from "../vault-fake";
 import { MIN_LIFETIME, processRefreshResponse, processRevocationResponse, type RefreshContext, type TokenEndpointResult } from "@/lib/claims-kit/refresh/token-endpoint";
 
 const NOW = 1_800_000_000;
@@ -776,7 +776,7 @@ describe("client authentication at the token endpoint (oauth4webapi)", () => {
     assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body, "https://idp.example").alg, "HS256");
     const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const jwk = { ...(await crypto.subtle.exportKey("jwk", privateKey)), kid: "k1" };
-    // Auth.js's audience for private_key_jwt (tests/unit/client-auth.test.ts compares the two).
+    // Auth.js's audience for private_key_jwt (tests/unit/refresh/client-auth.test.ts compares the two).
     const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body, ["https://idp.example", "https://idp.example/token"]);
     assert.deepEqual([header.alg, header.kid], ["ES256", "k1"]);
   });

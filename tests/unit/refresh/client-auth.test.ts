@@ -7,10 +7,10 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Auth } from "@auth/core";
-import { CookieJar } from "../../scripts/oidc/dev-login";
+import { CookieJar } from "../../../scripts/oidc/dev-login";
 import { oauthRefresh } from "@/lib/claims-kit";
 import { type AuthjsProviderConfig } from "@/lib/claims-kit/oidc";
-import { memoryVault } from "./vault-fake";
+import { memoryVault } from "../vault-fake";
 
 interface Captured {
   authorization: string | null;

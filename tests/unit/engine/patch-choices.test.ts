@@ -11,7 +11,7 @@ import { definePermissions } from "@/lib/claims-kit/access";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { parsePatch, withValues } from "@/lib/claims-kit/engine/patches";
 import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";
-import { fakeClock, jwt, memoryLogger, sharedRegistry, signInParams } from "./fixtures";
+import { fakeClock, jwt, memoryLogger, sharedRegistry, signInParams } from "../fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write", "admin:all"], roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] } });
 

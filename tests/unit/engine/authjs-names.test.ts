@@ -8,7 +8,7 @@ import { appClaims, claim, claimsKit, is, roles } from "@/lib/claims-kit";
 import { type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
 import { sessionCodec, sessionKeys } from "@/lib/claims-kit/codec";
 import { openJwe, sealJwe } from "@/lib/claims-kit/codec/jwe";
-import { memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { memoryLogger, sessionShell, signInParams } from "../fixtures";
 
 // ---------------------------------------------------------------------------------------------
 // 3. keys: a client claim stored under one of Auth.js's own claim names

@@ -8,7 +8,7 @@ import { appClaims, claim, claimsKit, is, permissions, tenant } from "@/lib/clai
 import { definePermissions } from "@/lib/claims-kit/access";
 import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { parsePatch, withChoices, withoutValues, withValues } from "@/lib/claims-kit/engine/patches";
-import { fakeClock, jwt, memoryLogger, signInParams } from "./fixtures";
+import { fakeClock, jwt, memoryLogger, signInParams } from "../fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write", "admin:all"], roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] } });
 

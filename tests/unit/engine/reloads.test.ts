@@ -6,7 +6,7 @@ import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, sizeBudget } from "@/lib/claims-kit";
 import { expireRemoved, guardAuthRequest } from "@/lib/claims-kit/next/internal/route-guard";
 import { type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit/plugin";
-import { fakeRegistry, jwt, memoryLogger, signInParams } from "./fixtures";
+import { fakeRegistry, jwt, memoryLogger, signInParams } from "../fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
 const k = (token: JWT) => token._k as K;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { oauthRefresh, type OAuthRefreshOptions } from "@/lib/claims-kit";
 import { backoffStep, nextBackoff } from "@/lib/claims-kit/refresh/backoff";
-import { memoryVault } from "./vault-fake";
+import { memoryVault } from "../vault-fake";
 
 const T0 = 1_800_000_000;
 const log = { info() {}, warn() {}, error() {} };

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { oauthRefresh } from "@/lib/claims-kit";
 import { processRefreshResponse } from "@/lib/claims-kit/refresh/token-endpoint";
-import { memoryVault } from "./vault-fake";
+import { memoryVault } from "../vault-fake";
 
 const NOW = 1_800_000_000;
 const log = { info() {}, warn() {}, error() {} };

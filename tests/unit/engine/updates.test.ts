@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, permissions, tenant } from "@/lib/claims-kit";
 import { definePermissions } from "@/lib/claims-kit/access";
-import { jwt, memoryLogger, signInParams } from "./fixtures";
+import { jwt, memoryLogger, signInParams } from "../fixtures";
 
 const access = definePermissions({
   permissions: ["doc:read", "doc:write", "admin:all"],

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { appClaims, claim, claimsKit, ClaimsKitError, permissions, roles, tenant } from "@/lib/claims-kit";
 import { definePermissions } from "@/lib/claims-kit/access";
-import { jwt, memoryLogger, signInParams } from "./fixtures";
+import { jwt, memoryLogger, signInParams } from "../fixtures";
 
 const catalog = ["a:read", "a:write", "b:read", "b:write", "c:one", "c:two", "c:three", "d:x"] as const;
 const access = definePermissions({ permissions: catalog, roles: { all: "*", some: ["a:read", "d:x"], none: [] } });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
-import { sharedRegistry } from "./fixtures";
+import { sharedRegistry } from "../fixtures";
 
 /** A shared registry (the database) counting reads, with userIds; one check can be held. */
 function database() {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
 import { readMeta, writeMeta } from "@/lib/claims-kit/engine/meta";
-import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "../fixtures";
 
 describe("sensitive claims", () => {
   test("sensitive claim names are refused at start-up unless kept server-side", () => {

@@ -4,7 +4,7 @@
 // The dev provider's `alice+unverified@example.com` login is exactly that identity.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { roleOf } from "../../examples/minimal/staff";
+import { roleOf } from "../../../examples/minimal/staff";
 
 const ALICE = "alice@example.com";
 /** A sign-in as roles() sees it: Auth.js's user (no adapter: the profile's address, lower-cased) and the id_token's claims. */

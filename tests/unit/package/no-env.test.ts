@@ -13,7 +13,7 @@ import { sessionCookieFor } from "@/lib/claims-kit/cookie/session-cookie";
 import { guardAuthRequest } from "@/lib/claims-kit/next/internal/route-guard";
 import { readSessionResponse } from "@/lib/claims-kit/next/internal/session-reads";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
-import { jwt, signInParams } from "./fixtures";
+import { jwt, signInParams } from "../fixtures";
 
 const KIT = `${process.cwd()}/lib/claims-kit/`;
 const reads: string[] = [];

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError, is } from "@/lib/claims-kit";
 import { memoryServerDataStore, type ClaimsPlugin } from "@/lib/claims-kit/plugin";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
-import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "./fixtures";
+import { fakeClock, jwt, memoryLogger, sessionShell, signInParams } from "../fixtures";
 
 const plan = (value: string | null) =>
   appClaims({ id: "plan", claims: { plan: claim.client<string>(is.string) }, load: () => ({ plan: value }) });

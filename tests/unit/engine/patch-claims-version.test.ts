@@ -9,7 +9,7 @@ import type { JWT } from "@auth/core/jwt";
 import { claimsKit, permissions, tenant } from "@/lib/claims-kit";
 import { definePermissions } from "@/lib/claims-kit/access";
 import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
-import { jwt, memoryLogger, signInParams } from "./fixtures";
+import { jwt, memoryLogger, signInParams } from "../fixtures";
 
 const access = definePermissions({
   permissions: ["doc:read", "doc:write", "admin:all"],

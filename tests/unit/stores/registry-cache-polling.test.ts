@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
-import { sharedRegistry } from "./fixtures";
+import { sharedRegistry } from "../fixtures";
 
 function database() {
   const { registry, state } = sharedRegistry();

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
+const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
 const SCANNED = ["lib/claims-kit", "app", "auth.ts", "auth.config.ts", "proxy.ts", "instrumentation.ts"];
 const SKIP = new Set(["node_modules", "dist", ".next"]);
 
