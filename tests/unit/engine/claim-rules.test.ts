@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appClaims, claim, claimsKit, ClaimsKitError } from "@/lib/claims-kit";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
-import { readMeta, writeMeta } from "@/lib/claims-kit/engine/meta";
-import { fakeClock, fakeRegistry, jwt, memoryLogger, sessionShell, signInParams } from "../fixtures";
+import { jwt, memoryLogger, sessionShell, signInParams } from "../fixtures";
 
 describe("sensitive claims", () => {
   test("sensitive claim names are refused at start-up unless kept server-side", () => {
@@ -93,76 +92,6 @@ describe("churn warning", () => {
   });
 });
 
-describe("session checks", () => {
-  const p = appClaims({ id: "p", claims: { plan: claim.client<string>() }, load: () => ({ plan: "pro" }) });
-
-  test("checkEvery spaces out registry reads", async () => {
-    const clock = fakeClock();
-    const registry = fakeRegistry();
-    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { checkEvery: 10 }, clock: clock.now, logger: memoryLogger() });
-    let token = await jwt(kit, signInParams());
-    for (let i = 0; i < 5; i++) token = await jwt(kit, { token });
-    assert.equal(registry.checks, 0, "inside the window");
-    clock.advance(11);
-    token = await jwt(kit, { token });
-    assert.equal(registry.checks, 1);
-  });
-
-  test("a registry failure keeps the session (recorded), an unknown or revoked session ends it", async () => {
-    const registry = fakeRegistry();
-    const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    registry.fail = true;
-    const kept = await jwt(kit, { token });
-    assert.equal((kept._k as { e: Record<string, { code: string }> }).e.kit!.code, "plugin_failed");
-    registry.fail = false;
-    const sid = (token._k as { sid: string }).sid;
-    registry.state.get(sid)!.revoked = true;
-    assert.equal(await kit.callbacks.jwt({ token }), null);
-    registry.state.delete(sid);
-    assert.equal(await kit.callbacks.jwt({ token }), null);
-  });
-
-  test("an epoch change ends the session", async () => {
-    const registry = fakeRegistry();
-    const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    registry.state.get((token._k as { sid: string }).sid)!.epoch = "e2";
-    assert.equal(await kit.callbacks.jwt({ token }), null);
-  });
-
-  test("freshness options are checked at start-up", () => {
-    assert.throws(() => claimsKit({ plugins: [p], freshness: { maxAge: -1 } }), /option "freshness.maxAge"/);
-    assert.throws(() => claimsKit({ plugins: [p], freshness: { checkEvery: 5 } }), /option "sessions" is required/);
-  });
-});
-
-describe("per-plugin max age", () => {
-  test("a plugin with its own max age reloads alone, and its dependents follow", async () => {
-    const clock = fakeClock();
-    let tier = "free";
-    let loads = { billing: 0, other: 0, derived: 0 };
-    const billing = appClaims({ id: "billing", claims: { tier: claim.client<string>() }, maxAge: 60, load: () => (loads.billing++, { tier }) });
-    const other = appClaims({ id: "other", claims: { x: claim.client<string>() }, load: () => (loads.other++, { x: "x" }) });
-    const derived = appClaims({ id: "derived", claims: { isPro: claim.client<boolean>() }, reloadOn: ["tier"], load: ({ token }) => (loads.derived++, { isPro: token.tier === "pro" }) });
-    const kit = claimsKit({ plugins: [billing, other, derived], clock: clock.now, logger: memoryLogger() });
-    let token = await jwt(kit, signInParams());
-    loads = { billing: 0, other: 0, derived: 0 };
-    tier = "pro";
-    clock.advance(59);
-    token = await jwt(kit, { token });
-    assert.equal(token.tier, "free");
-    clock.advance(2);
-    token = await jwt(kit, { token });
-    assert.equal(token.tier, "pro");
-    assert.equal(token.isPro, true);
-    assert.deepEqual(loads, { billing: 1, other: 0, derived: 1 });
-    token = await jwt(kit, { token });
-    assert.equal(loads.billing, 1, "not again until another 60 s");
-    assert.throws(() => claimsKit({ plugins: [appClaims({ id: "bad", claims: {}, maxAge: 0, load: () => undefined })] }), /option "maxAge"/);
-  });
-});
-
 describe("values a token cannot carry", () => {
   test("a BigInt or a cycle is refused as claim_invalid instead of signing the user out", async () => {
     const cyclic: Record<string, unknown> = {};
@@ -176,32 +105,3 @@ describe("values a token cannot carry", () => {
   });
 });
 
-describe("kit max age and plugin max age together", () => {
-  test("the kit-wide reload leaves a plugin with its own (longer) max age alone", async () => {
-    const clock = fakeClock();
-    const loads = { slow: 0, fast: 0 };
-    const slow = appClaims({ id: "slow", claims: { a: claim.client<number>() }, maxAge: 3600, load: () => ({ a: ++loads.slow }) });
-    const fast = appClaims({ id: "fast", claims: { b: claim.client<number>() }, load: () => ({ b: ++loads.fast }) });
-    const kit = claimsKit({ plugins: [slow, fast], freshness: { maxAge: 60 }, clock: clock.now, logger: memoryLogger() });
-    let token = await jwt(kit, signInParams());
-    clock.advance(61);
-    token = await jwt(kit, { token });
-    assert.deepEqual(loads, { slow: 1, fast: 2 });
-    clock.advance(3600);
-    token = await jwt(kit, { token });
-    assert.deepEqual(loads, { slow: 2, fast: 3 });
-    assert.equal(token.a, 2);
-  });
-});
-
-describe("the bookkeeping's wire form", () => {
-  test("a registry session's version 0 costs no bytes and reads back as 0; the epoch is always written", () => {
-    const wire = writeMeta({ sessionId: "s1", claimsVersion: 0, epoch: "0", loadedAt: 100 });
-    assert.deepEqual(wire, { sid: "s1", l: 100, ep: "0" });
-    assert.deepEqual(readMeta({ _k: wire }), { sessionId: "s1", claimsVersion: 0, epoch: "0", loadedAt: 100 });
-    const bumped = writeMeta({ sessionId: "s1", claimsVersion: 3, epoch: "e2" });
-    assert.deepEqual(readMeta({ _k: bumped }), { sessionId: "s1", claimsVersion: 3, epoch: "e2" });
-    // Without a session id (no registry) nothing is filled in; the epoch never is (freshness reads a missing one as "0").
-    assert.deepEqual(readMeta({ _k: { l: 5 } }), { loadedAt: 5 });
-  });
-});

@@ -1,17 +1,17 @@
-// Security review round 4 (attack): the session's pending patch (core/patches.ts, applied by
-// core/freshness.ts). The guarantee under attack: an older copy of a session cookie never gets a
-// role, permission or tenant the database does not grant (beyond CLAIMS_MAX_AGE for a change made
-// without a bump), and never rolls back a user's choice.
+// The pending patch's choices (engine/patches.ts, applied by engine/freshness.ts): a queued value
+// derived under an earlier choice, and an entry the claim rules refuse. Security review round 4
+// (attack): an older copy of a session cookie never gets a role, permission or tenant the database
+// does not grant (beyond CLAIMS_MAX_AGE for a change made without a bump), and never rolls back a
+// user's choice.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit, is, permissions, tenant } from "@/lib/claims-kit";
-import { cachedSessionRegistry, inProcessChangeFeed, memorySessionRegistry, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { definePermissions } from "@/lib/claims-kit/access";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
-import { parsePatch, withValues } from "@/lib/claims-kit/engine/patches";
-import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";
-import { fakeClock, jwt, memoryLogger, sharedRegistry, signInParams } from "../fixtures";
+import { parsePatch } from "@/lib/claims-kit/engine/patches";
+import { fakeClock, jwt, memoryLogger, signInParams } from "../fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write", "admin:all"], roles: { admin: "*", member: ["doc:read", "doc:write"], viewer: ["doc:read"] } });
 
@@ -99,54 +99,3 @@ describe("review round 4: a stale entry in the pending patch", () => {
   }
 });
 
-describe("review round 4: a pending-patch rewrite that cannot land", () => {
-  // Finding: the Prisma registry's compare-and-set loop gave up after 5 attempts and returned "not
-  // written", exactly as when there was nothing to write: 6 requests of one session writing at once
-  // (tabs, supersedes after a max-age reload, an offline update) silently lost a change, so an
-  // older copy could roll back a recorded choice, and nobody was told. The concurrent version runs
-  // against SQLite and PostgreSQL in tests/integration/review-round4-registry.test.ts.
-  test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async () => {
-    let version = 0;
-    const db = {
-      // Another writer always gets in first: the stored text changes between every read and write.
-      $queryRaw: async () => [{ id: "s1", pendingPatch: `{"id":"p${version++}"}`, v: 0 }],
-      $executeRaw: async () => 0,
-    };
-    const registry = prismaSessionRegistry(db as never);
-    await assert.rejects(registry.rewritePatch({ sid: "s1" }, (current) => withValues(current, { tier: "pro" }, 1).text), /changed under each of \d+ attempts/);
-  });
-});
-
-describe("review round 4: a user's pending-patch rewrite that fails part-way, behind the registry cache", () => {
-  // With the rewrite now throwing instead of losing a change silently, a user's rewrite can fail on
-  // one session after writing another. The cache logged a change only for a rewrite that returned:
-  // the session it did write was served from other processes' caches as it was before.
-  test("review round 4: the sessions written before the failure are not served stale by another process", async () => {
-    const { registry, state } = sharedRegistry();
-    const log: RegistryChange[] = [];
-    const changes: ChangeLog = {
-      async append(kind, key) {
-        log.push({ seq: log.length + 1, kind, key });
-      },
-      since: async (seq, limit) => log.filter((c) => c.seq > seq).slice(0, limit),
-      latest: async () => log.length,
-    };
-    const rewrite = registry.rewritePatch.bind(registry);
-    // The database: s1 is written, then s2's compare-and-set keeps losing.
-    registry.rewritePatch = async (where, next, options) => {
-      await rewrite({ sid: "s1" }, next, options);
-      throw new Error("session s2: the pending patch changed under each of 100 attempts to rewrite it");
-    };
-    const feed = { ...inProcessChangeFeed(), crossProcess: true };
-    const a = cachedSessionRegistry(registry, { changes, feed });
-    const b = cachedSessionRegistry(registry, { changes, feed });
-    await a.create({ sid: "s1", userId: "u1", now: 1000 });
-    await a.create({ sid: "s2", userId: "u1", now: 1000 });
-    assert.equal((await b.check("s1"))?.pendingPatch, null); // cached in b
-    await assert.rejects(a.rewritePatch({ userId: "u1" }, () => '{"id":"p1","c":{"tenantId":"t2"}}'));
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(state.get("s1")!.pendingPatch, '{"id":"p1","c":{"tenantId":"t2"}}');
-    assert.equal((await b.check("s1"))?.pendingPatch, '{"id":"p1","c":{"tenantId":"t2"}}', "b still serves s1 without the change");
-    await Promise.all([a.close(), b.close()]);
-  });
-});

@@ -1,20 +1,13 @@
-// Regression tests for the security review (issue #10) at the level of the composed callbacks.
+// Claim reloads (after a claims-version bump, a failed load, a kit or plugin max age): all or nothing
+// per plugin, the rest of the reload applies (security review, issue #10).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import fc from "fast-check";
 import type { JWT } from "@auth/core/jwt";
-import { appClaims, claim, claimsKit, ClaimsKitError, is, sizeBudget } from "@/lib/claims-kit";
-import { expireRemoved, guardAuthRequest } from "@/lib/claims-kit/next/internal/route-guard";
-import { type AnyPlugin, type StandardSchemaV1 } from "@/lib/claims-kit/plugin";
-import { fakeRegistry, jwt, memoryLogger, signInParams } from "../fixtures";
+import { appClaims, claim, claimsKit } from "@/lib/claims-kit";
+import { fakeClock, fakeRegistry, jwt, memoryLogger, signInParams } from "../fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
 const k = (token: JWT) => token._k as K;
-
-/** A schema whose validate() does whatever the test says (Standard Schema v1). */
-function schema<T>(validate: (value: unknown) => unknown): StandardSchemaV1<unknown, T> {
-  return { "~standard": { version: 1, vendor: "test", validate: validate as StandardSchemaV1<unknown, T>["~standard"]["validate"] } };
-}
 
 describe("reloads are all or nothing (review item 2)", () => {
   function rolesAndPermissions() {
@@ -113,256 +106,46 @@ describe("a patch the rules refuse clears that plugin's claims, the rest of the 
   });
 });
 
-describe("the Auth.js route guard (reviews: account linking)", () => {
-  const cookie = "a=1; authjs.session-token.0=x; authjs.session-token.1=y; __Secure-authjs.session-token=z; authjs.session-tokenX=s; authjs.session-token-old=o; authjs.csrf-token=c";
-  const removedFrom = (url: string) => guardAuthRequest(new Request(url, { headers: { cookie } }));
-
-  test("strips every cookie Auth.js would read as the session (its name as a prefix) from callbacks", () => {
-    const callback = removedFrom("http://localhost/api/auth/callback/oidc?code=1");
-    assert.deepEqual(callback.removed, ["authjs.session-token.0", "authjs.session-token.1", "__Secure-authjs.session-token", "authjs.session-tokenX", "authjs.session-token-old"]);
-    assert.equal(callback.request.headers.get("cookie"), "a=1; authjs.csrf-token=c");
-  });
-
-  test("whatever the base path or path spelling, only session and signout keep the cookie", () => {
-    for (const url of ["http://localhost/api/auth//callback/oidc", "http://localhost/auth/callback/oidc", "http://localhost/app/api/auth/callback/oidc", "http://localhost/api/auth/signin/oidc", "http://localhost/api/auth/webauthn-options/passkey", "http://localhost/api/auth/callback/session", "http://localhost/api/auth/csrf"]) {
-      assert.equal(removedFrom(url).removed.length, 5, url);
-    }
-    for (const url of ["http://localhost/api/auth/session", "http://localhost/auth/session", "http://localhost/api/auth/signout"]) {
-      assert.equal(removedFrom(url).removed.length, 0, url);
-      assert.equal(removedFrom(url).request.headers.get("cookie"), cookie, url);
-    }
-  });
-
-  test("stale session cookies are expired only when the response issues a new session", () => {
-    const signIn = new Response(null, { headers: [["set-cookie", "authjs.session-token=new; Path=/"]] });
-    const expired = expireRemoved(signIn, ["authjs.session-token", "authjs.session-token.1"]).headers.getSetCookie();
-    assert.deepEqual(expired.map((c) => c.split(";")[0]), ["authjs.session-token=new", "authjs.session-token.1="]);
-    const csrf = new Response("{}", { headers: [["set-cookie", "authjs.csrf-token=abc; Path=/"]] });
-    assert.deepEqual(expireRemoved(csrf, ["authjs.session-token"]).headers.getSetCookie(), ["authjs.csrf-token=abc; Path=/"]);
-  });
-});
-
-describe("nothing a plugin or schema does can throw out of jwt() (review item 7)", () => {
-  test("an input schema that throws is invalid_input and the session is unchanged", async () => {
-    const p = appClaims({
-      id: "p",
-      claims: { n: claim.client<number>() },
-      load: () => ({ n: 1 }),
-      intents: { setN: { input: schema<{ n: number }>(() => JSON.parse("{bad")), handle: (input: { n: number }) => ({ n: input.n }) } },
-    });
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const after = await jwt(kit, { token, trigger: "update", session: { intent: "setN", input: "x" } });
-    assert.equal(after.n, 1);
-    assert.equal(k(after).u?.c, "invalid_input");
-  });
-
-  test("a claim check that throws is claim_invalid and the session is unchanged", async () => {
-    const p = appClaims({
-      id: "p",
-      claims: { label: claim.client<string>((v) => (v as string).trim().length > 0) },
-      load: () => ({ label: "ok" }),
-      intents: { setName: { input: schema<{ name: unknown }>((value) => ({ value })), handle: (input: { name: unknown }) => ({ label: input.name as string }) } },
-    });
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const after = await jwt(kit, { token, trigger: "update", session: { intent: "setName", input: { name: 42 } } });
-    assert.equal(after.label, "ok");
-    assert.equal(k(after).u?.c, "claim_invalid");
-  });
-
-  test("property: whatever plugins, checks and schemas return or throw, jwt() after sign-in returns a token", async () => {
-    const hostile = fc.oneof(
-      fc.constant("throw-error"),
-      fc.constant("throw-string"),
-      fc.constant("throw-getter"),
-      fc.constant("proxy"),
-      fc.constant("null"),
-      fc.constant("garbage"),
-      fc.anything(),
-    );
-    const behave = (how: unknown): unknown => {
-      switch (how) {
-        case "throw-error":
-          throw new TypeError("x.trim is not a function");
-        case "throw-string":
-          throw "plain string";
-        case "throw-getter":
-          return Object.defineProperty({}, "v", { enumerable: true, get: () => { throw new Error("getter"); } });
-        case "proxy":
-          return new Proxy({}, { ownKeys: () => { throw new Error("proxy"); }, getPrototypeOf: () => { throw new Error("proto"); } });
-        case "null":
-          return null;
-        case "garbage":
-          return { v: 10n };
-        default:
-          return how;
-      }
-    };
-    await fc.assert(
-      fc.asyncProperty(hostile, hostile, hostile, hostile, hostile, fc.anything(), async (load, hook, check, validate, handle, input) => {
-        let signedIn = false;
-        const plugin: AnyPlugin = {
-          id: "p",
-          claims: { v: claim.client<unknown>(() => (signedIn ? (behave(check) as boolean) : true)) },
-          load: () => (signedIn ? (behave(load) as never) : { v: 1 }),
-          jwt: () => behave(hook) as never,
-          intents: { go: { input: schema((value) => (behave(validate) === "ok" ? { value } : behave(validate))), handle: () => behave(handle) as never } },
-        };
-        const kit = claimsKit({ plugins: [plugin], freshness: { maxAge: 0 }, logger: memoryLogger() });
-        const token = await jwt(kit, signInParams());
-        signedIn = true;
-        const next = await kit.callbacks.jwt({ token, trigger: "update", session: { intent: "go", input } });
-        assert.ok(next && typeof next === "object", "the session survives");
-        const again = await kit.callbacks.jwt({ token: next });
-        assert.ok(again && typeof again === "object");
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
-
-describe("intent side effects run only after the kit accepts the patch (review item 8)", () => {
-  test("a refused patch never reaches commit(); an accepted one does, once", async () => {
-    const saved: string[] = [];
-    const p = appClaims({
-      id: "profile",
-      claims: { displayName: claim.client<string>() },
-      load: () => ({ displayName: "Alice" }),
-      intents: {
-        setDisplayName: {
-          input: schema<{ displayName: string }>((value) => ({ value })),
-          handle: (input: { displayName: string }) => ({ displayName: input.displayName }),
-          commit: (input: { displayName: string }) => void saved.push(input.displayName),
-        },
-      },
-    });
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const refused = await jwt(kit, { token, trigger: "update", session: { intent: "setDisplayName", input: { displayName: "sk_live_0123456789abcdef" } } });
-    assert.equal(k(refused).u?.c, "claim_sensitive");
-    assert.deepEqual(saved, [], "nothing written for a refused value");
-    const ok = await jwt(kit, { token, trigger: "update", session: { intent: "setDisplayName", input: { displayName: "Ally" } } });
-    assert.equal(ok.displayName, "Ally");
-    assert.deepEqual(saved, ["Ally"]);
-  });
-
-  test("a commit that throws rejects the update and leaves the session as it was", async () => {
-    const p = appClaims({
-      id: "p",
-      claims: { n: claim.client<number>() },
-      load: () => ({ n: 1 }),
-      intents: {
-        setN: {
-          input: schema<{ n: number }>((value) => ({ value })),
-          handle: (input: { n: number }) => ({ n: input.n }),
-          commit: () => {
-            throw new ClaimsKitError("forbidden", "no");
-          },
-        },
-      },
-    });
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const after = await jwt(kit, { token, trigger: "update", session: { intent: "setN", input: { n: 2 } } });
-    assert.equal(after.n, 1);
-    assert.equal(k(after).u?.c, "forbidden");
-  });
-});
-
-describe("client-chosen data cannot grow the cookie (review item 9)", () => {
-  const p = appClaims({
-    id: "profile",
-    claims: { displayName: claim.client<string>(is.stringMax(60), { maxBytes: 242 }) },
-    load: () => ({ displayName: "Alice" }),
-    intents: { setDisplayName: { input: schema<{ displayName: string }>((value) => ({ value })), handle: (input: { displayName: string }) => ({ displayName: input.displayName }) } },
-  });
-
-  test("a malformed or unknown intent name is not echoed into the token", async () => {
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const size = JSON.stringify(token).length;
-    for (const intent of ["\u0001".repeat(64), "x".repeat(64), `a${"\u2028".repeat(60)}`]) {
-      const after = await jwt(kit, { token, trigger: "update", session: { intent } });
-      assert.equal(k(after).u?.i, "");
-      assert.ok(JSON.stringify(after).length < size + 60, `token grew to ${JSON.stringify(after).length} from ${size}`);
-    }
-    const longNonce = await jwt(kit, { token, trigger: "update", session: { intent: "refreshClaims", nonce: "n".repeat(64) } });
-    assert.equal(k(longNonce).u?.c, "update_malformed");
-    assert.equal(k(longNonce).u?.n, undefined);
-  });
-
-  test("a claim value over its encoded-byte limit is refused (60 control characters are 362 bytes of JSON)", async () => {
-    const kit = claimsKit({ plugins: [p], logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const control = await jwt(kit, { token, trigger: "update", session: { intent: "setDisplayName", input: { displayName: "\u0001".repeat(60) } } });
-    assert.equal(control.displayName, "Alice");
-    assert.equal(k(control).u?.c, "claim_invalid");
-    const wide = await jwt(kit, { token, trigger: "update", session: { intent: "setDisplayName", input: { displayName: "名".repeat(60) } } });
-    assert.equal(wide.displayName, "名".repeat(60), "any script's 60 characters still fit");
-  });
-
-  test("an update that would push the cookie over its budget is rejected whole", async () => {
-    const notes = appClaims({
-      id: "notes",
-      claims: { note: claim.client<string>(undefined, { maxBytes: 4096 }) },
-      load: () => ({ note: "short" }),
-      intents: { setNote: { input: schema<{ note: string }>((value) => ({ value })), handle: (input: { note: string }) => ({ note: input.note }) } },
-    });
-    const kit = claimsKit({ plugins: [notes], budget: sizeBudget({ maxBytes: 1024 }), logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    const after = await jwt(kit, { token, trigger: "update", session: { intent: "setNote", input: { note: "x".repeat(1500) } } });
-    assert.equal(after.note, "short");
-    assert.equal(k(after).u?.c, "budget_exceeded");
-  });
-});
-
-describe("re-sign-in ends the previous session (review item 10)", () => {
-  test("the session id of the token the browser already had is revoked when a new one is issued", async () => {
-    const registry = fakeRegistry();
-    let previous: JWT | null = null;
-    const kit = claimsKit({ plugins: [p()], sessions: registry, requestInfo: () => ({ userAgent: "test", previousToken: previous }), logger: memoryLogger() });
-    const first = await jwt(kit, signInParams());
-    previous = first;
-    const second = await jwt(kit, signInParams());
-    assert.notEqual(k(second).sid, k(first).sid);
-    assert.equal(await kit.callbacks.jwt({ token: first }), null, "the old cookie no longer works");
-    assert.ok(await kit.callbacks.jwt({ token: second }));
-  });
-  function p() {
-    return appClaims({ id: "p", claims: { a: claim.client<number>() }, load: () => ({ a: 1 }) });
-  }
-});
-
-describe("a failing session registry (review: fail-open without a limit)", () => {
-  const p = appClaims({ id: "p", claims: { a: claim.client<number>() }, load: () => ({ a: 1 }) });
-
-  test("a revoked session is served for at most failOpenFor after its last good check, then ends", async () => {
-    let now = Date.UTC(2026, 11, 1);
-    const registry = fakeRegistry();
-    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 60 }, clock: () => now, logger: memoryLogger() });
+describe("per-plugin max age", () => {
+  test("a plugin with its own max age reloads alone, and its dependents follow", async () => {
+    const clock = fakeClock();
+    let tier = "free";
+    let loads = { billing: 0, other: 0, derived: 0 };
+    const billing = appClaims({ id: "billing", claims: { tier: claim.client<string>() }, maxAge: 60, load: () => (loads.billing++, { tier }) });
+    const other = appClaims({ id: "other", claims: { x: claim.client<string>() }, load: () => (loads.other++, { x: "x" }) });
+    const derived = appClaims({ id: "derived", claims: { isPro: claim.client<boolean>() }, reloadOn: ["tier"], load: ({ token }) => (loads.derived++, { isPro: token.tier === "pro" }) });
+    const kit = claimsKit({ plugins: [billing, other, derived], clock: clock.now, logger: memoryLogger() });
     let token = await jwt(kit, signInParams());
-    registry.state.get(k(token).sid)!.revoked = true;
-    registry.fail = true; // the database is down (or made to time out) right after the revocation
-    now += 30_000;
+    loads = { billing: 0, other: 0, derived: 0 };
+    tier = "pro";
+    clock.advance(59);
     token = await jwt(kit, { token });
-    assert.equal(k(token).e?.kit?.code, "plugin_failed", "served, with the failure recorded");
-    now += 31_000;
-    assert.equal(await kit.callbacks.jwt({ token }), null, "61 s since the last good check: ended");
+    assert.equal(token.tier, "free");
+    clock.advance(2);
+    token = await jwt(kit, { token });
+    assert.equal(token.tier, "pro");
+    assert.equal(token.isPro, true);
+    assert.deepEqual(loads, { billing: 1, other: 0, derived: 1 });
+    token = await jwt(kit, { token });
+    assert.equal(loads.billing, 1, "not again until another 60 s");
+    assert.throws(() => claimsKit({ plugins: [appClaims({ id: "bad", claims: {}, maxAge: 0, load: () => undefined })] }), /option "maxAge"/);
   });
+});
 
-  test("a registry slower than checkTimeoutMs counts as failing", async () => {
-    let now = Date.UTC(2026, 11, 1);
-    const registry = fakeRegistry();
-    const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 0, checkTimeoutMs: 20 }, clock: () => now, logger: memoryLogger() });
-    const token = await jwt(kit, signInParams());
-    registry.check = () => new Promise(() => {}); // never answers
-    now += 1_000;
-    assert.equal(await kit.callbacks.jwt({ token }), null);
-  });
-
-  test("a token without a session id is not accepted where there is a registry", async () => {
-    const kit = claimsKit({ plugins: [p], sessions: fakeRegistry(), logger: memoryLogger() });
-    assert.equal(await kit.callbacks.jwt({ token: { sub: "user-1", a: 1, _k: { l: 1 } } }), null);
+describe("kit max age and plugin max age together", () => {
+  test("the kit-wide reload leaves a plugin with its own (longer) max age alone", async () => {
+    const clock = fakeClock();
+    const loads = { slow: 0, fast: 0 };
+    const slow = appClaims({ id: "slow", claims: { a: claim.client<number>() }, maxAge: 3600, load: () => ({ a: ++loads.slow }) });
+    const fast = appClaims({ id: "fast", claims: { b: claim.client<number>() }, load: () => ({ b: ++loads.fast }) });
+    const kit = claimsKit({ plugins: [slow, fast], freshness: { maxAge: 60 }, clock: clock.now, logger: memoryLogger() });
+    let token = await jwt(kit, signInParams());
+    clock.advance(61);
+    token = await jwt(kit, { token });
+    assert.deepEqual(loads, { slow: 1, fast: 2 });
+    clock.advance(3600);
+    token = await jwt(kit, { token });
+    assert.deepEqual(loads, { slow: 2, fast: 3 });
+    assert.equal(token.a, 2);
   });
 });

@@ -1,3 +1,4 @@
+// definePermissions() (the access entry) and the permissions() plugin (plugins/permissions.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -177,44 +178,3 @@ describe("permissions plugin", () => {
   });
 });
 
-describe("roles plugin", () => {
-  test("a role outside the declared list is refused, not stored", async () => {
-    const kit = claimsKit({ logger: memoryLogger(), plugins: [roles({ roles: ["user", "staff"], load: () => "superuser" })] });
-    const token = await jwt(kit, signInParams());
-    assert.equal(token.role, undefined);
-    assert.equal((token._k as { e: Record<string, { code: string }> }).e.roles!.code, "claim_invalid");
-  });
-
-  test("a user with no role gets none", async () => {
-    const kit = claimsKit({ logger: memoryLogger(), plugins: [roles({ roles: ["user"], load: () => null })] });
-    assert.equal((await jwt(kit, signInParams())).role, undefined);
-  });
-
-  test("options are checked at start-up", () => {
-    assert.throws(() => roles({ roles: [], load: () => null }), /roles: option "roles"/);
-    assert.throws(() => roles({ roles: ["x"] } as never), /roles: option "load"/);
-  });
-});
-
-describe("tenant plugin", () => {
-  const plugin = (members: Record<string, string>, fallback: { tenantId: string; role: string } | null) =>
-    tenant({ roles: ["admin", "member"], defaultTenant: () => fallback, membership: (_u, t) => (members[t] ? { role: members[t] } : null) });
-
-  test("sign-in uses the default tenant and its role", async () => {
-    const kit = claimsKit({ logger: memoryLogger(), plugins: [plugin({ t1: "admin" }, { tenantId: "t1", role: "admin" })] });
-    const token = await jwt(kit, signInParams());
-    assert.equal(token.tenantId, "t1");
-    assert.equal(token.tenantRole, "admin");
-  });
-
-  test("no tenant at all leaves no tenant claims", async () => {
-    const kit = claimsKit({ logger: memoryLogger(), plugins: [plugin({}, null)] });
-    const token = await jwt(kit, signInParams());
-    assert.equal("tenantId" in token, false);
-    assert.equal("tenantRole" in token, false);
-  });
-
-  test("options are checked at start-up", () => {
-    assert.throws(() => tenant({ roles: ["a"], defaultTenant: () => null } as never), /tenant: option "membership" must be a function/);
-  });
-});

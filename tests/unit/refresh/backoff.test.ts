@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { oauthRefresh, type OAuthRefreshOptions } from "@/lib/claims-kit";
 import { backoffStep, nextBackoff } from "@/lib/claims-kit/refresh/backoff";
 import { memoryVault } from "../vault-fake";
+import { base as baseOptions, context } from "./support";
 
 const T0 = 1_800_000_000;
 const log = { info() {}, warn() {}, error() {} };
@@ -290,5 +291,36 @@ describe("cookie mode: the back-off rides in the claim (and in the process for o
     const second = await request(plugin, { ...token, oauth: first.patch!.oauth }, T0 + 1);
     assert.deepEqual([second.reports, second.patch?.oauth?.s, second.patch?.oauth?.b], [["invalid_grant"], { c: "invalid_grant", t: T0 + 1 }, undefined]);
     assert.equal(ep.state.calls, 2);
+  });
+});
+
+describe("review round 4: cookie-mode back-off against older cookie copies (held in one process)", () => {
+  const NOW = T0;
+
+  test("review round 4: replaying the cookie from before the failures, or one with an earlier step, neither resets the back-off nor calls the provider early", async () => {
+    let calls = 0;
+    const failing = (async () => {
+      calls++;
+      return new Response(JSON.stringify({ error: "server_error" }), { status: 500 });
+    }) as typeof fetch;
+    const plugin = oauthRefresh({ ...baseOptions, mode: "cookie", fetch: failing, backoff: { initialSeconds: 1, maxSeconds: 300, random: () => 0 } });
+    const original = { sub: "u", oauth: { at: "a0", rt: "r0", e: NOW, i: NOW - 60 } };
+    const copies: Array<Record<string, unknown>> = [original];
+    let latest: Record<string, unknown> = original;
+    // Three failed attempts, each as soon as the back-off allows: steps of 1, 2 and 4 s.
+    for (const t of [NOW + 1, NOW + 2, NOW + 4]) {
+      const patch = (await plugin.jwt!(context(latest, t).ctx)) as { oauth: Record<string, unknown> } | undefined;
+      if (patch) latest = { ...latest, ...patch };
+      copies.push(latest);
+    }
+    assert.equal(calls, 3);
+    assert.deepEqual((latest.oauth as { b: unknown }).b, { n: 3, r: NOW + 8, c: "server_error" });
+    // Every older copy, replayed before the third step ends: no call.
+    for (const copy of copies) await plugin.jwt!(context(copy, NOW + 7).ctx);
+    assert.equal(calls, 3, "an older cookie copy made the kit call the provider inside the back-off");
+    // At the end of the step, one call, whichever copy comes first; and the next step is the fourth.
+    await plugin.jwt!(context(original, NOW + 8).ctx);
+    await plugin.jwt!(context(copies[1]!, NOW + 8).ctx);
+    assert.equal(calls, 4);
   });
 });

@@ -11,6 +11,7 @@ import { CookieJar } from "../../../scripts/oidc/dev-login";
 import { oauthRefresh } from "@/lib/claims-kit";
 import { type AuthjsProviderConfig } from "@/lib/claims-kit/oidc";
 import { memoryVault } from "../vault-fake";
+import { base, context } from "./support";
 
 interface Captured {
   authorization: string | null;
@@ -164,5 +165,56 @@ describe("client authentication: the kit's refresh sends what Auth.js's code exc
     await plugin.revokeUser("u");
     assert.equal(captured.length, before + 1);
     assert.deepEqual(await normalised(captured.at(-1)!), refresh);
+  });
+});
+
+describe("client authentication at the token endpoint (oauth4webapi)", () => {
+  const NOW = 1_800_000_000;
+
+  /** Refresh once in cookie mode with `options` and return the request the provider saw. */
+  async function seen(options: Record<string, unknown>) {
+    let request: { headers: Headers; body: URLSearchParams } | undefined;
+    const fetcher = (async (_url: string, init: RequestInit) => {
+      request = { headers: new Headers(init.headers), body: new URLSearchParams(String(init.body)) };
+      return new Response(JSON.stringify({ access_token: "a1", token_type: "Bearer", expires_in: 600 }), { status: 200, headers: { "content-type": "application/json" } });
+    }) as unknown as typeof fetch;
+    const plugin = oauthRefresh({ ...base, mode: "cookie", fetch: fetcher, ...options });
+    const info = await plugin.jwt!(context({ sub: "u1", oauth: { at: "a0", rt: "r0", e: NOW - 10, i: NOW - 3600 } }, NOW).ctx);
+    assert.ok(info, "refreshed");
+    return request!;
+  }
+
+  test("client_secret_basic encodes id and secret as Auth.js does (encodeURIComponent, space as +) before base64", async () => {
+    const { headers, body } = await seen({ clientId: "my app:1", clientSecret: "p@ss word/+" });
+    const [user, pass] = Buffer.from(headers.get("authorization")!.replace(/^Basic /, ""), "base64").toString().split(":");
+    assert.deepEqual([user, pass], ["my+app%3A1", "p%40ss+word%2F%2B"]);
+    assert.equal(body.get("client_secret"), null);
+    assert.deepEqual([body.get("grant_type"), body.get("refresh_token")], ["refresh_token", "r0"]);
+  });
+
+  test("client_secret_post, none, client_secret_jwt and private_key_jwt", async () => {
+    const post = await seen({ clientAuth: "client_secret_post" });
+    assert.deepEqual([post.body.get("client_id"), post.body.get("client_secret"), post.headers.get("authorization")], ["app", "s", null]);
+    const none = await seen({ clientAuth: "none", clientSecret: undefined });
+    assert.deepEqual([none.body.get("client_id"), none.body.get("client_secret"), none.headers.get("authorization")], ["app", null, null]);
+
+    const assertionOf = (body: URLSearchParams, aud: unknown) => {
+      assert.equal(body.get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+      const [header, payload] = body.get("client_assertion")!.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
+      assert.deepEqual([payload.iss, payload.sub, payload.aud], ["app", "app", aud]);
+      return header as { alg: string; kid?: string };
+    };
+    assert.equal(assertionOf((await seen({ clientAuth: "client_secret_jwt" })).body, "https://idp.example").alg, "HS256");
+    const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    const jwk = { ...(await crypto.subtle.exportKey("jwk", privateKey)), kid: "k1" };
+    // Auth.js's audience for private_key_jwt (the tests above compare the two).
+    const header = assertionOf((await seen({ clientAuth: "private_key_jwt", clientSecret: undefined, clientPrivateKey: jwk })).body, ["https://idp.example", "https://idp.example/token"]);
+    assert.deepEqual([header.alg, header.kid], ["ES256", "k1"]);
+  });
+
+  test("a missing key or secret for the method is refused at start-up, naming the option", () => {
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "private_key_jwt", clientSecret: undefined }), /clientPrivateKey/);
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "client_secret_jwt", clientSecret: undefined }), /clientSecret/);
+    assert.throws(() => oauthRefresh({ ...base, mode: "cookie", clientAuth: "tls_client_auth" as never }), /clientAuth/);
   });
 });

@@ -110,3 +110,37 @@ describe("cachedSessionRegistry", () => {
     await a.close();
   });
 });
+
+describe("review round 4: a user's pending-patch rewrite that fails part-way, behind the registry cache", () => {
+  // With the rewrite now throwing instead of losing a change silently, a user's rewrite can fail on
+  // one session after writing another. The cache logged a change only for a rewrite that returned:
+  // the session it did write was served from other processes' caches as it was before.
+  test("review round 4: the sessions written before the failure are not served stale by another process", async () => {
+    const { registry, state } = sharedRegistry();
+    const log: RegistryChange[] = [];
+    const changes: ChangeLog = {
+      async append(kind, key) {
+        log.push({ seq: log.length + 1, kind, key });
+      },
+      since: async (seq, limit) => log.filter((c) => c.seq > seq).slice(0, limit),
+      latest: async () => log.length,
+    };
+    const rewrite = registry.rewritePatch.bind(registry);
+    // The database: s1 is written, then s2's compare-and-set keeps losing.
+    registry.rewritePatch = async (where, next, options) => {
+      await rewrite({ sid: "s1" }, next, options);
+      throw new Error("session s2: the pending patch changed under each of 100 attempts to rewrite it");
+    };
+    const feed = { ...inProcessChangeFeed(), crossProcess: true };
+    const a = cachedSessionRegistry(registry, { changes, feed });
+    const b = cachedSessionRegistry(registry, { changes, feed });
+    await a.create({ sid: "s1", userId: "u1", now: 1000 });
+    await a.create({ sid: "s2", userId: "u1", now: 1000 });
+    assert.equal((await b.check("s1"))?.pendingPatch, null); // cached in b
+    await assert.rejects(a.rewritePatch({ userId: "u1" }, () => '{"id":"p1","c":{"tenantId":"t2"}}'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(state.get("s1")!.pendingPatch, '{"id":"p1","c":{"tenantId":"t2"}}');
+    assert.equal((await b.check("s1"))?.pendingPatch, '{"id":"p1","c":{"tenantId":"t2"}}', "b still serves s1 without the change");
+    await Promise.all([a.close(), b.close()]);
+  });
+});

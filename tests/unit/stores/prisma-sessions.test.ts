@@ -1,0 +1,25 @@
+// prismaSessionRegistry's compare-and-set rewrite of the pending patch, against a database stub
+// (security review round 4). The registry as a whole runs against SQLite and PostgreSQL in
+// tests/integration/session-registry.test.ts.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { withValues } from "@/lib/claims-kit/engine/patches";
+import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";
+
+describe("review round 4: a pending-patch rewrite that cannot land", () => {
+  // Finding: the Prisma registry's compare-and-set loop gave up after 5 attempts and returned "not
+  // written", exactly as when there was nothing to write: 6 requests of one session writing at once
+  // (tabs, supersedes after a max-age reload, an offline update) silently lost a change, so an
+  // older copy could roll back a recorded choice, and nobody was told. The concurrent version runs
+  // against SQLite and PostgreSQL in tests/integration/review-round4-registry.test.ts.
+  test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async () => {
+    let version = 0;
+    const db = {
+      // Another writer always gets in first: the stored text changes between every read and write.
+      $queryRaw: async () => [{ id: "s1", pendingPatch: `{"id":"p${version++}"}`, v: 0 }],
+      $executeRaw: async () => 0,
+    };
+    const registry = prismaSessionRegistry(db as never);
+    await assert.rejects(registry.rewritePatch({ sid: "s1" }, (current) => withValues(current, { tier: "pro" }, 1).text), /changed under each of \d+ attempts/);
+  });
+});
