@@ -4,14 +4,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit } from "@/lib/claims-kit";
-import { fakeClock, fakeRegistry, jwt, memoryLogger, signInParams } from "../fixtures";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
+import { fakeClock, jwt, memoryLogger, observedRegistry, signInParams } from "../fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
 const k = (token: JWT) => token._k as K;
 
 describe("re-sign-in ends the previous session (review item 10)", () => {
   test("the session id of the token the browser already had is revoked when a new one is issued", async () => {
-    const registry = fakeRegistry();
+    const registry = memorySessionRegistry();
     let previous: JWT | null = null;
     const kit = claimsKit({ plugins: [p()], sessions: registry, requestInfo: () => ({ userAgent: "test", previousToken: previous }), logger: memoryLogger() });
     const first = await jwt(kit, signInParams());
@@ -31,10 +32,10 @@ describe("a failing session registry (review: fail-open without a limit)", () =>
 
   test("a revoked session is served for at most failOpenFor after its last good check, then ends", async () => {
     let now = Date.UTC(2026, 11, 1);
-    const registry = fakeRegistry();
+    const registry = observedRegistry();
     const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 60 }, clock: () => now, logger: memoryLogger() });
     let token = await jwt(kit, signInParams());
-    registry.state.get(k(token).sid)!.revoked = true;
+    await registry.revoke({ sid: k(token).sid }, now / 1000);
     registry.fail = true; // the database is down (or made to time out) right after the revocation
     now += 30_000;
     token = await jwt(kit, { token });
@@ -45,7 +46,7 @@ describe("a failing session registry (review: fail-open without a limit)", () =>
 
   test("a registry slower than checkTimeoutMs counts as failing", async () => {
     let now = Date.UTC(2026, 11, 1);
-    const registry = fakeRegistry();
+    const registry = observedRegistry();
     const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { failOpenFor: 0, checkTimeoutMs: 20 }, clock: () => now, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     registry.check = () => new Promise(() => {}); // never answers
@@ -54,7 +55,7 @@ describe("a failing session registry (review: fail-open without a limit)", () =>
   });
 
   test("a token without a session id is not accepted where there is a registry", async () => {
-    const kit = claimsKit({ plugins: [p], sessions: fakeRegistry(), logger: memoryLogger() });
+    const kit = claimsKit({ plugins: [p], sessions: memorySessionRegistry(), logger: memoryLogger() });
     assert.equal(await kit.callbacks.jwt({ token: { sub: "user-1", a: 1, _k: { l: 1 } } }), null);
   });
 });
@@ -64,7 +65,7 @@ describe("session checks", () => {
 
   test("checkEvery spaces out registry reads", async () => {
     const clock = fakeClock();
-    const registry = fakeRegistry();
+    const registry = observedRegistry();
     const kit = claimsKit({ plugins: [p], sessions: registry, freshness: { checkEvery: 10 }, clock: clock.now, logger: memoryLogger() });
     let token = await jwt(kit, signInParams());
     for (let i = 0; i < 5; i++) token = await jwt(kit, { token });
@@ -75,7 +76,7 @@ describe("session checks", () => {
   });
 
   test("a registry failure keeps the session (recorded), an unknown or revoked session ends it", async () => {
-    const registry = fakeRegistry();
+    const registry = observedRegistry();
     const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     registry.fail = true;
@@ -83,17 +84,18 @@ describe("session checks", () => {
     assert.equal((kept._k as { e: Record<string, { code: string }> }).e.kit!.code, "plugin_failed");
     registry.fail = false;
     const sid = (token._k as { sid: string }).sid;
-    registry.state.get(sid)!.revoked = true;
+    await registry.revoke({ sid }, Date.now() / 1000);
     assert.equal(await kit.callbacks.jwt({ token }), null);
-    registry.state.delete(sid);
-    assert.equal(await kit.callbacks.jwt({ token }), null);
+    // A registry that does not know the session (its row deleted, another database).
+    const elsewhere = claimsKit({ plugins: [p], sessions: memorySessionRegistry(), logger: memoryLogger() });
+    assert.equal(await elsewhere.callbacks.jwt({ token }), null);
   });
 
   test("an epoch change ends the session", async () => {
-    const registry = fakeRegistry();
+    const registry = memorySessionRegistry();
     const kit = claimsKit({ plugins: [p], sessions: registry, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
-    registry.state.get((token._k as { sid: string }).sid)!.epoch = "e2";
+    await registry.bumpEpoch();
     assert.equal(await kit.callbacks.jwt({ token }), null);
   });
 

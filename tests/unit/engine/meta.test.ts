@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit } from "@/lib/claims-kit";
-import { type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { readMeta, writeMeta } from "@/lib/claims-kit/engine/meta";
 import { memoryLogger, signInParams } from "../fixtures";
 
@@ -21,37 +21,12 @@ describe("the bookkeeping's wire form", () => {
   });
 });
 
-/** A registry whose global epoch starts at "0", as prismaSessionRegistry's (no KitSetting row). */
-function epochZeroRegistry(): SessionRegistry & { state: Map<string, SessionState> } {
-  const state = new Map<string, SessionState>();
-  let epoch = "0";
-  return {
-    state,
-    async create({ sid, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch, lastSeenAt: now, pendingPatch: null });
-      return { claimsVersion: 0, epoch };
-    },
-    async check(sid) {
-      const s = state.get(sid);
-      return s ? { ...s, epoch } : null;
-    },
-    async touch() {},
-    list: async () => [],
-    revoke: async () => 0,
-    bumpClaimsVersion: async () => {},
-    rewritePatch: async () => 0,
-    async bumpEpoch() {
-      epoch = crypto.randomUUID();
-      return epoch;
-    },
-  } as SessionRegistry & { state: Map<string, SessionState> };
-}
-
 describe("review: version 0 left out of the cookie, the epoch always in it", () => {
+  // The memory registry's epoch starts at "0", as the Prisma registry's does (no KitSetting row).
   const plugin = appClaims({ id: "p", claims: { tier: claim.client<string>() }, load: () => ({ tier: "free" }) });
 
   test("a cookie carries the epoch even at \"0\" (a kit from before reads a missing epoch as none to check), and ends after a bump", async () => {
-    const registry = epochZeroRegistry();
+    const registry = memorySessionRegistry();
     const kit = claimsKit({ plugins: [plugin], sessions: registry, logger: memoryLogger() });
     const stored = (await kit.callbacks.jwt(signInParams() as never)) as JWT;
     assert.equal((stored._k as { ep?: string }).ep, "0");
@@ -62,13 +37,12 @@ describe("review: version 0 left out of the cookie, the epoch always in it", () 
   });
 
   test("a cookie without `v` reloads on a version bump, and without `ep` still ends after an epoch bump", async () => {
-    const registry = epochZeroRegistry();
+    const registry = memorySessionRegistry();
     let loads = 0;
     const counted = appClaims({ id: "p", claims: { tier: claim.client<string>() }, load: () => ({ tier: `t${++loads}` }) });
     const kit = claimsKit({ plugins: [counted], sessions: registry, logger: memoryLogger() });
     const t0 = (await kit.callbacks.jwt(signInParams() as never)) as JWT;
-    const sid = (t0._k as { sid: string }).sid;
-    registry.state.get(sid)!.claimsVersion = 1;
+    await registry.bumpClaimsVersion(t0.sub!);
     const t1 = (await kit.callbacks.jwt({ token: t0 } as never)) as JWT;
     assert.equal(t1.tier, "t2");
     assert.equal((t1._k as { v?: number }).v, 1);

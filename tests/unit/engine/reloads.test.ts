@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JWT } from "@auth/core/jwt";
 import { appClaims, claim, claimsKit } from "@/lib/claims-kit";
-import { fakeClock, fakeRegistry, jwt, memoryLogger, signInParams } from "../fixtures";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
+import { fakeClock, jwt, memoryLogger, signInParams } from "../fixtures";
 
 type K = { sid: string; v?: number; l?: number; e?: Record<string, { code: string }>; u?: { i: string; n?: string; c?: string } };
 const k = (token: JWT) => token._k as K;
@@ -27,14 +28,14 @@ describe("reloads are all or nothing (review item 2)", () => {
 
   test("a failed reload after a claims-version bump keeps the old claims whole, and the next request retries it", async () => {
     const { db, plugins } = rolesAndPermissions();
-    const registry = fakeRegistry();
+    const registry = memorySessionRegistry();
     const kit = claimsKit({ plugins, sessions: registry, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     assert.deepEqual([token.role, token.perms], ["admin", "all"]);
 
     db.role = "viewer";
     db.failPermissions = true;
-    registry.state.get(k(token).sid)!.claimsVersion = 1;
+    await registry.bumpClaimsVersion("user-1");
     const failed = await jwt(kit, { token });
     assert.deepEqual([failed.role, failed.perms], ["admin", "all"], "never a viewer role with admin permission bits");
     // Version 0 is left out of the cookie (absent reads as 0).
@@ -93,12 +94,12 @@ describe("a patch the rules refuse clears that plugin's claims, the rest of the 
     const role = appClaims({ id: "role", claims: { role: claim.client<string>() }, load: () => ({ role: db.role }) });
     const perms = appClaims({ id: "perms", claims: { perms: claim.client<string>() }, reloadOn: ["role"], load: ({ token }) => ({ perms: token.role === "admin" ? "all" : "read" }) });
     const label = appClaims({ id: "label", claims: { label: claim.client<string>(undefined, { maxBytes: 10 }) }, load: () => ({ label: db.name }) });
-    const registry = fakeRegistry();
+    const registry = memorySessionRegistry();
     const kit = claimsKit({ plugins: [role, perms, label], sessions: registry, logger: memoryLogger() });
     const token = await jwt(kit, signInParams());
     db.role = "viewer";
     db.name = "x".repeat(50); // refused on every try: over its 10 bytes
-    registry.state.get(k(token).sid)!.claimsVersion = 1;
+    await registry.bumpClaimsVersion("user-1");
     const after = await jwt(kit, { token });
     assert.deepEqual([after.role, after.perms, after.label], ["viewer", "read", undefined]);
     assert.equal(k(after).v, 1);

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { test } from "node:test";
 import pg from "pg";
-import { cachedSessionRegistry, type ChangeLog, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
+import { cachedSessionRegistry, memorySessionRegistry } from "@/lib/claims-kit/plugin";
 import { postgresChangeFeed } from "@/lib/claims-kit/prisma";
+import { memoryChangeLog } from "../fixtures";
 
 const url = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,33 +38,7 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 
 test("attack: a revocation made while the revoking process's LISTEN connection is down still reaches processes whose feed is up", async (t) => {
   if (!(await reachable())) return t.skip("no PostgreSQL");
-  const state = new Map<string, SessionState>();
-  const registry: SessionRegistry = {
-    async create({ sid, userId, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
-    check: async (sid) => (state.get(sid) ? { ...state.get(sid)! } : null),
-    async touch() {},
-    list: async () => [],
-    async revoke(where) {
-      const s = "sid" in where ? state.get(where.sid) : undefined;
-      if (!s) return 0;
-      s.revoked = true;
-      return 1;
-    },
-    bumpClaimsVersion: async () => undefined,
-    rewritePatch: async () => 0,
-    bumpEpoch: async () => "e2",
-  };
-  const log: RegistryChange[] = [];
-  const changes: ChangeLog = {
-    async append(kind, key) {
-      log.push({ seq: log.length + 1, kind, key });
-    },
-    since: async (seq, limit) => log.filter((c) => c.seq > seq).slice(0, limit),
-    latest: async () => log.length,
-  };
+  const { registry, changes } = memoryStores();
   const tag = `attack-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const feedA = postgresChangeFeed(withApp(`${tag}-a`));
   const feedB = postgresChangeFeed(withApp(`${tag}-b`));
@@ -128,35 +103,9 @@ function blackHoleRelay(target: URL) {
   };
 }
 
+/** The database the two "processes" share: the memory registry and an in-memory change log. */
 function memoryStores() {
-  const state = new Map<string, SessionState>();
-  const registry: SessionRegistry = {
-    async create({ sid, userId, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
-    check: async (sid) => (state.get(sid) ? { ...state.get(sid)! } : null),
-    async touch() {},
-    list: async () => [],
-    async revoke(where) {
-      const s = "sid" in where ? state.get(where.sid) : undefined;
-      if (!s) return 0;
-      s.revoked = true;
-      return 1;
-    },
-    bumpClaimsVersion: async () => undefined,
-    rewritePatch: async () => 0,
-    bumpEpoch: async () => "e2",
-  };
-  const log: RegistryChange[] = [];
-  const changes: ChangeLog = {
-    async append(kind, key) {
-      log.push({ seq: log.length + 1, kind, key });
-    },
-    since: async (seq, limit) => log.filter((c) => c.seq > seq).slice(0, limit),
-    latest: async () => log.length,
-  };
-  return { registry, changes };
+  return { registry: memorySessionRegistry(), changes: memoryChangeLog() };
 }
 
 test("attack: a LISTEN connection that dies silently is noticed within about 2 s: another process's revocation is seen within that, not after the 5 s safety poll", async (t) => {

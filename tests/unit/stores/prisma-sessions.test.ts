@@ -11,10 +11,11 @@ describe("review round 4: a pending-patch rewrite that cannot land", () => {
   // written", exactly as when there was nothing to write: 6 requests of one session writing at once
   // (tabs, supersedes after a max-age reload, an offline update) silently lost a change, so an
   // older copy could roll back a recorded choice, and nobody was told. The concurrent version runs
-  // against SQLite and PostgreSQL in tests/integration/review-round4-registry.test.ts.
+  // against SQLite and PostgreSQL in tests/integration/session-registry.test.ts (the conformance suite).
   test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async () => {
     let version = 0;
     const db = {
+      // A database stub, not a registry: no real database can be made to lose every compare-and-set.
       // Another writer always gets in first: the stored text changes between every read and write.
       $queryRaw: async () => [{ id: "s1", pendingPatch: `{"id":"p${version++}"}`, v: 0 }],
       $executeRaw: async () => 0,

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
-import { sharedRegistry } from "../fixtures";
+import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 
 function database() {
-  const { registry, state } = sharedRegistry();
+  const registry = memorySessionRegistry();
   /** Rows as committed (visible); `seq` allocated at insert time, like SERIAL/nextval. */
   const log: RegistryChange[] = [];
   let nextSeq = 0;
@@ -32,7 +32,7 @@ function database() {
     },
     latest: async () => log.reduce((m, c) => Math.max(m, c.seq), 0),
   };
-  return { registry, changes, ctl, state };
+  return { registry, changes, ctl };
 }
 
 const session = (sid: string, userId: string) => ({ sid, userId, now: 1000 });
