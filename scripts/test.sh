@@ -46,7 +46,8 @@ layer() {
 
 layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
 layer lint node_modules/.bin/eslint .
-layer unit node --import tsx --test --test-reporter=spec tests/unit/**/*.test.ts
+# Two unit files at a time (node 20 defaults to one on two cores): each runs in its own process.
+layer unit node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
 layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;

@@ -92,3 +92,21 @@ export function memoryChangeLog(): ChangeLog & { down: boolean; entries: Registr
   };
   return changes;
 }
+
+/**
+ * Settle `work` while node:test's mocked timers (`t.mock.timers`) run: the kit's save retries and
+ * back-off waits pass at once, in order, instead of in real time.
+ */
+export async function withTimers<T>(timers: { runAll(): void }, work: Promise<T> | T): Promise<T> {
+  let settled = false;
+  const run = Promise.resolve(work);
+  // Handled from the start: a rejection is the caller's to see, not an unhandled one.
+  run.then(() => (settled = true), () => (settled = true));
+  for (let rounds = 0; ; rounds++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (settled) break;
+    if (rounds > 10_000) throw new Error("still pending after 10 000 rounds of timers");
+    timers.runAll();
+  }
+  return run;
+}

@@ -7,11 +7,12 @@ import { oauthRefresh } from "@/lib/claims-kit";
 import { type VaultEntry } from "@/lib/claims-kit/plugin";
 import { memoryVault } from "../vault-fake";
 import { base, context, fakeProvider, recordingLog, rotatingProvider, vaultToken } from "./support";
+import { withTimers } from "../fixtures";
 
 const NOW = 1_800_000_000;
 
 describe("oauthRefresh: the hold (issue #22)", () => {
-  test("vault mode: while A holds rotated tokens it could not save, B neither presents the consumed token nor waits for A; the bound is the 10-minute hold", async () => {
+  test("vault mode: while A holds rotated tokens it could not save, B neither presents the consumed token nor waits for A; the bound is the 10-minute hold", async (t) => {
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     let wall = NOW * 1000;
@@ -19,7 +20,10 @@ describe("oauthRefresh: the hold (issue #22)", () => {
     const a = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
     const b = oauthRefresh({ ...base, vault, fetch: fetcher, clock: wallClock });
     vault.control.failSaves = Infinity;
-    assert.deepEqual(await a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    // A's save retries wait on mocked timers; B runs on real ones, so that a wait of B's would show.
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    assert.deepEqual(await withTimers(t.mock.timers, a.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    t.mock.timers.reset();
     assert.equal(vault.entry.leaseUntil, NOW + 600, "the lease was taken for the hold");
     for (const after of [30, 60, 599]) {
       wall = (NOW + after) * 1000;

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { oauthRefresh } from "@/lib/claims-kit";
 import { memoryVault } from "../vault-fake";
 import { base, context, fakeProvider, recordingLog, vaultToken } from "./support";
+import { withTimers } from "../fixtures";
 
 const NOW = 1_800_000_000;
 
@@ -177,7 +178,11 @@ describe("oauthRefresh: terminal failures stop the claim (review item 5)", () =>
 });
 
 describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
-  test("vault mode: rotated tokens that cannot be saved are served from memory and saved on a later request; the consumed refresh token is never sent again", async () => {
+  // The save retries' waits (100 to 400 ms, about 1 s in all) and the background retries run on
+  // mocked timers.
+  test("vault mode: rotated tokens that cannot be saved are served from memory and saved on a later request; the consumed refresh token is never sent again", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const run = <T>(work: Promise<T> | T) => withTimers(t.mock.timers, work);
     const { state, fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const logger = recordingLog();
@@ -185,35 +190,36 @@ describe("oauthRefresh: unsaved rotated tokens (review item 5b)", () => {
     vault.control.failSaves = Infinity;
     const { ctx } = context(vaultToken(NOW, NOW - 60), NOW + 1);
     const fresh = { oauth: { p: "oidc", a: "u1", e: NOW + 1 + 60, i: NOW + 1 } };
-    assert.deepEqual(await plugin.jwt!(ctx), fresh);
+    assert.deepEqual(await run(plugin.jwt!(ctx)), fresh);
     assert.equal(vault.entry.refreshToken, "r0", "not saved");
-    assert.deepEqual(await plugin.accessToken(vaultToken(NOW, NOW - 60), NOW + 2), { accessToken: "a1", expiresAt: NOW + 61, refreshCount: 1 });
+    assert.deepEqual(await run(plugin.accessToken(vaultToken(NOW, NOW - 60), NOW + 2)), { accessToken: "a1", expiresAt: NOW + 61, refreshCount: 1 });
     // Another request with the old claim: served from memory, no second provider call.
-    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx), fresh);
+    assert.deepEqual(await run(plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 2).ctx)), fresh);
     // Once the unsaved tokens are due too, this process does not refresh from the vault's consumed token.
     const due = context(vaultToken(NOW, NOW - 60), NOW + 61);
-    assert.equal(await plugin.jwt!(due.ctx), undefined);
+    assert.equal(await run(plugin.jwt!(due.ctx)), undefined);
     assert.deepEqual(due.reports, ["server_error"]);
     assert.deepEqual(state.presented, ["r0"]);
     // The database is back: the next request of the account saves them (its claim is not even due).
     vault.control.failSaves = 0;
-    assert.equal(await plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 3).ctx), undefined);
+    assert.equal(await run(plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 3).ctx)), undefined);
     assert.deepEqual([vault.entry.refreshToken, vault.entry.accessToken, vault.entry.refreshCount, vault.entry.leaseOwner], ["r1", "a1", 1, null]);
     // And the next refresh presents the saved, live refresh token.
-    assert.deepEqual(await plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 61).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61 + 60, i: NOW + 61 } });
+    assert.deepEqual(await run(plugin.jwt!(context({ sub: "u", ...fresh }, NOW + 61).ctx)), { oauth: { p: "oidc", a: "u1", e: NOW + 61 + 60, i: NOW + 61 } });
     assert.deepEqual(state.presented, ["r0", "r1"]);
     for (const line of logger.lines) assert.doesNotMatch(line.message, /\b[ar][0-9]\b/, "no token in the logs");
   });
 
-  test("vault mode: unsaved rotated tokens are saved in the background without another request", async () => {
+  test("vault mode: unsaved rotated tokens are saved in the background without another request", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
     const { fetcher } = fakeProvider();
     const vault = memoryVault({ expiresAt: NOW });
     const plugin = oauthRefresh({ ...base, vault, fetch: fetcher });
     vault.control.failSaves = 5; // every attempt under the lease fails; the first background one succeeds
     const saved = new Promise<void>((resolve) => (vault.control.onSaved = resolve));
-    assert.deepEqual(await plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
+    assert.deepEqual(await withTimers(t.mock.timers, plugin.jwt!(context(vaultToken(NOW, NOW - 60), NOW + 1).ctx)), { oauth: { p: "oidc", a: "u1", e: NOW + 61, i: NOW + 1 } });
     assert.equal(vault.entry.refreshToken, "r0");
-    await saved;
+    await withTimers(t.mock.timers, saved);
     assert.deepEqual([vault.entry.refreshToken, vault.entry.refreshCount, vault.entry.leaseOwner], ["r1", 1, null]);
   });
 });

@@ -43,7 +43,8 @@ function hangingFetch() {
   }) as typeof fetch;
   return { calls, restore: () => void (globalThis.fetch = realFetch) };
 }
-const timeout = (ms: number) => new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), ms));
+// Unref'd: a race it loses must not keep the test file running for its whole length.
+const timeout = (ms: number) => new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), ms).unref());
 
 test("attack: a malformed token is refused without contacting the provider (no outbound fetch per unauthenticated POST)", async () => {
   const f = hangingFetch();
@@ -57,14 +58,24 @@ test("attack: a malformed token is refused without contacting the provider (no o
   }
 });
 
-test("attack: a provider discovery that never answers times out instead of hanging this and every later logout request", async () => {
+test("attack: a provider discovery that never answers times out instead of hanging this and every later logout request", async (t) => {
   const f = hangingFetch();
+  // The discovery's time limit passes at once: AbortSignal.timeout(ms) hands back a signal that
+  // aborts on the next turn, and the limit asked for is checked instead of waited for (5 s).
+  const limits: number[] = [];
+  t.mock.method(AbortSignal, "timeout", (ms: number) => {
+    limits.push(ms);
+    const controller = new AbortController();
+    setImmediate(() => controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")));
+    return controller.signal;
+  });
   try {
     const h = backchannelLogout({ kit, issuer: ISS, clientId: "app", replay: memoryReplayStore(), logger: quiet });
     const { privateKey } = await generateKeyPair("RS256");
     const token = await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, jti: "j1", sid: "p1" }).setProtectedHeader({ alg: "RS256" }).setIssuer(ISS).setAudience("app").setIssuedAt().sign(privateKey);
     const answer = await Promise.race([h.receive(token).then((r) => (r.ok ? "ok" : r.code)), timeout(8000)]);
     assert.equal(answer, "provider_unavailable", "discovery has no timeout: the request hangs, and the cached pending promise hangs every later one");
+    assert.ok(limits.length > 0 && limits.every((ms) => ms <= 5000), `discovery's time limits: ${limits.join(", ")} ms`);
   } finally {
     f.restore();
   }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { withValues } from "@/lib/claims-kit/engine/patches";
+import { withTimers } from "../fixtures";
 import { prismaSessionRegistry } from "@/lib/claims-kit/prisma";
 
 describe("review round 4: a pending-patch rewrite that cannot land", () => {
@@ -12,7 +13,9 @@ describe("review round 4: a pending-patch rewrite that cannot land", () => {
   // (tabs, supersedes after a max-age reload, an offline update) silently lost a change, so an
   // older copy could roll back a recorded choice, and nobody was told. The concurrent version runs
   // against SQLite and PostgreSQL in tests/integration/session-registry.test.ts (the conformance suite).
-  test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async () => {
+  test("review round 4: a rewrite that keeps losing the compare-and-set throws instead of reporting nothing written", async (t) => {
+    // Its 100 attempts' short random waits run on mocked timers.
+    t.mock.timers.enable({ apis: ["setTimeout"] });
     let version = 0;
     const db = {
       // A database stub, not a registry: no real database can be made to lose every compare-and-set.
@@ -21,6 +24,6 @@ describe("review round 4: a pending-patch rewrite that cannot land", () => {
       $executeRaw: async () => 0,
     };
     const registry = prismaSessionRegistry(db as never);
-    await assert.rejects(registry.rewritePatch({ sid: "s1" }, (current) => withValues(current, { tier: "pro" }, 1).text), /changed under each of \d+ attempts/);
+    await assert.rejects(withTimers(t.mock.timers, registry.rewritePatch({ sid: "s1" }, (current) => withValues(current, { tier: "pro" }, 1).text)), /changed under each of \d+ attempts/);
   });
 });

@@ -1,7 +1,7 @@
 // Security review (attack): cachedSessionRegistry must not serve a revoked session for longer than
 // its poll interval. Each test models two processes sharing one registry and one change log.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed, type ChangeLog, type RegistryChange } from "@/lib/claims-kit/plugin";
 import { memorySessionRegistry } from "@/lib/claims-kit/plugin";
 
@@ -36,7 +36,23 @@ function database() {
 }
 
 const session = (sid: string, userId: string) => ({ sid, userId, now: 1000 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The cache's clocks moved by the test instead of waited for: its monotonic clock
+ * (performance.now) and its timers (node:test's mocked setTimeout and setInterval), in 10 ms steps
+ * with pending I/O callbacks and promises run between them.
+ */
+function virtualTime(t: TestContext) {
+  let now = performance.now();
+  t.mock.method(performance, "now", () => now);
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+  return async (ms: number) => {
+    for (let passed = 0; passed < ms; passed += 10) {
+      now += 10;
+      t.mock.timers.tick(10);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+}
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 /** LISTEN/NOTIFY that is up: reaches every subscribed process. */
 function sharedFeed(): ChangeFeed {
@@ -47,7 +63,8 @@ function sharedFeed(): ChangeFeed {
 const isolatedFeed = (): ChangeFeed => ({ crossProcess: false, subscribe: () => () => undefined, publish: async () => undefined });
 
 describe("attack: cachedSessionRegistry keeps revocation within its poll interval", () => {
-  test("a wake-up that arrives while a sync is already reading the log is not lost", async () => {
+  test("a wake-up that arrives while a sync is already reading the log is not lost", async (t) => {
+    const sleep = virtualTime(t);
     const db = database();
     const feed = sharedFeed();
     const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
@@ -85,7 +102,8 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
     }
   });
 
-  test("a change-log row committed after a higher seq (SERIAL/nextval on PostgreSQL) is still applied", async () => {
+  test("a change-log row committed after a higher seq (SERIAL/nextval on PostgreSQL) is still applied", async (t) => {
+    const sleep = virtualTime(t);
     const db = database();
     const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50 });
     const a2 = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50 });
@@ -108,7 +126,8 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
     }
   });
 
-  test("a revocation whose change-log append fails is not reported as done while other processes keep the session", async () => {
+  test("a revocation whose change-log append fails is not reported as done while other processes keep the session", async (t) => {
+    const sleep = virtualTime(t);
     const db = database();
     const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50, onError: () => undefined });
     const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50 });
@@ -127,7 +146,8 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
     }
   });
 
-  test("a wall clock stepped back (NTP, VM resume) does not stop the polling while cached states are served", async () => {
+  test("a wall clock stepped back (NTP, VM resume) does not stop the polling while cached states are served", async (t) => {
+    const sleep = virtualTime(t);
     const db = database();
     const a = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 20 });
     const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 20 });
@@ -140,7 +160,7 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
       const start = realNow();
       Date.now = () => shift + (realNow() - start); // the clock stepped back one hour
       await a.revoke({ sid: "s1" }, 1001);
-      await sleep(300); // 15 poll intervals of real time
+      await sleep(300); // 15 poll intervals
       assert.equal((await b.check("s1"))?.revoked, true, "b stops reading the log for an hour and serves the revoked session");
     } finally {
       Date.now = realNow;
