@@ -57,6 +57,8 @@ if node scripts/pg-available.mjs; then
 else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
+# The accessibility scan covers every page at one width per user; A11Y_FULL=1 scans the full matrix
+# (every page at 1280 and 390 px for every user, and in dark mode).
 layer e2e node_modules/.bin/playwright test
 # The same app in Chromium against LemonLDAP::NG (its own login, consent and logout pages).
 if [ "${E2E_LEMONLDAP:-}" = 1 ]; then
