@@ -49,11 +49,12 @@ layer lint node_modules/.bin/eslint .
 # Two unit files at a time (node 20 defaults to one on two cores): each runs in its own process.
 layer unit node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
-layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+# Two integration files at a time: each has a database of its own (freshDatabase) and its servers on free ports.
+layer integration node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;
 # a laptop usually does not, and the default path never needs it).
 if node scripts/pg-available.mjs; then
-  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
 else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
