@@ -23,6 +23,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware: the contract is that jwt() never throws or leaves a rejection behind, so no promise
+    // is dropped on the floor (await it, return it, or `void` it where fire-and-forget is meant, with
+    // a comment saying why), and none is passed where a callback's result is ignored.
+    files: ["**/*.{ts,tsx}"],
+    ignores: ["examples/**"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test() and describe() return promises the runner itself awaits.
+      "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] }] }],
+      "@typescript-eslint/no-misused-promises": "error",
+    },
+  },
+  {
     files: ["lib/claims-kit/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "error", "@typescript-eslint/ban-ts-comment": "error" },
   },

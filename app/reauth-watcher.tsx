@@ -10,7 +10,8 @@ export function ReauthWatcher() {
   return (
     <p className="notice warn" role="alert" data-testid="reauth-blocked">
       {code ? describeCode(code) : "The identity provider refused to refresh your sign-in."}{" "}
-      <button type="button" onClick={() => signIn("oidc")}>Sign in again</button>{" "}
+      {/* Fire and forget: signIn() navigates away to the provider; there is nothing to wait for here. */}
+      <button type="button" onClick={() => void signIn("oidc")}>Sign in again</button>{" "}
       {code && <span className="code">(code <code>{code}</code>)</span>}
     </p>
   );

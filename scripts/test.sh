@@ -4,6 +4,8 @@
 # against `next build && next start`, and the second app (examples/minimal) on the packed toolkit.
 # Idempotent; stops at the first failing layer.
 set -euo pipefail
+# tests/unit/**: bash expands the globs below (node 20's --test takes file names, not patterns).
+shopt -s globstar
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
@@ -47,21 +49,25 @@ layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
 # program, a few seconds), and docs/errors.md is what `npm run docs` renders from the code tables.
 layer docs node --import tsx --test --test-reporter=spec tests/docs/*.test.ts
 layer lint node_modules/.bin/eslint .
-layer unit node --import tsx --test --test-reporter=spec tests/unit/*.test.ts
+# Two unit files at a time (node 20 defaults to one on two cores): each runs in its own process.
+layer unit node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
-layer integration node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+# Two integration files at a time: each has a database of its own (freshDatabase) and its servers on free ports.
+layer integration node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
 # The suites of claims, intents, tenants, refresh, revocation and back-channel logout again, under
 # Auth.js's database strategy (the cookie an opaque session token, the kit's side in the registry).
-layer integration-database env KIT_TEST_STRATEGY=database node --import tsx --test --test-concurrency=1 --test-reporter=spec \
+layer integration-database env KIT_TEST_STRATEGY=database node --import tsx --test --test-concurrency=2 --test-reporter=spec \
   tests/integration/claims.test.ts tests/integration/updates.test.ts tests/integration/grants.test.ts tests/integration/freshness.test.ts \
   tests/integration/oauth.test.ts tests/integration/backchannel.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;
 # a laptop usually does not, and the default path never needs it).
 if node scripts/pg-available.mjs; then
-  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=1 --test-reporter=spec tests/integration/*.test.ts
+  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
 else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
+# The accessibility scan covers every page at one width per user; A11Y_FULL=1 scans the full matrix
+# (every page at 1280 and 390 px for every user, and in dark mode).
 layer e2e node_modules/.bin/playwright test
 # The same build under Auth.js's database strategy (AUTH_SESSION_STRATEGY=database).
 layer e2e-database node_modules/.bin/playwright test -c playwright.database.config.ts

@@ -4,13 +4,21 @@ import axe from "axe-core";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { signIn, signOut } from "./helpers";
 
-// Every page, as each seeded user sees it, at a desktop and a phone width: an axe-core scan
-// (no serious or critical violation of WCAG 2.1 A/AA or axe's best practices), no sideways scroll
-// at 390 px, and a full-page screenshot of each, kept under test-results/screenshots/ and attached
-// to the test.
+// Every page, as each seeded user sees it: an axe-core scan (no serious or critical violation of
+// WCAG 2.1 A/AA or axe's best practices), no sideways scroll at 390 px, and a full-page screenshot
+// of each, kept under test-results/screenshots/ and attached to the test.
+//
+// By default each user's pages are scanned at one width, the users taking turns (alice and carol at
+// 1280 px, bob and dave at 390 px, dark mode at 390 px), so every page is seen at both widths and in
+// both colour schemes, signed out at both widths. A11Y_FULL=1 scans every page at both widths for
+// every user and in dark mode (the full matrix, about twice as long).
 
 const PAGES = ["/", "/dashboard", "/invoices", "/account", "/sessions", "/inspector", "/api-demo", "/admin"];
 const WIDTHS = [1280, 390] as const;
+type Width = (typeof WIDTHS)[number];
+const FULL = process.env.A11Y_FULL === "1";
+/** The widths a signed-in scan covers: `width` by default, both with A11Y_FULL=1. */
+const widthsFor = (width: Width): readonly Width[] => (FULL ? WIDTHS : [width]);
 const SHOTS = path.join("test-results", "screenshots");
 
 interface Violation {
@@ -56,9 +64,9 @@ async function shoot(page: Page, testInfo: TestInfo, name: string): Promise<void
   await testInfo.attach(name, { path: file, contentType: "image/png" });
 }
 
-/** Visit, settle, scan, check the width and keep a screenshot, at both widths. */
-async function check(page: Page, testInfo: TestInfo, url: string, name: string): Promise<void> {
-  for (const width of WIDTHS) {
+/** Visit, settle, scan, check the width and keep a screenshot, at each of `widths`. */
+async function check(page: Page, testInfo: TestInfo, url: string, name: string, widths: readonly Width[] = WIDTHS): Promise<void> {
+  for (const width of widths) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
     await page.goto(url);
     await settle(page);
@@ -77,11 +85,11 @@ test("signed out: home, a deep link's notice and the 404 page", async ({ page },
   await check(page, testInfo, "/no-such-page", "signed-out/404");
 });
 
-for (const user of ["alice", "bob", "carol", "dave"]) {
-  test(`every page as ${user}`, async ({ page }, testInfo) => {
+for (const [user, width] of [["alice", 1280], ["bob", 390], ["carol", 1280], ["dave", 390]] as const) {
+  test(`every page as ${user}${FULL ? "" : ` at ${width} px`}`, async ({ page }, testInfo) => {
     await signIn(page, `${user}@example.com`);
     for (const url of PAGES) {
-      await check(page, testInfo, url, `${user}/${slug(url)}`);
+      await check(page, testInfo, url, `${user}/${slug(url)}`, widthsFor(width));
       // Every page is the page it says, signed in as this user (a redirect home would pass the rest).
       await expect(page.getByTestId("signed-in-as")).toHaveText(`${user}@example.com`);
     }
@@ -90,10 +98,10 @@ for (const user of ["alice", "bob", "carol", "dave"]) {
   });
 }
 
-test("dark mode: every page as alice", async ({ page }, testInfo) => {
+test(`dark mode: every page as alice${FULL ? "" : " at 390 px"}`, async ({ page }, testInfo) => {
   await page.emulateMedia({ colorScheme: "dark" });
   await signIn(page, "alice@example.com");
-  for (const url of PAGES) await check(page, testInfo, url, `dark/${slug(url)}`);
+  for (const url of PAGES) await check(page, testInfo, url, `dark/${slug(url)}`, widthsFor(390));
 });
 
 test("keyboard: a skip link leads to the content and focus is always visible", async ({ page }) => {

@@ -1,5 +1,6 @@
 import type { JWT } from "@auth/core/jwt";
-import type { JwtParams, SessionRegistry, SessionState } from "@/lib/claims-kit/plugin";
+import { memorySessionRegistry, type ChangeLog, type JwtParams, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
+import type { Awaitable } from "@/lib/claims-kit/engine/types";
 import type { KitLogger } from "@/lib/claims-kit";
 
 /** A logger that keeps lines for assertions. */
@@ -34,97 +35,96 @@ export async function jwt(kit: { callbacks: { jwt(p: JwtParams): Promise<JWT | n
   return token;
 }
 
-/** A registry in memory, counting checks. */
-export function fakeRegistry(): SessionRegistry & { checks: number; fail: boolean; state: Map<string, SessionState> } {
-  const state = new Map<string, SessionState>();
-  const r = {
+/**
+ * The memory registry (what ships as memorySessionRegistry()), counting checks and failing them
+ * while `fail` is set, as a database that is down would. Tests write to it through its own methods
+ * (revoke, bumpClaimsVersion, bumpEpoch), as the app would.
+ */
+export function observedRegistry(inner: SessionRegistry = memorySessionRegistry()): SessionRegistry & { checks: number; fail: boolean } {
+  const observed = {
+    ...inner,
     checks: 0,
     fail: false,
-    state,
-    async create({ sid, now }: { sid: string; now: number }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null });
-      return { claimsVersion: 0, epoch: "e1" };
+    check(sid: string): Awaitable<SessionState | null> {
+      observed.checks++;
+      if (observed.fail) return Promise.reject(new Error("database unavailable"));
+      return inner.check(sid);
     },
-    async check(sid: string) {
-      r.checks++;
-      if (r.fail) throw new Error("database unavailable");
-      return state.get(sid) ?? null;
-    },
-    async touch(sid: string, now: number) {
-      state.get(sid)!.lastSeenAt = now;
-    },
-    list: async () => [],
-    async revoke(where: { sid: string } | { userId: string; except?: string }) {
-      const s = "sid" in where ? state.get(where.sid) : undefined;
-      if (!s || s.revoked) return 0;
-      s.revoked = true;
-      return 1;
-    },
-    bumpClaimsVersion: async () => {},
-    async rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined) {
-      const s = "sid" in where ? state.get(where.sid) : undefined;
-      const text = s && !s.revoked ? next(s.pendingPatch) : undefined;
-      if (!s || text === undefined) return 0;
-      s.pendingPatch = text;
-      return 1;
-    },
-    bumpEpoch: async () => "e2",
   };
-  return r;
+  return observed;
 }
 
 /**
- * The registry two "processes" share (the database) for the registry-cache tests: states with
- * their userId, revocation by session or user, version and epoch bumps. `beforeCheck` runs inside
- * each check (to hold one while another process writes).
+ * The registry two "processes" share (the database) for the registry-cache tests: the memory
+ * registry, counting checks. `beforeCheck` runs inside each check, after the state was read (to
+ * hold a read while another process writes).
  */
 export function sharedRegistry(beforeCheck: () => Promise<void> = async () => undefined) {
-  const state = new Map<string, SessionState>();
+  const inner = memorySessionRegistry();
   const calls = { check: 0 };
   const registry: SessionRegistry = {
-    async create({ sid, userId, now }) {
-      state.set(sid, { revoked: false, claimsVersion: 0, epoch: "e1", lastSeenAt: now, pendingPatch: null, userId });
-      return { claimsVersion: 0, epoch: "e1" };
-    },
+    ...inner,
     async check(sid) {
       calls.check++;
-      const snapshot = state.get(sid) ? { ...state.get(sid)! } : null;
+      const snapshot = await inner.check(sid);
       await beforeCheck();
       return snapshot;
     },
-    async touch(sid, now) {
-      state.get(sid)!.lastSeenAt = now;
-    },
-    list: async () => [],
-    async revoke(where) {
-      let n = 0;
-      for (const [sid, s] of state) {
-        const named = "sid" in where ? sid === where.sid : "userId" in where ? s.userId === where.userId : false;
-        if (named && !s.revoked) {
-          s.revoked = true;
-          n++;
-        }
-      }
-      return n;
-    },
-    async bumpClaimsVersion(userId) {
-      for (const s of state.values()) if (s.userId === userId) s.claimsVersion++;
-    },
-    async rewritePatch(where, next) {
-      let n = 0;
-      for (const [sid, s] of state) {
-        if (s.revoked || ("sid" in where ? sid !== where.sid : s.userId !== where.userId)) continue;
-        const text = next(s.pendingPatch);
-        if (text === undefined) continue;
-        s.pendingPatch = text;
-        n++;
-      }
-      return n;
-    },
-    async bumpEpoch() {
-      for (const s of state.values()) s.epoch = "e2";
-      return "e2";
-    },
   };
-  return { registry, state, calls };
+  return { registry, calls };
+}
+
+/**
+ * The shared change log (a table) in memory; `down` makes reads and appends fail, as a locked
+ * database would; `skip` and `prune` leave the gaps a rolled-back insert and the log's retention
+ * leave; `tellsSeq: false` is a log whose append does not return the new sequence number.
+ */
+export function memoryChangeLog(options: { tellsSeq?: boolean } = {}): ChangeLog & { down: boolean; entries: RegistryChange[]; skip(n: number): void; prune(below: number): void } {
+  const entries: RegistryChange[] = [];
+  let skipped = 0;
+  let pruned = 0;
+  const changes = {
+    down: false,
+    entries,
+    async append(kind: RegistryChange["kind"], key: string) {
+      if (changes.down) throw new Error("database is locked");
+      const seq = (entries.at(-1)?.seq ?? pruned) + 1 + skipped;
+      skipped = 0;
+      entries.push({ seq, kind, key });
+      return options.tellsSeq === false ? undefined : seq;
+    },
+    /** The next append takes a number `n` past the next one (as a rolled-back insert leaves). */
+    skip: (n: number) => void (skipped = n),
+    /** Delete the rows below `below` (the log's retention). */
+    prune(below: number) {
+      const gone = entries.filter((c) => c.seq < below);
+      pruned = Math.max(pruned, ...gone.map((c) => c.seq));
+      entries.splice(0, gone.length);
+    },
+    async since(seq: number, limit: number) {
+      if (changes.down) throw new Error("database is locked");
+      return entries.filter((c) => c.seq > seq).slice(0, limit);
+    },
+    earliest: async () => entries[0]?.seq ?? 0,
+    latest: async () => entries.at(-1)?.seq ?? pruned,
+  };
+  return changes;
+}
+
+/**
+ * Settle `work` while node:test's mocked timers (`t.mock.timers`) run: the kit's save retries and
+ * back-off waits pass at once, in order, instead of in real time.
+ */
+export async function withTimers<T>(timers: { runAll(): void }, work: Promise<T> | T): Promise<T> {
+  let settled = false;
+  const run = Promise.resolve(work);
+  // Handled from the start: a rejection is the caller's to see, not an unhandled one.
+  run.then(() => (settled = true), () => (settled = true));
+  for (let rounds = 0; ; rounds++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (settled) break;
+    if (rounds > 10_000) throw new Error("still pending after 10 000 rounds of timers");
+    timers.runAll();
+  }
+  return run;
 }

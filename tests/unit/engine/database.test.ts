@@ -1,0 +1,112 @@
+// The kit under Auth.js's database strategy (engine/database.ts), driven as Auth.js drives it: the
+// adapter creates a Session row, `events.signIn` follows, then `session({ session, user, trigger,
+// newSession })` on every read. Races and failures that integration tests can only hope to hit.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Adapter, AdapterSession } from "@auth/core/adapters";
+import { claimsKit, permissions, tenant } from "@/lib/claims-kit";
+import { definePermissions } from "@/lib/claims-kit/access";
+import { memorySessionRegistry, type SessionRegistry } from "@/lib/claims-kit/plugin";
+import { internalsOf } from "@/lib/claims-kit/engine/kit";
+import { fakeClock, memoryLogger } from "../fixtures";
+
+const access = definePermissions({ permissions: ["doc:read", "doc:write"], roles: { admin: "*", member: ["doc:read"] } });
+const USER = { id: "u1", name: "Ann", email: "ann@example.com", emailVerified: null, image: null };
+
+function setup(registry: SessionRegistry = memorySessionRegistry()) {
+  const clock = fakeClock();
+  const memberships: Record<string, string> = { t1: "admin", t2: "member" };
+  const kit = claimsKit({
+    clock: clock.now,
+    logger: memoryLogger(),
+    sessions: registry,
+    freshness: { maxAge: 300 },
+    plugins: [
+      tenant({ roles: ["admin", "member"], defaultTenant: () => ({ tenantId: "t1", role: memberships.t1! }), membership: (_u, t) => (memberships[t] ? { role: memberships[t]! } : null) }),
+      permissions({ set: access, from: ["tenantRole"] }),
+    ] as const,
+  });
+  const rows = new Map<string, AdapterSession>();
+  const adapter = kit.adapter({
+    async createSession(s: AdapterSession) {
+      const row = { ...s, id: `row-${rows.size + 1}` } as AdapterSession;
+      rows.set(s.sessionToken, row);
+      return row;
+    },
+  } as Adapter);
+  /** Auth.js's callback request: the Session row, then the sign-in event. */
+  async function signIn(sessionToken: string) {
+    await adapter.createSession!({ sessionToken, userId: USER.id, expires: new Date(clock.now() + 86_400_000) });
+    await kit.events.signIn({ user: USER, account: null, profile: { sub: "idp-u1", iss: "https://idp.example", auth_time: 1_700_000_000 } });
+  }
+  /** Auth.js's session action for that cookie. */
+  const read = (sessionToken: string, update?: unknown) =>
+    kit.callbacks.session({
+      session: { ...rows.get(sessionToken)!, user: USER } as never,
+      user: USER,
+      ...(update === undefined ? {} : { trigger: "update" as const, newSession: update }),
+    } as never) as unknown as Promise<{ claims: Record<string, unknown>; update?: { code?: string } }>;
+  return { kit, clock, memberships, signIn, read, rows };
+}
+
+describe("database sessions (engine/database.ts)", () => {
+  test("sign-in through the wrapped adapter and the event: claims on the first read, the id_token's auth_time kept", async () => {
+    const registry = memorySessionRegistry();
+    const { signIn, read, kit } = setup(registry);
+    await signIn("tok-1");
+    const session = await read("tok-1");
+    const state = await internalsOf(kit).stateOfSessionToken("tok-1");
+    assert.equal(state?.auth_time, 1_700_000_000);
+    assert.equal(session.claims.tenantRole, "admin");
+    assert.deepEqual([...access.decode(session.claims.permissions)], ["doc:read", "doc:write"]);
+    const listed = await registry.list(USER.id);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]!.providerSid, null);
+  });
+
+  test("an update that loses a race to a reload is laid over the newer state: both land", async () => {
+    const inner = memorySessionRegistry();
+    let interfere: (() => Promise<void>) | undefined;
+    const registry: SessionRegistry = {
+      ...inner,
+      check: (sid) => inner.check(sid),
+      async writeState(sid, state, expected) {
+        // Another request writes first, between this one's read and its write.
+        const other = interfere;
+        interfere = undefined;
+        if (other) await other();
+        return inner.writeState!(sid, state, expected);
+      },
+    };
+    const { read, signIn, clock, memberships } = setup(registry);
+    await signIn("tok-2");
+    await read("tok-2");
+    clock.advance(301);
+    memberships.t1 = "member"; // a reload would now demote
+    interfere = async () => void (await read("tok-2")); // the racing read: reloads and saves first
+    const switched = await read("tok-2", { intent: "switchTenant", input: { tenantId: "t2" } });
+    assert.equal(switched.update?.code, undefined);
+    const after = await read("tok-2");
+    assert.equal(after.claims.tenantId, "t2", "the switch is not lost");
+    assert.equal(after.claims.tenantRole, "member");
+  });
+
+  test("a session the registry ended reads as signed out (Auth.js answers null for a throw), and stays so", async () => {
+    const registry = memorySessionRegistry();
+    const { read, signIn, kit } = setup(registry);
+    await signIn("tok-3");
+    await read("tok-3");
+    const [listed] = await registry.list(USER.id);
+    await kit.sessions.revoke(listed!.sid);
+    await assert.rejects(read("tok-3"), /the session has ended/);
+    await assert.rejects(read("tok-3"), /the session has ended/);
+  });
+
+  test("a registry that cannot keep state is named at the first read", async () => {
+    const { writeState: _none, ...stateless } = memorySessionRegistry();
+    const { read, rows, kit } = setup(stateless as SessionRegistry);
+    rows.set("tok-4", { sessionToken: "tok-4", userId: USER.id, expires: new Date() } as AdapterSession);
+    void kit;
+    await assert.rejects(read("tok-4"), /option "sessions" is required under Auth.js's database strategy/);
+  });
+});
