@@ -8,12 +8,31 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 EXAMPLE=database
-# pack_kit, install_deps, install_kit, build_app, free_port: shared with examples/minimal.
+# pack_kit, install_kit, build_app, free_port: shared with examples/minimal.
 source "$HERE/../../scripts/example-app.sh"
 
 pack_kit
 cd "$HERE"
-install_deps
+# install_deps (scripts/example-app.sh) with one saving: better-sqlite3 has no reachable prebuilt
+# binary, so its install script compiles SQLite (one to two minutes). When the root's node_modules
+# holds the same version, compiled on this machine by the root's npm ci, its native module is
+# copied instead; otherwise, or when that copy does not load, npm compiles it here as usual.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --ignore-scripts
+  version() { node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version' "$1/package.json" 2>/dev/null || true; }
+  built="$ROOT/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  if [ -f "$built" ] && [ "$(version "$ROOT/node_modules/better-sqlite3")" = "$(version node_modules/better-sqlite3)" ]; then
+    mkdir -p node_modules/better-sqlite3/build/Release
+    cp "$built" node_modules/better-sqlite3/build/Release/
+  fi
+  if node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null; then
+    echo "   better-sqlite3: the root's build of the same version"
+  else
+    npm rebuild better-sqlite3 --no-audit --no-fund
+  fi
+  done_step
+fi
 install_kit
 
 # Clean environments throughout: the root's scripts/env.sh exports the reference app's settings
