@@ -14,7 +14,7 @@ const layer = (folder, forbidden, why) => ({
 const ENTRIES = ["plugin", "oidc", "codec", "prisma", "access", "next/server", "next/client"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".next/", "prisma/generated/", "test-results/", "playwright-report/", "next-env.d.ts", "lib/claims-kit/dist/", ".pack/", "docs/api/", "examples/*/node_modules/", "examples/*/.next/", "examples/*/next-env.d.ts"] },
+  { ignores: ["node_modules/", ".next/", "prisma/generated/", "test-results/", "playwright-report/", "next-env.d.ts", "lib/claims-kit/dist/", ".pack/", "docs/api/", "examples/*/node_modules/", "examples/*/.next/", "examples/*/next-env.d.ts", "examples/*/prisma/generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: install what the tests need (Debian's Chromium, node modules), then run every layer:
 # typecheck, the docs' snippets, lint, unit, integration (SQLite, and PostgreSQL when one answers), Playwright e2e
-# against `next build && next start`, and the second app (examples/minimal) on the packed toolkit.
+# against `next build && next start`, and the example apps (examples/minimal, examples/database) on the packed toolkit.
 # Idempotent; stops at the first failing layer.
 set -euo pipefail
 # tests/unit/**: bash expands the globs below (node 20's --test takes file names, not patterns).
@@ -79,9 +79,10 @@ else
 fi
 # The package as it ships: built (one bundled .d.ts per entry, its public API held against the
 # checked-in reports in lib/claims-kit/api: a change fails here until `npm run kit:api`), packed as
-# an npm tarball, installed into examples/minimal (a second app with no database), built with an
-# empty environment and signed in to in Chromium.
-layer package bash examples/minimal/test.sh
+# an npm tarball once, installed into each example app, built with an empty environment and signed
+# in to in Chromium: examples/minimal (no database) and examples/database (Auth.js's database
+# strategy on SQLite, migrated with the SQL files the installed package ships).
+layer package bash examples/test.sh
 
 # One closing line for the whole suite (node's runner prints "ℹ pass N", Playwright "N passed").
 passed=$(awk '/^ℹ pass [0-9]+/ {s+=$3} /^ +[0-9]+ passed/ {s+=$1} END {print s+0}' "$log")

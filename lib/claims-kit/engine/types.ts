@@ -53,8 +53,14 @@ export type StandardResult<O> =
 
 /** What a client sends for an intent (the schema's input type). */
 export type SchemaInput<S> = S extends StandardSchemaV1<infer I, unknown> ? I : never;
-/** What an intent's handler receives (the schema's output type). */
-export type SchemaOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : never;
+/**
+ * What an intent's handler receives (the schema's output type). `any` for `any`, so that every
+ * plugin is an {@link AnyPlugin}: `handle` takes its input contravariantly, and the packed package
+ * declares these types once per entry, so a kit from `claims-kit` reaches `claims-kit/next/server`
+ * and `claims-kit/next/client` as another (structurally compared) declaration; with `unknown`
+ * there, no plugin with an intent would be one.
+ */
+export type SchemaOutput<S> = 0 extends 1 & S ? any : S extends StandardSchemaV1<unknown, infer O> ? O : never; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The toolkit's log sink. Messages never contain token values. */
 export interface KitLogger {
@@ -184,8 +190,12 @@ export type AnyPlugin = ClaimsPlugin<string, ClaimMap, any, string>;
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-/** The claims declared by a list of plugins, merged. */
-export type ClaimsOf<P extends readonly AnyPlugin[]> = Simplify<UnionToIntersection<P[number] extends infer Q ? (Q extends ClaimsPlugin<string, infer C, IntentSchemas, string> ? C : never) : never>>;
+/**
+ * The claims declared by a list of plugins, merged. Read from `claims` alone: matching the whole
+ * plugin type would also compare its intents' handlers, which fails for a plugin whose
+ * declaration is another entry's copy (see {@link SchemaOutput}) and would drop its claims.
+ */
+export type ClaimsOf<P extends readonly AnyPlugin[]> = Simplify<UnionToIntersection<P[number] extends infer Q ? (Q extends { readonly claims: infer C extends ClaimMap } ? C : never) : never>>;
 
 type VisibilityOf<S> = S extends ClaimSpec<unknown, infer V> ? V : never;
 type PickVisible<C, V extends Visibility> = Simplify<{ -readonly [K in keyof C as VisibilityOf<C[K]> extends V ? K : never]?: ClaimValue<C[K]> }>;
