@@ -83,6 +83,13 @@ describe("claims freshness", () => {
     await b.session();
     const due = perRequest(h.takeQueries());
     assert.equal(due.filter((q) => /^UPDATE "UserSession" SET "lastSeenAt"/.test(q.trim())).length, 1);
+    // The reload costs what the data needs (issue #26): the loaders share one User and one
+    // Membership row (ctx.once), and unchanged server data is not written again.
+    if (h.strategy === "jwt") {
+      const from = (table: string) => due.filter((q) => new RegExp(`FROM [\`"](main|public)[\`"]\\.[\`"]${table}[\`"] WHERE`).test(q)).length;
+      assert.deepEqual({ user: from("User"), membership: from("Membership") }, { user: 1, membership: 1 }, due.join("\n"));
+    }
+    assert.equal(due.filter((q) => /INSERT INTO .*SessionData/.test(q)).length, 0, "unchanged server data is not written again");
     if (h.strategy === "database") {
       // The reload wrote the session's state: this process reads it back once.
       await b.session();

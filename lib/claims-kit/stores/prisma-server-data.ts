@@ -15,6 +15,9 @@ export interface SessionDataDelegate {
   deleteMany(args: { where: { key: string } }): PromiseLike<unknown>;
 }
 
+/** An unchanged row's expiry is moved on at most this often (a day): it is written then, not on every reload. */
+const EXPIRY_SLACK_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Server-side session data in a Prisma model (see {@link SessionDataDelegate}).
  *
@@ -24,16 +27,20 @@ export interface SessionDataDelegate {
  * ```
  */
 export function prismaServerDataStore(delegate: SessionDataDelegate, clock: () => number = Date.now): ServerDataStore {
-  async function read(key: string): Promise<Record<string, unknown> | null> {
+  async function readRow(key: string): Promise<{ data: Record<string, unknown>; expiresAt: Date | null } | null> {
     const row = await delegate.findUnique({ where: { key } });
     if (!row || (row.expiresAt && row.expiresAt.getTime() <= clock())) return null;
     const parsed: unknown = JSON.parse(row.data);
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? { data: parsed as Record<string, unknown>, expiresAt: row.expiresAt } : null;
   }
   return {
-    read,
+    read: async (key) => (await readRow(key))?.data ?? null,
     async write(key, userId, patch, expiresAt) {
-      const data = JSON.stringify(mergePatch(await read(key), patch));
+      const current = await readRow(key);
+      const data = JSON.stringify(mergePatch(current?.data ?? null, patch));
+      // A reload that loaded what is stored writes nothing, unless the expiry is due to move on.
+      const fresh = current?.expiresAt && current.expiresAt.getTime() >= expiresAt.getTime() - EXPIRY_SLACK_MS;
+      if (current && fresh && JSON.stringify(current.data) === data) return;
       await delegate.upsert({ where: { key }, create: { key, userId, data, expiresAt }, update: { data, expiresAt } });
     },
     async remove(key) {
