@@ -30,7 +30,7 @@ describe("schedule", () => {
     const clock = fakeClock();
     const reloads: number[] = [];
     let step = 0;
-    const plan = appClaims({ id: "plan", claims: { plan: claim.client<string>() }, load: ({ reason }) => (reason === "refresh" && reloads[step]++, { plan: "pro" }) });
+    const plan = appClaims({ id: "plan", claims: { plan: claim.client<string>() }, load: ({ reason }) => (reason === "refresh" && reloads[step]!++, { plan: "pro" }) });
     const kit = claimsKit({ plugins: [plan], freshness: { maxAge: 300 }, clock: clock.now, logger: memoryLogger() });
     let tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => jwt(kit, signInParams(`user-${i}`))));
     for (step = 0; step < 10; step++) {
