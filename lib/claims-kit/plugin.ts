@@ -46,5 +46,5 @@ export type {
 } from "./engine/ports";
 export { measureToken, type TokenMeasure } from "./cookie/measure";
 export { memoryReplayStore, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
-export { cachedSessionRegistry, type CachedRegistryOptions, type CachedSessionRegistry, type RegistryCacheStats } from "./stores/registry-cache";
+export { cachedSessionRegistry, type CachedRegistryOptions, type CachedSessionRegistry } from "./stores/registry-cache";
 export { inProcessChangeFeed } from "./stores/change-feeds";
