@@ -14,6 +14,7 @@ import type { SessionCookieOptions } from "./internal/cookie";
 import { guardedHandlers } from "./internal/handlers";
 import { nextRequestInfo, serverHelpers, type NextHelpers } from "./internal/helpers";
 import { refreshingProxy } from "./internal/proxy";
+import { optionalRoute } from "./internal/routes";
 import type { SignInFunction, StepUpOptions } from "./internal/step-up";
 import type { NextRequest, NextResponse } from "next/server";
 
@@ -124,16 +125,14 @@ export function nextClaimsKit<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
     link: options.link ? { providers: options.link.providers, sessionActive: helpers.sessionActive } : undefined,
   });
   const refresh = options.refresh;
-  const backchannel = options.backchannel;
-  const ssf = options.ssf;
   return {
     ...helpers,
     handlers,
     signIn: nextAuth.signIn,
     signOut: nextAuth.signOut,
-    // Without a receiver the route does not exist for the provider either.
-    backchannelRoute: { POST: backchannel ? (request) => backchannel.POST(request) : async () => new Response(null, { status: 404 }) },
-    ssfRoute: { POST: ssf ? (request) => ssf.POST(request) : async () => new Response(null, { status: 404 }) },
+    // Without a receiver the route does not exist for the provider either (404).
+    backchannelRoute: optionalRoute(options.backchannel),
+    ssfRoute: optionalRoute(options.ssf),
     proxy: refreshingProxy({ kit, handler: nextAuth.handlers.GET, isDue: (token) => refresh?.isDue(token) ?? false, cookie }),
   };
 }
