@@ -4,9 +4,9 @@
 // Every refusal is checked to change nothing.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { BACKCHANNEL_LOGOUT_EVENT, sharedSignals } from "../../lib/claims-kit/oidc";
-import { memorySecurityEventLog } from "../../lib/claims-kit/plugin";
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
+import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogout, sharedSignals } from "../../lib/claims-kit/oidc";
+import { memorySecurityEventLog, type ReplayStore } from "../../lib/claims-kit/plugin";
 import { prismaReplayStore, prismaSecurityEventLog } from "../../lib/claims-kit/prisma";
 import { CookieJar } from "../../scripts/oidc/dev-login";
 import { APP_URL, startHarness, type Harness } from "./harness";
@@ -88,6 +88,9 @@ describe("SETs the receiver refuses", () => {
     }
     assert.equal(await live(b), true, "no refused SET ended the session");
     assert.deepEqual(await h.app.ssfEvents.list(r.userId), [], "nothing recorded");
+    // The scheme's case is free (RFC 9110): the right token with "bearer" is accepted.
+    assert.equal((await push(await tx.sign(revoke()), { authorization: `bearer ${PUSH_TOKEN}` })).status, 202);
+    assert.equal(await live(b), false);
   });
 
   test("a body over 64 KB is refused with 413 before it is read", async () => {
@@ -181,5 +184,45 @@ describe("poll delivery (RFC 8936) and verification", () => {
     assert.deepEqual(tx.state.verifications.at(-1), { stream_id: "stream-1", state });
     assert.equal((await push(await tx.event("verification", { format: "opaque", id: "stream-1" }, { state }))).status, 202);
     assert.equal((await push(await tx.event("verification", { format: "opaque", id: "stream-1" }, { state }))).code, "invalid_state");
+  });
+});
+
+// Found by attacking the finished receiver (#27): each was a way to get a wrong answer out of it.
+describe("attack findings", () => {
+  const receiver = (over: Partial<Parameters<typeof sharedSignals>[0] & object> = {}) =>
+    sharedSignals({ kit: h.kit, issuer: tx.issuer, audience: APP_URL, replay: prismaReplayStore(h.prisma), events: prismaSecurityEventLog(h.prisma), subjectIssuers: [h.issuer], ...over });
+
+  test("attack: a fractional iat (a legal NumericDate) is accepted like any other, on SQLite and PostgreSQL (was a 500: an INTEGER column refused it)", async () => {
+    const { b, r } = await signIn("abe@example.com");
+    const iat = Date.now() / 1000 - 0.5;
+    assert.equal((await push(await tx.event("session-revoked", { format: "opaque", id: r.idpSid }, {}, { iat }))).status, 202);
+    assert.equal(await live(b), false);
+    // Back-channel logout shares the replay store: the same for a logout token.
+    const key = await generateKeyPair("RS256");
+    const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(key.publicKey)), kid: "k", alg: "RS256" }] });
+    const bcl = backchannelLogout({ kit: h.kit, issuer: h.issuer, clientId: h.env.AUTH_OIDC_ID!, replay: prismaReplayStore(h.prisma), keys });
+    const logout = await new SignJWT({ iss: h.issuer, aud: h.env.AUTH_OIDC_ID, iat, jti: "fractional", sub: "nobody", events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } }).setProtectedHeader({ alg: "RS256", kid: "k" }).sign(key.privateKey);
+    assert.deepEqual(await bcl.receive(logout), { ok: true, revoked: 0, claims: { iss: h.issuer, jti: "fractional", iat: Math.floor(iat), sub: "nobody" } });
+  });
+
+  test("attack: a replay store that fails answers 503 with an RFC 8935 body and changes nothing (was a thrown 500)", async () => {
+    const { b, r } = await signIn("bea@example.com");
+    const broken: ReplayStore = { once: async () => { throw new Error("database is locked"); }, forget: async () => {} };
+    const answer = await post(receiver({ replay: broken }), await tx.event("session-revoked", { format: "opaque", id: r.idpSid }));
+    assert.deepEqual([answer.status, answer.err, answer.code], [503, "temporarily_unavailable", "effect_failed"]);
+    assert.equal(await live(b), true);
+  });
+
+  test("attack: a replay to an instance whose clock is behind, after one whose clock is ahead swept the store, is refused (the store kept jtis only until the sweeper's clock said they had expired)", async () => {
+    const { b, r } = await signIn("cal@example.com");
+    const behind = receiver();
+    const ahead = receiver({ clock: () => Date.now() + 60_000 });
+    const token = await tx.event("credential-change", { format: "iss_sub", iss: r.idpIssuer, sub: r.idpSubject }, { credential_type: "password", change_type: "update" }, { iat: Math.floor(Date.now() / 1000) - 280 });
+    assert.equal((await post(behind, token)).status, 202);
+    const { b: again } = await signIn("cal@example.com");
+    // Any SET the fast instance receives sweeps the store with its own clock.
+    assert.equal((await post(ahead, await tx.event("session-established", { format: "opaque", id: "nobody" }))).status, 202);
+    assert.deepEqual([(await post(behind, token)).code], ["replayed"]);
+    assert.deepEqual([await live(b), await live(again)], [false, true]);
   });
 });

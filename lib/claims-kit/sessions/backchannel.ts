@@ -4,7 +4,7 @@
 import type { JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf, type Result } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
-import { boundedText, consoleLogger, NO_STORE } from "./http";
+import { boundedText, consoleLogger, NO_STORE, REPLAY_MARGIN } from "./http";
 import { remoteKeys, SIGNING_ALGORITHMS as SIGNING } from "./remote-keys";
 import type { ReplayStore } from "../engine/ports";
 import type { KitLogger } from "../engine/types";
@@ -101,9 +101,10 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   const verified = await verifyLogoutToken(token, { issuer: o.issuer, clientId: o.clientId, keys, algorithms: o.algorithms, maxAge: o.maxAge, clockTolerance: o.clockTolerance, now });
   if (!verified.ok) return verified;
   const { claims } = verified;
-  // Remembered until the token could no longer pass the age and expiry checks anyway.
+  // Remembered until the token could no longer pass the age and expiry checks anyway, on any
+  // instance's clock (REPLAY_MARGIN).
   const key = `bcl:${claims.iss}:${claims.jti}`;
-  const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance;
+  const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance + REPLAY_MARGIN;
   if (!(await o.replay.once(key, until, now))) return { ok: false, kind: "refused", code: "replayed", detail: "this logout token's jti was already received" };
   try {
     const revoked = await o.kit.sessions.revokeByProvider({ issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) });

@@ -2,6 +2,13 @@
 // body read with a bound, the headers every answer carries, the default logger.
 import type { KitLogger } from "../engine/types";
 
+/**
+ * Seconds a one-time value (a `jti`) is kept past the moment the token would fail its age check
+ * anyway. The store is swept with the clock of whichever instance calls it: without a margin, an
+ * instance whose clock runs ahead would forget a `jti` that one running behind still accepts.
+ */
+export const REPLAY_MARGIN = 300;
+
 /** Every answer of a provider-facing endpoint: never cached. */
 export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const;
 

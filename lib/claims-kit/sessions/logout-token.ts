@@ -134,7 +134,8 @@ function checkClaims(payload: JWTPayload): LogoutTokenOutcome {
   if (!sub && !sid) return refuse("missing_subject", "the logout token names neither sid nor sub");
   return {
     ok: true,
-    claims: { iss: payload.iss!, jti: payload.jti, iat: payload.iat, ...(typeof payload.exp === "number" ? { exp: payload.exp } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
+    // Whole seconds: a NumericDate may have a fraction, and the stores keep integers.
+    claims: { iss: payload.iss!, jti: payload.jti, iat: Math.floor(payload.iat), ...(typeof payload.exp === "number" ? { exp: Math.ceil(payload.exp) } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
   };
 }
 

@@ -206,6 +206,7 @@ function checkClaims(payload: JWTPayload): SecurityEventOutcome {
   }
   return {
     ok: true,
-    claims: { iss: payload.iss!, jti: payload.jti, iat: payload.iat, ...(typeof payload.txn === "string" ? { txn: payload.txn } : {}), subject, events },
+    // Whole seconds: a NumericDate may have a fraction, and the stores keep integers.
+    claims: { iss: payload.iss!, jti: payload.jti, iat: Math.floor(payload.iat), ...(typeof payload.txn === "string" ? { txn: payload.txn } : {}), subject, events },
   };
 }

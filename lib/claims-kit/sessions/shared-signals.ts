@@ -6,7 +6,7 @@ import type { JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf, type Result, type SsfErrorCode } from "../engine/errors";
 import type { ReplayStore, SecurityEventLog, SecurityEventRecord } from "../engine/ports";
 import type { Awaitable, KitLogger } from "../engine/types";
-import { consoleLogger } from "./http";
+import { consoleLogger, REPLAY_MARGIN } from "./http";
 import { remoteKeys, SIGNING_ALGORITHMS } from "./remote-keys";
 import { eventName, SECURITY_EVENT_TYPES, verifySecurityEvent, type SecurityEventClaims } from "./security-event";
 import { applyEffect, DEFAULT_SECURITY_EFFECTS, type ReceivedSecurityEvent, type SecurityEffect, type SecurityEffectFunction, type SecurityEffectsKit } from "./ssf-effects";
@@ -185,9 +185,16 @@ export async function receiveSecurityEvent(o: ResolvedSharedSignals, token: stri
   const critical = (await o.metadata().catch(() => null))?.critical_subject_members;
   const unread = unprocessedCritical(claims.subject, Array.isArray(critical) ? critical.filter((c): c is string => typeof c === "string") : []);
   if (unread.length > 0) return refuse("invalid_subject", `critical subject members the receiver cannot process: ${unread.join(", ")}`);
-  // Remembered until the SET could no longer pass the age check anyway.
+  // Remembered until the SET could no longer pass the age check anyway, on any instance's clock.
   const key = `ssf:${claims.iss}:${claims.jti}`;
-  if (!(await o.replay.once(key, claims.iat + o.maxAge + o.clockTolerance, now))) return refuse("replayed", "this SET's jti was already received");
+  let first: boolean;
+  try {
+    first = await o.replay.once(key, claims.iat + o.maxAge + o.clockTolerance + REPLAY_MARGIN, now);
+  } catch (err) {
+    // Nothing done yet: the transmitter retries (503), never a bare 500.
+    return refuse("effect_failed", `the replay store failed: ${messageOf(err)}`);
+  }
+  if (!first) return refuse("replayed", "this SET's jti was already received");
   const records: SecurityEventRecord[] = [];
   try {
     for (const e of claims.events) {

@@ -65,10 +65,11 @@ function answer(result: SharedSignalsResult, status?: number): Response {
   return new Response(body, { status: status ?? (failed ? 503 : 400), headers });
 }
 
-/** Compare a header against the expected bearer token in constant time. */
+/** Compare a header against the expected bearer token in constant time (the scheme's case is free, RFC 9110 11.1). */
 function bearerMatches(header: string | null, token: string): boolean {
-  const given = Buffer.from(header ?? "");
-  const expected = Buffer.from(`Bearer ${token}`);
+  const match = /^bearer +(\S+)$/i.exec(header ?? "");
+  const given = Buffer.from(match?.[1] ?? "");
+  const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
