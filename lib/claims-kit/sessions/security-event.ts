@@ -1,8 +1,9 @@
 // Security Event Tokens (RFC 8417) as the OpenID Shared Signals Framework 1.0 profiles them:
 // validated as strictly as a logout token. The processing step only: keys come in as a jose key
 // getter, the clock as a number, and every refusal carries a stable code.
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Result, SsfErrorCode } from "../engine/errors";
+import { verifySignedJwt, type JwtFailure } from "./signed-jwt";
 import { parseSubject, sameJson, type SubjectId } from "./subjects";
 
 const CAEP = "https://schemas.openid.net/secevent/caep/event-type/";
@@ -96,28 +97,24 @@ const MAX_EVENTS = 5;
 
 const refuse = (code: SsfErrorCode, detail: string): SecurityEventOutcome => ({ ok: false, kind: code === "transmitter_unavailable" ? "failed" : "refused", code, detail });
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** `typ` `secevent+jwt` (RFC 8417 2.3, required by SSF), any case, `application/` optional. */
 const typAllowed = (typ: unknown) => typeof typ === "string" && typ.toLowerCase().replace(/^application\//, "") === "secevent+jwt";
 
-/** Map jose's errors to the codes (the claim jose names decides for claim failures). */
-function fromJose(err: unknown): SecurityEventOutcome {
-  const text = message(err);
-  if (err instanceof errors.JWTExpired) return err.claim === "iat" ? refuse("expired", text) : refuse("forbidden_claim", "a SET carries no exp (SSF 1.0)");
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === "iss") return refuse("invalid_issuer", text);
-    if (err.claim === "aud") return refuse("invalid_audience", text);
-    if (err.claim === "iat" || err.claim === "nbf") return refuse("invalid_iat", text);
-    return refuse("malformed_token", text);
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed) return refuse("unsupported_alg", text);
-  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return refuse("invalid_signature", text);
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return refuse("transmitter_unavailable", text);
-  if (err instanceof errors.JOSEError) return refuse("malformed_token", text);
-  // A key getter that cannot reach the transmitter throws plain errors (fetch failures, the cooldown).
-  return refuse("transmitter_unavailable", text);
-}
+/** The shared checks' failures, as SSF codes (an `exp` jose found past is one a SET must not carry). */
+const CODES: Readonly<Record<JwtFailure, SsfErrorCode>> = {
+  malformed: "malformed_token",
+  alg: "unsupported_alg",
+  unsupported: "malformed_token",
+  typ: "invalid_typ",
+  signature: "invalid_signature",
+  issuer: "invalid_issuer",
+  audience: "invalid_audience",
+  too_old: "expired",
+  iat: "invalid_iat",
+  expired: "forbidden_claim",
+  keys: "transmitter_unavailable",
+};
 
 /** Required members of the events whose payload the kit acts on (CAEP 1.0, SSF 1.0). */
 function payloadProblem(name: SecurityEventName | undefined, p: Readonly<Record<string, unknown>>): string | null {
@@ -157,31 +154,9 @@ function payloadProblem(name: SecurityEventName | undefined, p: Readonly<Record<
  */
 export async function verifySecurityEvent(token: string, options: VerifySecurityEventOptions): Promise<SecurityEventOutcome> {
   if (token.length === 0) return refuse("missing_token", "no SET in the body");
-  if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) return refuse("malformed_token", "not a compact signed JWT (three base64url parts)");
-  let header;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (err) {
-    return refuse("malformed_token", message(err));
-  }
-  if (typeof header.alg !== "string" || header.alg === "none" || !options.algorithms.includes(header.alg)) {
-    return refuse("unsupported_alg", `alg ${JSON.stringify(header.alg)} is not one of ${options.algorithms.join(", ")}`);
-  }
-  if (!typAllowed(header.typ)) return refuse("invalid_typ", `typ ${JSON.stringify(header.typ)} is not secevent+jwt`);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, options.keys, {
-      issuer: options.issuer,
-      audience: typeof options.audience === "string" ? options.audience : [...options.audience],
-      algorithms: [...options.algorithms],
-      maxTokenAge: options.maxAge,
-      clockTolerance: options.clockTolerance,
-      currentDate: new Date(options.now * 1000),
-    }));
-  } catch (err) {
-    return fromJose(err);
-  }
-  return checkClaims(payload);
+  const verified = await verifySignedJwt(token, { ...options, typ: { allowed: typAllowed, name: "secevent+jwt" } });
+  if (!verified.ok) return refuse(CODES[verified.failure], verified.failure === "expired" ? "a SET carries no exp (SSF 1.0)" : verified.detail);
+  return checkClaims(verified.payload);
 }
 
 /** The claims a signature cannot vouch for on its own: what makes a JWT an SSF event. */
