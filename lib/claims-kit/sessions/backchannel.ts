@@ -5,7 +5,8 @@ import type { JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf, type Result } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
 import { boundedText, consoleLogger, NO_STORE, REPLAY_MARGIN } from "./http";
-import { remoteKeys, SIGNING_ALGORITHMS as SIGNING } from "./remote-keys";
+import { remoteKeys } from "./remote-keys";
+import { tokenOptions } from "./signed-jwt";
 import type { ReplayStore } from "../engine/ports";
 import type { KitLogger } from "../engine/types";
 
@@ -64,17 +65,8 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
   if (typeof options.issuer !== "string" || !/^https?:\/\//.test(options.issuer)) invalidOption(where, "issuer", "must be the provider's issuer URL");
   if (typeof options.clientId !== "string" || options.clientId.length === 0) invalidOption(where, "clientId", "must be this app's client id");
   if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
-  const algorithms: readonly unknown[] | undefined = options.algorithms ?? ["RS256"];
-  // `none` is never a signature, and HMAC would need the client secret: refused at start-up, as is
-  // an empty list or a name jose would not verify (a typo), which would refuse every logout token.
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING.has(a))) {
-    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
-  }
-  const maxAge = options.maxAge ?? 300;
-  const clockTolerance = options.clockTolerance ?? 30;
-  for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
-  }
+  // `none` is never a signature, and HMAC would need the client secret: refused at start-up.
+  const { algorithms, maxAge, clockTolerance } = tokenOptions(where, options, ["RS256"]);
   const clock = options.clock ?? Date.now;
   // Discovery, then its JWKS, behind one cooldown (remote-keys.ts): a flood of well-formed tokens
   // is not a flood of requests to the provider.
@@ -84,7 +76,7 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
     issuer: options.issuer,
     clientId: options.clientId,
     replay: options.replay,
-    algorithms: algorithms as readonly string[],
+    algorithms,
     maxAge,
     clockTolerance,
     clock,

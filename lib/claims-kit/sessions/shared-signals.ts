@@ -7,7 +7,8 @@ import { invalidOption, messageOf, type Result, type SsfErrorCode } from "../eng
 import type { ReplayStore, SecurityEventLog, SecurityEventRecord } from "../engine/ports";
 import type { Awaitable, KitLogger } from "../engine/types";
 import { consoleLogger, REPLAY_MARGIN } from "./http";
-import { remoteKeys, SIGNING_ALGORITHMS } from "./remote-keys";
+import { remoteKeys } from "./remote-keys";
+import { tokenOptions } from "./signed-jwt";
 import { eventName, SECURITY_EVENT_TYPES, verifySecurityEvent, type SecurityEventClaims } from "./security-event";
 import { applyEffect, DEFAULT_SECURITY_EFFECTS, type ReceivedSecurityEvent, type SecurityEffect, type SecurityEffectFunction, type SecurityEffectsKit } from "./ssf-effects";
 import { unprocessedCritical } from "./subjects";
@@ -98,10 +99,7 @@ export function resolveSharedSignals(options: SharedSignalsOptions): ResolvedSha
   if (audiences.length === 0 || audiences.some((a) => typeof a !== "string" || a.length === 0)) invalidOption(where, "audience", "must name this receiver (a string or a non-empty list)");
   if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
   if (typeof options.events?.record !== "function") invalidOption(where, "events", "must be a SecurityEventLog (prismaSecurityEventLog(prisma), memorySecurityEventLog())");
-  const algorithms: readonly unknown[] = options.algorithms ?? ["RS256", "ES256"];
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING_ALGORITHMS.has(a))) {
-    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING_ALGORITHMS].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
-  }
+  const { algorithms, maxAge, clockTolerance } = tokenOptions(where, options, ["RS256", "ES256"]);
   if (options.pushToken !== undefined && (typeof options.pushToken !== "string" || options.pushToken.length < 16 || /[\s,]/.test(options.pushToken))) {
     invalidOption(where, "pushToken", "must be at least 16 characters with no spaces or commas (a bearer token)");
   }
@@ -114,11 +112,6 @@ export function resolveSharedSignals(options: SharedSignalsOptions): ResolvedSha
     if (!uri || uri === SECURITY_EVENT_TYPES.verification || uri === SECURITY_EVENT_TYPES["stream-updated"]) invalidOption(where, `effects.${key}`, "must name an event (a CAEP/RISC short name or an event-type URI); verification and stream-updated are the receiver's");
     if (typeof effect !== "function" && !EFFECT_NAMES.has(effect)) invalidOption(where, `effects.${key}`, `must be a function or one of ${[...EFFECT_NAMES].join(", ")}`);
     effects.set(uri, effect);
-  }
-  const maxAge = options.maxAge ?? 300;
-  const clockTolerance = options.clockTolerance ?? 30;
-  for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
   }
   const clock = options.clock ?? Date.now;
   const issuerIsHttps = url!.protocol === "https:";
@@ -137,7 +130,7 @@ export function resolveSharedSignals(options: SharedSignalsOptions): ResolvedSha
     audience,
     replay: options.replay,
     events: options.events,
-    algorithms: algorithms as readonly string[],
+    algorithms,
     ...(options.pushToken ? { pushToken: options.pushToken } : {}),
     subjectIssuers,
     resolveEmail: options.resolveEmail,

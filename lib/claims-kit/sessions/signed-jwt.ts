@@ -3,6 +3,31 @@
 // the provider's keys for issuer, audience and an `iat` window. Failures come back as kinds each
 // verifier names with its own codes.
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { invalidOption } from "../engine/errors";
+import { SIGNING_ALGORITHMS } from "./remote-keys";
+
+/**
+ * The token options both receivers take, checked at start-up (`invalid_option` naming the one at
+ * fault): a non-empty list of asymmetric algorithms (never `none` or `HS*`: a typo or nothing would
+ * refuse every token), whole seconds for `maxAge` (default 300) and `clockTolerance` (default 30).
+ *
+ * @example
+ * ```ts
+ * const { algorithms, maxAge, clockTolerance } = tokenOptions("backchannelLogout", options, ["RS256"]);
+ * ```
+ */
+export function tokenOptions(where: string, options: { algorithms?: readonly string[]; maxAge?: number; clockTolerance?: number }, defaultAlgorithms: readonly string[]): { algorithms: readonly string[]; maxAge: number; clockTolerance: number } {
+  const algorithms: readonly unknown[] = options.algorithms ?? defaultAlgorithms;
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING_ALGORITHMS.has(a))) {
+    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING_ALGORITHMS].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
+  }
+  const maxAge = options.maxAge ?? 300;
+  const clockTolerance = options.clockTolerance ?? 30;
+  for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
+  }
+  return { algorithms: algorithms as readonly string[], maxAge, clockTolerance };
+}
 
 /** Why a token failed the shared checks. */
 export type JwtFailure = "malformed" | "alg" | "unsupported" | "typ" | "signature" | "issuer" | "audience" | "too_old" | "iat" | "expired" | "keys";
