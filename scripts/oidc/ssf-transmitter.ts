@@ -7,7 +7,10 @@
 //   GET  /.well-known/ssf-configuration   the transmitter's metadata (issuer = the provider's)
 //   GET  /ssf/jwks                        its signing key
 //   GET  /ssf                             the transmitter page
-//   POST /ssf/send                        {event, login?, sid?, subject, delivery} (form or JSON)
+//   POST /ssf/send                        {event, login?, sid?, subject, delivery, fault?} (form or JSON)
+//                                         fault (tests, the page): "forged" (another key, same kid),
+//                                         "misaddressed" (another aud), "expired" (iat an hour ago),
+//                                         "replay" (the last SET the receiver accepted, sent again)
 //   POST /ssf/poll                        RFC 8936 (Authorization: Bearer <pollToken>)
 //   POST /ssf/verify                      {stream_id, state} (Authorization: Bearer <pushToken>)
 //   GET  /__dev/ssf                       deliveries: status, RFC 8935 error, ms
@@ -40,11 +43,15 @@ export interface SsfDelivery {
   via: "push" | "poll";
   status: number | "queued" | "error";
   err?: string;
+  /** The receiver's code, from its RFC 8935 description (`invalid_audience: …`). */
+  code?: string;
   ms: number;
   at: number;
 }
 
 type Subject = "session" | "iss_sub" | "email" | "opaque";
+type Fault = "forged" | "misaddressed" | "expired" | "replay";
+const FAULTS: ReadonlySet<string> = new Set<Fault>(["forged", "misaddressed", "expired", "replay"]);
 const STREAM_ID = "dev-stream";
 const EVENTS = Object.keys(SECURITY_EVENT_TYPES).filter((n) => n !== "stream-updated") as SecurityEventName[];
 
@@ -81,12 +88,22 @@ export function devSsfTransmitter(options: {
     if (deliveries.length > 100) deliveries.shift();
   };
 
-  async function sign(issuer: string, event: SecurityEventName, subId: Record<string, unknown>): Promise<{ jti: string; token: string }> {
+  let lastAccepted: { jti: string; token: string } | undefined;
+  async function sign(issuer: string, event: SecurityEventName, subId: Record<string, unknown>, fault?: Fault): Promise<{ jti: string; token: string }> {
     const { privateKey, jwk } = await key();
     const now = Math.floor(Date.now() / 1000);
     const jti = randomUUID();
-    const payload = { iss: issuer, aud: config.audience, iat: now, jti, txn: randomUUID(), sub_id: subId, events: { [SECURITY_EVENT_TYPES[event]]: payloadOf(event, now) } };
-    return { jti, token: await new SignJWT(payload).setProtectedHeader({ alg: "ES256", typ: "secevent+jwt", kid: jwk.kid }).sign(privateKey) };
+    const payload = {
+      iss: issuer,
+      aud: fault === "misaddressed" ? `${config.audience}/another-receiver` : config.audience,
+      iat: fault === "expired" ? now - 3600 : now,
+      jti,
+      txn: randomUUID(),
+      sub_id: subId,
+      events: { [SECURITY_EVENT_TYPES[event]]: payloadOf(event, now) },
+    };
+    const signingKey = fault === "forged" ? (await generateKeyPair("ES256")).privateKey : privateKey;
+    return { jti, token: await new SignJWT(payload).setProtectedHeader({ alg: "ES256", typ: "secevent+jwt", kid: jwk.kid }).sign(signingKey) };
   }
 
   async function deliver(event: SecurityEventName, subject: string, via: "push" | "poll", set: { jti: string; token: string }): Promise<SsfDelivery> {
@@ -107,8 +124,11 @@ export function devSsfTransmitter(options: {
         signal: AbortSignal.timeout(5000),
       });
       const text = await response.text();
-      const err = response.status === 202 ? undefined : ((JSON.parse(text || "{}") as { err?: string }).err ?? `HTTP ${response.status}`);
-      d = { ...base, status: response.status, ...(err ? { err } : {}), ms: Math.round((performance.now() - started) * 10) / 10 };
+      const error = response.status === 202 ? undefined : (JSON.parse(text || "{}") as { err?: string; description?: string });
+      const err = error ? (error.err ?? `HTTP ${response.status}`) : undefined;
+      const code = error?.description?.split(":")[0];
+      d = { ...base, status: response.status, ...(err ? { err } : {}), ...(code ? { code } : {}), ms: Math.round((performance.now() - started) * 10) / 10 };
+      if (response.status === 202) lastAccepted = set;
     } catch (error) {
       d = { ...base, status: "error", err: error instanceof Error ? error.message : String(error), ms: Math.round((performance.now() - started) * 10) / 10 };
     }
@@ -140,15 +160,19 @@ export function devSsfTransmitter(options: {
   async function send(issuer: string, input: Record<string, string | undefined>): Promise<SsfDelivery | string> {
     const event = input.event as SecurityEventName;
     if (!EVENTS.includes(event)) return `event must be one of ${EVENTS.join(", ")}`;
+    const fault = input.fault ? (FAULTS.has(input.fault) ? (input.fault as Fault) : null) : undefined;
+    if (fault === null) return `fault must be one of ${[...FAULTS].join(", ")}`;
+    const via = input.delivery === "poll" ? "poll" : "push";
+    if (fault === "replay") return lastAccepted ? deliver(event, "the last SET accepted, again", via, lastAccepted) : "no SET was accepted yet";
     const subject = event === "verification" ? { subId: { format: "opaque", id: STREAM_ID }, label: `stream ${STREAM_ID}` } : await subjectFor(issuer, input);
     if (typeof subject === "string") return subject;
-    return deliver(event, subject.label, input.delivery === "poll" ? "poll" : "push", await sign(issuer, event, subject.subId));
+    return deliver(event, fault ? `${subject.label} (${fault})` : subject.label, via, await sign(issuer, event, subject.subId, fault));
   }
 
   async function transmitterPage(issuer: string, notice: string): Promise<string> {
     const h = options.escapeHtml;
     const sessions = (await options.liveSessions()).filter((s) => s.sids[config.clientId]);
-    const rows = deliveries.slice(-10).reverse().map((d) => `<tr><td>${h(d.event)}</td><td>${h(d.subject)}</td><td>${d.via}</td><td data-testid="ssf-status">${h(String(d.status))}${d.err ? ` ${h(d.err)}` : ""}</td><td>${d.ms} ms</td></tr>`).join("");
+    const rows = deliveries.slice(-10).reverse().map((d) => `<tr><td>${h(d.event)}</td><td>${h(d.subject)}</td><td>${d.via}</td><td data-testid="ssf-status">${h(String(d.status))}${d.err ? ` ${h(d.err)}` : ""}${d.code ? ` (${h(d.code)})` : ""}</td><td>${d.ms} ms</td></tr>`).join("");
     return options.page("Shared Signals transmitter", `
 <p>Issuer <code>${h(issuer)}</code>, pushing to <code>${h(config.pushEndpoint ?? "(poll only)")}</code> for audience <code>${h(config.audience)}</code>.</p>
 ${notice ? `<p role="status" data-testid="ssf-notice">${h(notice)}</p>` : ""}
@@ -158,6 +182,7 @@ ${notice ? `<p role="status" data-testid="ssf-notice">${h(notice)}</p>` : ""}
 <p><label>User (login) <input name="login" placeholder="alice@example.com"></label></p>
 <p><label>Subject <select name="subject"><option value="session">session (complex: user + session)</option><option value="iss_sub">user (iss_sub)</option><option value="email">user (email)</option><option value="opaque">session id (opaque)</option></select></label></p>
 <p><label>Delivery <select name="delivery"><option value="push">push (RFC 8935)</option><option value="poll">poll (RFC 8936)</option></select></label></p>
+<p><label>Tamper <select name="fault"><option value="">no: a valid SET</option><option value="forged">forged (another key)</option><option value="misaddressed">misaddressed (another aud)</option><option value="expired">expired (iat an hour ago)</option><option value="replay">replay the last accepted SET</option></select></label></p>
 <button type="submit">Send event</button>
 </form>
 <h2>Deliveries</h2><table><thead><tr><th>event</th><th>subject</th><th>via</th><th>answer</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>`);
@@ -211,7 +236,7 @@ ${notice ? `<p role="status" data-testid="ssf-notice">${h(notice)}</p>` : ""}
         const result = await send(issuer, input);
         if (isJson) json(typeof result === "string" ? 400 : 200, typeof result === "string" ? { error: result } : result);
         else {
-          const notice = typeof result === "string" ? result : `${result.event} (${result.subject}): ${result.status}${result.err ? ` ${result.err}` : ""}`;
+          const notice = typeof result === "string" ? result : `${result.event} (${result.subject}): ${result.status}${result.err ? ` ${result.err}` : ""}${result.code ? ` (${result.code})` : ""}`;
           res.writeHead(303, { location: `/ssf?${new URLSearchParams({ notice })}` });
           res.end();
         }

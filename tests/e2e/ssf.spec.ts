@@ -1,7 +1,8 @@
 // Sessions that follow the provider's security events (OpenID Shared Signals), in Chromium against
 // next start and the bundled provider's transmitter page: a CAEP session-revoked ends the chosen
 // session at once, a token-claims-change makes every session reload its claims, and the Sessions
-// page lists what each event did. The latency from the push to the session ending is reported.
+// page lists what each event did; forged, replayed, misaddressed and expired events are refused by
+// the app's route with their codes. The latency from the push to the session ending is reported.
 import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, test, type Page } from "@playwright/test";
@@ -62,4 +63,28 @@ test("token-claims-change from the transmitter makes the session reload its clai
   await expect(name).toHaveText("Vera Renamed");
   await page.goto("/sessions");
   await expect(page.getByTestId("security-events").locator('tr[data-event="token-claims-change"]').getByTestId("event-outcome")).toHaveText("reloaded your claims in every session");
+});
+
+test("forged, replayed, misaddressed and expired events are refused by the app with their RFC 8935 errors and change nothing", async ({ page }) => {
+  await signIn(page, "wanda@example.com");
+  type Delivery = { status: number; err?: string; code?: string };
+  const send = async (fault?: string): Promise<Delivery> => {
+    const response = await page.request.post(`${ISSUER}/ssf/send`, { data: { event: "credential-change", login: "wanda@example.com", subject: "iss_sub", ...(fault ? { fault } : {}) } });
+    expect(response.status()).toBe(200);
+    return (await response.json()) as Delivery;
+  };
+  // A real SET first (of an event that changes nothing here), so that there is one to replay.
+  const valid = await page.request.post(`${ISSUER}/ssf/send`, { data: { event: "session-established", login: "wanda@example.com", subject: "iss_sub" } });
+  expect(((await valid.json()) as Delivery).status).toBe(202);
+  const refused = { forged: await send("forged"), replay: await send("replay"), misaddressed: await send("misaddressed"), expired: await send("expired") };
+  expect(refused).toEqual({
+    forged: expect.objectContaining({ status: 400, err: "invalid_key", code: "invalid_signature" }),
+    replay: expect.objectContaining({ status: 400, err: "invalid_request", code: "replayed" }),
+    misaddressed: expect.objectContaining({ status: 400, err: "invalid_audience", code: "invalid_audience" }),
+    expired: expect.objectContaining({ status: 400, err: "invalid_request", code: "expired" }),
+  });
+  await page.goto("/sessions");
+  await expect(page.getByTestId("signed-in-as")).toHaveText("wanda@example.com");
+  await expect(page.getByTestId("security-events").locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByTestId("security-events").locator('tr[data-event="session-established"]').getByTestId("event-outcome")).toHaveText("recorded; changed nothing");
 });
