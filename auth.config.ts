@@ -9,6 +9,7 @@ import { access, TENANT_ROLES } from "@/app/_lib/access";
 import { claimsSource, type TenantSummary } from "@/app/_lib/claims-source";
 import { prisma } from "@/app/_lib/db";
 import { env as processEnv, type AppEnv, assertServerEnv } from "@/app/_lib/env";
+import { appSharedSignals } from "@/app/_lib/ssf";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { sessionCodec } from "@/lib/claims-kit/codec";
 import { backchannelLogout, linkableEmail, withUserinfo } from "@/lib/claims-kit/oidc";
@@ -193,6 +194,10 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
     algorithms: env.AUTH_OIDC_LOGOUT_ALGS,
   }));
 
+  // The OpenID Shared Signals receiver (AUTH_SSF_ISSUER): the transmitter's security events end
+  // sessions, reload claims or ask for a step-up (app/_lib/ssf.ts).
+  const ssf = appSharedSignals(env, { kit, prisma: db, clock: deps.clock, logger: deps.logger });
+
   const authConfig = {
     adapter: PrismaAdapter(db),
     secret: env.AUTH_SECRET,
@@ -226,7 +231,17 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
         return !existing || existing.accounts.length > 0;
       },
     },
-    events: { ...kit.events },
+    events: {
+      ...kit.events,
+      async signIn(message) {
+        await kit.events.signIn(message);
+        // An address the provider verified is one a Shared Signals `email` subject may name.
+        const { profile, user } = message;
+        if (user.id && profile?.email_verified === true && typeof profile.email === "string" && profile.email.toLowerCase() === user.email) {
+          await db.user.updateMany({ where: { id: user.id, emailVerified: null }, data: { emailVerified: new Date() } });
+        }
+      },
+    },
   } satisfies NextAuthConfig;
 
   return {
@@ -234,6 +249,11 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
     kit,
     oauth,
     backchannel,
+    /** The Shared Signals receiver (undefined without AUTH_SSF_ISSUER) and its event log (the Sessions page). */
+    ssf: ssf.handler,
+    ssfEvents: ssf.events,
+    /** Poll the transmitter (AUTH_SSF_POLL_URL) on an interval (instrumentation.ts); returns the stop. */
+    startSsfPolling: ssf.startPolling,
     authConfig,
     sessionJwt,
     linkProviders,
@@ -242,8 +262,10 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
     /** What nextClaimsKit() needs besides the kit and the Auth.js config. */
     next: {
       refresh: oauth,
-      stepUp: { provider: "oidc" },
+      // After a CAEP assurance-level change, sensitive actions step up whatever the sign-in's age.
+      stepUp: { provider: "oidc", ...(ssf.handler ? { required: ssf.handler.stepUpRequirement } : {}) },
       backchannel,
+      ssf: ssf.handler,
       link: { providers: linkProviders },
       authUrl: env.AUTH_URL,
       development: env.NODE_ENV !== "production",
@@ -269,6 +291,7 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
         if (!variable) throw err;
         throw new Error(`configuration: ${variable} is invalid: ${(err as Error).message} (see docs/reference-app.md, Configuration)`, { cause: err });
       }
+      ssf.check();
     },
   };
 }

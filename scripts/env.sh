@@ -28,6 +28,13 @@ if [ -z "${AUTH_OIDC_ISSUER:-}" ]; then
   export AUTH_WORK_ISSUER="${AUTH_WORK_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
   export AUTH_WORK_ID="${AUTH_WORK_ID:-reference-app-work}"
   export AUTH_WORK_SECRET="${AUTH_WORK_SECRET:-reference-app-work-dev-secret}"
+  # The bundled provider's Shared Signals transmitter (its page: http://127.0.0.1:$OIDC_PORT/ssf)
+  # pushes security events to the app. With your own provider set AUTH_SSF_* yourself.
+  export AUTH_SSF_ISSUER="${AUTH_SSF_ISSUER-http://127.0.0.1:$OIDC_PORT}"
+  export AUTH_SSF_AUDIENCE="${AUTH_SSF_AUDIENCE:-http://localhost:$PORT}"
+  export AUTH_SSF_PUSH_TOKEN="${AUTH_SSF_PUSH_TOKEN:-reference-app-dev-ssf-push-token}"
+  # 127.0.0.1, not localhost: the provider's Node may try ::1 first.
+  export OIDC_SSF_PUSH_URI="${OIDC_SSF_PUSH_URI:-http://127.0.0.1:$PORT/api/auth/ssf/events}"
 fi
 export AUTH_OIDC_ISSUER="${AUTH_OIDC_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
 export AUTH_OIDC_ID="${AUTH_OIDC_ID:-reference-app}"

@@ -8,6 +8,8 @@
 //   OIDC_POST_LOGOUT_URIS  comma-separated, default http://localhost:3000/
 //   OIDC_BACKCHANNEL_LOGOUT_URI  where logout tokens go, default http://127.0.0.1:3000/api/auth/backchannel-logout
 //   AUTH_WORK_ID / AUTH_WORK_SECRET  a second client (the app's "work" provider, for linked accounts), when set
+//   OIDC_SSF_PUSH_URI      the Shared Signals transmitter's push target (unset: no transmitter), e.g. http://127.0.0.1:3000/api/auth/ssf/events
+//   AUTH_SSF_AUDIENCE      the SETs' aud (default http://localhost:3000); AUTH_SSF_PUSH_TOKEN, AUTH_SSF_POLL_TOKEN as the app has them
 
 import { startOidcProvider, type OidcClientConfig } from "./oidc/provider";
 
@@ -56,6 +58,9 @@ async function main(): Promise<void> {
         : []),
     ],
     logger: (line) => console.log(`[oidc] ${line}`),
+    ...(process.env.OIDC_SSF_PUSH_URI
+      ? { ssf: { pushEndpoint: process.env.OIDC_SSF_PUSH_URI, pushToken: process.env.AUTH_SSF_PUSH_TOKEN || undefined, pollToken: process.env.AUTH_SSF_POLL_TOKEN || undefined, audience: process.env.AUTH_SSF_AUDIENCE || "http://localhost:3000" } }
+      : {}),
   });
 
   console.log(`oidc-provider listening on ${provider.issuer}`);

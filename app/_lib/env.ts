@@ -45,13 +45,25 @@ export const envSchema = z.object({
   OAUTH_REFRESH_SKEW: seconds(60),
   OAUTH_REFRESH_TIMEOUT_MS: seconds(10_000),
   AUTH_RECENT_AUTH_MAX_AGE: seconds(300),
+  /** The Shared Signals transmitter's issuer; unset: no receiver (its endpoint answers 404). */
+  AUTH_SSF_ISSUER: z.url().optional(),
+  /** What the SETs' `aud` must be: default the origin of AUTH_URL (required when AUTH_URL is unset). */
+  AUTH_SSF_AUDIENCE: text.optional(),
+  /** Comma-separated; checked by the receiver's own option check (never `none` or `HS*`). */
+  AUTH_SSF_ALGS: z.string().default("RS256,ES256").transform((list) => list.split(",").map((a) => a.trim()).filter(Boolean)),
+  /** The bearer token the transmitter must send with each push (its `authorization_header`). */
+  AUTH_SSF_PUSH_TOKEN: text.optional(),
+  /** Poll delivery (RFC 8936): the transmitter's poll URL for this stream, its bearer token, the interval. */
+  AUTH_SSF_POLL_URL: z.url().optional(),
+  AUTH_SSF_POLL_TOKEN: text.optional(),
+  AUTH_SSF_POLL_INTERVAL: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 /** The app's configuration, typed and checked. */
 export type AppEnv = z.output<typeof envSchema>;
 
 /** Variables whose empty value means something (and is not "unset"). */
-const EMPTY_MEANS_SOMETHING = new Set(["AUTH_OIDC_PROMPT", "AUTH_OIDC_LOGOUT_ALGS"]);
+const EMPTY_MEANS_SOMETHING = new Set(["AUTH_OIDC_PROMPT", "AUTH_OIDC_LOGOUT_ALGS", "AUTH_SSF_ALGS"]);
 
 /**
  * Read the configuration from an environment (`process.env`, or a test's own object). Throws an

@@ -1,7 +1,10 @@
 import { requireSession } from "@/app/require-session";
 import { kit, sessionId } from "@/auth";
+import { app } from "@/auth.config";
+import { SecurityEvents } from "./security-events";
 import { ConfirmForm } from "@/app/confirm-form";
 import { revokeOtherSessions, revokeSession } from "./actions";
+import { ago } from "@/app/ui/time";
 
 export const metadata = { title: "Sessions" };
 
@@ -15,17 +18,12 @@ function device(userAgent: string | null): string {
 /** How a session ended, in words (SessionInfo.endedBy). */
 const ENDED_BY: Record<string, string> = { user: "you", admin: "an admin", provider: "the identity provider", replaced: "a new sign-in" };
 
-/** Minutes are enough: the list is coarse on purpose. */
-function ago(seconds: number): string {
-  const minutes = Math.max(0, Math.round((Date.now() / 1000 - seconds) / 60));
-  return minutes < 1 ? "just now" : minutes < 60 ? `${minutes} min ago` : `${Math.round(minutes / 60)} h ago`;
-}
-
 export default async function SessionsPage() {
   const session = await requireSession("/sessions");
   const current = await sessionId();
   const sessions = await kit.sessions.list(session.user.id);
   const ended = await kit.sessions.listEnded(session.user.id, { limit: 10 });
+  const events = await app.ssfEvents.list(session.user.id, { limit: 10 });
   return (
     <>
       <h1>Your sessions</h1>
@@ -58,7 +56,7 @@ export default async function SessionsPage() {
       <h2>Recently ended</h2>
       <p className="intro">
         Who ended each session: you (sign-out, or from this page), an admin, the identity provider (a sign-out there reaches this
-        app as an OIDC back-channel logout token: <code>POST /api/auth/backchannel-logout</code>), or a new sign-in in the same
+        app as an OIDC back-channel logout token: <code>POST /api/auth/backchannel-logout</code>, or as a Shared Signals event), or a new sign-in in the same
         browser. The provider session is the id_token&apos;s <code>sid</code>, recorded at sign-in.
       </p>
       {ended.length === 0 ? <p className="muted">None yet.</p> : (
@@ -77,6 +75,7 @@ export default async function SessionsPage() {
           </tbody>
         </table>
       )}
+      <SecurityEvents events={events} receiving={app.ssf !== undefined} />
     </>
   );
 }

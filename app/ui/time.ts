@@ -16,3 +16,9 @@ export function fromNow(seconds: number, nowMs: number = Date.now()): string {
   const [n, unit] = abs < 90 ? [abs, "s"] : abs < 5400 ? [Math.round(abs / 60), "min"] : abs < 129_600 ? [Math.round(abs / 3600), "h"] : [Math.round(abs / 86_400), abs < 172_800 ? "day" : "days"];
   return delta >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
+
+/** Minutes are enough for lists of sessions and events (coarse on purpose): "just now", "3 min ago", "2 h ago". */
+export function ago(seconds: number, nowMs: number = Date.now()): string {
+  const minutes = Math.max(0, Math.round((nowMs / 1000 - seconds) / 60));
+  return minutes < 1 ? "just now" : minutes < 60 ? `${minutes} min ago` : `${Math.round(minutes / 60)} h ago`;
+}

@@ -1,6 +1,6 @@
 /**
  * claims-kit/plugin: for plugin and store authors. The plugin unit and its contexts, the ports the
- * stores implement (sessions, server-side data, the token vault, replays, the change log), the
+ * stores implement (sessions, server-side data, the token vault, replays, the change log, the security-event log), the
  * size-budget interface, the in-memory stores and the registry cache over any registry.
  *
  * @packageDocumentation
@@ -34,6 +34,8 @@ export type {
   RegistryChange,
   ReplayStore,
   RevokeWhere,
+  SecurityEventLog,
+  SecurityEventRecord,
   ServerDataStore,
   SessionEndCause,
   SessionInfo,
@@ -45,6 +47,6 @@ export type {
   VaultEntry,
 } from "./engine/ports";
 export { measureToken, type TokenMeasure } from "./cookie/measure";
-export { memoryReplayStore, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
+export { memoryReplayStore, memorySecurityEventLog, memoryServerDataStore, memorySessionRegistry } from "./stores/memory";
 export { cachedSessionRegistry, type CachedRegistryOptions, type CachedSessionRegistry } from "./stores/registry-cache";
 export { inProcessChangeFeed } from "./stores/change-feeds";

@@ -9,5 +9,6 @@ export { prismaServerDataStore, type SessionDataDelegate } from "./stores/prisma
 export { prismaSessionRegistry, type RawSqlClient } from "./stores/prisma-sessions";
 export { prismaTokenVault } from "./stores/prisma-token-vault";
 export { prismaReplayStore } from "./stores/prisma-replay";
+export { prismaSecurityEventLog } from "./stores/prisma-events";
 export { prismaChangeLog } from "./stores/prisma-changes";
 export { postgresChangeFeed, type PostgresChangeFeedOptions } from "./stores/pg-change-feed";

@@ -14,6 +14,7 @@ const WHERE: Readonly<Record<string, string>> = {
   oauth: "`session.errors.oauth`",
   signIn: "thrown at sign-in, or `linkableEmail()`'s result",
   backchannel: "the back-channel logout answer",
+  ssf: "the Shared Signals receiver's answer (RFC 8935 `description`), poll `setErrs`",
   recentAuth: "`requireRecentAuth()`, `checkRecentAuth()`",
   codec: "`sessionCodec().open()`",
   client: "`run()`, `updateSession()`",

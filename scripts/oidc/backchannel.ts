@@ -99,8 +99,26 @@ export function devBackchannel(options: { subjectOf(accountId: string): string; 
     return { sessions, notified, failed };
   }
 
+  /** The provider's live sessions: the login, and the sid each client was given (the Shared Signals transmitter names them). */
+  async function liveSessions(): Promise<Array<{ login: string; sids: Record<string, string> }>> {
+    if (!provider) return [];
+    const out: Array<{ login: string; sids: Record<string, string> }> = [];
+    for (const id of [...sessionIds]) {
+      const session = await provider.Session.find(id);
+      if (!session?.accountId) continue;
+      const sids: Record<string, string> = {};
+      for (const clientId of Object.keys(session.authorizations ?? {})) {
+        const sid = session.sidFor(clientId);
+        if (sid) sids[clientId] = sid;
+      }
+      out.push({ login: session.accountId, sids });
+    }
+    return out;
+  }
+
   return {
     endSessionsOf,
+    liveSessions,
 
     /** Top-level configuration: outgoing requests without the SSRF guard (see above). */
     configuration(): Pick<Configuration, "fetch"> {

@@ -29,6 +29,7 @@ import Provider, {
   type OIDCProviderError,
 } from "oidc-provider";
 import { backchannelClientMetadata, devBackchannel } from "./backchannel";
+import { devSsfTransmitter, type SsfTransmitterConfig } from "./ssf-transmitter";
 import { handleStepUpInteraction, stepUpClientMetadata, stepUpConfiguration } from "./step-up";
 
 const WEB_FONT_IMPORT = "@import url(https://fonts.googleapis.com/css?family=Roboto:400,100);";
@@ -129,6 +130,8 @@ export interface StartOidcProviderOptions {
   clients: OidcClientConfig[];
   logger?: (line: string) => void;
   behaviour?: ProviderBehaviour;
+  /** A Shared Signals transmitter (scripts/oidc/ssf-transmitter.ts) at this issuer; `clientId` defaults to the first client's. */
+  ssf?: Omit<SsfTransmitterConfig, "clientId"> & { clientId?: string };
 }
 
 export interface RunningOidcProvider {
@@ -525,6 +528,17 @@ export async function startOidcProvider(
     page,
     escapeHtml,
   };
+  const ssf = opts.ssf
+    ? devSsfTransmitter({
+        config: { ...opts.ssf, clientId: opts.ssf.clientId ?? opts.clients[0]!.clientId },
+        subjectOf: (login) => parseDevLogin(login).sub,
+        emailOf: (login) => parseDevLogin(login).email,
+        liveSessions: () => idp.liveSessions(),
+        page,
+        escapeHtml,
+        log,
+      })
+    : undefined;
   let stats = zeroStats();
   let fault: { mode: Exclude<FaultMode, "none">; remaining: number; retryAfter?: number } | undefined;
   const heldSockets = new Set<Socket>();
@@ -641,6 +655,7 @@ export async function startOidcProvider(
     const path = new URL(req.url ?? "/", "http://dev.invalid").pathname;
     const run = async (): Promise<void> => {
       if (await idp.handle(req, res, path, readBody)) return;
+      if (ssf && (await ssf.handle(req, res, path, issuer, readBody))) return;
       if (path.startsWith("/__dev/")) {
         await handleDev(req, res, path);
         return;

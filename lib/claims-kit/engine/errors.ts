@@ -87,6 +87,34 @@ export const BACKCHANNEL_CODES = {
   logout_failed: { means: "the sessions could not be ended (the registry failed)", action: "the provider retries; check the database" },
 } as const satisfies CodeTable;
 
+/**
+ * The Shared Signals receiver (`sharedSignals()`): why a Security Event Token was refused. Push
+ * answers carry them as RFC 8935 error bodies, `{ "err": <RFC 8935 code>, "description": "<code>: …" }`;
+ * poll reports them in `setErrs`. A refused event changes nothing.
+ */
+export const SSF_CODES = {
+  missing_token: { means: "no SET in the request (POST one `application/secevent+jwt` body)", action: "a misdirected request" },
+  body_too_large: { means: "the body exceeds 64 KB (answered 413 before reading it)", action: "a misdirected or hostile request" },
+  authentication_failed: { means: "the push request lacks the configured bearer token (RFC 8935 `authentication_failed`)", action: "give the transmitter the stream's `authorization_header`" },
+  malformed_token: { means: "not a signed JWT the receiver can read", action: "a forged or garbled request" },
+  unsupported_alg: { means: "signed with an algorithm outside the allow-list (`invalid_key`)", action: "check the transmitter's signing algorithm against `algorithms`" },
+  invalid_typ: { means: "`typ` is not `secevent+jwt` (SSF requires explicit typing)", action: "another kind of JWT, or a transmitter fault" },
+  invalid_signature: { means: "no key of the transmitter's JWKS verifies it (`invalid_key`)", action: "a forged request, or keys rotated without publishing" },
+  invalid_issuer: { means: "`iss` is not the configured transmitter (`invalid_issuer`)", action: "check the configured issuer" },
+  invalid_audience: { means: "`aud` does not name this receiver (`invalid_audience`)", action: "check the configured audience (the app's origin by default)" },
+  expired: { means: "issued longer ago than `maxAge` (300 s)", action: "check both clocks; the transmitter should send a new event" },
+  invalid_iat: { means: "`iat` missing, or in the future beyond the clock tolerance", action: "check both clocks" },
+  missing_jti: { means: "no `jti` to catch replays with", action: "a transmitter fault" },
+  forbidden_claim: { means: "`sub`, `exp` or `nonce` present: SSF forbids them in SETs (another kind of JWT)", action: "a forged request, or a transmitter fault" },
+  invalid_events: { means: "no `events` object of event-type URIs with object payloads, or more than 5 events", action: "a forged request, or a transmitter fault" },
+  invalid_subject: { means: "no valid top-level `sub_id` (RFC 9493), an event `subject` that differs from it, or a critical subject member the receiver cannot process", action: "a transmitter fault" },
+  invalid_state: { means: "a verification event whose `state` this receiver did not ask for", action: "a forged or stale verification" },
+  replayed: { means: "this `jti` was received already (any instance)", action: "nothing: the first one was handled" },
+  transmitter_unavailable: { means: "the transmitter's metadata or keys could not be fetched (answered 503; cooldown 10 s)", action: "the transmitter retries" },
+  effect_failed: { means: "the event's effect failed (the registry or event log); answered 503 and the `jti` forgotten", action: "the transmitter retries; check the database" },
+  poll_failed: { means: "the transmitter's poll endpoint could not be read (HTTP error, not JSON, too large, timeout)", action: "polled again at the next interval" },
+} as const satisfies CodeTable;
+
 /** `requireRecentAuth()` / `checkRecentAuth()`: why a sensitive action needs a step-up. */
 export const RECENT_AUTH_CODES = {
   not_signed_in: { means: "no session", action: "sign in" },
@@ -94,6 +122,7 @@ export const RECENT_AUTH_CODES = {
   auth_too_old: { means: "authenticated longer ago than `maxAge`", action: "step up through the provider" },
   acr_not_met: { means: "authenticated with another `acr` than required", action: "step up with `acr_values`" },
   step_up_failed: { means: "the provider came back from a step-up without meeting it", action: "show the user; never loops" },
+  step_up_required: { means: "the provider reported a change of the user's assurance level after this sign-in (CAEP `assurance-level-change`)", action: "step up (`max_age=0`, and the configured `acr`)" },
 } as const satisfies CodeTable;
 
 /** The session-cookie codec's `open()` (`claims-kit/codec`): why a cookie did not open. */
@@ -123,6 +152,7 @@ export const ERROR_CODES = {
   oauth: OAUTH_CODES,
   signIn: SIGN_IN_CODES,
   backchannel: BACKCHANNEL_CODES,
+  ssf: SSF_CODES,
   recentAuth: RECENT_AUTH_CODES,
   codec: CODEC_CODES,
   client: CLIENT_CODES,
@@ -136,6 +166,7 @@ export type BudgetErrorCode = keyof typeof BUDGET_CODES;
 export type OAuthErrorCode = keyof typeof OAUTH_CODES;
 export type SignInErrorCode = keyof typeof SIGN_IN_CODES;
 export type BackchannelErrorCode = keyof typeof BACKCHANNEL_CODES;
+export type SsfErrorCode = keyof typeof SSF_CODES;
 export type RecentAuthCode = keyof typeof RECENT_AUTH_CODES;
 export type CodecErrorCode = keyof typeof CODEC_CODES;
 export type ClientErrorCode = keyof typeof CLIENT_CODES;

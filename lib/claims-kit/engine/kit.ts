@@ -55,6 +55,8 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
      * provider `subject`. Recorded as ended by `"provider"`.
      */
     revokeByProvider(where: { issuer: string; sid?: string; subject?: string }): Promise<number>;
+    /** The live sessions a provider session `sid` (and `subject`, when both are given) or a provider `subject` names, with their users. */
+    listByProvider(where: { issuer: string; sid?: string; subject?: string }): Promise<Array<{ sid: string; userId: string }>>;
     /** Make every session of the user reload all its claims on its next request (a claims-version bump). */
     reloadClaims(userId: string): Promise<void>;
     /**
@@ -189,6 +191,12 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         // Naming nothing must never mean "everything": refuse rather than match every session.
         if (!where.sid && !where.subject) invalidOption("kit.sessions.revokeByProvider", "where", "needs a sid or a subject");
         return registry().revoke({ issuer: where.issuer, providerSid: where.sid, subject: where.subject }, rt.now(), "provider");
+      },
+      listByProvider: async (where: { issuer: string; sid?: string; subject?: string }) => {
+        const r = registry();
+        if (!r.findByProvider) invalidOption("claimsKit", "sessions", "must find sessions by provider (findByProvider) for Shared Signals");
+        if (!where.sid && !where.subject) return [];
+        return r.findByProvider({ issuer: where.issuer, providerSid: where.sid, subject: where.subject });
       },
       reloadClaims: async (userId: string) => {
         // The reload supersedes every value server code queued before it (choices stay: an older

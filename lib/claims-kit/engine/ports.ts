@@ -186,6 +186,12 @@ export interface SessionRegistry {
   rewritePatch(where: { sid: string } | { userId: string }, next: (current: string | null) => string | null | undefined, options?: { claimsVersion?: number }): Promise<number>;
   bumpEpoch(): Promise<string>;
   /**
+   * The live sessions signed in through a provider session `providerSid` (and of `subject`, when
+   * both are given), or of the provider `subject`: what a Shared Signals event names. Ids compared
+   * as `revoke` compares them. Needed for `sharedSignals()` only.
+   */
+  findByProvider?(where: { issuer: string; providerSid?: string; subject?: string }): Promise<Array<{ sid: string; userId: string }>>;
+  /**
    * Under Auth.js's database strategy: store the session's side the kit keeps (what the cookie
    * carries under the JWT strategy), compare-and-set: only while the stored text is still
    * `expected` (null: none yet) and the session is live. Returns whether it wrote. Needed for
@@ -210,6 +216,8 @@ export interface ReplayStore {
   /** Forget `key` (the work it guarded failed and may be retried). */
   forget(key: string): Promise<void>;
 }
+
+export type { SecurityEventLog, SecurityEventRecord } from "./event-log";
 
 /** What server code gets from a token source such as `oauthRefresh()`. */
 export interface AccessTokenInfo {

@@ -1,7 +1,7 @@
 /**
  * claims-kit/next/server: one call that turns a kit and an Auth.js config into everything a Next.js
- * app needs: the guarded route handlers, `auth()`, the server helpers, the step-up and back-channel
- * routes, and the proxy. Server only.
+ * app needs: the guarded route handlers, `auth()`, the server helpers, the step-up, back-channel
+ * and Shared Signals routes, and the proxy. Server only.
  *
  * @packageDocumentation
  * @module claims-kit/next/server
@@ -14,13 +14,14 @@ import type { SessionCookieOptions } from "./internal/cookie";
 import { guardedHandlers } from "./internal/handlers";
 import { nextRequestInfo, serverHelpers, type NextHelpers } from "./internal/helpers";
 import { refreshingProxy } from "./internal/proxy";
-import type { SignInFunction } from "./internal/step-up";
+import { optionalRoute } from "./internal/routes";
+import type { SignInFunction, StepUpOptions } from "./internal/step-up";
 import type { NextRequest, NextResponse } from "next/server";
 
 export type { CookieInspection, NextHelpers } from "./internal/helpers";
 export type { CookieHeaderReport } from "./internal/cookie-header";
 export { SIGNED_OUT_VERSION, sessionVersion, type VersionedSession } from "./internal/session-version";
-export type { RecentAuthOptions, RequireRecentAuthResult } from "./internal/step-up";
+export type { RecentAuthOptions, RequireRecentAuthResult, StepUpOptions } from "./internal/step-up";
 
 /** Options of {@link nextClaimsKit}. Everything the kit cannot take from the Auth.js config. */
 export interface NextClaimsKitOptions {
@@ -30,10 +31,15 @@ export interface NextClaimsKitOptions {
    * proxy passes every request through.
    */
   refresh?: { isDue(token: TokenView): boolean };
-  /** Step-up through the provider (`requireRecentAuth`): its id, and the step-up route's path (default `/api/auth/step-up`). */
-  stepUp?: { provider: string; path?: string };
+  /**
+   * Step-up through the provider (`requireRecentAuth`): its id, the step-up route's path (default
+   * `/api/auth/step-up`), and `required` (the Shared Signals receiver's `stepUpRequirement`).
+   */
+  stepUp?: StepUpOptions;
   /** The OIDC back-channel logout endpoint (`backchannelLogout()` from `claims-kit/oidc`), served as `backchannelRoute`. */
   backchannel?: { POST(request: Request): Promise<Response> };
+  /** The Shared Signals push endpoint (`sharedSignals()` from `claims-kit/oidc`), served as `ssfRoute`. */
+  ssf?: { POST(request: Request): Promise<Response> };
   /**
    * Providers a signed-in user may link to their account: their sign-in callback sees the session
    * cookie (only while the registry holds that session active). Every other callback sees none.
@@ -60,6 +66,8 @@ export interface NextClaimsKit<K> extends NextHelpers<K> {
   signOut: NextAuthResult["signOut"];
   /** `export const { POST } = backchannelRoute` in the back-channel logout route (with `options.backchannel`). */
   backchannelRoute: { POST(request: Request): Promise<Response> };
+  /** `export const { POST } = ssfRoute` in the Shared Signals push route (with `options.ssf`; 404 without). */
+  ssfRoute: { POST(request: Request): Promise<Response> };
   /** `export { proxy } from "./auth"` in `proxy.ts`: refreshes a due session before a server render. */
   proxy(request: NextRequest): Promise<NextResponse>;
 }
@@ -117,14 +125,14 @@ export function nextClaimsKit<P extends readonly AnyPlugin[]>(kit: ClaimsKit<P>,
     link: options.link ? { providers: options.link.providers, sessionActive: helpers.sessionActive } : undefined,
   });
   const refresh = options.refresh;
-  const backchannel = options.backchannel;
   return {
     ...helpers,
     handlers,
     signIn: nextAuth.signIn,
     signOut: nextAuth.signOut,
-    // Without a receiver the route does not exist for the provider either.
-    backchannelRoute: { POST: backchannel ? (request) => backchannel.POST(request) : async () => new Response(null, { status: 404 }) },
+    // Without a receiver the route does not exist for the provider either (404).
+    backchannelRoute: optionalRoute(options.backchannel),
+    ssfRoute: optionalRoute(options.ssf),
     proxy: refreshingProxy({ kit, handler: nextAuth.handlers.GET, isDue: (token) => refresh?.isDue(token) ?? false, cookie }),
   };
 }

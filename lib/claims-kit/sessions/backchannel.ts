@@ -1,9 +1,12 @@
 // The back-channel logout endpoint (OIDC Back-Channel Logout 1.0): the provider POSTs a logout
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
-import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
+import type { JWTVerifyGetKey } from "jose";
 import { invalidOption, messageOf, type Result } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
+import { boundedText, consoleLogger, NO_STORE, REPLAY_MARGIN } from "./http";
+import { remoteKeys } from "./remote-keys";
+import { tokenOptions } from "./signed-jwt";
 import type { ReplayStore } from "../engine/ports";
 import type { KitLogger } from "../engine/types";
 
@@ -50,11 +53,6 @@ export interface BackchannelLogoutHandler {
 }
 
 const MAX_BODY = 64 * 1024;
-/** After a failed request to the provider (discovery or keys), none is made for this long. */
-const PROVIDER_COOLDOWN_MS = 10_000;
-/** The asymmetric JWS algorithms a logout token may be signed with (jose verifies each of them). */
-const SIGNING: ReadonlySet<string> = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
-const consoleLogger: KitLogger = { info: (m) => console.info(`[claims-kit] ${m}`), warn: (m) => console.warn(`[claims-kit] ${m}`), error: (m) => console.error(`[claims-kit] ${m}`) };
 
 interface Resolved extends Required<Omit<BackchannelLogoutOptions, "jwksUri" | "keys" | "logger">> {
   keys: () => Promise<JWTVerifyGetKey>;
@@ -67,82 +65,23 @@ function resolve(options: BackchannelLogoutOptions): Resolved {
   if (typeof options.issuer !== "string" || !/^https?:\/\//.test(options.issuer)) invalidOption(where, "issuer", "must be the provider's issuer URL");
   if (typeof options.clientId !== "string" || options.clientId.length === 0) invalidOption(where, "clientId", "must be this app's client id");
   if (typeof options.replay?.once !== "function") invalidOption(where, "replay", "must be a ReplayStore (prismaReplayStore(prisma), memoryReplayStore())");
-  const algorithms: readonly unknown[] | undefined = options.algorithms ?? ["RS256"];
-  // `none` is never a signature, and HMAC would need the client secret: refused at start-up, as is
-  // an empty list or a name jose would not verify (a typo), which would refuse every logout token.
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== "string" || !SIGNING.has(a))) {
-    invalidOption(where, "algorithms", `must be a non-empty list of asymmetric JWS algorithms (${[...SIGNING].join(", ")}); never none or HS* (got ${JSON.stringify(algorithms)})`);
-  }
-  const maxAge = options.maxAge ?? 300;
-  const clockTolerance = options.clockTolerance ?? 30;
-  for (const [name, value] of [["maxAge", maxAge], ["clockTolerance", clockTolerance]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) invalidOption(where, name, "must be a whole number of seconds (0 or more)");
-  }
+  // `none` is never a signature, and HMAC would need the client secret: refused at start-up.
+  const { algorithms, maxAge, clockTolerance } = tokenOptions(where, options, ["RS256"]);
   const clock = options.clock ?? Date.now;
-  // Every request to the provider (discovery, then its JWKS, including jose's refetch on an unknown
-  // `kid`) goes through one cooldown: after a failure none is made for PROVIDER_COOLDOWN_MS, or
-  // every unauthenticated POST of a well-formed token would cause an outbound request.
-  let retryAt = 0;
-  let lastFailure = "";
-  const gated = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
-    if (clock() < retryAt) throw new Error(`${lastFailure}; the provider is not asked again for ${Math.ceil((retryAt - clock()) / 1000)} s`);
-    try {
-      return await request();
-    } catch (err) {
-      retryAt = clock() + PROVIDER_COOLDOWN_MS;
-      lastFailure = `${what} failed (${messageOf(err)})`;
-      throw err;
-    }
-  };
-  // jose's fetch for the key set: anything but a JSON Web Key Set is a failure here, inside the
-  // cooldown (jose would report a non-200 or a parse error as a generic JOSEError).
-  const fetchKeys: FetchImplementation = (url, init) =>
-    gated("the JWKS request", async () => {
-      const response = await fetch(url, init);
-      if (response.status !== 200) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new Error(`HTTP ${response.status}`);
-      }
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new Error("not JSON");
-      }
-      const set = typeof body === "object" && body !== null ? (body as { keys?: unknown }).keys : undefined;
-      if (!Array.isArray(set) || !set.every((k) => typeof k === "object" && k !== null && !Array.isArray(k))) throw new Error("not a JSON Web Key Set");
-      return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
-    });
-  const remoteKeys = (uri: string) => createRemoteJWKSet(new URL(uri), { [customFetch]: fetchKeys });
-  const discover = (): Promise<JWTVerifyGetKey> =>
-    gated("discovery", async () => {
-      if (options.jwksUri) return remoteKeys(options.jwksUri);
-      const response = await fetch(`${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const metadata = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
-      if (metadata.issuer !== options.issuer) throw new Error("it names another issuer");
-      if (typeof metadata.jwks_uri !== "string") throw new Error("it names no jwks_uri");
-      return remoteKeys(metadata.jwks_uri);
-    });
-  let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
+  // Discovery, then its JWKS, behind one cooldown (remote-keys.ts): a flood of well-formed tokens
+  // is not a flood of requests to the provider.
+  const remote = remoteKeys({ issuer: options.issuer, metadataUrl: `${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, jwksUri: options.jwksUri, keys: options.keys, clock });
   return {
     kit: options.kit,
     issuer: options.issuer,
     clientId: options.clientId,
     replay: options.replay,
-    algorithms: algorithms as readonly string[],
+    algorithms,
     maxAge,
     clockTolerance,
     clock,
     log: options.logger ?? consoleLogger,
-    // Discovered once (the key set then keeps itself fresh); after a failure, discovered again once
-    // the cooldown has passed.
-    keys: () =>
-      (keys ??= discover().catch((err: unknown) => {
-        keys = undefined;
-        throw err;
-      })),
+    keys: remote.keys,
   };
 }
 
@@ -154,9 +93,10 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   const verified = await verifyLogoutToken(token, { issuer: o.issuer, clientId: o.clientId, keys, algorithms: o.algorithms, maxAge: o.maxAge, clockTolerance: o.clockTolerance, now });
   if (!verified.ok) return verified;
   const { claims } = verified;
-  // Remembered until the token could no longer pass the age and expiry checks anyway.
+  // Remembered until the token could no longer pass the age and expiry checks anyway, on any
+  // instance's clock (REPLAY_MARGIN).
   const key = `bcl:${claims.iss}:${claims.jti}`;
-  const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance;
+  const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance + REPLAY_MARGIN;
   if (!(await o.replay.once(key, until, now))) return { ok: false, kind: "refused", code: "replayed", detail: "this logout token's jti was already received" };
   try {
     const revoked = await o.kit.sessions.revokeByProvider({ issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) });
@@ -167,35 +107,6 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
     return { ok: false, kind: "failed", code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
   }
 }
-
-/** At most `limit` bytes of the body (null when longer): an unauthenticated POST is never buffered whole. */
-async function boundedText(request: Request, limit: number): Promise<string | null> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) return null;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
-
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
 function answer(result: BackchannelResult): Response {
   if (result.ok) return new Response(null, { status: 200, headers: NO_STORE });

@@ -2,7 +2,8 @@
 // keys come in as a jose key getter (remote JWKS in production, a local set in tests), the clock
 // as a number, and every refusal carries a stable code.
 import type { BackchannelErrorCode, Result } from "../engine/errors";
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
+import { verifySignedJwt, type JwtFailure } from "./signed-jwt";
 
 /**
  * The `events` member that marks a JWT as a back-channel logout token.
@@ -57,26 +58,20 @@ function typAllowed(typ: unknown): boolean {
   return t === "logout+jwt" || t === "jwt";
 }
 
-/** Map jose's errors to the codes above (the claim jose names decides for claim failures). */
-function fromJose(err: unknown): LogoutTokenOutcome {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof errors.JWTExpired) return refuse(err.claim === "iat" ? "invalid_iat" : "expired", message);
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === "iss") return refuse("invalid_issuer", message);
-    if (err.claim === "aud") return refuse("invalid_audience", message);
-    if (err.claim === "iat" || err.claim === "nbf") return refuse("invalid_iat", message);
-    if (err.claim === "typ") return refuse("invalid_typ", message);
-    return refuse("malformed_token", message);
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return refuse("unsupported_alg", message);
-  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
-    return refuse("invalid_signature", message);
-  }
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return refuse("provider_unavailable", message);
-  if (err instanceof errors.JOSEError) return refuse("malformed_token", message);
-  // A key getter that cannot reach the provider throws plain errors (fetch failures).
-  return refuse("provider_unavailable", message);
-}
+/** The shared checks' failures, as logout-token codes. */
+const CODES: Readonly<Record<JwtFailure, BackchannelErrorCode>> = {
+  malformed: "malformed_token",
+  alg: "unsupported_alg",
+  unsupported: "unsupported_alg",
+  typ: "invalid_typ",
+  signature: "invalid_signature",
+  issuer: "invalid_issuer",
+  audience: "invalid_audience",
+  too_old: "invalid_iat",
+  iat: "invalid_iat",
+  expired: "expired",
+  keys: "provider_unavailable",
+};
 
 /**
  * Validate a logout token (Back-Channel Logout 1.0, 2.6): a signed JWT (never `alg: none`, never
@@ -92,31 +87,18 @@ function fromJose(err: unknown): LogoutTokenOutcome {
  */
 export async function verifyLogoutToken(token: string, options: VerifyLogoutTokenOptions): Promise<LogoutTokenOutcome> {
   if (token.length === 0) return refuse("missing_token", "no logout_token");
-  if (token.split(".").length !== 3) return refuse("malformed_token", "the logout token is not a signed JWT (three parts)");
-  let header;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (err) {
-    return refuse("malformed_token", err instanceof Error ? err.message : String(err));
-  }
-  if (typeof header.alg !== "string" || header.alg === "none" || !options.algorithms.includes(header.alg)) {
-    return refuse("unsupported_alg", `alg ${JSON.stringify(header.alg)} is not one of ${options.algorithms.join(", ")}`);
-  }
-  if (!typAllowed(header.typ)) return refuse("invalid_typ", `typ ${JSON.stringify(header.typ)} is not a logout token's`);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, options.keys, {
-      issuer: options.issuer,
-      audience: options.clientId,
-      algorithms: [...options.algorithms],
-      maxTokenAge: options.maxAge,
-      clockTolerance: options.clockTolerance,
-      currentDate: new Date(options.now * 1000),
-    }));
-  } catch (err) {
-    return fromJose(err);
-  }
-  return checkClaims(payload);
+  const verified = await verifySignedJwt(token, {
+    issuer: options.issuer,
+    audience: options.clientId,
+    keys: options.keys,
+    algorithms: options.algorithms,
+    maxAge: options.maxAge,
+    clockTolerance: options.clockTolerance,
+    now: options.now,
+    typ: { allowed: typAllowed, name: "a logout token's" },
+  });
+  if (!verified.ok) return refuse(CODES[verified.failure], verified.detail);
+  return checkClaims(verified.payload);
 }
 
 /** The claims a signature cannot vouch for on its own: what makes a JWT a logout token. */
@@ -134,7 +116,8 @@ function checkClaims(payload: JWTPayload): LogoutTokenOutcome {
   if (!sub && !sid) return refuse("missing_subject", "the logout token names neither sid nor sub");
   return {
     ok: true,
-    claims: { iss: payload.iss!, jti: payload.jti, iat: payload.iat, ...(typeof payload.exp === "number" ? { exp: payload.exp } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
+    // Whole seconds: a NumericDate may have a fraction, and the stores keep integers.
+    claims: { iss: payload.iss!, jti: payload.jti, iat: Math.floor(payload.iat), ...(typeof payload.exp === "number" ? { exp: Math.ceil(payload.exp) } : {}), ...(sub ? { sub } : {}), ...(sid ? { sid } : {}) },
   };
 }
 

@@ -12,6 +12,15 @@ export interface StepUpRequirement {
   acr?: string | readonly string[];
 }
 
+/**
+ * An authentication the provider has since called into question (a CAEP `assurance-level-change`):
+ * sessions authenticated before `notBefore` (seconds) step up, asking for `acr` when given.
+ */
+export interface StepUpFloor {
+  notBefore: number;
+  acr?: readonly string[];
+}
+
 /** The authorization parameters of a step-up sign-in (strings, as the query carries them). */
 export type StepUpParams = {
   max_age?: string;
@@ -59,7 +68,8 @@ export function stepUpParams(requirement: StepUpRequirement): StepUpParams {
 /**
  * Whether a session token meets a requirement at `now` (seconds). Reads only what the kit kept
  * from the id_token at sign-in: a token without `auth_time` is never recent (the provider did not
- * say when the user authenticated; a step-up with `max_age` makes it say).
+ * say when the user authenticated; a step-up with `max_age` makes it say). With a `floor`, a
+ * token authenticated before it is `step_up_required` (a fresh sign-in: `max_age=0`).
  *
  * @example
  * ```ts
@@ -67,10 +77,14 @@ export function stepUpParams(requirement: StepUpRequirement): StepUpParams {
  * if (!r.ok) redirectToStepUp(r.stepUp); // { max_age: "300" }
  * ```
  */
-export function checkRecentAuth(token: Readonly<Record<string, unknown>> | null | undefined, requirement: StepUpRequirement, now: number): RecentAuthResult {
+export function checkRecentAuth(token: Readonly<Record<string, unknown>> | null | undefined, requirement: StepUpRequirement, now: number, floor?: StepUpFloor | null): RecentAuthResult {
   const stepUp = stepUpParams(requirement);
   if (!token || typeof token.sub !== "string") return { ok: false, kind: "refused", code: "not_signed_in", stepUp };
   const { auth_time: authTime, acr, amr } = authClaimsOf(token);
+  // The provider reported a change of assurance after this authentication: a new one, now.
+  if (floor && (authTime === undefined || authTime < floor.notBefore)) {
+    return { ok: false, kind: "refused", code: "step_up_required", stepUp: stepUpParams({ maxAge: 0, acr: floor.acr && floor.acr.length > 0 ? floor.acr : requirement.acr }) };
+  }
   const acrs = acrList(requirement.acr);
   if (acrs.length > 0 && (acr === undefined || !acrs.includes(acr))) return { ok: false, kind: "refused", code: "acr_not_met", stepUp };
   if (requirement.maxAge !== undefined) {

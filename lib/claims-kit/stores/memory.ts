@@ -1,5 +1,5 @@
 import { mergePatch } from "../engine/merge";
-import type { ProviderSession, ReplayStore, RevokeWhere, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry } from "../engine/ports";
+import type { ProviderSession, ReplayStore, RevokeWhere, SecurityEventLog, SecurityEventRecord, ServerDataStore, SessionEndCause, SessionInfo, SessionRegistry } from "../engine/ports";
 
 /**
  * An in-memory store, for tests and single-process demos without a database.
@@ -125,6 +125,10 @@ export function memorySessionRegistry(): SessionRegistry {
       }
       return count;
     },
+    async findByProvider(where) {
+      const found = [...sessions].filter(([sid, s]) => s.revokedAt === null && named(s, sid, where));
+      return found.map(([sid, s]) => ({ sid, userId: s.userId }));
+    },
     async bumpClaimsVersion(userId) {
       versions.set(userId, (versions.get(userId) ?? 0) + 1);
     },
@@ -149,5 +153,30 @@ export function memorySessionRegistry(): SessionRegistry {
       s.state = state;
       return true;
     },
+  };
+}
+
+/**
+ * A {@link SecurityEventLog} in memory: one process, nothing kept across restarts (tests, demos).
+ *
+ * @example
+ * ```ts
+ * sharedSignals({ kit, issuer, audience, replay: memoryReplayStore(), events: memorySecurityEventLog() })
+ * ```
+ */
+export function memorySecurityEventLog(): SecurityEventLog & { all(): SecurityEventRecord[] } {
+  const rows: SecurityEventRecord[] = [];
+  return {
+    async record(added) {
+      rows.push(...added.map((r) => ({ ...r })));
+    },
+    async list(userId, options) {
+      return rows.filter((r) => r.userId === userId).sort((a, b) => b.receivedAt - a.receivedAt).slice(0, options?.limit ?? 20);
+    },
+    async latest(userId, outcome) {
+      const times = rows.filter((r) => r.userId === userId && r.outcome === outcome).map((r) => r.issuedAt);
+      return times.length > 0 ? Math.max(...times) : null;
+    },
+    all: () => rows.map((r) => ({ ...r })),
   };
 }

@@ -212,6 +212,20 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       return ended.length;
     },
 
+    async findByProvider(where) {
+      // Compared in the form stored at sign-in, as revoke() compares them.
+      const issuer = providerId(where.issuer);
+      const providerSid = where.providerSid === undefined ? undefined : providerId(where.providerSid);
+      const subject = where.subject === undefined ? undefined : providerId(where.subject);
+      type Found = Array<{ sid: string; userId: string }>;
+      if (providerSid !== undefined && subject !== undefined) {
+        return db.$queryRaw<Found>`SELECT "id" AS "sid", "userId" FROM "UserSession" WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
+      }
+      if (providerSid !== undefined) return db.$queryRaw<Found>`SELECT "id" AS "sid", "userId" FROM "UserSession" WHERE "idpIssuer" = ${issuer} AND "idpSid" = ${providerSid} AND "revokedAt" IS NULL`;
+      if (subject !== undefined) return db.$queryRaw<Found>`SELECT "id" AS "sid", "userId" FROM "UserSession" WHERE "idpIssuer" = ${issuer} AND "idpSubject" = ${subject} AND "revokedAt" IS NULL`;
+      return [];
+    },
+
     async bumpClaimsVersion(userId) {
       await db.$executeRaw`UPDATE "User" SET "claimsVersion" = "claimsVersion" + 1 WHERE "id" = ${userId}`;
     },

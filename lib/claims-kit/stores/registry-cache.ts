@@ -229,6 +229,10 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       if (hit) hit.state = { ...hit.state, lastSeenAt: now };
     },
     list: (userId, options) => inner.list(userId, options),
+    async findByProvider(where) {
+      if (!inner.findByProvider) throw new Error("session registry cache: the registry it wraps cannot find sessions by provider (findByProvider)");
+      return inner.findByProvider(where);
+    },
     async revoke(where, now, by) {
       const count = await inner.revoke(where, now, by);
       if ("sid" in where) await changed("session", where.sid, now);

@@ -16,7 +16,7 @@ import { isSessionCookieName } from "../../cookie/session-cookie";
 import { readSessionCookieValue, readSessionToken, sessionCookieOf, type SessionCookieOptions } from "./cookie";
 import { measureCookieHeader, warnCookieHeaderOnce, type CookieHeaderReport } from "./cookie-header";
 import { readServerSession, type SessionReadConfig } from "./session-reads";
-import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction } from "./step-up";
+import { stepUpHelpers, type RecentAuthOptions, type RequireRecentAuthResult, type SignInFunction, type StepUpOptions } from "./step-up";
 
 /** What `inspectCookie()` reports. */
 export interface CookieInspection {
@@ -100,7 +100,7 @@ export interface HelperDeps {
   /** The app's AUTH_URL, when set (Auth.js builds its URLs from it). */
   authUrl?: string;
   /** The provider to step up with, and the step-up route's path (default `/api/auth/step-up`). */
-  stepUp?: { provider: string; path?: string };
+  stepUp?: StepUpOptions;
   /** Limit for the whole `Cookie` header (default 8192): `inspectCookie()` reports against it. */
   cookieHeaderLimit?: number;
   /** Warn once when a request's `Cookie` header exceeds the limit. */

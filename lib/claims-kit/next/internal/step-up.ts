@@ -4,7 +4,7 @@
 import { cookies, headers } from "next/headers";
 import { invalidOption } from "../../engine/errors";
 import { redirect } from "next/navigation";
-import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpParams, type StepUpRequirement } from "../../sessions/recent-auth";
+import { checkRecentAuth, stepUpParams, type RecentAuthResult, type StepUpFloor, type StepUpParams, type StepUpRequirement } from "../../sessions/recent-auth";
 import { sameOriginPath } from "../../sessions/return-path";
 
 export { sameOriginPath };
@@ -29,6 +29,17 @@ export type RequireRecentAuthResult =
 /** Next's `signIn` from `NextAuth()`, as the step-up route calls it. */
 export type SignInFunction = (provider: string, options: { redirectTo: string; redirect: false }, authorizationParams: Record<string, string>) => Promise<unknown>;
 
+/**
+ * `nextClaimsKit()`'s `stepUp` option: the provider to step up with, the route's path, and
+ * `required`: when the user's sessions must step up before any sensitive action whatever their
+ * age (the Shared Signals receiver's `stepUpRequirement`, after an `assurance-level-change`).
+ */
+export interface StepUpOptions {
+  provider: string;
+  path?: string;
+  required?: (userId: string) => Promise<StepUpFloor | null>;
+}
+
 /** How the helpers reach the request's session; bound by `nextClaimsKit()`. */
 export interface StepUpDeps {
   auth(): Promise<unknown>;
@@ -36,8 +47,8 @@ export interface StepUpDeps {
   token(): Promise<Readonly<Record<string, unknown>> | null>;
   sessionId(): Promise<string | undefined>;
   signIn?: SignInFunction;
-  /** The provider id to step up with (`"oidc"`), and the step-up route's path. */
-  stepUp?: { provider: string; path?: string };
+  /** The provider id to step up with (`"oidc"`), the step-up route's path, and when a user's sessions must step up anyway. */
+  stepUp?: StepUpOptions;
   clock?: () => number;
 }
 
@@ -74,10 +85,14 @@ export function stepUpHelpers(deps: StepUpDeps) {
   async function requireRecentAuth(options: RecentAuthOptions): Promise<RequireRecentAuthResult> {
     const returnTo = sameOriginPath(options.returnTo);
     if (!returnTo) throw new TypeError("requireRecentAuth: returnTo must be a path on this site");
-    const params = stepUpParams(options);
+    stepUpParams(options);
     const session = await deps.auth();
-    const result = checkRecentAuth(session ? await deps.token() : null, options, now());
+    const userId = (session as { user?: { id?: unknown } } | null)?.user?.id;
+    const floor = session && typeof userId === "string" && deps.stepUp?.required ? await deps.stepUp.required(userId) : null;
+    const result = checkRecentAuth(session ? await deps.token() : null, options, now(), floor);
     if (result.ok) return result;
+    // What the step-up asks for: the requirement's, or a fresh sign-in after an assurance change.
+    const params = result.stepUp;
     const stepUpUrl = `${path}?${new URLSearchParams({ ...params, return_to: returnTo })}`;
     // A step-up for this very requirement started from another session (the one the step-up
     // replaced) and still unmet: the provider did not grant it. Say so; never loop.
