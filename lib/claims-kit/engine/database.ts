@@ -9,7 +9,7 @@ import type { Account, Profile, Session, User } from "@auth/core/types";
 import { jwt, session as clientSession } from "./callbacks";
 import type { Runtime } from "./compile";
 import { ClaimsKitError, invalidOption, messageOf } from "./errors";
-import { META_CLAIM, sessionIdOfToken } from "./meta";
+import { META_CLAIM, readMeta, sessionIdOfToken, writeMeta } from "./meta";
 import type { SessionRegistry } from "./ports";
 
 /** What Auth.js hands `session()` under the database strategy. */
@@ -98,7 +98,13 @@ const WRITE_ATTEMPTS = 5;
 /**
  * An update's effect on a newer state than the one it ran on: the claims it changed, and its
  * verdict; everything else (a reload or a refresh another request saved meanwhile) is the newer
- * state's.
+ * state's. The result is only as current as the older of the two: the claims the update changed
+ * were derived (a tenant's role from its membership) under its claims version, load times and
+ * pending patch, so where the newer state is further on, the result keeps the update's (the lower
+ * version, the earlier load, no patch applied) and the next read reloads and re-checks them, as the
+ * update's own cookie would under the JWT strategy. Keeping the newer state's bookkeeping would
+ * vouch for claims it never checked: a role in a tenant the user was removed from, after the
+ * claims-version bump that was meant to take it away.
  */
 function overlay(newer: JWT, before: JWT, after: JWT): JWT {
   const out: Record<string, unknown> = { ...newer };
@@ -107,8 +113,15 @@ function overlay(newer: JWT, before: JWT, after: JWT): JWT {
     if (after[key] === undefined) delete out[key];
     else out[key] = after[key];
   }
-  const verdict = (after[META_CLAIM] as { u?: unknown } | undefined)?.u;
-  out[META_CLAIM] = { ...(newer[META_CLAIM] as object), ...(verdict ? { u: verdict } : {}) };
+  const mine = readMeta(after);
+  const meta = readMeta(newer);
+  if (mine.lastUpdate) meta.lastUpdate = mine.lastUpdate;
+  meta.claimsVersion = Math.min(meta.claimsVersion ?? 0, mine.claimsVersion ?? 0);
+  meta.loadedAt = Math.min(meta.loadedAt ?? 0, mine.loadedAt ?? 0);
+  const plugins = new Set([...Object.keys(meta.pluginLoadedAt ?? {}), ...Object.keys(mine.pluginLoadedAt ?? {})]);
+  if (plugins.size > 0) meta.pluginLoadedAt = Object.fromEntries([...plugins].map((id) => [id, Math.min(meta.pluginLoadedAt?.[id] ?? 0, mine.pluginLoadedAt?.[id] ?? 0)]));
+  if (meta.offlinePatch !== mine.offlinePatch) delete meta.offlinePatch;
+  out[META_CLAIM] = writeMeta(meta);
   return out as JWT;
 }
 

@@ -91,6 +91,39 @@ describe("database sessions (engine/database.ts)", () => {
     assert.equal(after.claims.tenantRole, "member");
   });
 
+  test("an update laid over a newer state keeps nothing that state re-checked: a tenant membership removed with a claims-version bump in between ends the tenant's role", async () => {
+    // The update's membership check ran before the removal; a read after the bump reloaded and
+    // saved first. Laid over that state with its claims version, the switch's role was never
+    // checked again (under the JWT strategy the update's cookie keeps the older version and reloads).
+    const inner = memorySessionRegistry();
+    let interfere: (() => Promise<void>) | undefined;
+    const registry: SessionRegistry = {
+      ...inner,
+      check: (sid) => inner.check(sid),
+      async writeState(sid, state, expected) {
+        const other = interfere;
+        interfere = undefined;
+        if (other) await other();
+        return inner.writeState!(sid, state, expected);
+      },
+    };
+    const { read, signIn, memberships, kit } = setup(registry);
+    memberships.t1 = "member";
+    memberships.t2 = "admin";
+    await signIn("tok-5");
+    assert.equal((await read("tok-5")).claims.tenantRole, "member");
+    interfere = async () => {
+      delete memberships.t2; // an admin removes the user from t2…
+      await kit.sessions.reloadClaims(USER.id); // …and makes every session reload
+      await read("tok-5"); // another request reloads under the new version and saves first
+    };
+    const switched = await read("tok-5", { intent: "switchTenant", input: { tenantId: "t2" } });
+    assert.equal(switched.update?.code, undefined, "accepted: its check ran before the removal");
+    const after = await read("tok-5");
+    assert.notEqual(after.claims.tenantRole, "admin", "no admin role in a tenant the user was removed from");
+    assert.equal(after.claims.tenantId, "t1", "back to the default tenant, as any reload after the removal leaves it");
+  });
+
   test("a session the registry ended reads as signed out (Auth.js answers null for a throw), and stays so", async () => {
     const registry = memorySessionRegistry();
     const { read, signIn, kit } = setup(registry);
