@@ -6,14 +6,14 @@ import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed } from "@/l
 import { memoryChangeLog, sharedRegistry } from "../fixtures";
 
 /** A shared registry (the database) counting reads, with userIds; one check can be held. */
-function database() {
+function database(options: { tellsSeq?: boolean } = {}) {
   let release: (() => void) | undefined;
   const { registry, calls } = sharedRegistry(async () => {
     if (release === undefined) return;
     await new Promise<void>((resolve) => (release = resolve));
     release = undefined;
   });
-  const changes = memoryChangeLog();
+  const changes = memoryChangeLog(options);
   return { registry, changes, calls, slowNextCheck: () => void (release = () => undefined), releaseCheck: () => release?.() };
 }
 
@@ -101,8 +101,8 @@ describe("cachedSessionRegistry", () => {
 
 describe("cold reads: a session this process has not cached, answered from the token's hint", () => {
   /** Two processes on one database; `b` starts first, so it has read the log since before `a`'s sessions. */
-  async function twoProcesses() {
-    const db = database();
+  async function twoProcesses(options: { tellsSeq?: boolean } = {}) {
+    const db = database(options);
     const feed = sharedFeed();
     const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
     await b.check("nobody");
@@ -175,6 +175,29 @@ describe("cold reads: a session this process has not cached, answered from the t
       const after = await a.check("s1", hint);
       assert.equal(after?.revoked, true, `tellsSeq=${tellsSeq}: the revocation, not the hint`);
       await a.close();
+    }
+  });
+
+  test("a change whose log append failed: no process answers an older cookie's hint for it, and the change reaches the log when it works again", async () => {
+    // The registry is written, then the append fails (SQLite's "database is locked", a dropped
+    // connection). Nothing in the log names the session, so every process -- the one that revoked
+    // it included, whose cached state that write forgot -- answered the old cookie from its hint
+    // for up to freshness.verifyEvery (300 s): a sign-out (whose event only logs the failure) left
+    // a copied cookie working. Before cold reads the bound was the cached state's entryTtlMs.
+    for (const tellsSeq of [true, false]) {
+      const p = await twoProcesses({ tellsSeq });
+      const hint = await p.hintOf("s1");
+      assert.equal((await p.b.check("s1", hint))?.fromHint, true, "cold in b before");
+      p.db.changes.down = true;
+      await assert.rejects(p.a.revoke({ sid: "s1" }, 1001), /database is locked/);
+      p.db.changes.down = false;
+      assert.equal((await p.a.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: the process that revoked it reads the registry`);
+      await p.a.sync(); // its next read of the log appends what it owes
+      assert.equal((await p.a.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: and after appending it`);
+      await p.b.sync();
+      assert.equal((await p.b.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: the other process learns of it through the log`);
+      assert.equal(p.db.changes.entries.filter((c) => c.kind === "session" && c.key === "s1").length, 1, "the change is in the log, once");
+      await p.close();
     }
   });
 
