@@ -43,7 +43,7 @@ export interface LogView {
  */
 export function logView(changes: ChangeLog, maxNamed: number): LogView {
   let lastSeq: number | null = null;
-  /** Every change after this is known to the view (where its history starts, or what it forgot). */
+  /** Every change after this is known to the view (where its history starts, what it forgot, or a skipped number it stopped waiting for). */
   let floor = 0;
   /** Skipped sequence numbers, until when they are awaited. */
   const gaps = new Map<number, number>();
@@ -107,7 +107,18 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
         restart(await changes.latest(), apply);
         return;
       }
-      for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
+      // A number no longer awaited may still stand for a change the registry holds (an append
+      // rolled back after its write, an insert committed later than the wait): the view cannot say
+      // what it named, so it vouches for nothing before it (a hint from before it reads the
+      // registry) and forgets what it cached (read, perhaps, before that change).
+      let expired = false;
+      for (const [seq, until] of gaps) {
+        if (until >= now) continue;
+        gaps.delete(seq);
+        floor = Math.max(floor, seq);
+        expired = true;
+      }
+      if (expired) apply({ kind: "all", key: "" });
       let from = gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
       for (let first = true; ; first = false) {
         const batch = await changes.since(from, BATCH);

@@ -227,6 +227,30 @@ describe("cold reads: a session this process has not cached, answered from the t
     await p.close();
   });
 
+  test("a skipped sequence number that never arrives: once no longer awaited, a hint from before it is read from the registry, not answered", async (t) => {
+    // The number was taken by a change the registry holds but whose row the log never showed in
+    // time: an append rolled back after its write (a statement timeout, a dropped connection), or a
+    // PostgreSQL insert committed more than the 10-s wait after a higher one. Once the view stopped
+    // waiting for it, a hint from before it was answered as if nothing had happened since: the
+    // revocation it stood for was missed until freshness.verifyEvery (300 s).
+    let now = performance.now();
+    t.mock.method(performance, "now", () => now);
+    const p = await twoProcesses();
+    await p.a.bumpClaimsVersion("u-other"); // the log holds rows before the gap (not a pruned log)
+    await p.b.sync();
+    const hint = await p.hintOf("s1");
+    await p.db.registry.revoke({ sid: "s1" }, 1001); // written; its log row never appears…
+    p.db.changes.skip(1); // …but took the next number
+    await p.a.revoke({ sid: "s3" }, 1001); // a later change, seen at once
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "while the number is awaited");
+    now += 11_000; // longer than a skipped number is awaited
+    await p.b.sync();
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "after: the hint is older than what the view can vouch for");
+    await p.close();
+  });
+
   test("a log pruned past a paused process's position: on waking it forgets what it knew and reads the registry", async () => {
     const p = await twoProcesses();
     const hint = await p.hintOf("s1");
