@@ -69,7 +69,10 @@ export async function checkSession(rt: Runtime, w: Work, hints = true): Promise<
     return false;
   }
   const now = rt.now();
-  if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return { pending: null };
+  // A check in this clock's future (another process's clock ahead, this one stepped back) says
+  // nothing about how recent it is: checked now.
+  const checkedAt = w.meta.checkedAt;
+  if (checkedAt !== undefined && checkedAt <= now && now - checkedAt < rt.fresh.checkEvery) return { pending: null };
   let state;
   try {
     const answer = rt.registry.check(sid, hints ? hintOf(rt, w, now) : undefined);
