@@ -33,6 +33,10 @@ function setup(registry: SessionRegistry = memorySessionRegistry()) {
       rows.set(s.sessionToken, row);
       return row;
     },
+    async getSessionAndUser(sessionToken: string) {
+      const session = rows.get(sessionToken);
+      return session ? { session, user: USER } : null;
+    },
   } as Adapter);
   /** Auth.js's callback request: the Session row, then the sign-in event. */
   async function signIn(sessionToken: string) {
@@ -133,6 +137,25 @@ describe("database sessions (engine/database.ts)", () => {
     await kit.sessions.revoke(listed!.sid);
     await assert.rejects(read("tok-3"), /the session has ended/);
     await assert.rejects(read("tok-3"), /the session has ended/);
+  });
+
+  test("server helpers see no state for a session Auth.js no longer holds: its row expired or deleted without the kit", async () => {
+    // getAccessToken(), readServerData(), sessionActive() and readToken() read the kit's state by
+    // the cookie's session token, without Auth.js's lookup. A copied session token went on getting
+    // the user's access token (and server data) after its session expired (Auth.js deletes the row
+    // when it reads it, with no event), or after a sign-out through an adapter whose deleteSession
+    // returns nothing (the signOut event then names no session to revoke).
+    const { signIn, read, kit, rows, clock } = setup();
+    const internals = internalsOf(kit);
+    await signIn("tok-6");
+    await read("tok-6");
+    assert.ok(await internals.stateOfSessionToken("tok-6"), "live: its state");
+    clock.advance(86_401); // past the row's expiry
+    assert.equal(await internals.stateOfSessionToken("tok-6"), null, "expired");
+    await signIn("tok-7");
+    await read("tok-7");
+    rows.delete("tok-7"); // deleted by Auth.js's adapter, an admin tool, another app
+    assert.equal(await internals.stateOfSessionToken("tok-7"), null, "deleted");
   });
 
   test("a registry that cannot keep state is named at the first read", async () => {
