@@ -61,7 +61,9 @@ async function signIn(rt: Runtime, w: Work, params: JwtParams, mode: JwtMode): P
   const info = await Promise.resolve(rt.hooks.requestInfo?.()).catch(() => undefined);
   // Its cookie is being replaced: a copy of it must not stay valid.
   const previous = info?.previousSessionId ?? sessionIdOf(info?.previousToken);
-  if (rt.registry && previous) {
+  // Not the session being recorded: a database session the kit adopts on its first read (a row
+  // from before the kit) arrives with its own token in the cookie.
+  if (rt.registry && previous && previous !== w.meta.sessionId) {
     await rt.registry.revoke({ sid: previous }, rt.now(), "replaced").catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
   }
   if (rt.registry && typeof w.token.sub === "string") {

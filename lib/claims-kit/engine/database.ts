@@ -70,22 +70,59 @@ export async function databaseSignIn(rt: Runtime, created: { sessionToken: strin
   }
 }
 
-/** The state to run on: the stored one, or (a Session row the kit has not seen: created before it, or by another app) a fresh sign-in without the provider's details. */
-async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<{ stored: string | null; token: JWT } | null> {
-  const row = await registry.check(sid);
-  if (row?.state) {
-    try {
-      return { stored: row.state, token: JSON.parse(row.state) as JWT };
-    } catch {
-      rt.log.warn(`session state of ${sid} is not JSON: signing the session out`);
-      return null;
-    }
+/** How long a recorded session may be without its state (a sign-in or an adoption still running elsewhere) before it counts as ended. */
+const RECORDING_SECONDS = 60;
+
+type Stored = { stored: string | null; token: JWT };
+
+function parsed(rt: Runtime, sid: string, state: string): Stored | null {
+  try {
+    return { stored: state, token: JSON.parse(state) as JWT };
+  } catch {
+    rt.log.warn(`session state of ${sid} is not JSON: signing the session out`);
+    return null;
   }
-  if (row) return null; // recorded, revoked or never stored: ended
-  const user = params.user;
-  const token = await jwt(rt, { token: { sub: user.id, name: user.name, email: user.email, picture: user.image }, user: user as User, trigger: "signIn" }, { serverSide: true, sessionId: sid, authSessionId: params.session.id ?? null });
-  if (!token || !(await registry.writeState(sid, JSON.stringify(token), null))) return null;
-  return { stored: JSON.stringify(token), token };
+}
+
+/** Adoptions of unseen Session rows under way in this process, by runtime and session id: concurrent first reads share one. */
+const adoptions = new WeakMap<Runtime, Map<string, Promise<Stored | null>>>();
+
+/**
+ * A Session row the kit has not seen (created before it, or by another app): recorded as a fresh
+ * sign-in without the provider's details, once. Concurrent first reads in this process share the
+ * adoption; one that lost the race to another process takes what that one stored.
+ */
+function adopt(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<Stored | null> {
+  let running = adoptions.get(rt);
+  if (!running) adoptions.set(rt, (running = new Map()));
+  const existing = running.get(sid);
+  if (existing) return existing;
+  const work = (async () => {
+    const user = params.user;
+    try {
+      const token = await jwt(rt, { token: { sub: user.id, name: user.name, email: user.email, picture: user.image }, user: user as User, trigger: "signIn" }, { serverSide: true, sessionId: sid, authSessionId: params.session.id ?? null });
+      if (token && (await registry.writeState(sid, JSON.stringify(token), null))) return { stored: JSON.stringify(token), token };
+    } catch (err) {
+      rt.log.warn(`plugin_failed plugin=kit step=session.adopt: ${messageOf(err)}`);
+    }
+    // Another process recorded it first (or this one could not): its state, if it is stored.
+    const again = await registry.check(sid);
+    return again?.state && !again.revoked ? parsed(rt, sid, again.state) : null;
+  })().finally(() => running.delete(sid));
+  running.set(sid, work);
+  return work;
+}
+
+/** The state to run on: the stored one, or (a Session row the kit has not seen) the one adopting it stores. */
+async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<Stored | null> {
+  const row = await registry.check(sid);
+  if (row?.state) return parsed(rt, sid, row.state);
+  if (!row) return adopt(rt, registry, sid, params);
+  // Recorded without a state yet: a sign-in or an adoption still storing it (another process's
+  // first read of the same row). Not ended -- revoking it would sign the user out for good --
+  // unless it has stayed so for longer than any of them takes.
+  if (!row.revoked && rt.now() - row.lastSeenAt < RECORDING_SECONDS) throw new ClaimsKitError("plugin_failed", "the session is still being recorded by another request");
+  return null; // revoked, or never stored: ended
 }
 
 /** Thrown when a database session has ended: Auth.js answers `null` for it (and the row is gone). */

@@ -8,16 +8,19 @@ import { claimsKit, permissions, tenant } from "@/lib/claims-kit";
 import { definePermissions } from "@/lib/claims-kit/access";
 import { memorySessionRegistry, type SessionRegistry } from "@/lib/claims-kit/plugin";
 import { internalsOf } from "@/lib/claims-kit/engine/kit";
+import { sessionIdOfToken } from "@/lib/claims-kit/engine/meta";
+import type { RequestInfo } from "@/lib/claims-kit/engine/types";
 import { fakeClock, memoryLogger } from "../fixtures";
 
 const access = definePermissions({ permissions: ["doc:read", "doc:write"], roles: { admin: "*", member: ["doc:read"] } });
 const USER = { id: "u1", name: "Ann", email: "ann@example.com", emailVerified: null, image: null };
 
-function setup(registry: SessionRegistry = memorySessionRegistry()) {
+function setup(registry: SessionRegistry = memorySessionRegistry(), requestInfo?: () => Promise<RequestInfo>) {
   const clock = fakeClock();
   const memberships: Record<string, string> = { t1: "admin", t2: "member" };
   const kit = claimsKit({
     clock: clock.now,
+    requestInfo,
     logger: memoryLogger(),
     sessions: registry,
     freshness: { maxAge: 300 },
@@ -156,6 +159,38 @@ describe("database sessions (engine/database.ts)", () => {
     await read("tok-7");
     rows.delete("tok-7"); // deleted by Auth.js's adapter, an admin tool, another app
     assert.equal(await internals.stateOfSessionToken("tok-7"), null, "deleted");
+  });
+
+  test("a Session row the kit has not seen, read in two processes at once: the second never ends the session the first recorded", async () => {
+    // Adopting the row runs the sign-in pipeline, and a sign-in ends the session the browser already
+    // had -- here the cookie's own. The second process, past its check before the first recorded the
+    // row, revoked it as "replaced" (with the Prisma registry: the Auth.js row deleted, signed out).
+    const inner = memorySessionRegistry();
+    const revoked: string[] = [];
+    let first: (() => Promise<unknown>) | undefined;
+    const registry: SessionRegistry = {
+      ...inner,
+      async check(sid) {
+        const state = await inner.check(sid);
+        const run = first;
+        first = undefined;
+        if (run) await run(); // the other process adopts the row meanwhile
+        return state;
+      },
+      async revoke(where, now, by) {
+        if ("sid" in where) revoked.push(where.sid);
+        return inner.revoke(where, now, by);
+      },
+    };
+    const requestInfo = async () => ({ userAgent: "test", previousSessionId: await sessionIdOfToken("tok-8") });
+    const a = setup(registry, requestInfo);
+    const b = setup(registry, requestInfo);
+    for (const p of [a, b]) p.rows.set("tok-8", { sessionToken: "tok-8", userId: USER.id, expires: new Date(p.clock.now() + 86_400_000), id: "row-8" } as AdapterSession);
+    first = () => a.read("tok-8");
+    const session = await b.read("tok-8");
+    assert.equal(session.claims.tenantId, "t1");
+    assert.deepEqual(revoked, [], "no revocation");
+    assert.equal((await inner.check(await sessionIdOfToken("tok-8")))?.revoked, false);
   });
 
   test("a registry that cannot keep state is named at the first read", async () => {
