@@ -221,6 +221,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       // process trusts no hint for what it names. The caller is told (a back-channel logout
       // answers an error, and the provider retries).
       owed.push({ kind, key, now });
+      start(); // the poll retries it, also in a process that only writes
       onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)}); retried on the next read of the log`);
       throw err;
     }
