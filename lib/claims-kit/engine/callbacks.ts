@@ -98,6 +98,8 @@ async function runJwtHooks(rt: Runtime, w: Work, trigger: JwtParams["trigger"]):
  */
 export interface JwtMode {
   serverSide?: boolean;
+  /** When the registry last answered for the session outside this run (the database strategy's read of the state): the fail-open window counts from it too. */
+  answeredAt?: number;
   sessionId?: string;
   authSessionId?: string | null;
 }
@@ -113,7 +115,7 @@ export async function jwt(rt: Runtime, params: JwtParams, mode: JwtMode = {}): P
     delete w.token[META_CLAIM];
     if (signingIn) await signIn(rt, w, params, mode);
     else {
-      const checked = await checkSession(rt, w, !mode.serverSide);
+      const checked = await checkSession(rt, w, !mode.serverSide, mode.answeredAt);
       if (!checked) return null;
       if (params.trigger === "update") w = await update(rt, w, params.session, { serverSide: mode.serverSide });
       await reloadStale(rt, w);

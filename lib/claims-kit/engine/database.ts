@@ -9,6 +9,7 @@ import type { Account, Profile, Session, User } from "@auth/core/types";
 import { jwt, session as clientSession } from "./callbacks";
 import type { Runtime } from "./compile";
 import { ClaimsKitError, invalidOption, messageOf } from "./errors";
+import { endReason } from "./freshness";
 import { META_CLAIM, readMeta, sessionIdOfToken, writeMeta } from "./meta";
 import type { SessionRegistry } from "./ports";
 
@@ -116,7 +117,11 @@ function adopt(rt: Runtime, registry: StateRegistry, sid: string, params: Databa
 /** The state to run on: the stored one, or (a Session row the kit has not seen) the one adopting it stores. */
 async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<Stored | null> {
   const row = await registry.check(sid);
-  if (row?.state) return parsed(rt, sid, row.state);
+  if (row?.state) {
+    const found = parsed(rt, sid, row.state);
+    if (!found) return null;
+    return endReason(row, readMeta(found.token).epoch) ? null : found;
+  }
   if (!row) return adopt(rt, registry, sid, params);
   // Recorded without a state yet: a sign-in or an adoption still storing it (another process's
   // first read of the same row). Not ended -- revoking it would sign the user out for good --
@@ -176,7 +181,11 @@ export async function databaseSession(rt: Runtime, params: DatabaseSessionParams
   const sid = await sessionIdOfToken(params.session.sessionToken);
   const updating = params.trigger === "update";
   const state = await stateOf(rt, registry, sid, params);
-  const next = state ? await jwt(rt, { token: state.token, trigger: updating ? "update" : undefined, session: params.newSession }, { serverSide: true }) : null;
+  // The registry has just answered for the session (stateOf): the pipeline's own check fails open
+  // from then on. The stored checkedAt moves only when the state is written, and a read that
+  // changes nothing writes nothing: counted from there, one slow answer to that check moments later
+  // fell outside failOpenFor and ended a live session for good.
+  const next = state ? await jwt(rt, { token: state.token, trigger: updating ? "update" : undefined, session: params.newSession }, { serverSide: true, answeredAt: rt.now() }) : null;
   if (!state || !next) {
     // Unknown, revoked or another epoch: end the Auth.js row too, so every process reads it as signed out.
     await registry.revoke({ sid }, rt.now()).catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=session.end: ${messageOf(err)}`));

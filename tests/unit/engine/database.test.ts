@@ -193,6 +193,38 @@ describe("database sessions (engine/database.ts)", () => {
     assert.equal((await inner.check(await sessionIdOfToken("tok-8")))?.revoked, false);
   });
 
+  test("a registry check that fails right after the read that loaded the state neither ends nor revokes the session", async () => {
+    // The stored state's checkedAt only moves when the state is written, and a read that changes
+    // nothing writes nothing: a session idle in that sense for failOpenFor (60 s) was past its
+    // fail-open window at the pipeline's own registry check, though the registry had answered for
+    // it a moment before. One slow answer (checkTimeoutMs) then revoked it for good, Auth.js row
+    // included.
+    const inner = memorySessionRegistry();
+    let failNext = false;
+    let checks = 0;
+    const registry: SessionRegistry = {
+      ...inner,
+      check(sid) {
+        checks++;
+        // Every second check of a read (the pipeline's, after the one that loaded the state) fails.
+        if (failNext && checks % 2 === 0) return Promise.reject(new Error("no answer within 2000 ms"));
+        return inner.check(sid);
+      },
+    };
+    const { signIn, read, clock } = setup(registry);
+    await signIn("tok-9");
+    await read("tok-9");
+    clock.advance(120);
+    checks = 0;
+    failNext = true;
+    const session = await read("tok-9");
+    assert.equal(session.claims.tenantId, "t1", "served");
+    failNext = false;
+    const [listed] = await inner.list(USER.id);
+    assert.ok(listed, "not revoked");
+    assert.equal((await read("tok-9")).claims.tenantId, "t1", "and still signed in");
+  });
+
   test("a registry that cannot keep state is named at the first read", async () => {
     const { writeState: _none, ...stateless } = memorySessionRegistry();
     const { read, rows, kit } = setup(stateless as SessionRegistry);
