@@ -68,10 +68,10 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
     }
   }
 
-  function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void): void {
+  function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void, from = latest): void {
     apply({ kind: "all", key: "" });
     lastSeq = latest;
-    floor = latest;
+    floor = from;
     gaps.clear();
     named.clear();
     allAt = 0;
@@ -119,9 +119,24 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
         expired = true;
       }
       if (expired) apply({ kind: "all", key: "" });
-      let from = gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+      // Read from just below the last number seen: its row must still be there. Gone, the log went
+      // back (restored from a backup, a failover that lost its last rows, a truncate that restarted
+      // the numbers) or was pruned past this process: new changes may carry numbers this view takes
+      // for seen ones, so it starts again from the log's end.
+      const anchor = lastSeq;
+      let anchored = anchor <= 0;
+      let from = Math.min(gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq, anchor - 1);
       for (let first = true; ; first = false) {
         const batch = await changes.since(from, BATCH);
+        if (!anchored && (batch.length < BATCH || batch[batch.length - 1]!.seq >= anchor)) {
+          anchored = true;
+          if (!batch.some((change) => change.seq === anchor)) {
+            // A position up to the anchor may be of the old numbering: none of them is vouched for.
+            const latest = await changes.latest();
+            restart(latest, apply, Math.max(latest, anchor) + 1);
+            return;
+          }
+        }
         // A jump past the next number at the start: skipped numbers, or rows pruned past this
         // process (it slept longer than the log keeps). Pruned: start again from the log's end.
         if (first && batch.length > 0 && batch[0]!.seq > lastSeq + 1 && changes.earliest && (await changes.earliest()) > lastSeq + 1) {

@@ -270,6 +270,29 @@ describe("cold reads: a session this process has not cached, answered from the t
     await p.close();
   });
 
+  test("a log that went back (a restore, a failover that lost its last rows, a truncate restarting the numbers): every process notices and reads the registry", async () => {
+    // The numbers start again below what the processes have read: every new change looked older
+    // than their position (skipped as already seen), and the process that wrote one named it below
+    // the cookies' positions. A revocation after it was answered from older cookies' hints until
+    // freshness.verifyEvery, in every process.
+    const p = await twoProcesses();
+    await p.a.bumpClaimsVersion("u-other");
+    await p.a.bumpClaimsVersion("u-other");
+    await p.b.sync();
+    const hint = await p.hintOf("s1");
+    assert.equal((await p.b.check("s1", hint))?.fromHint, true, "cold in b before");
+    p.db.changes.entries.splice(0); // the log restored from before those rows: numbers start again at 1
+    await p.a.sync();
+    await p.b.sync();
+    await p.a.revoke({ sid: "s1" }, 1001); // seq 1, below the cookie's position
+    for (let i = 0; i < 3; i++) await p.a.bumpClaimsVersion("u-other"); // the new numbers pass it
+    await p.a.sync();
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "the other process");
+    assert.equal((await p.a.check("s1", hint))?.revoked, true, "the process that revoked it");
+    await p.close();
+  });
+
   test("10,000 revocations at once: each cached session is forgotten, and the log is read in batches", async () => {
     const db = database();
     const feed = sharedFeed();
