@@ -73,8 +73,11 @@ export interface AuthDeps {
   /** The sign-in request's details; in the app, nextClaimsKit() supplies them. */
   requestInfo?: () => Promise<RequestInfo>;
   logger?: KitLogger;
-  /** The registry cache's options (tests: `entryTtlMs: 0` serves no cached state, only cold reads and queries). */
-  registryCache?: Pick<CachedRegistryOptions, "entryTtlMs">;
+  /**
+   * The registry cache's options (tests: `entryTtlMs: 0` serves no cached state, only cold reads
+   * and queries; `changes`: the change log wrapped, to make an append fail).
+   */
+  registryCache?: Partial<Pick<CachedRegistryOptions, "entryTtlMs" | "changes" | "onError">>;
 }
 
 /** The environment variable behind each back-channel option, so a start-up error names it. */

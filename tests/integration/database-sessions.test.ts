@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppSession } from "./harness";
 import { fakeClock, startHarness, type Harness } from "./harness";
+import { sessionIdOfToken } from "../../lib/claims-kit/engine/meta";
 
 const clock = fakeClock();
 let h: Harness;
@@ -96,6 +97,24 @@ describe("database sessions", () => {
     assert.equal(session?.user.email, "dave@example.com");
     assert.equal(session?.claims.role, "user");
     assert.equal(await h.prisma.session.count({ where: { sessionToken: token } }), 1);
+  });
+
+  test("a Session row the kit has not seen, read by two requests at once (a page and its useSession fetch): still signed in", async () => {
+    // The first read records the kit's session as a sign-in would, and a sign-in ends the session
+    // the browser already had: the cookie's own session. A second read that found the row the first
+    // had just recorded revoked it as "replaced" (deleting the Auth.js row: signed out for good);
+    // one that got there before failed to record it a second time (signed out for that read).
+    const b = h.browser();
+    await b.signIn("dave@example.com");
+    const token = b.jar.get("authjs.session-token")!;
+    const row = await h.prisma.userSession.findUniqueOrThrow({ where: { id: await sessionIdOfToken(token) } });
+    await h.prisma.userSession.delete({ where: { id: row.id } });
+    await h.kit.sessions.reloadClaims(row.userId);
+    const both = await Promise.all([b.session<AppSession>(), b.session<AppSession>()]);
+    assert.deepEqual(both.map((s) => s?.user.email), ["dave@example.com", "dave@example.com"], "both reads signed in");
+    assert.equal((await b.session<AppSession>())?.user.email, "dave@example.com", "signed in");
+    assert.equal(await h.prisma.session.count({ where: { sessionToken: token } }), 1, "the Auth.js row is kept");
+    assert.equal((await h.prisma.userSession.findUniqueOrThrow({ where: { id: row.id } })).revokedAt, null);
   });
 
   test("signing out deletes the Auth.js row and ends the kit's session", async () => {

@@ -3,7 +3,8 @@
 // driven through Auth.js's jwt()/session() callbacks with sequences of what users, admins and
 // browsers do: sign in, switch tenant, every intent, a server update, a server-side tenant switch (updateSession({ tenantId, tenantRole })), role changes with and without
 // "apply now", membership removal and re-adding, claims-version bumps, the clock passing the claims
-// max age, revocations, sign-out everywhere, offline updates, and replays of any cookie copy issued
+// max age, revocations, sign-out everywhere, offline updates, a revocation or claims-version bump
+// whose change-log append fails after the registry write, and replays of any cookie copy issued
 // so far. A small model says what each copy may grant; after every command every copy ever issued
 // is read again and checked, in each of two server processes (two registry caches on one
 // database: one may restart, starting its view of the change log afresh, so cookie copies are
@@ -22,6 +23,7 @@ import type { JWT } from "@auth/core/jwt";
 import type { AppKit } from "../../auth.config";
 import type { SessionOf } from "../../lib/claims-kit";
 import type { KitInternals } from "../../lib/claims-kit/engine/kit";
+import type { ChangeLog } from "../../lib/claims-kit/plugin";
 import type { PrismaClient } from "../../prisma/generated/prisma/client";
 import { fakeClock, freshDatabase } from "./harness";
 
@@ -52,6 +54,8 @@ let tenantIds: Map<string, string>;
 let userIds: Map<Email, string>;
 /** The session token the next sign-in's browser already has (what nextRequestInfo would read). */
 let previousToken: JWT | null = null;
+/** Process 0's next change-log append fails (the registry was written: SQLite's lock, a dropped connection). */
+let failNextAppend = false;
 
 before(async () => {
   db = await freshDatabase();
@@ -68,8 +72,18 @@ before(async () => {
   // Quiet: thousands of requests; a failure is reported by the invariant that breaks.
   const quiet = { info() {}, warn() {}, error() {} };
   const env = readEnv({ NODE_ENV: "test", DATABASE_URL: db.url, AUTH_SECRET: "model-test-secret-0123456789abcdef", AUTH_OIDC_ISSUER: "http://127.0.0.1:1", AUTH_OIDC_ID: "model-app", AUTH_OIDC_SECRET: "model-secret" });
-  const start = (entryTtlMs?: number) => createAuth(env, { prisma, clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }), registryCache: { entryTtlMs } });
-  app = start();
+  const start = (entryTtlMs?: number, changes?: ChangeLog) => createAuth(env, { prisma, clock: clock.now, claimsMaxAge: MAX_AGE, logger: quiet, requestInfo: async () => ({ userAgent: "model", previousToken }), registryCache: { entryTtlMs, ...(changes ? { changes, onError: () => undefined } : {}) } });
+  // Process 0's change log can be made to refuse the next append (after the registry write).
+  const { prismaChangeLog } = await import("../../lib/claims-kit/prisma");
+  const log = prismaChangeLog(prisma);
+  app = start(undefined, {
+    ...log,
+    append(kind, key, at) {
+      if (!failNextAppend) return log.append(kind, key, at);
+      failNextAppend = false;
+      return Promise.reject(new Error("database is locked"));
+    },
+  });
   kit = app.kit;
   // The other process caches no state: each read is answered from the token's hint or the registry.
   startOther = () => start(0);
@@ -455,6 +469,32 @@ class Revoke extends Step {
   toString = () => `revoke(session of browser ${this.browser})`;
 }
 
+/** A revocation whose change-log append fails after the registry write: the caller is told, the session is revoked. */
+class RevokeUnlogged extends Step {
+  constructor(readonly browser: number) { super(); }
+  check = (m: Readonly<Model>) => m.browsers[this.browser] !== undefined;
+  async apply(m: Model, r: Real) {
+    const index = m.browsers[this.browser]!;
+    failNextAppend = true;
+    await assert.rejects(kit.sessions.revoke(r.sids[index]!, { by: "user" }), /database is locked/);
+    m.sessions[index]!.revoked = true;
+  }
+  toString = () => `revokeUnlogged(session of browser ${this.browser})`;
+}
+
+/** A claims-version bump whose change-log append fails after the registry write. */
+class BumpUnlogged extends Step {
+  constructor(readonly user: Email) { super(); }
+  check = () => true;
+  async apply(m: Model) {
+    failNextAppend = true;
+    await kit.sessions.reloadClaims(userIds.get(this.user)!).catch(() => undefined);
+    failNextAppend = false;
+    m.users.get(this.user)!.unbumpedSince = -Infinity;
+  }
+  toString = () => `reloadClaimsUnlogged(${this.user})`;
+}
+
 class SignOutEverywhere extends Step {
   constructor(readonly user: Email) { super(); }
   check = () => true;
@@ -518,6 +558,8 @@ const commands = [
   user.map((u) => new Bump(u)),
   fc.constantFrom(30, MAX_AGE).map((s) => new Advance(s)),
   browser.map((b) => new Revoke(b)),
+  browser.map((b) => new RevokeUnlogged(b)),
+  user.map((u) => new BumpUnlogged(u)),
   user.map((u) => new SignOutEverywhere(u)),
   fc.tuple(user, fc.constantFrom("free" as const, "pro" as const)).map(([u, t]) => new OfflineTier(u, t)),
   fc.tuple(browser, fc.nat(1000), proc).map(([b, k, on]) => new Replay(b, k, on)),

@@ -61,7 +61,9 @@ async function signIn(rt: Runtime, w: Work, params: JwtParams, mode: JwtMode): P
   const info = await Promise.resolve(rt.hooks.requestInfo?.()).catch(() => undefined);
   // Its cookie is being replaced: a copy of it must not stay valid.
   const previous = info?.previousSessionId ?? sessionIdOf(info?.previousToken);
-  if (rt.registry && previous) {
+  // Not the session being recorded: a database session the kit adopts on its first read (a row
+  // from before the kit) arrives with its own token in the cookie.
+  if (rt.registry && previous && previous !== w.meta.sessionId) {
     await rt.registry.revoke({ sid: previous }, rt.now(), "replaced").catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=signIn.revokePrevious: ${messageOf(err)}`));
   }
   if (rt.registry && typeof w.token.sub === "string") {
@@ -96,6 +98,8 @@ async function runJwtHooks(rt: Runtime, w: Work, trigger: JwtParams["trigger"]):
  */
 export interface JwtMode {
   serverSide?: boolean;
+  /** When the registry last answered for the session outside this run (the database strategy's read of the state): the fail-open window counts from it too. */
+  answeredAt?: number;
   sessionId?: string;
   authSessionId?: string | null;
 }
@@ -111,7 +115,7 @@ export async function jwt(rt: Runtime, params: JwtParams, mode: JwtMode = {}): P
     delete w.token[META_CLAIM];
     if (signingIn) await signIn(rt, w, params, mode);
     else {
-      const checked = await checkSession(rt, w, !mode.serverSide);
+      const checked = await checkSession(rt, w, !mode.serverSide, mode.answeredAt);
       if (!checked) return null;
       if (params.trigger === "update") w = await update(rt, w, params.session, { serverSide: mode.serverSide });
       await reloadStale(rt, w);

@@ -9,7 +9,8 @@ import type { Account, Profile, Session, User } from "@auth/core/types";
 import { jwt, session as clientSession } from "./callbacks";
 import type { Runtime } from "./compile";
 import { ClaimsKitError, invalidOption, messageOf } from "./errors";
-import { META_CLAIM, sessionIdOfToken } from "./meta";
+import { endReason } from "./freshness";
+import { META_CLAIM, readMeta, sessionIdOfToken, writeMeta } from "./meta";
 import type { SessionRegistry } from "./ports";
 
 /** What Auth.js hands `session()` under the database strategy. */
@@ -70,22 +71,63 @@ export async function databaseSignIn(rt: Runtime, created: { sessionToken: strin
   }
 }
 
-/** The state to run on: the stored one, or (a Session row the kit has not seen: created before it, or by another app) a fresh sign-in without the provider's details. */
-async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<{ stored: string | null; token: JWT } | null> {
+/** How long a recorded session may be without its state (a sign-in or an adoption still running elsewhere) before it counts as ended. */
+const RECORDING_SECONDS = 60;
+
+type Stored = { stored: string | null; token: JWT };
+
+function parsed(rt: Runtime, sid: string, state: string): Stored | null {
+  try {
+    return { stored: state, token: JSON.parse(state) as JWT };
+  } catch {
+    rt.log.warn(`session state of ${sid} is not JSON: signing the session out`);
+    return null;
+  }
+}
+
+/** Adoptions of unseen Session rows under way in this process, by runtime and session id: concurrent first reads share one. */
+const adoptions = new WeakMap<Runtime, Map<string, Promise<Stored | null>>>();
+
+/**
+ * A Session row the kit has not seen (created before it, or by another app): recorded as a fresh
+ * sign-in without the provider's details, once. Concurrent first reads in this process share the
+ * adoption; one that lost the race to another process takes what that one stored.
+ */
+function adopt(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<Stored | null> {
+  let running = adoptions.get(rt);
+  if (!running) adoptions.set(rt, (running = new Map()));
+  const existing = running.get(sid);
+  if (existing) return existing;
+  const work = (async () => {
+    const user = params.user;
+    try {
+      const token = await jwt(rt, { token: { sub: user.id, name: user.name, email: user.email, picture: user.image }, user: user as User, trigger: "signIn" }, { serverSide: true, sessionId: sid, authSessionId: params.session.id ?? null });
+      if (token && (await registry.writeState(sid, JSON.stringify(token), null))) return { stored: JSON.stringify(token), token };
+    } catch (err) {
+      rt.log.warn(`plugin_failed plugin=kit step=session.adopt: ${messageOf(err)}`);
+    }
+    // Another process recorded it first (or this one could not): its state, if it is stored.
+    const again = await registry.check(sid);
+    return again?.state && !again.revoked ? parsed(rt, sid, again.state) : null;
+  })().finally(() => running.delete(sid));
+  running.set(sid, work);
+  return work;
+}
+
+/** The state to run on: the stored one, or (a Session row the kit has not seen) the one adopting it stores. */
+async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params: DatabaseSessionParams): Promise<Stored | null> {
   const row = await registry.check(sid);
   if (row?.state) {
-    try {
-      return { stored: row.state, token: JSON.parse(row.state) as JWT };
-    } catch {
-      rt.log.warn(`session state of ${sid} is not JSON: signing the session out`);
-      return null;
-    }
+    const found = parsed(rt, sid, row.state);
+    if (!found) return null;
+    return endReason(row, readMeta(found.token).epoch) ? null : found;
   }
-  if (row) return null; // recorded, revoked or never stored: ended
-  const user = params.user;
-  const token = await jwt(rt, { token: { sub: user.id, name: user.name, email: user.email, picture: user.image }, user: user as User, trigger: "signIn" }, { serverSide: true, sessionId: sid, authSessionId: params.session.id ?? null });
-  if (!token || !(await registry.writeState(sid, JSON.stringify(token), null))) return null;
-  return { stored: JSON.stringify(token), token };
+  if (!row) return adopt(rt, registry, sid, params);
+  // Recorded without a state yet: a sign-in or an adoption still storing it (another process's
+  // first read of the same row). Not ended -- revoking it would sign the user out for good --
+  // unless it has stayed so for longer than any of them takes.
+  if (!row.revoked && rt.now() - row.lastSeenAt < RECORDING_SECONDS) throw new ClaimsKitError("plugin_failed", "the session is still being recorded by another request");
+  return null; // revoked, or never stored: ended
 }
 
 /** Thrown when a database session has ended: Auth.js answers `null` for it (and the row is gone). */
@@ -98,7 +140,13 @@ const WRITE_ATTEMPTS = 5;
 /**
  * An update's effect on a newer state than the one it ran on: the claims it changed, and its
  * verdict; everything else (a reload or a refresh another request saved meanwhile) is the newer
- * state's.
+ * state's. The result is only as current as the older of the two: the claims the update changed
+ * were derived (a tenant's role from its membership) under its claims version, load times and
+ * pending patch, so where the newer state is further on, the result keeps the update's (the lower
+ * version, the earlier load, no patch applied) and the next read reloads and re-checks them, as the
+ * update's own cookie would under the JWT strategy. Keeping the newer state's bookkeeping would
+ * vouch for claims it never checked: a role in a tenant the user was removed from, after the
+ * claims-version bump that was meant to take it away.
  */
 function overlay(newer: JWT, before: JWT, after: JWT): JWT {
   const out: Record<string, unknown> = { ...newer };
@@ -107,8 +155,15 @@ function overlay(newer: JWT, before: JWT, after: JWT): JWT {
     if (after[key] === undefined) delete out[key];
     else out[key] = after[key];
   }
-  const verdict = (after[META_CLAIM] as { u?: unknown } | undefined)?.u;
-  out[META_CLAIM] = { ...(newer[META_CLAIM] as object), ...(verdict ? { u: verdict } : {}) };
+  const mine = readMeta(after);
+  const meta = readMeta(newer);
+  if (mine.lastUpdate) meta.lastUpdate = mine.lastUpdate;
+  meta.claimsVersion = Math.min(meta.claimsVersion ?? 0, mine.claimsVersion ?? 0);
+  meta.loadedAt = Math.min(meta.loadedAt ?? 0, mine.loadedAt ?? 0);
+  const plugins = new Set([...Object.keys(meta.pluginLoadedAt ?? {}), ...Object.keys(mine.pluginLoadedAt ?? {})]);
+  if (plugins.size > 0) meta.pluginLoadedAt = Object.fromEntries([...plugins].map((id) => [id, Math.min(meta.pluginLoadedAt?.[id] ?? 0, mine.pluginLoadedAt?.[id] ?? 0)]));
+  if (meta.offlinePatch !== mine.offlinePatch) delete meta.offlinePatch;
+  out[META_CLAIM] = writeMeta(meta);
   return out as JWT;
 }
 
@@ -126,7 +181,11 @@ export async function databaseSession(rt: Runtime, params: DatabaseSessionParams
   const sid = await sessionIdOfToken(params.session.sessionToken);
   const updating = params.trigger === "update";
   const state = await stateOf(rt, registry, sid, params);
-  const next = state ? await jwt(rt, { token: state.token, trigger: updating ? "update" : undefined, session: params.newSession }, { serverSide: true }) : null;
+  // The registry has just answered for the session (stateOf): the pipeline's own check fails open
+  // from then on. The stored checkedAt moves only when the state is written, and a read that
+  // changes nothing writes nothing: counted from there, one slow answer to that check moments later
+  // fell outside failOpenFor and ended a live session for good.
+  const next = state ? await jwt(rt, { token: state.token, trigger: updating ? "update" : undefined, session: params.newSession }, { serverSide: true, answeredAt: rt.now() }) : null;
   if (!state || !next) {
     // Unknown, revoked or another epoch: end the Auth.js row too, so every process reads it as signed out.
     await registry.revoke({ sid }, rt.now()).catch((err: unknown) => rt.log.warn(`plugin_failed plugin=kit step=session.end: ${messageOf(err)}`));

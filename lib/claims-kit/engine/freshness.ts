@@ -17,7 +17,7 @@ const FIRST_EPOCH = "0";
  * Why the registry says a session has ended (unknown, revoked, another epoch), or null when it has
  * not. A cookie without an epoch belongs to the first one: it ends when the epoch changes.
  */
-function endReason(state: SessionState | null, epoch: string | undefined): string | null {
+export function endReason(state: SessionState | null, epoch: string | undefined): string | null {
   if (!state) return "unknown session";
   if (state.revoked) return "revoked";
   return state.epoch !== (epoch ?? FIRST_EPOCH) ? "global epoch changed" : null;
@@ -58,9 +58,11 @@ function hintOf(rt: Runtime, w: Work, now: number): CheckHint | undefined {
  * Check the session against the registry. Returns false when the session must end; otherwise the
  * pending patch the registry holds for it (null when none, or when the check was skipped).
  * `hints`: pass the token's hint and keep the answer's log position on the token (a cookie; not a
- * database-strategy state, which is read from the registry on every request anyway).
+ * database-strategy state, which is read from the registry on every request anyway). `answeredAt`:
+ * when the registry last answered for the session outside this check (the database strategy's
+ * read of the state, which ended a revoked one already).
  */
-export async function checkSession(rt: Runtime, w: Work, hints = true): Promise<false | { pending: PendingPatch | null }> {
+export async function checkSession(rt: Runtime, w: Work, hints = true, answeredAt?: number): Promise<false | { pending: PendingPatch | null }> {
   if (!rt.registry) return { pending: null };
   const sid = w.meta.sessionId;
   if (!sid) {
@@ -69,7 +71,10 @@ export async function checkSession(rt: Runtime, w: Work, hints = true): Promise<
     return false;
   }
   const now = rt.now();
-  if (w.meta.checkedAt !== undefined && now - w.meta.checkedAt < rt.fresh.checkEvery) return { pending: null };
+  // A check in this clock's future (another process's clock ahead, this one stepped back) says
+  // nothing about how recent it is: checked now.
+  const checkedAt = w.meta.checkedAt;
+  if (checkedAt !== undefined && checkedAt <= now && now - checkedAt < rt.fresh.checkEvery) return { pending: null };
   let state;
   try {
     const answer = rt.registry.check(sid, hints ? hintOf(rt, w, now) : undefined);
@@ -79,7 +84,7 @@ export async function checkSession(rt: Runtime, w: Work, hints = true): Promise<
     // Fail open on a transient database error (the check runs again on the next request), for at
     // most failOpenFor since the last check that succeeded: a revoked session must not live on
     // through an outage someone can prolong (a flooded connection pool, a slow database).
-    if (now - (w.meta.checkedAt ?? 0) <= rt.fresh.failOpenFor) return { pending: null };
+    if (now - Math.max(w.meta.checkedAt ?? 0, answeredAt ?? 0) <= rt.fresh.failOpenFor) return { pending: null };
     rt.log.warn(`session ended: the registry has not answered for more than ${rt.fresh.failOpenFor} s`);
     return false;
   }

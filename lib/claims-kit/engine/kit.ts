@@ -33,7 +33,9 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
   };
   /**
    * Under Auth.js's database strategy: wrap the adapter so that the kit learns of each Session row
-   * it creates (`nextClaimsKit()` does it for you). The adapter is otherwise unchanged.
+   * it creates (`nextClaimsKit()` does it for you), and server helpers hand out a session's state
+   * only while the adapter's `getSessionAndUser` still finds it unexpired. The adapter is otherwise
+   * unchanged.
    */
   adapter<A extends Adapter>(adapter: A): A;
   /** Every declared claim: owner plugin and visibility (for inspectors). */
@@ -92,7 +94,7 @@ export interface KitInternals {
   readServerData(token: Readonly<Record<string, unknown>> | null | undefined): Promise<Record<string, unknown>>;
   /** A framework helper's `requestInfo`, used unless the kit's options gave one. */
   supplyRequestInfo(requestInfo: () => Awaitable<RequestInfo>): void;
-  /** Under the database strategy: the kit's side of the session a session token names (stored form), null when unknown or ended. */
+  /** Under the database strategy: the kit's side of the session a session token names (stored form), null when unknown or ended, or when Auth.js no longer holds it (expired, its row deleted). */
   stateOfSessionToken(sessionToken: string): Promise<Record<string, unknown> | null>;
 }
 
@@ -154,6 +156,11 @@ function justCreated(clock: () => number) {
 export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsKitOptions<P>): ClaimsKit<P> {
   const rt = compile(options);
   const createdSessions = justCreated(rt.clock);
+  /**
+   * Auth.js's own lookup of a database session (the wrapped adapter's): the kit's state of a
+   * session token is only handed to server code while Auth.js still holds that session.
+   */
+  let authSession: ((sessionToken: string) => Promise<{ session: { expires: Date } } | null>) | undefined;
   const registry = (): SessionRegistry => rt.registry ?? invalidOption("claimsKit", "sessions", "is required for session management (pass a SessionRegistry)");
   const kit: ClaimsKit<P> = Object.freeze({
     callbacks: {
@@ -171,6 +178,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
     adapter<A extends Adapter>(adapter: A): A {
       const createSession = adapter.createSession?.bind(adapter);
       if (!createSession) return adapter;
+      authSession = adapter.getSessionAndUser?.bind(adapter) as typeof authSession;
       return {
         ...adapter,
         async createSession(data: { sessionToken: string; userId: string; expires: Date }) {
@@ -224,6 +232,15 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
       rt.hooks.requestInfo ??= requestInfo;
     },
     async stateOfSessionToken(sessionToken) {
+      // A session Auth.js no longer holds -- expired (Auth.js deletes the row when it reads it, with
+      // no event), or its row deleted without the kit hearing (an adapter whose deleteSession
+      // returns nothing to the signOut event, an admin tool) -- has no state for server code,
+      // whatever the kit's row says: a copied session token must not go on getting the user's
+      // access token or server data.
+      if (authSession) {
+        const found = await authSession(sessionToken);
+        if (!found || new Date(found.session.expires).valueOf() < rt.clock()) return null;
+      }
       const row = rt.registry ? await rt.registry.check(await sessionIdOfToken(sessionToken)) : null;
       if (!row?.state || row.revoked) return null;
       try {

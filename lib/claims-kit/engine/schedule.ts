@@ -22,8 +22,10 @@ export function nextDue(last: number, period: number, phase: number): number {
 
 /**
  * Whether work done at `last` is due again at `now`: once the session's next phase point after
- * `last` has passed, so at most `period` after `last` (and at least once per period).
+ * `last` has passed, so at most `period` after `last` (and at least once per period). Work done in
+ * this clock's future (a process whose clock is ahead, this clock stepped back) is due now: counted
+ * from there it would wait the period plus the skew.
  */
 export function dueAgain(last: number, now: number, period: number, phase: number): boolean {
-  return now >= nextDue(last, period, phase);
+  return last > now || now >= nextDue(last, period, phase);
 }

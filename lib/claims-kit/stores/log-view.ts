@@ -43,7 +43,7 @@ export interface LogView {
  */
 export function logView(changes: ChangeLog, maxNamed: number): LogView {
   let lastSeq: number | null = null;
-  /** Every change after this is known to the view (where its history starts, or what it forgot). */
+  /** Every change after this is known to the view (where its history starts, what it forgot, or a skipped number it stopped waiting for). */
   let floor = 0;
   /** Skipped sequence numbers, until when they are awaited. */
   const gaps = new Map<number, number>();
@@ -68,10 +68,10 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
     }
   }
 
-  function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void): void {
+  function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void, from = latest): void {
     apply({ kind: "all", key: "" });
     lastSeq = latest;
-    floor = latest;
+    floor = from;
     gaps.clear();
     named.clear();
     allAt = 0;
@@ -107,10 +107,36 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
         restart(await changes.latest(), apply);
         return;
       }
-      for (const [seq, until] of gaps) if (until < now) gaps.delete(seq);
-      let from = gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+      // A number no longer awaited may still stand for a change the registry holds (an append
+      // rolled back after its write, an insert committed later than the wait): the view cannot say
+      // what it named, so it vouches for nothing before it (a hint from before it reads the
+      // registry) and forgets what it cached (read, perhaps, before that change).
+      let expired = false;
+      for (const [seq, until] of gaps) {
+        if (until >= now) continue;
+        gaps.delete(seq);
+        floor = Math.max(floor, seq);
+        expired = true;
+      }
+      if (expired) apply({ kind: "all", key: "" });
+      // Read from just below the last number seen: its row must still be there. Gone, the log went
+      // back (restored from a backup, a failover that lost its last rows, a truncate that restarted
+      // the numbers) or was pruned past this process: new changes may carry numbers this view takes
+      // for seen ones, so it starts again from the log's end.
+      const anchor = lastSeq;
+      let anchored = anchor <= 0;
+      let from = Math.min(gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq, anchor - 1);
       for (let first = true; ; first = false) {
         const batch = await changes.since(from, BATCH);
+        if (!anchored && (batch.length < BATCH || batch[batch.length - 1]!.seq >= anchor)) {
+          anchored = true;
+          if (!batch.some((change) => change.seq === anchor)) {
+            // A position up to the anchor may be of the old numbering: none of them is vouched for.
+            const latest = await changes.latest();
+            restart(latest, apply, Math.max(latest, anchor) + 1);
+            return;
+          }
+        }
         // A jump past the next number at the start: skipped numbers, or rows pruned past this
         // process (it slept longer than the log keeps). Pruned: start again from the log's end.
         if (first && batch.length > 0 && batch[0]!.seq > lastSeq + 1 && changes.earliest && (await changes.earliest()) > lastSeq + 1) {

@@ -96,6 +96,15 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   let failing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   let unsubscribe: (() => void) | undefined;
+  /**
+   * Changes written to the registry whose log append failed, oldest first: appended again before
+   * each read of the log until the log takes them. Until then no token's hint is trusted for what
+   * they name (nothing in the log says they happened); `appended`: taken by a log that does not
+   * tell the number, known once the next read has passed it.
+   */
+  const owed: Array<{ kind: RegistryChange["kind"]; key: string; now: number; appended?: boolean }> = [];
+  /** Said once per outage, not once per retry. */
+  let owing = false;
 
   const interval = () => (feed?.crossProcess ? safetyPollMs : pollMs);
 
@@ -127,7 +136,9 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
         do {
           again = false;
           stats.syncs++;
+          await appendOwed();
           await view.read(forget, tick());
+          for (let i = owed.length - 1; i >= 0; i--) if (owed[i]!.appended) owed.splice(i, 1);
         } while (again);
         lastSync = tick();
         failing = false;
@@ -141,11 +152,35 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     return syncing;
   }
 
+  /** Append what the log still lacks (see `owed`), in order; stops at the first failure, left for the next read. */
+  async function appendOwed(): Promise<void> {
+    let appended = false;
+    for (const change of [...owed]) {
+      if (change.appended) continue;
+      let seq: number | void;
+      try {
+        seq = await changes.append(change.kind, change.key, change.now);
+      } catch (err) {
+        if (!owing) onError(`session registry cache: recording a change failed again (${err instanceof Error ? err.message : String(err)}); retried on the next read of the log`);
+        owing = true;
+        break;
+      }
+      appended = true;
+      if (typeof seq === "number") {
+        // Named in the view at once: no longer owed.
+        view.noteOwn({ seq, kind: change.kind, key: change.key });
+        owed.splice(owed.indexOf(change), 1);
+      } else change.appended = true;
+    }
+    if (owed.every((c) => c.appended)) owing = false;
+    if (appended) await feed?.publish().catch(() => undefined);
+  }
+
   function start(): void {
     if (timer) return;
     unsubscribe = feed?.subscribe(() => void sync());
     timer = setInterval(() => {
-      if (tick() - lastSync >= interval() || view.awaiting) void sync();
+      if (tick() - lastSync >= interval() || view.awaiting || owed.length > 0) void sync();
     }, Math.min(pollMs, safetyPollMs));
     timer.unref?.();
     void sync();
@@ -166,6 +201,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** The session's state from the token's hint, when this process knows the log named nothing of it since. */
   function cold(sid: string, hint: CheckHint | undefined): SessionState | undefined {
     if (!hint || !current() || !view.unchangedSince(hint.logPosition, sid, hint.userId)) return undefined;
+    if (owed.some((c) => c.kind === "all" || c.key === (c.kind === "session" ? sid : hint.userId))) return undefined;
     return { revoked: false, claimsVersion: hint.claimsVersion, epoch: hint.epoch, lastSeenAt: 0, pendingPatch: null, userId: hint.userId, logPosition: view.position()!, fromHint: true };
   }
 
@@ -179,11 +215,14 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       if (typeof seq === "number") view.noteOwn({ seq, kind, key });
       else await sync();
     } catch (err) {
-      // Done in the database, but other processes learn of it only when their cached state
-      // expires (entryTtlMs) or a token's hint is due for the registry (the kit's
-      // freshness.verifyEvery): the caller is told (a back-channel logout answers an error, and
-      // the provider retries).
-      onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)})`);
+      // Done in the database, but not in the log: owed, and appended again before every read of
+      // the log until it works (other processes learn of it then; a process that dies first leaves
+      // them their cached state's entryTtlMs and the kit's freshness.verifyEvery). Meanwhile this
+      // process trusts no hint for what it names. The caller is told (a back-channel logout
+      // answers an error, and the provider retries).
+      owed.push({ kind, key, now });
+      start(); // the poll retries it, also in a process that only writes
+      onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)}); retried on the next read of the log`);
       throw err;
     }
     await feed?.publish().catch(() => undefined);

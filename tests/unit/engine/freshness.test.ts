@@ -99,6 +99,31 @@ describe("session checks", () => {
     assert.equal(await kit.callbacks.jwt({ token }), null);
   });
 
+  test("a cookie last checked in this clock's future (another process's clock ahead, or this one stepped back) is checked, not waved through", async () => {
+    // checkedAt later than now made `now - checkedAt < checkEvery` hold (checkEvery 0 included):
+    // no registry check at all, a revoked session served until this clock caught up (a process an
+    // hour ahead, or an NTP step back of an hour: an hour).
+    let now = Date.UTC(2026, 11, 1);
+    const registry = memorySessionRegistry();
+    const kit = claimsKit({ plugins: [p], sessions: registry, clock: () => now, logger: memoryLogger() });
+    const ahead = await jwt(kit, signInParams()); // issued where the clock reads an hour later
+    now -= 3_600_000;
+    await registry.revoke({ sid: k(ahead).sid }, now / 1000);
+    assert.equal(await kit.callbacks.jwt({ token: ahead }), null, "checked: revoked");
+  });
+
+  test("claims loaded in this clock's future are reloaded now, not an hour after their max age", async () => {
+    let now = Date.UTC(2026, 11, 1);
+    let plan = "pro";
+    const loaded = appClaims({ id: "plan", claims: { plan: claim.client<string>() }, load: () => ({ plan }) });
+    const kit = claimsKit({ plugins: [loaded], freshness: { maxAge: 60 }, clock: () => now, logger: memoryLogger() });
+    const ahead = await jwt(kit, signInParams()); // loaded where the clock reads an hour later
+    now -= 3_600_000;
+    plan = "free"; // changed without a claims-version bump: the max age is the bound
+    now += 61_000;
+    assert.equal((await jwt(kit, { token: ahead })).plan, "free");
+  });
+
   test("freshness options are checked at start-up", () => {
     assert.throws(() => claimsKit({ plugins: [p], freshness: { maxAge: -1 } }), /option "freshness.maxAge"/);
     assert.throws(() => claimsKit({ plugins: [p], freshness: { checkEvery: 5 } }), /option "sessions" is required/);

@@ -146,6 +146,26 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
     }
   });
 
+  test("a change whose log append failed is appended by the poll once the log works again, also in a process that only writes", async (t) => {
+    const sleep = virtualTime(t);
+    const db = database();
+    const writer = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50, onError: () => undefined });
+    const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed: isolatedFeed(), pollMs: 50 });
+    try {
+      await db.registry.create(session("s1", "u1"));
+      await b.check("s1");
+      await b.check("s1"); // cached in b
+      db.ctl.appendFails = true;
+      await assert.rejects(writer.revoke({ sid: "s1" }, 1001)); // an admin job: it never reads a session
+      await sleep(200);
+      db.ctl.appendFails = false;
+      await sleep(200);
+      assert.equal((await b.check("s1"))?.revoked, true, "b heard of it through the log, within its poll");
+    } finally {
+      await Promise.all([writer.close(), b.close()]);
+    }
+  });
+
   test("a wall clock stepped back (NTP, VM resume) does not stop the polling while cached states are served", async (t) => {
     const sleep = virtualTime(t);
     const db = database();

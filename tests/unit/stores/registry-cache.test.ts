@@ -6,14 +6,14 @@ import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed } from "@/l
 import { memoryChangeLog, sharedRegistry } from "../fixtures";
 
 /** A shared registry (the database) counting reads, with userIds; one check can be held. */
-function database() {
+function database(options: { tellsSeq?: boolean } = {}) {
   let release: (() => void) | undefined;
   const { registry, calls } = sharedRegistry(async () => {
     if (release === undefined) return;
     await new Promise<void>((resolve) => (release = resolve));
     release = undefined;
   });
-  const changes = memoryChangeLog();
+  const changes = memoryChangeLog(options);
   return { registry, changes, calls, slowNextCheck: () => void (release = () => undefined), releaseCheck: () => release?.() };
 }
 
@@ -101,8 +101,8 @@ describe("cachedSessionRegistry", () => {
 
 describe("cold reads: a session this process has not cached, answered from the token's hint", () => {
   /** Two processes on one database; `b` starts first, so it has read the log since before `a`'s sessions. */
-  async function twoProcesses() {
-    const db = database();
+  async function twoProcesses(options: { tellsSeq?: boolean } = {}) {
+    const db = database(options);
     const feed = sharedFeed();
     const b = cachedSessionRegistry(db.registry, { changes: db.changes, feed });
     await b.check("nobody");
@@ -178,6 +178,29 @@ describe("cold reads: a session this process has not cached, answered from the t
     }
   });
 
+  test("a change whose log append failed: no process answers an older cookie's hint for it, and the change reaches the log when it works again", async () => {
+    // The registry is written, then the append fails (SQLite's "database is locked", a dropped
+    // connection). Nothing in the log names the session, so every process -- the one that revoked
+    // it included, whose cached state that write forgot -- answered the old cookie from its hint
+    // for up to freshness.verifyEvery (300 s): a sign-out (whose event only logs the failure) left
+    // a copied cookie working. Before cold reads the bound was the cached state's entryTtlMs.
+    for (const tellsSeq of [true, false]) {
+      const p = await twoProcesses({ tellsSeq });
+      const hint = await p.hintOf("s1");
+      assert.equal((await p.b.check("s1", hint))?.fromHint, true, "cold in b before");
+      p.db.changes.down = true;
+      await assert.rejects(p.a.revoke({ sid: "s1" }, 1001), /database is locked/);
+      p.db.changes.down = false;
+      assert.equal((await p.a.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: the process that revoked it reads the registry`);
+      await p.a.sync(); // its next read of the log appends what it owes
+      assert.equal((await p.a.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: and after appending it`);
+      await p.b.sync();
+      assert.equal((await p.b.check("s1", hint))?.revoked, true, `tellsSeq=${tellsSeq}: the other process learns of it through the log`);
+      assert.equal(p.db.changes.entries.filter((c) => c.kind === "session" && c.key === "s1").length, 1, "the change is in the log, once");
+      await p.close();
+    }
+  });
+
   test("a hint older than what the process holds (it started later) is read from the registry, then cached", async () => {
     const p = await twoProcesses();
     const hint = await p.hintOf("s1");
@@ -204,6 +227,30 @@ describe("cold reads: a session this process has not cached, answered from the t
     await p.close();
   });
 
+  test("a skipped sequence number that never arrives: once no longer awaited, a hint from before it is read from the registry, not answered", async (t) => {
+    // The number was taken by a change the registry holds but whose row the log never showed in
+    // time: an append rolled back after its write (a statement timeout, a dropped connection), or a
+    // PostgreSQL insert committed more than the 10-s wait after a higher one. Once the view stopped
+    // waiting for it, a hint from before it was answered as if nothing had happened since: the
+    // revocation it stood for was missed until freshness.verifyEvery (300 s).
+    let now = performance.now();
+    t.mock.method(performance, "now", () => now);
+    const p = await twoProcesses();
+    await p.a.bumpClaimsVersion("u-other"); // the log holds rows before the gap (not a pruned log)
+    await p.b.sync();
+    const hint = await p.hintOf("s1");
+    await p.db.registry.revoke({ sid: "s1" }, 1001); // written; its log row never appears…
+    p.db.changes.skip(1); // …but took the next number
+    await p.a.revoke({ sid: "s3" }, 1001); // a later change, seen at once
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "while the number is awaited");
+    now += 11_000; // longer than a skipped number is awaited
+    await p.b.sync();
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "after: the hint is older than what the view can vouch for");
+    await p.close();
+  });
+
   test("a log pruned past a paused process's position: on waking it forgets what it knew and reads the registry", async () => {
     const p = await twoProcesses();
     const hint = await p.hintOf("s1");
@@ -220,6 +267,29 @@ describe("cold reads: a session this process has not cached, answered from the t
     const before = p.checks();
     assert.equal((await p.b.check("s1", hint))?.claimsVersion, 1, "the pruned version bump, read from the registry");
     assert.equal(p.checks(), before + 1);
+    await p.close();
+  });
+
+  test("a log that went back (a restore, a failover that lost its last rows, a truncate restarting the numbers): every process notices and reads the registry", async () => {
+    // The numbers start again below what the processes have read: every new change looked older
+    // than their position (skipped as already seen), and the process that wrote one named it below
+    // the cookies' positions. A revocation after it was answered from older cookies' hints until
+    // freshness.verifyEvery, in every process.
+    const p = await twoProcesses();
+    await p.a.bumpClaimsVersion("u-other");
+    await p.a.bumpClaimsVersion("u-other");
+    await p.b.sync();
+    const hint = await p.hintOf("s1");
+    assert.equal((await p.b.check("s1", hint))?.fromHint, true, "cold in b before");
+    p.db.changes.entries.splice(0); // the log restored from before those rows: numbers start again at 1
+    await p.a.sync();
+    await p.b.sync();
+    await p.a.revoke({ sid: "s1" }, 1001); // seq 1, below the cookie's position
+    for (let i = 0; i < 3; i++) await p.a.bumpClaimsVersion("u-other"); // the new numbers pass it
+    await p.a.sync();
+    await p.b.sync();
+    assert.equal((await p.b.check("s1", hint))?.revoked, true, "the other process");
+    assert.equal((await p.a.check("s1", hint))?.revoked, true, "the process that revoked it");
     await p.close();
   });
 
