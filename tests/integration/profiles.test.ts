@@ -51,13 +51,13 @@ const profiles: Profile[] = [
 ];
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
-let prisma: import("@prisma/client").PrismaClient;
+let prisma: ReturnType<typeof import("../../app/_lib/db-client").createPrismaClient>;
 let privateJwk: ClientPrivateKey;
 let publicJwk: Record<string, unknown>;
 before(async () => {
   db = await freshDatabase();
   const { createPrismaClient } = await import("../../app/_lib/db-client");
-  prisma = createPrismaClient(db.url) as import("@prisma/client").PrismaClient;
+  prisma = createPrismaClient(db.url);
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   privateJwk = { ...(await crypto.subtle.exportKey("jwk", pair.privateKey)), kid: "okta-key" };
   publicJwk = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid: "okta-key", alg: "ES256", use: "sig" };
