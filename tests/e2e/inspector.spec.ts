@@ -3,6 +3,9 @@ import { signIn } from "./helpers";
 
 test("the token inspector shows the real cookie against the budget, per claim", async ({ page }) => {
   await signIn(page, "alice@example.com");
+  // The first registry check after sign-in adds the cold-read hint (verifiedAt, log position) and
+  // re-issues the cookie; the page measures the cookie its request carried, so read once first.
+  expect((await page.request.get("/api/auth/session")).ok()).toBe(true);
   await page.goto("/inspector");
   await expect(page.getByTestId("budget-status")).toHaveText("within budget");
   await expect(page.getByTestId("cookie-chunks")).toHaveText("1");
