@@ -28,7 +28,7 @@ export default async function Home({ searchParams }: { searchParams: Promise<{ c
       {ended && (
         <p className="notice warn" role="alert" data-testid="session-ended">
           <strong>You were signed out on this device.</strong> Your session was ended elsewhere: from another device&apos;s session list,
-          by an administrator, or by signing out everywhere. Sign in again to continue.
+          by an administrator, by signing out everywhere, or by your identity provider. Sign in again to continue.
         </p>
       )}
       {session ? (
