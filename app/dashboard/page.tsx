@@ -2,6 +2,7 @@ import Link from "next/link";
 import { requireSession } from "@/app/require-session";
 import { kit, readServerData, readToken } from "@/auth";
 import { access } from "@/app/_lib/access";
+import { env } from "@/app/_lib/env";
 import { describeCode } from "@/app/ui/messages";
 import { formatTime, fromNow } from "@/app/ui/time";
 import { SessionCompare } from "./session-compare";
@@ -25,10 +26,13 @@ const AUTH_JS_CLAIMS: Array<[string, Visibility, string]> = [
 
 const TIME_CLAIMS = new Set(["iat", "exp"]);
 
+// Where the session itself lives: the encrypted cookie (jwt strategy), or the kit's side of the
+// session's row (database strategy, the cookie an opaque session token).
+const HOME = env.AUTH_SESSION_STRATEGY === "database" ? "in the session's database row" : "in the encrypted cookie";
 const LEGEND: Array<[Visibility, string]> = [
-  ["client", "in the encrypted cookie and in the session the browser reads (useSession())."],
-  ["token", "in the encrypted cookie only: server code reads it (readToken()), the browser never sees it."],
-  ["server", "in the database, per session: the cookie holds only the session id (readServerData())."],
+  ["client", `${HOME} and in the session the browser reads (useSession()).`],
+  ["token", `${HOME} only: server code reads it (readToken()), the browser never sees it.`],
+  ["server", "in the database, per session, apart from the claims: the session holds only its id (readServerData())."],
 ];
 
 function show(value: unknown): string {
@@ -125,8 +129,8 @@ export default async function Dashboard() {
         </table>
       </div>
       <p className="muted">
-        Not a claim: the cookie also carries <code>_k</code>, the toolkit&apos;s own bookkeeping (session id, claims version, recorded
-        errors, the last update&apos;s verdict). The <Link href="/inspector">token inspector</Link> shows its size.
+        Not a claim: the session also carries <code>_k</code>, the toolkit&apos;s own bookkeeping (session id, claims version, recorded
+        errors, the last update&apos;s verdict). The <Link href="/inspector">token inspector</Link> shows it.
       </p>
 
       <h2>Your session on the server and in the browser</h2>
