@@ -226,3 +226,47 @@ describe("attack findings", () => {
     assert.deepEqual([await live(b), await live(again)], [false, true]);
   });
 });
+
+// Round 2 (#27): a fresh attack on the receiver; each test failed before its fix.
+describe("attack findings, round 2", () => {
+  const receiver = (over: Partial<Parameters<typeof sharedSignals>[0] & object> = {}) =>
+    sharedSignals({ kit: h.kit, issuer: tx.issuer, audience: APP_URL, replay: prismaReplayStore(h.prisma), events: prismaSecurityEventLog(h.prisma), subjectIssuers: [h.issuer], ...over });
+
+  test("attack: a SET whose effect failed while the database was down is applied when the transmitter retries (was lost: its jti stayed taken, and every retry was refused as replayed)", async () => {
+    const { b, r } = await signIn("dee@example.com");
+    // The database goes away after the jti is taken: the effect fails, and so does forgetting the jti.
+    let down = false;
+    const store = prismaReplayStore(h.prisma);
+    const replay: ReplayStore = {
+      once: (key, expiresAt, now) => store.once(key, expiresAt, now),
+      forget: async (key) => {
+        if (down) throw new Error("connection refused");
+        return store.forget(key);
+      },
+    };
+    const fail = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      if (down) throw new Error("connection refused");
+      return f(...a);
+    };
+    const s = h.kit.sessions;
+    const kit = { sessions: { revoke: fail(s.revoke), revokeAll: fail(s.revokeAll), revokeByProvider: fail(s.revokeByProvider), listByProvider: fail(s.listByProvider), reloadClaims: fail(s.reloadClaims) } };
+    let t = Date.now();
+    const rx = receiver({ kit, replay, clock: () => t });
+    const token = await tx.event("session-revoked", { format: "opaque", id: r.idpSid });
+    down = true;
+    const first = await post(rx, token);
+    assert.deepEqual([first.status, first.err], [503, "temporarily_unavailable"]);
+    down = false;
+    // The transmitter retries (Retry-After: 10) until the SET is accepted or refused for good.
+    const answers: Answer[] = [];
+    for (let i = 0; i < 6 && answers.at(-1)?.status !== 202; i++) {
+      t += 10_000;
+      answers.push(await post(rx, token));
+    }
+    assert.ok(answers.every((a) => a.status === 503 || a.status === 202), JSON.stringify(answers.map((a) => [a.status, a.code])));
+    assert.equal(answers.at(-1)?.status, 202);
+    assert.equal(await live(b), false, "the revoked session ended");
+    // Once applied, it is a replay like any other.
+    assert.deepEqual([(await post(rx, token)).code], ["replayed"]);
+  });
+});

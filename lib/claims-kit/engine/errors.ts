@@ -111,7 +111,7 @@ export const SSF_CODES = {
   invalid_state: { means: "a verification event whose `state` this receiver did not ask for", action: "a forged or stale verification" },
   replayed: { means: "this `jti` was received already (any instance)", action: "nothing: the first one was handled" },
   transmitter_unavailable: { means: "the transmitter's metadata or keys could not be fetched (answered 503; cooldown 10 s)", action: "the transmitter retries" },
-  effect_failed: { means: "the event's effect failed (the registry or event log); answered 503 and the `jti` forgotten", action: "the transmitter retries; check the database" },
+  effect_failed: { means: "the event's effect failed (the registry or event log), or another delivery of the same SET is being applied; answered 503, the `jti` not marked received", action: "the transmitter retries; check the database" },
   poll_failed: { means: "the transmitter's poll endpoint could not be read (HTTP error, not JSON, too large, timeout)", action: "polled again at the next interval" },
 } as const satisfies CodeTable;
 
