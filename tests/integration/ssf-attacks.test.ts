@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
-import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogout, sharedSignals } from "../../lib/claims-kit/oidc";
+import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogout, SECURITY_EVENT_TYPES, sharedSignals } from "../../lib/claims-kit/oidc";
 import { memorySecurityEventLog, type ReplayStore } from "../../lib/claims-kit/plugin";
 import { prismaReplayStore, prismaSecurityEventLog } from "../../lib/claims-kit/prisma";
 import { CookieJar } from "../../scripts/oidc/dev-login";
@@ -268,5 +268,16 @@ describe("attack findings, round 2", () => {
     assert.equal(await live(b), false, "the revoked session ended");
     // Once applied, it is a replay like any other.
     assert.deepEqual([(await post(rx, token)).code], ["replayed"]);
+  });
+
+  test("attack: a SET that joins a session revocation to a stream event is refused whole (was: the sessions ended, then the stream event's refusal answered 400, recorded nothing and left the SET replayable)", async () => {
+    const { b, r } = await signIn("eli@example.com");
+    const user = { format: "iss_sub", iss: r.idpIssuer, sub: r.idpSubject };
+    const claims = tx.claims("credential-change", user, { credential_type: "password", change_type: "update" });
+    (claims.events as Record<string, unknown>)[SECURITY_EVENT_TYPES["stream-updated"]] = { status: "enabled" };
+    const token = await tx.sign(claims);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await push(token).then((a) => [a.status, a.code]), [400, "invalid_events"]);
+    assert.equal(await live(b), true, "a refused SET changes nothing");
+    assert.deepEqual(await h.app.ssfEvents.list(r.userId), []);
   });
 });
