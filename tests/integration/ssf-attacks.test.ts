@@ -280,4 +280,16 @@ describe("attack findings, round 2", () => {
     assert.equal(await live(b), true, "a refused SET changes nothing");
     assert.deepEqual(await h.app.ssfEvents.list(r.userId), []);
   });
+
+  test("attack: a session named with another user as an opaque subject ends nothing (was: the user member was ignored and the session ended)", async () => {
+    const { b: fay, r: f } = await signIn("fay@example.com");
+    const { r: gus } = await signIn("gus@example.com");
+    // Fay's provider session, but the user named (the provider subject, as an opaque id) is Gus.
+    const token = await tx.event("session-revoked", { format: "complex", user: { format: "opaque", id: gus.idpSubject }, session: { format: "opaque", id: f.idpSid } });
+    assert.equal((await push(token)).status, 202);
+    assert.equal(await live(fay), true);
+    // Naming Fay herself ends it.
+    assert.equal((await push(await tx.event("session-revoked", { format: "complex", user: { format: "opaque", id: f.idpSubject }, session: { format: "opaque", id: f.idpSid } }))).status, 202);
+    assert.equal(await live(fay), false);
+  });
 });
