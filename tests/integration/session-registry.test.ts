@@ -3,7 +3,7 @@
 // prismaSessionRegistry and cachedSessionRegistry over it, and the replay store's keys.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { cachedSessionRegistry } from "../../lib/claims-kit/plugin";
+import { cachedSessionRegistry, memoryReplayStore } from "../../lib/claims-kit/plugin";
 import { prismaChangeLog, prismaReplayStore, prismaSessionRegistry } from "../../lib/claims-kit/prisma";
 import { createPrismaClient } from "../../app/_lib/db";
 import type { PrismaClient } from "../../prisma/generated/prisma/client";
@@ -34,6 +34,16 @@ describe("review round 4: the replay store's keys", () => {
     assert.equal(await store.once(a, 2000, 1000), false, "the replay of the first is still caught");
     await store.forget(b);
     assert.equal(await store.once(b, 2000, 1000), true, "forget() forgets the same key once() remembered");
+  });
+
+  test("a sighting that expired before it was made (a look) blocks no later once(), in the Prisma and memory stores (the Shared Signals receiver relies on it, #27)", async () => {
+    for (const store of [prismaReplayStore(prisma), memoryReplayStore()]) {
+      assert.equal(await store.once("look-1", 1000 - 301, 1000), true, "absent: a look says so");
+      assert.equal(await store.once("look-1", 1000 - 301, 1000), true, "a look marks nothing");
+      // Another instance whose clock is 300 s behind does not see it either.
+      assert.equal(await store.once("look-1", 2000, 700), true, "a clock 300 s behind still sweeps the look");
+      assert.equal(await store.once("look-1", 700 - 301, 700), false, "a marked key is seen by a look");
+    }
   });
 });
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from "jose";
-import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogout, sharedSignals } from "../../lib/claims-kit/oidc";
+import { BACKCHANNEL_LOGOUT_EVENT, backchannelLogout, SECURITY_EVENT_TYPES, sharedSignals } from "../../lib/claims-kit/oidc";
 import { memorySecurityEventLog, type ReplayStore } from "../../lib/claims-kit/plugin";
 import { prismaReplayStore, prismaSecurityEventLog } from "../../lib/claims-kit/prisma";
 import { CookieJar } from "../../scripts/oidc/dev-login";
@@ -224,5 +224,72 @@ describe("attack findings", () => {
     assert.equal((await post(ahead, await tx.event("session-established", { format: "opaque", id: "nobody" }))).status, 202);
     assert.deepEqual([(await post(behind, token)).code], ["replayed"]);
     assert.deepEqual([await live(b), await live(again)], [false, true]);
+  });
+});
+
+// Round 2 (#27): a fresh attack on the receiver; each test failed before its fix.
+describe("attack findings, round 2", () => {
+  const receiver = (over: Partial<Parameters<typeof sharedSignals>[0] & object> = {}) =>
+    sharedSignals({ kit: h.kit, issuer: tx.issuer, audience: APP_URL, replay: prismaReplayStore(h.prisma), events: prismaSecurityEventLog(h.prisma), subjectIssuers: [h.issuer], ...over });
+
+  test("attack: a SET whose effect failed while the database was down is applied when the transmitter retries (was lost: its jti stayed taken, and every retry was refused as replayed)", async () => {
+    const { b, r } = await signIn("dee@example.com");
+    // The database goes away after the jti is taken: the effect fails, and so does forgetting the jti.
+    let down = false;
+    const store = prismaReplayStore(h.prisma);
+    const replay: ReplayStore = {
+      once: (key, expiresAt, now) => store.once(key, expiresAt, now),
+      forget: async (key) => {
+        if (down) throw new Error("connection refused");
+        return store.forget(key);
+      },
+    };
+    const fail = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      if (down) throw new Error("connection refused");
+      return f(...a);
+    };
+    const s = h.kit.sessions;
+    const kit = { sessions: { revoke: fail(s.revoke), revokeAll: fail(s.revokeAll), revokeByProvider: fail(s.revokeByProvider), listByProvider: fail(s.listByProvider), reloadClaims: fail(s.reloadClaims) } };
+    let t = Date.now();
+    const rx = receiver({ kit, replay, clock: () => t });
+    const token = await tx.event("session-revoked", { format: "opaque", id: r.idpSid });
+    down = true;
+    const first = await post(rx, token);
+    assert.deepEqual([first.status, first.err], [503, "temporarily_unavailable"]);
+    down = false;
+    // The transmitter retries (Retry-After: 10) until the SET is accepted or refused for good.
+    const answers: Answer[] = [];
+    for (let i = 0; i < 6 && answers.at(-1)?.status !== 202; i++) {
+      t += 10_000;
+      answers.push(await post(rx, token));
+    }
+    assert.ok(answers.every((a) => a.status === 503 || a.status === 202), JSON.stringify(answers.map((a) => [a.status, a.code])));
+    assert.equal(answers.at(-1)?.status, 202);
+    assert.equal(await live(b), false, "the revoked session ended");
+    // Once applied, it is a replay like any other.
+    assert.deepEqual([(await post(rx, token)).code], ["replayed"]);
+  });
+
+  test("attack: a SET that joins a session revocation to a stream event is refused whole (was: the sessions ended, then the stream event's refusal answered 400, recorded nothing and left the SET replayable)", async () => {
+    const { b, r } = await signIn("eli@example.com");
+    const user = { format: "iss_sub", iss: r.idpIssuer, sub: r.idpSubject };
+    const claims = tx.claims("credential-change", user, { credential_type: "password", change_type: "update" });
+    (claims.events as Record<string, unknown>)[SECURITY_EVENT_TYPES["stream-updated"]] = { status: "enabled" };
+    const token = await tx.sign(claims);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await push(token).then((a) => [a.status, a.code]), [400, "invalid_events"]);
+    assert.equal(await live(b), true, "a refused SET changes nothing");
+    assert.deepEqual(await h.app.ssfEvents.list(r.userId), []);
+  });
+
+  test("attack: a session named with another user as an opaque subject ends nothing (was: the user member was ignored and the session ended)", async () => {
+    const { b: fay, r: f } = await signIn("fay@example.com");
+    const { r: gus } = await signIn("gus@example.com");
+    // Fay's provider session, but the user named (the provider subject, as an opaque id) is Gus.
+    const token = await tx.event("session-revoked", { format: "complex", user: { format: "opaque", id: gus.idpSubject }, session: { format: "opaque", id: f.idpSid } });
+    assert.equal((await push(token)).status, 202);
+    assert.equal(await live(fay), true);
+    // Naming Fay herself ends it.
+    assert.equal((await push(await tx.event("session-revoked", { format: "complex", user: { format: "opaque", id: f.idpSubject }, session: { format: "opaque", id: f.idpSid } }))).status, 202);
+    assert.equal(await live(fay), false);
   });
 });

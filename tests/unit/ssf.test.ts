@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { createAuth } from "@/auth.config";
 import { readEnv } from "@/app/_lib/env";
 import { createPrismaClient } from "@/app/_lib/db-client";
-import { parseSubject, sharedSignals, ssfMetadataUrl } from "@/lib/claims-kit/oidc";
+import { parseSubject, SECURITY_EVENT_TYPES, sharedSignals, ssfMetadataUrl } from "@/lib/claims-kit/oidc";
 import { memoryReplayStore, memorySecurityEventLog } from "@/lib/claims-kit/plugin";
 
 const base = { AUTH_SECRET: "s".repeat(32), DATABASE_URL: "file:/nonexistent/never-opened.db", AUTH_OIDC_ISSUER: "http://127.0.0.1:1", AUTH_OIDC_ID: "app", AUTH_OIDC_SECRET: "app-secret" };
@@ -62,4 +62,49 @@ test("effects are checked at start-up: an unknown effect, or one for the receive
   assert.throws(() => make({ verification: "log" }), /effects\.verification/);
   assert.throws(() => make({ "not-an-event": "log" }), /effects\.not-an-event/);
   make({ "session-revoked": "log", "https://example.com/event/custom": () => "done" });
+});
+
+// Round 2 (#27): the transmitter's metadata and JWKS were read whole before their size was checked
+// (only a Content-Length was looked at first): a chunked answer was buffered entirely, however big.
+test("attack: a huge metadata document or key set sent without Content-Length is cut at 256 KB, not buffered whole", async () => {
+  const { generateKeyPair, SignJWT } = await import("jose");
+  const { privateKey } = await generateKeyPair("ES256");
+  const kit = { sessions: { revoke: async () => 0, revokeAll: async () => 0, revokeByProvider: async () => 0, listByProvider: async () => [], reloadClaims: async () => {} } };
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ iss: "https://tx.example", aud: "https://app.example", iat: now, jti: "j", sub_id: { format: "opaque", id: "s" }, events: { [SECURITY_EVENT_TYPES["session-revoked"]]: {} } })
+    .setProtectedHeader({ alg: "ES256", typ: "secevent+jwt", kid: "k" }).sign(privateKey);
+  // 32 MB of whitespace before a valid document, in 64 KB chunks, pulled on demand and counted.
+  const huge = (json: unknown, pulled: { bytes: number }) => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let left = 512;
+    return new Response(new ReadableStream({
+      pull(controller) {
+        if (left-- > 0) {
+          pulled.bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+        } else {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify(json)));
+          controller.close();
+        }
+      },
+    }), { status: 200, headers: { "content-type": "application/json" } });
+  };
+  const metadata = { issuer: "https://tx.example", jwks_uri: "https://tx.example/jwks" };
+  const realFetch = globalThis.fetch;
+  try {
+    for (const which of ["metadata", "jwks"] as const) {
+      const pulled = { bytes: 0 };
+      globalThis.fetch = (async (input: unknown) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (url.endsWith("/.well-known/ssf-configuration")) return which === "metadata" ? huge(metadata, pulled) : Response.json(metadata);
+        return huge({ keys: [] }, pulled);
+      }) as typeof fetch;
+      const rx = sharedSignals({ kit, issuer: "https://tx.example", audience: "https://app.example", replay: memoryReplayStore(), events: memorySecurityEventLog(), logger: { info() {}, warn() {}, error() {} } });
+      const result = await rx.receive(token);
+      assert.equal(result.ok ? "ok" : result.code, "transmitter_unavailable", which);
+      assert.ok(pulled.bytes <= 512 * 1024, `${which}: ${pulled.bytes} bytes read from a 32 MB answer`);
+    }
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 });

@@ -106,12 +106,12 @@ export const SSF_CODES = {
   invalid_iat: { means: "`iat` missing, or in the future beyond the clock tolerance", action: "check both clocks" },
   missing_jti: { means: "no `jti` to catch replays with", action: "a transmitter fault" },
   forbidden_claim: { means: "`sub`, `exp` or `nonce` present: SSF forbids them in SETs (another kind of JWT)", action: "a forged request, or a transmitter fault" },
-  invalid_events: { means: "no `events` object of event-type URIs with object payloads, or more than 5 events", action: "a forged request, or a transmitter fault" },
+  invalid_events: { means: "no `events` object of event-type URIs with object payloads, more than 5 events, or a stream event (verification, stream-updated) with others", action: "a forged request, or a transmitter fault" },
   invalid_subject: { means: "no valid top-level `sub_id` (RFC 9493), an event `subject` that differs from it, or a critical subject member the receiver cannot process", action: "a transmitter fault" },
   invalid_state: { means: "a verification event whose `state` this receiver did not ask for", action: "a forged or stale verification" },
   replayed: { means: "this `jti` was received already (any instance)", action: "nothing: the first one was handled" },
   transmitter_unavailable: { means: "the transmitter's metadata or keys could not be fetched (answered 503; cooldown 10 s)", action: "the transmitter retries" },
-  effect_failed: { means: "the event's effect failed (the registry or event log); answered 503 and the `jti` forgotten", action: "the transmitter retries; check the database" },
+  effect_failed: { means: "the event's effect failed (the registry or event log), or another delivery of the same SET is being applied; answered 503, the `jti` not marked received", action: "the transmitter retries; check the database" },
   poll_failed: { means: "the transmitter's poll endpoint could not be read (HTTP error, not JSON, too large, timeout)", action: "polled again at the next interval" },
 } as const satisfies CodeTable;
 

@@ -211,7 +211,11 @@ export interface SessionRegistry {
  * ```
  */
 export interface ReplayStore {
-  /** True the first time `key` is seen; false while an earlier sighting has not expired. Times in seconds. */
+  /**
+   * True the first time `key` is seen; false while an earlier sighting has not expired. Times in
+   * seconds. An `expiresAt` before `now` is a look: it blocks no later call (the Shared Signals
+   * receiver looks before it marks a `jti`, and marks it only once the SET was applied).
+   */
   once(key: string, expiresAt: number, now: number): Promise<boolean>;
   /** Forget `key` (the work it guarded failed and may be retried). */
   forget(key: string): Promise<void>;

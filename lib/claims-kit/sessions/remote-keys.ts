@@ -4,6 +4,7 @@
 // what an attacker can make the app request from the provider is bounded here, once for all.
 import { createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from "jose";
 import { messageOf } from "../engine/errors";
+import { boundedText } from "./http";
 
 /** After a failed request to the provider (metadata or keys), none is made for this long. */
 export const PROVIDER_COOLDOWN_MS = 10_000;
@@ -38,15 +39,10 @@ export interface RemoteKeys {
   metadata(): Promise<Readonly<Record<string, unknown>> | null>;
 }
 
-/** A JSON body of at most MAX_DOCUMENT bytes, or a thrown reason. */
+/** A JSON body of at most MAX_DOCUMENT bytes, or a thrown reason: read in bounded chunks, whatever Content-Length says (or omits). */
 async function jsonOf(response: Response): Promise<{ text: string; body: unknown }> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > MAX_DOCUMENT) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error("the document is too large");
-  }
-  const text = await response.text();
-  if (text.length > MAX_DOCUMENT) throw new Error("the document is too large");
+  const text = await boundedText(response, MAX_DOCUMENT);
+  if (text === null) throw new Error("the document is too large");
   try {
     return { text, body: JSON.parse(text) };
   } catch {

@@ -143,8 +143,9 @@ function payloadProblem(name: SecurityEventName | undefined, p: Readonly<Record<
  * algorithm, never `none`), `typ` `secevent+jwt`, from `issuer`, for `audience`, issued within
  * `maxAge` (and not in the future), with a `jti`, no `sub`, `exp` or `nonce` (an id_token, a
  * logout token or an access token is not a SET), a top-level `sub_id` (RFC 9493) that any event's
- * own `subject` repeats exactly, and 1 to 5 events whose payloads conform to their type. Replay
- * detection (`jti` seen once) is the caller's: it needs shared storage.
+ * own `subject` repeats exactly, and 1 to 5 events whose payloads conform to their type (a
+ * verification or stream-updated event alone). Replay detection (`jti` seen once) is the
+ * caller's: it needs shared storage.
  *
  * @example
  * ```ts
@@ -179,6 +180,8 @@ function checkClaims(payload: JWTPayload): SecurityEventOutcome {
     if (problem) return refuse("invalid_events", `${name}: ${problem}`);
     events.push({ type, ...(name ? { name } : {}), payload: body });
   }
+  // A stream event is the receiver's own business and may be refused after an effect ran: alone, or not at all.
+  if (events.length > 1 && events.some((e) => e.name === "verification" || e.name === "stream-updated")) return refuse("invalid_events", "a verification or stream-updated event comes alone in its SET");
   return {
     ok: true,
     // Whole seconds: a NumericDate may have a fraction, and the stores keep integers.

@@ -107,6 +107,8 @@ async function resolve(subject: SubjectId, deps: EffectDeps): Promise<Target> {
   if (user?.format === "iss_sub" && !allowed(user)) return NONE("iss_sub of an issuer this transmitter may not name");
   if (session !== undefined) {
     if (user?.format === "iss_sub") return byProvider({ issuer: user.iss, sid: session, subject: user.sub }, deps);
+    // An opaque user is the home issuer's provider subject: the session must be that subject's too.
+    if (user?.format === "opaque") return byProvider({ issuer: home, sid: session, subject: user.id }, deps);
     const found = await byProvider({ issuer: home, sid: session }, deps);
     if (user?.format !== "email") return found;
     // Only the sessions of the user this verified address belongs to.
