@@ -14,6 +14,8 @@ export interface Context {
   template: Record<string, unknown>;
   /** Sessions 1..seeded exist (user b<i>, session sessionIdOf(i)). */
   seeded: number;
+  /** The session id of seeded session `i`. */
+  sessionId(i: number): string;
   /** Seed users and sessions up to `n` (both numbered 1..n). */
   ensureSessions(n: number): Promise<void>;
   /** A cookie maker for seeded sessions, as if signed in at `at` (seconds; default now) at the log's current position. */
@@ -39,6 +41,7 @@ export async function createContext(url: string, log: (line: string) => void): P
     tenantId,
     template,
     seeded: 0,
+    sessionId: sessionIdOf,
     async ensureSessions(n) {
       if (n <= ctx.seeded) return;
       const started = Date.now();

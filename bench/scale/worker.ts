@@ -56,7 +56,9 @@ async function build(init: WorkerInit) {
   (prisma as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => void counts[kindOf(e.query)]++);
   // Without a feed the registry cache falls back to polling the log every second (its default).
   const registryCache = init.feed === "poll" ? { feed: inProcessChangeFeed() } : {};
-  const app = createAuth(env, { prisma, registryCache: registryCache as never });
+  // Sessions the bench ends on purpose would log a line per refused read: warnings and errors only.
+  const logger = { info() {}, warn: (m: string) => console.warn(`[worker ${process.pid}] ${m}`), error: (m: string) => console.error(`[worker ${process.pid}] ${m}`) };
+  const app = createAuth(env, { prisma, logger, registryCache: registryCache as never });
   const config = { ...app.authConfig, basePath: "/api/auth", secret: BENCH_SECRET, trustHost: true };
   return { app, prisma, config };
 }
@@ -121,7 +123,7 @@ async function watch(cookie: string, everyMs: number, timeoutMs: number): Promis
   let current = cookie;
   while (wallMs() < until) {
     const r = await read(current);
-    if (!r.signedIn) return r.at === 0 ? wallMs() : wallMs();
+    if (!r.signedIn) return wallMs();
     current = r.cookie ?? current;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -186,6 +188,29 @@ const ops: Record<string, (args: never) => Promise<unknown>> = {
     return found;
   },
   sync: () => app().app.sessions.sync(),
+  /** Read every cookie until each one is refused (or `timeoutMs`); when the last was refused (wall ms). */
+  async untilAllRefused(args: { cookies: string[]; timeoutMs: number }) {
+    const until = wallMs() + args.timeoutMs;
+    let left = [...args.cookies];
+    while (left.length > 0 && wallMs() < until) {
+      const next: string[] = [];
+      for (const c of left) {
+        const r = await read(c);
+        if (r.signedIn) next.push(r.cookie ?? c);
+      }
+      left = next;
+    }
+    return left.length === 0 ? wallMs() : null;
+  },
+  /** How many of these sessions the registry (through the cache) still holds as live. */
+  async countLive(args: { sids: string[] }) {
+    let live = 0;
+    for (const sid of args.sids) {
+      const state = await app().app.sessions.check(sid);
+      if (state && !state.revoked) live++;
+    }
+    return live;
+  },
   /** Whether the kit exposes the retention purge (section 7). */
   hasPurge: async () => typeof (app().app.kit.sessions as { purge?: unknown }).purge === "function",
   async stats() {
