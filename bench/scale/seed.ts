@@ -4,6 +4,7 @@
 // (`b0`), whose session is made by the kit's own sign-in: a seeded session's cookie is the
 // template's token with the user and session ids swapped, so a claims reload of it loads exactly
 // what its cookie holds (as for a real session nobody changed).
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { sessionCodec } from "../../lib/claims-kit/codec";
 import { BENCH_SECRET, SESSION_COOKIE } from "../servers";
@@ -12,7 +13,11 @@ const CHUNK = 20_000;
 export const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** The id of seeded user `i` (`b0` is the template); its session id. */
 export const userIdOf = (i: number) => `b${i}`;
-export const sessionIdOf = (i: number) => `bench-session-${i.toString(36).padStart(6, "0")}`;
+/**
+ * Shaped like the kit's own (16 random-looking bytes, base64url): the kit spreads each session's
+ * reloads by a hash of its id, and sequential ids ("s-000001", "s-000002") would cluster there.
+ */
+export const sessionIdOf = (i: number) => createHash("sha256").update(`bench-session-${i}`).digest().subarray(0, 16).toString("base64url");
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
