@@ -13,12 +13,12 @@ import { ENDPOINTS, LOGIN, SessionCookie, load, type HttpSettings } from "./http
 import { fmt, ROOT, type Table } from "./report";
 import { BENCH_SECRET, freePort, signIn, startNext, type App } from "./servers";
 
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 
 /** A TCP relay to PostgreSQL that counts the statements its clients send (Query and Execute messages). */
-interface CountingRelay {
+export interface CountingRelay {
   /** `target` with host and port replaced by the relay's. */
   url: string;
   statements(): number;
@@ -27,7 +27,7 @@ interface CountingRelay {
   close(): Promise<void>;
 }
 
-async function countingRelay(target: string): Promise<CountingRelay> {
+export async function countingRelay(target: string): Promise<CountingRelay> {
   const upstreamUrl = new URL(target);
   let statements = 0;
   let encrypted = false;
@@ -93,7 +93,7 @@ async function countingRelay(target: string): Promise<CountingRelay> {
   };
 }
 
-async function admin(sql: string): Promise<void> {
+export async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
   await client.connect();
   try {
@@ -103,9 +103,9 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** A fresh database `bench_<pid>`, migrated and seeded, and how to drop it. */
-async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_${process.pid}`;
+/** A fresh database `bench_<pid>[_<suffix>]`, migrated and seeded, and how to drop it. */
+export async function freshPostgres(suffix?: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `bench_${process.pid}${suffix ? `_${suffix}` : ""}`;
   await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin(`CREATE DATABASE "${name}"`);
   const drop = () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -127,7 +127,7 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 }
 

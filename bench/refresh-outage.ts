@@ -37,7 +37,7 @@ const KINDS: Array<{ mode: FaultMode; label: string }> = [
 ];
 
 /** A small seeded PRNG (mulberry32): the jitter, reproducible from run to run. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,0 +1,34 @@
+// Section 5's simulated instances: `count` registry caches in one process, each with a Prisma
+// client (its own connection) and its own change log reader, as `count` app instances would run
+// them: with no change feed (the cache reads the log every second), or with the PostgreSQL LISTEN
+// feed (one LISTEN connection each, its heartbeat, and the safety poll every 5 s).
+import { createPrismaClient } from "../../app/_lib/db-client";
+import { cachedSessionRegistry, type CachedSessionRegistry } from "../../lib/claims-kit/plugin";
+import { postgresChangeFeed, prismaChangeLog, prismaSessionRegistry } from "../../lib/claims-kit/prisma";
+
+type Client = ReturnType<typeof createPrismaClient>;
+let running: Array<{ registry: CachedSessionRegistry; prisma: Client }> = [];
+
+/** A no-op wake-up source: the cache then polls the log every `pollMs` (what "no change feed" means). */
+const noFeed = { crossProcess: false, subscribe: () => () => undefined, publish: async () => undefined };
+
+export const pollers = {
+  async start(args: { url: string; count: number; feed: "poll" | "listen" }): Promise<number> {
+    for (let i = 0; i < args.count; i++) {
+      const prisma = createPrismaClient(args.url);
+      const feed = args.feed === "listen" ? postgresChangeFeed(args.url) : noFeed;
+      const registry = cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed });
+      running.push({ registry, prisma });
+      await registry.sync();
+    }
+    return running.length;
+  },
+  async stop(): Promise<void> {
+    const all = running;
+    running = [];
+    for (const { registry, prisma } of all) {
+      await registry.close();
+      await prisma.$disconnect();
+    }
+  },
+};

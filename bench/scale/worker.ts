@@ -1,0 +1,246 @@
+// One bench process (forked by pool.ts): the reference app composed in-process by createAuth()
+// (auth.config.ts: the kit, the Prisma registry behind the registry cache, the change log, the
+// PostgreSQL change feed, the Prisma token vault) over its own Prisma client, serving session reads
+// as the app's route does (readSessionResponse: Auth.js's session action, the kit's codec, real
+// cookies). No Next.js server around it: the same read path without HTTP and rendering noise.
+// Every SQL statement its Prisma client sends is counted by kind (the wire relay in front of it
+// counts the rest: the change feed's LISTEN, NOTIFY and heartbeats).
+import { performance } from "node:perf_hooks";
+import { readSessionResponse } from "../../lib/claims-kit/next/internal/session-reads";
+import { BENCH_SECRET, SESSION_COOKIE } from "../servers";
+import { pollers } from "./pollers";
+
+export interface WorkerInit {
+  url: string;
+  /** The provider the app refreshes with (section 4); any URL otherwise (never called). */
+  issuer: string;
+  /** Wake-ups: the app's PostgreSQL LISTEN feed (default), or none (the cache polls every second). */
+  feed?: "listen" | "poll";
+}
+
+export type Kind = "check" | "log" | "touch" | "load" | "serverData" | "vault" | "other";
+const KINDS: Kind[] = ["check", "log", "touch", "load", "serverData", "vault", "other"];
+
+export function kindOf(sql: string): Kind {
+  if (sql.includes(`"KitChange"`)) return "log";
+  if (sql.includes(`"Account"`)) return "vault";
+  if (sql.includes(`UPDATE "UserSession" SET "lastSeenAt"`)) return "touch";
+  if (sql.includes(`FROM "UserSession" s JOIN "User"`)) return "check";
+  if (sql.includes(`"SessionData"`)) return "serverData";
+  if (/"(User|Membership|Tenant)"/.test(sql)) return "load";
+  return "other";
+}
+
+const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
+const snapshot = () => ({ ...counts });
+/** Wall clock in ms with sub-ms precision, comparable across processes on one machine. */
+export const wallMs = () => performance.timeOrigin + performance.now();
+
+const APP_URL = "http://localhost:3999";
+
+async function build(init: WorkerInit) {
+  const { readEnv } = await import("../../app/_lib/env");
+  const { createPrismaClient } = await import("../../app/_lib/db-client");
+  const { createAuth } = await import("../../auth.config");
+  const { inProcessChangeFeed } = await import("../../lib/claims-kit/plugin");
+  const env = readEnv({
+    NODE_ENV: "production",
+    DATABASE_URL: init.url,
+    AUTH_SECRET: BENCH_SECRET,
+    AUTH_OIDC_ISSUER: init.issuer,
+    AUTH_OIDC_ID: "bench-scale",
+    AUTH_OIDC_SECRET: "bench-scale-secret",
+    AUTH_TOKEN_MODE: "vault",
+  });
+  const prisma = createPrismaClient(init.url, { logQueries: true });
+  (prisma as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => void counts[kindOf(e.query)]++);
+  // Without a feed the registry cache falls back to polling the log every second (its default).
+  const registryCache = init.feed === "poll" ? { feed: inProcessChangeFeed() } : {};
+  // Sessions the bench ends on purpose would log a line per refused read: warnings and errors only.
+  const logger = { info() {}, warn: (m: string) => console.warn(`[worker ${process.pid}] ${m}`), error: (m: string) => console.error(`[worker ${process.pid}] ${m}`) };
+  const app = createAuth(env, { prisma, logger, registryCache: registryCache as never });
+  const config = { ...app.authConfig, basePath: "/api/auth", secret: BENCH_SECRET, trustHost: true };
+  return { app, prisma, config };
+}
+
+type Built = Awaited<ReturnType<typeof build>>;
+let built: Built | undefined;
+const app = () => {
+  if (!built) throw new Error("worker: init first");
+  return built;
+};
+
+export interface ReadResult {
+  /** The cookie the response set (the browser keeps it), or null when the session was refused. */
+  cookie: string | null;
+  signedIn: boolean;
+  ms: number;
+  /** Statements the read's own Prisma client sent, by kind (background log reads excluded). */
+  statements: Partial<Record<Kind, number>>;
+  at: number;
+}
+
+/** One GET /api/auth/session with this session cookie, as the app's route serves it. */
+export async function read(cookie: string): Promise<ReadResult> {
+  const before = snapshot();
+  const started = wallMs();
+  const request = new Request(`${APP_URL}/api/auth/session`, { headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
+  const response = await readSessionResponse(request, app().config);
+  const body = (await response.json()) as { user?: unknown } | null;
+  const line = response.headers.getSetCookie().find((l) => l.startsWith(`${SESSION_COOKIE}=`));
+  const value = line ? line.slice(SESSION_COOKIE.length + 1, line.indexOf(";")) : "";
+  const statements: Partial<Record<Kind, number>> = {};
+  for (const k of KINDS) if (k !== "log" && counts[k] > before[k]) statements[k] = counts[k] - before[k];
+  const signedIn = Boolean(body?.user);
+  return { cookie: signedIn ? value || cookie : null, signedIn, ms: wallMs() - started, statements, at: Date.now() };
+}
+
+/** Background reads (section 3's "under load"): `concurrency` loops over `cookies` until stopped. */
+let loadStop: (() => Promise<number>) | undefined;
+function startLoad(cookies: string[], concurrency: number): void {
+  let stop = false;
+  let reads = 0;
+  const jar = [...cookies];
+  const loops = Array.from({ length: concurrency }, async (_, c) => {
+    for (let i = c; !stop; i += concurrency) {
+      const k = i % jar.length;
+      const r = await read(jar[k]!);
+      if (r.cookie) jar[k] = r.cookie;
+      reads++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+  loadStop = async () => {
+    stop = true;
+    await Promise.all(loops);
+    return reads;
+  };
+}
+
+/** Read `cookie` every `everyMs` until it is refused (or `timeoutMs`); when it was refused (wall ms). */
+async function watch(cookie: string, everyMs: number, timeoutMs: number): Promise<number | null> {
+  const until = wallMs() + timeoutMs;
+  let current = cookie;
+  while (wallMs() < until) {
+    const r = await read(current);
+    if (!r.signedIn) return wallMs();
+    current = r.cookie ?? current;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return null;
+}
+
+const ops: Record<string, (args: never) => Promise<unknown>> = {
+  async init(args: WorkerInit) {
+    built = await build(args);
+    // The registry cache starts (first read of the log, the feed) with the first use.
+    await app().app.sessions.sync();
+    return { pid: process.pid };
+  },
+  /** A sign-in through the kit's jwt() (the template session): the token Auth.js would seal. */
+  async signIn(args: { userId: string; email: string; name: string; account?: Record<string, unknown> }) {
+    const user = { id: args.userId, email: args.email, name: args.name };
+    return app().app.kit.callbacks.jwt({ token: { sub: args.userId, email: args.email, name: args.name }, user, account: (args.account ?? null) as never, trigger: "signIn" });
+  },
+  read: (args: { cookie: string }) => read(args.cookie),
+  /** Several reads at once in this process (section 4: readers of one grant). */
+  readAll: (args: { cookies: string[] }) => Promise.all(args.cookies.map((c) => read(c))),
+  /** Reads of `cookies`, in order, as fast as one loop goes; the process's CPU time over them. */
+  async readBatch(args: { cookies: string[] }) {
+    const cpu = process.cpuUsage();
+    const started = wallMs();
+    const out: Array<string | null> = [];
+    let refused = 0;
+    for (const c of args.cookies) {
+      const r = await read(c);
+      out.push(r.cookie);
+      if (!r.signedIn) refused++;
+    }
+    const used = process.cpuUsage(cpu);
+    return { cookies: out, refused, cpuUs: used.user + used.system, wallMs: wallMs() - started };
+  },
+  async revoke(args: { sid: string }) {
+    const at = wallMs();
+    await app().app.kit.sessions.revoke(args.sid, { by: "admin" });
+    return { at, done: wallMs() };
+  },
+  async revokeMany(args: { sids: string[]; concurrency: number }) {
+    const at = wallMs();
+    let next = 0;
+    await Promise.all(Array.from({ length: args.concurrency }, async () => {
+      while (next < args.sids.length) await app().app.kit.sessions.revoke(args.sids[next++]!, { by: "admin" });
+    }));
+    return { at, done: wallMs() };
+  },
+  watch: (args: { cookie: string; everyMs: number; timeoutMs: number }) => watch(args.cookie, args.everyMs, args.timeoutMs),
+  async startLoad(args: { cookies: string[]; concurrency: number }) {
+    startLoad(args.cookies, args.concurrency);
+    return true;
+  },
+  stopLoad: async () => (loadStop ? loadStop() : 0),
+  /** Registry reads of these sessions (fills the registry cache as a read that misses does). */
+  async check(args: { sids: string[]; concurrency: number }) {
+    let next = 0;
+    let found = 0;
+    await Promise.all(Array.from({ length: args.concurrency }, async () => {
+      while (next < args.sids.length) if (await app().app.sessions.check(args.sids[next++]!)) found++;
+    }));
+    return found;
+  },
+  sync: () => app().app.sessions.sync(),
+  /** Read every cookie until each one is refused (or `timeoutMs`); when the last was refused (wall ms). */
+  async untilAllRefused(args: { cookies: string[]; timeoutMs: number }) {
+    const until = wallMs() + args.timeoutMs;
+    let left = [...args.cookies];
+    while (left.length > 0 && wallMs() < until) {
+      const next: string[] = [];
+      for (const c of left) {
+        const r = await read(c);
+        if (r.signedIn) next.push(r.cookie ?? c);
+      }
+      left = next;
+    }
+    return left.length === 0 ? wallMs() : null;
+  },
+  /** How many of these sessions the registry (through the cache) still holds as live. */
+  async countLive(args: { sids: string[] }) {
+    let live = 0;
+    for (const sid of args.sids) {
+      const state = await app().app.sessions.check(sid);
+      if (state && !state.revoked) live++;
+    }
+    return live;
+  },
+  /** Whether the kit exposes the retention purge (section 7). */
+  hasPurge: async () => typeof (app().app.kit.sessions as { purge?: unknown }).purge === "function",
+  async stats() {
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    return { cpuUs: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, statements: snapshot(), registry: built ? app().app.sessions.stats() : null, at: wallMs() };
+  },
+  gc: async () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage();
+  },
+  pollers: (args: Parameters<typeof pollers.start>[0]) => pollers.start(args),
+  stopPollers: () => pollers.stop(),
+  async close() {
+    await loadStop?.();
+    await pollers.stop();
+    if (built) {
+      await built.app.close();
+      await built.prisma.$disconnect();
+    }
+    return true;
+  },
+};
+
+process.on("message", (message: { id: number; op: string; args: unknown }) => {
+  const op = ops[message.op];
+  const run = op ? op(message.args as never) : Promise.reject(new Error(`worker: no op "${message.op}"`));
+  run.then(
+    (result) => process.send!({ id: message.id, ok: true, result }),
+    (err: unknown) => process.send!({ id: message.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+  );
+});
+process.send!({ ready: true });
