@@ -133,14 +133,18 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     }
     syncing = (async () => {
       try {
+        // The read vouches for the log as of when it began: `current()` and the poll's cadence
+        // count from then (counted from its end, a 1 s poll whose read takes a few ms ran every 2 s).
+        let began: number;
         do {
+          began = tick();
           again = false;
           stats.syncs++;
           await appendOwed();
           await view.read(forget, tick());
           for (let i = owed.length - 1; i >= 0; i--) if (owed[i]!.appended) owed.splice(i, 1);
         } while (again);
-        lastSync = tick();
+        lastSync = began;
         failing = false;
       } catch (err) {
         if (!failing) onError(`session registry cache: reading the change log failed (${err instanceof Error ? err.message : String(err)}); reads go to the registry until it works`);

@@ -187,4 +187,30 @@ describe("attack: cachedSessionRegistry keeps revocation within its poll interva
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  test("a poll whose read takes a while still runs once per interval, not every other one", async (t) => {
+    const sleep = virtualTime(t);
+    const db = database();
+    let reads = 0;
+    // A log read that takes 30 ms of the cache's clock (a round trip to the database).
+    const slow: ChangeLog = {
+      ...db.changes,
+      async since(seq, limit) {
+        reads++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return db.changes.since(seq, limit);
+      },
+    };
+    const a = cachedSessionRegistry(db.registry, { changes: slow, feed: isolatedFeed(), pollMs: 1000 });
+    try {
+      const created = a.create(session("s1", "u1")); // its first log read waits on the mocked timers
+      await sleep(1500);
+      await created;
+      const before = reads;
+      await sleep(10_000);
+      assert.ok(reads - before >= 9, `10 s of 1 s polling read the log ${reads - before} times`);
+    } finally {
+      await a.close();
+    }
+  });
 });
