@@ -7,6 +7,7 @@ import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
 import { access, TENANT_ROLES } from "@/app/_lib/access";
 import { appChangeFeed } from "@/app/_lib/change-feed";
+import { purgeOnce, startPurging } from "@/app/_lib/retention";
 import { claimsSource, type TenantSummary } from "@/app/_lib/claims-source";
 import { prisma } from "@/app/_lib/db";
 import { env as processEnv, type AppEnv, assertServerEnv } from "@/app/_lib/env";
@@ -259,6 +260,10 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
     ssfEvents: ssf.events,
     /** Poll the transmitter (AUTH_SSF_POLL_URL) on an interval (instrumentation.ts); returns the stop. */
     startSsfPolling: ssf.startPolling,
+    /** Purge ended and expired sessions every AUTH_PURGE_EVERY minutes (instrumentation.ts); returns the stop. */
+    startPurging: () => startPurging(env, kit.sessions, db),
+    /** One purge now, with the app's retention (`npm run db:purge`). */
+    purge: () => purgeOnce(env, kit.sessions, db),
     authConfig,
     sessionJwt,
     linkProviders,
