@@ -6,6 +6,8 @@ import type { NextAuthConfig } from "next-auth";
 import { PrismaAdapter } from "@auth/prisma-adapter";
 import { z } from "zod";
 import { access, TENANT_ROLES } from "@/app/_lib/access";
+import { appChangeFeed } from "@/app/_lib/change-feed";
+import { purgeOnce, startPurging } from "@/app/_lib/retention";
 import { claimsSource, type TenantSummary } from "@/app/_lib/claims-source";
 import { prisma } from "@/app/_lib/db";
 import { env as processEnv, type AppEnv, assertServerEnv } from "@/app/_lib/env";
@@ -13,8 +15,8 @@ import { appSharedSignals } from "@/app/_lib/ssf";
 import { appClaims, claim, claimsKit, ClaimsKitError, is, oauthRefresh, permissions, roles, sizeBudget, tenant, type KitLogger, type RequestInfo } from "@/lib/claims-kit";
 import { sessionCodec } from "@/lib/claims-kit/codec";
 import { backchannelLogout, linkableEmail, withUserinfo } from "@/lib/claims-kit/oidc";
-import { cachedSessionRegistry, inProcessChangeFeed, type CachedRegistryOptions } from "@/lib/claims-kit/plugin";
-import { postgresChangeFeed, prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
+import { cachedSessionRegistry, type CachedRegistryOptions } from "@/lib/claims-kit/plugin";
+import { prismaChangeLog, prismaReplayStore, prismaServerDataStore, prismaSessionRegistry, prismaTokenVault } from "@/lib/claims-kit/prisma";
 import type { NextClaimsKitOptions } from "@/lib/claims-kit/next/server";
 import type { PrismaClient } from "@/prisma/generated/prisma/client";
 
@@ -77,7 +79,7 @@ export interface AuthDeps {
    * The registry cache's options (tests: `entryTtlMs: 0` serves no cached state, only cold reads
    * and queries; `changes`: the change log wrapped, to make an append fail).
    */
-  registryCache?: Partial<Pick<CachedRegistryOptions, "entryTtlMs" | "changes" | "onError">>;
+  registryCache?: Partial<Pick<CachedRegistryOptions, "entryTtlMs" | "changes" | "onError" | "pollMs" | "safetyPollMs">>;
 }
 
 /** The environment variable behind each back-channel option, so a start-up error names it. */
@@ -113,11 +115,12 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
   }));
 
   // The session registry, read from memory: a session read makes no query. Changes go through the
-  // KitChange log; on PostgreSQL, LISTEN/NOTIFY wakes the other processes at once, otherwise each
-  // reads the log every second.
+  // KitChange log; a change feed (AUTH_CHANGE_FEED: PostgreSQL LISTEN/NOTIFY, Redis pub/sub) wakes
+  // the other processes at once, otherwise each reads the log every second.
+  const changeFeed = appChangeFeed(env);
   const sessions = cachedSessionRegistry(prismaSessionRegistry(db), {
     changes: prismaChangeLog(db),
-    feed: env.DATABASE_URL?.startsWith("postgres") ? postgresChangeFeed(env.DATABASE_URL) : inProcessChangeFeed(),
+    feed: changeFeed.feed,
     ...deps.registryCache,
   });
 
@@ -257,6 +260,10 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
     ssfEvents: ssf.events,
     /** Poll the transmitter (AUTH_SSF_POLL_URL) on an interval (instrumentation.ts); returns the stop. */
     startSsfPolling: ssf.startPolling,
+    /** Purge ended and expired sessions every AUTH_PURGE_EVERY minutes (instrumentation.ts); returns the stop. */
+    startPurging: () => startPurging(env, kit.sessions, db),
+    /** One purge now, with the app's retention (`npm run db:purge`). */
+    purge: () => purgeOnce(env, kit.sessions, db),
     authConfig,
     sessionJwt,
     linkProviders,
@@ -295,6 +302,7 @@ export function createAuth(env: AppEnv, deps: AuthDeps) {
         throw new Error(`configuration: ${variable} is invalid: ${(err as Error).message} (see docs/reference-app.md, Configuration)`, { cause: err });
       }
       ssf.check();
+      changeFeed.check();
     },
   };
 }

@@ -11,7 +11,7 @@ const layer = (folder, forbidden, why) => ({
   },
 });
 /** The package's entry points: all the app may import. */
-const ENTRIES = ["plugin", "oidc", "codec", "prisma", "access", "next/server", "next/client"];
+const ENTRIES = ["plugin", "oidc", "codec", "prisma", "redis", "access", "next/server", "next/client"];
 
 export default tseslint.config(
   { ignores: ["node_modules/", ".next/", "prisma/generated/", "test-results/", "playwright-report/", "next-env.d.ts", "lib/claims-kit/dist/", ".pack/", "docs/api/", "examples/*/node_modules/", "examples/*/.next/", "examples/*/next-env.d.ts", "examples/*/prisma/generated/"] },

@@ -8,6 +8,9 @@ import { z } from "zod";
 export const TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "none"] as const;
 export type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
 
+/** The change feeds AUTH_CHANGE_FEED names. */
+export const CHANGE_FEEDS = ["postgres", "redis", "in-process"] as const;
+
 const text = z.string().trim().min(1);
 const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const flag = (fallback: boolean) => z.enum(["true", "false"]).default(fallback ? "true" : "false").transform((v) => v === "true");
@@ -57,6 +60,14 @@ export const envSchema = z.object({
   AUTH_SSF_POLL_URL: z.url().optional(),
   AUTH_SSF_POLL_TOKEN: text.optional(),
   AUTH_SSF_POLL_INTERVAL: z.coerce.number().int().min(1).max(3600).default(30),
+  /** What wakes other processes when a session changes; unset: postgres on a PostgreSQL DATABASE_URL, else in-process. */
+  AUTH_CHANGE_FEED: z.enum(CHANGE_FEEDS, { error: `must be one of ${CHANGE_FEEDS.join(", ")}` }).optional(),
+  /** The Redis server of AUTH_CHANGE_FEED=redis (redis:// or rediss://). */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  /** Days an ended session stays listed ("recently ended") before it and its data are deleted. */
+  AUTH_SESSION_RETENTION: z.coerce.number().int().min(0).max(3650).default(30),
+  /** Minutes between background purges of ended and expired sessions (0: none; `npm run db:purge` by hand). */
+  AUTH_PURGE_EVERY: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
 });
 
 /** The app's configuration, typed and checked. */

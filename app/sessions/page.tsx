@@ -16,7 +16,7 @@ function device(userAgent: string | null): string {
 }
 
 /** How a session ended, in words (SessionInfo.endedBy). */
-const ENDED_BY: Record<string, string> = { user: "you", admin: "an admin", provider: "the identity provider", replaced: "a new sign-in" };
+const ENDED_BY: Record<string, string> = { user: "you", admin: "an admin", provider: "the identity provider", replaced: "a new sign-in", expired: "expiry (unused too long)" };
 
 export default async function SessionsPage() {
   const session = await requireSession("/sessions");

@@ -17,11 +17,11 @@ const updateApi = process.argv.includes("--update-api");
 rmSync(dist, { recursive: true, force: true });
 
 /** Every entry: its name in `exports` (and in dist/), and its source. */
-const ENTRIES = { index: "index.ts", plugin: "plugin.ts", oidc: "oidc.ts", access: "access.ts", prisma: "prisma.ts", codec: "codec.ts", "next/server": "next/server.ts", "next/client": "next/client.ts" };
+const ENTRIES = { index: "index.ts", plugin: "plugin.ts", oidc: "oidc.ts", access: "access.ts", prisma: "prisma.ts", redis: "redis.ts", codec: "codec.ts", "next/server": "next/server.ts", "next/client": "next/client.ts" };
 
 // Everything the host app provides (peer dependencies) stays an import.
 // node:* builtins too: the codec entry runs on Node (route handlers, server components, the proxy).
-const external = ["node:*", "next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "jose", "pg", "react", "react-dom", "react/*", "server-only"];
+const external = ["node:*", "next", "next/*", "next-auth", "next-auth/*", "@auth/core", "@auth/core/*", "oauth4webapi", "jose", "pg", "ioredis", "react", "react-dom", "react/*", "server-only"];
 const common = { bundle: true, format: "esm", platform: "neutral", target: "es2022", external, absWorkingDir: here, outdir: dist, logLevel: "warning" };
 
 const { "next/client": clientEntry, ...shared } = ENTRIES;

@@ -7,6 +7,7 @@
  * - `claims-kit/next/server`: `nextClaimsKit()`: Auth.js, the route handlers, `auth()` and the proxy in one call
  * - `claims-kit/next/client`: `useClaims()`, `SessionSync`
  * - `claims-kit/prisma`: the Prisma stores
+ * - `claims-kit/redis`: the Redis change feed
  * - `claims-kit/codec`: the session-cookie codec
  * - `claims-kit/access`: permission catalogs and checks, for client and server code
  *
@@ -15,6 +16,7 @@
  */
 export { claimsKit, type ClaimsKit, type IntentsOfKit, type PatchOfKit, type ServerDataOf, type SessionOf, type TokenOf } from "./engine/kit";
 export { REFRESH_INTENT, type ClaimsKitOptions } from "./engine/compile";
+export type { PurgeOptions, PurgeResult } from "./engine/retention";
 export { claim, is } from "./engine/claim";
 export { schema } from "./engine/schema";
 export {
@@ -26,6 +28,7 @@ export {
   type OAuthErrorCode,
   type Refusal,
   type Result,
+  type RetentionErrorCode,
   type SignInErrorCode,
   type StartupErrorCode,
   type StepErrorCode,

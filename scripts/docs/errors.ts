@@ -18,6 +18,7 @@ const WHERE: Readonly<Record<string, string>> = {
   recentAuth: "`requireRecentAuth()`, `checkRecentAuth()`",
   codec: "`sessionCodec().open()`",
   client: "`run()`, `updateSession()`",
+  retention: "thrown by `kit.sessions.purge()`",
 };
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -31,6 +31,7 @@ export const ENTRIES: Readonly<Record<string, string>> = {
   "claims-kit/oidc": "lib/claims-kit/oidc.ts",
   "claims-kit/access": "lib/claims-kit/access.ts",
   "claims-kit/prisma": "lib/claims-kit/prisma.ts",
+  "claims-kit/redis": "lib/claims-kit/redis.ts",
   "claims-kit/codec": "lib/claims-kit/codec.ts",
   "claims-kit/next/server": "lib/claims-kit/next/server.ts",
   "claims-kit/next/client": "lib/claims-kit/next/client.ts",

@@ -5,7 +5,7 @@
 // "apply now", membership removal and re-adding, claims-version bumps, the clock passing the claims
 // max age, revocations, sign-out everywhere, offline updates, a revocation or claims-version bump
 // whose change-log append fails after the registry write, and replays of any cookie copy issued
-// so far. A small model says what each copy may grant; after every command every copy ever issued
+// so far, and retention purges. A small model says what each copy may grant; after every command every copy ever issued
 // is read again and checked, in each of two server processes (two registry caches on one
 // database: one may restart, starting its view of the change log afresh, so cookie copies are
 // read cold, from the token's hint, or from the registry):
@@ -518,6 +518,22 @@ class OfflineTier extends Step {
   toString = () => `updateOffline(${this.user}, tier=${this.tier})`;
 }
 
+/**
+ * Retention with no grace (keepFor 0): every ended session is deleted with its data, and the change
+ * log pruned as the clock allows. The invariants then read every copy: a purged session's copies
+ * stay signed out ("unknown session"), a live one's signed in (no active session is ever purged).
+ */
+class Purge extends Step {
+  check = () => true;
+  async apply(m: Model, r: Real) {
+    await kit.sessions.purge({ keepFor: 0, batchSize: 2 });
+    const live = m.sessions.flatMap((s, i) => (s.revoked ? [] : [r.sids[i]!]));
+    const rows = await prisma.userSession.findMany({ where: { id: { in: live } }, select: { id: true, revokedAt: true } });
+    assert.equal(rows.filter((row) => row.revokedAt === null).length, live.length, "purge() ended or deleted a live session");
+  }
+  toString = () => "purge(keepFor 0)";
+}
+
 /** Browser `b` sends an older copy (a slow response that won the cookie race, a stale tab, a replay). */
 class Replay extends Step {
   constructor(readonly browser: number, readonly pick: number, readonly on: Proc) { super(); }
@@ -563,6 +579,7 @@ const commands = [
   user.map((u) => new SignOutEverywhere(u)),
   fc.tuple(user, fc.constantFrom("free" as const, "pro" as const)).map(([u, t]) => new OfflineTier(u, t)),
   fc.tuple(browser, fc.nat(1000), proc).map(([b, k, on]) => new Replay(b, k, on)),
+  fc.constant(new Purge()),
 ];
 
 /** One fixed sequence through the same model and invariants. */

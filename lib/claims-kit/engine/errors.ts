@@ -142,6 +142,11 @@ export const CLIENT_CODES = {
   no_response: { means: "the answer does not carry this update's verdict (another tab's update won)", action: "re-read the session" },
 } as const satisfies CodeTable;
 
+/** `kit.sessions.purge()`: thrown before it deletes anything. */
+export const RETENTION_CODES = {
+  purge_unsupported: { means: "a store given to `purge()` lacks its retention methods (`expire`/`purgeEnded`, `purge`); the error names it", action: "use the kit's Prisma or memory stores, or implement the optional methods in your own" },
+} as const satisfies CodeTable;
+
 /** Every table, by where its codes show up (docs/errors.md is generated from it). */
 export const ERROR_CODES = {
   startup: STARTUP_CODES,
@@ -156,6 +161,7 @@ export const ERROR_CODES = {
   recentAuth: RECENT_AUTH_CODES,
   codec: CODEC_CODES,
   client: CLIENT_CODES,
+  retention: RETENTION_CODES,
 } as const;
 
 export type StartupErrorCode = keyof typeof STARTUP_CODES;
@@ -170,6 +176,7 @@ export type SsfErrorCode = keyof typeof SSF_CODES;
 export type RecentAuthCode = keyof typeof RECENT_AUTH_CODES;
 export type CodecErrorCode = keyof typeof CODEC_CODES;
 export type ClientErrorCode = keyof typeof CLIENT_CODES;
+export type RetentionErrorCode = keyof typeof RETENTION_CODES;
 
 /** Every code the kit reports: a closed union, so a `switch` over it is checked. Stable. */
 export type KitErrorCode = { [K in keyof typeof ERROR_CODES]: keyof (typeof ERROR_CODES)[K] }[keyof typeof ERROR_CODES];

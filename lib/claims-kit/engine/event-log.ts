@@ -45,4 +45,6 @@ export interface SecurityEventLog {
   list(userId: string, options?: { limit?: number }): Promise<SecurityEventRecord[]>;
   /** The newest `issuedAt` among the user's rows with `outcome`, or null. */
   latest(userId: string, outcome: string): Promise<number | null>;
+  /** Retention: delete at most `limit` rows received before `before` (seconds), returning how many. */
+  purge?(before: number, limit: number): Promise<number>;
 }

@@ -11,6 +11,7 @@ import { serverDataKey, sessionIdOf, sessionIdOfToken } from "./meta";
 import { withoutValues, withValues } from "./patches";
 import type { SessionEndCause, SessionInfo, SessionRegistry } from "./ports";
 import type { AnyPlugin, Awaitable, ClientClaimsOf, ErrorsOf, IntentsOf, KitSession, KitToken, PatchOf, RequestInfo, ServerClaimsOf, Visibility } from "./types";
+import { purgeSessions, type PurgeOptions, type PurgeResult } from "./retention";
 import { assertServerPatch, stageServerUpdate } from "./updates";
 
 /** What `claimsKit()` returns: the callbacks and events for `NextAuth()`, and session management. */
@@ -69,6 +70,14 @@ export interface ClaimsKit<P extends readonly AnyPlugin[]> {
     updateOffline(userId: string, patch: PatchOf<P>): Promise<number>;
     /** Invalidate every session at once (secret rotation, incident). */
     bumpEpoch(): Promise<string>;
+    /**
+     * Retention, run now and then (a timer, a cron job): marks sessions unused past their lifetime
+     * as ended (`endedBy: "expired"`), deletes sessions ended longer ago than `keepFor` (30 days)
+     * with their server-side data, and prunes the change log (and the replay store and event log
+     * given), in batches of `batchSize` (500) rows per statement. Throws `purge_unsupported`
+     * (before deleting anything) when a store lacks the optional retention methods.
+     */
+    purge(options?: PurgeOptions): Promise<PurgeResult>;
   };
   /** Type carrier for `SessionOf`/`TokenOf`/`IntentsOfKit`; never set at run time. */
   readonly "~types"?: { plugins: P };
@@ -221,6 +230,7 @@ export function claimsKit<const P extends readonly AnyPlugin[]>(options: ClaimsK
         return registry().rewritePatch({ userId }, (current) => withValues(current, checked, rt.now()).text);
       },
       bumpEpoch: async () => registry().bumpEpoch(),
+      purge: async (opts?: PurgeOptions) => purgeSessions(rt, registry(), opts),
     },
   });
   internals.set(kit, {

@@ -8,6 +8,10 @@ export interface ServerDataStore {
   /** Merge `patch` into the stored object (`null` deletes a key); create it when missing. */
   write(key: string, userId: string, patch: Record<string, unknown>, expiresAt: Date): Promise<void>;
   remove(key: string): Promise<void>;
+  /** Retention (`kit.sessions.purge`): delete these keys' data (at most a batch), returning how many rows went. */
+  removeMany?(keys: readonly string[]): Promise<number>;
+  /** Retention: delete at most `limit` entries whose expiry is before `now`, returning how many. */
+  purge?(now: Date, limit: number): Promise<number>;
 }
 
 /** What one freshness check reads about a session (one indexed query). */
@@ -95,6 +99,12 @@ export interface ChangeLog {
    * that slept tell skipped numbers from pruned rows (then it forgets everything it cached).
    */
   earliest?(): Promise<number>;
+  /**
+   * Retention: delete at most `limit` changes appended before `before` (seconds), never the newest
+   * one (a reader's position must stay in the log). A reader whose position was pruned notices it
+   * (`earliest`) and starts again from the log's end. Returns how many went.
+   */
+  purge?(before: number, limit: number): Promise<number>;
 }
 
 /**
@@ -116,9 +126,10 @@ export interface ChangeFeed {
 
 /**
  * Who ended a session: the user (sign-out, "sign out other sessions"), an admin, the identity
- * provider (OIDC back-channel logout), or a new sign-in in the same browser that replaced it.
+ * provider (OIDC back-channel logout), a new sign-in in the same browser that replaced it, or its
+ * expiry (`kit.sessions.purge` found it unused for longer than the session's lifetime).
  */
-export type SessionEndCause = "user" | "admin" | "provider" | "replaced";
+export type SessionEndCause = "user" | "admin" | "provider" | "replaced" | "expired";
 
 /** The identity provider's view of a sign-in (from the id_token): what back-channel logout names. */
 export interface ProviderSession {
@@ -198,6 +209,19 @@ export interface SessionRegistry {
    * `session: { strategy: "database" }` only.
    */
   writeState?(sid: string, state: string, expected: string | null): Promise<boolean>;
+  /**
+   * Retention (`kit.sessions.purge`): end at most `limit` live sessions last seen before
+   * `lastSeenBefore` (seconds), as ended at `now` by `"expired"`. Returns their ids.
+   */
+  expire?(lastSeenBefore: number, now: number, limit: number): Promise<string[]>;
+  /**
+   * Retention: delete at most `limit` sessions that ended before `endedBefore` (seconds), and what
+   * the registry keeps with them (under the database strategy, their Auth.js Session rows).
+   * Returns their ids (the kit then deletes their server-side data).
+   */
+  purgeEnded?(endedBefore: number, limit: number): Promise<string[]>;
+  /** Retention, for a registry with a change log (a cache): prune it (see {@link ChangeLog.purge}). */
+  purgeChanges?(before: number, limit: number): Promise<number>;
 }
 
 /**
@@ -219,6 +243,8 @@ export interface ReplayStore {
   once(key: string, expiresAt: number, now: number): Promise<boolean>;
   /** Forget `key` (the work it guarded failed and may be retried). */
   forget(key: string): Promise<void>;
+  /** Retention: delete at most `limit` keys expired before `now` (seconds), returning how many. */
+  purge?(now: number, limit: number): Promise<number>;
 }
 
 export type { SecurityEventLog, SecurityEventRecord } from "./event-log";

@@ -23,6 +23,13 @@ export function memoryServerDataStore(): ServerDataStore & { size(): number } {
     async remove(key) {
       rows.delete(key);
     },
+    async removeMany(keys) {
+      let count = 0;
+      for (const key of keys) if (rows.delete(key)) count++;
+      return count;
+    },
+    // Nothing here expires (one process, gone at restart): the data of deleted sessions goes with them.
+    purge: async () => 0,
     size: () => rows.size,
   };
 }
@@ -47,6 +54,11 @@ export function memoryReplayStore(): ReplayStore {
     },
     async forget(key) {
       seen.delete(key);
+    },
+    async purge(now, limit) {
+      let count = 0;
+      for (const [k, until] of seen) if (until < now && count < limit) count += Number(seen.delete(k));
+      return count;
     },
   };
 }
@@ -147,6 +159,19 @@ export function memorySessionRegistry(): SessionRegistry {
       epoch = crypto.randomUUID();
       return epoch;
     },
+    async expire(lastSeenBefore, now, limit) {
+      const ended = [...sessions].filter(([, s]) => s.revokedAt === null && s.lastSeenAt < lastSeenBefore).slice(0, limit);
+      for (const [, s] of ended) {
+        s.revokedAt = now;
+        s.endedBy = "expired";
+      }
+      return ended.map(([sid]) => sid);
+    },
+    async purgeEnded(endedBefore, limit) {
+      const gone = [...sessions].filter(([, s]) => s.revokedAt !== null && s.revokedAt < endedBefore).slice(0, limit).map(([sid]) => sid);
+      for (const sid of gone) sessions.delete(sid);
+      return gone;
+    },
     async writeState(sid, state, expected) {
       const s = sessions.get(sid);
       if (!s || s.revokedAt !== null || s.state !== expected) return false;
@@ -176,6 +201,11 @@ export function memorySecurityEventLog(): SecurityEventLog & { all(): SecurityEv
     async latest(userId, outcome) {
       const times = rows.filter((r) => r.userId === userId && r.outcome === outcome).map((r) => r.issuedAt);
       return times.length > 0 ? Math.max(...times) : null;
+    },
+    async purge(before, limit) {
+      const old = rows.filter((r) => r.receivedAt < before).slice(0, limit);
+      for (const r of old) rows.splice(rows.indexOf(r), 1);
+      return old.length;
     },
     all: () => rows.map((r) => ({ ...r })),
   };

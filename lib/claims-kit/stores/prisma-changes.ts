@@ -15,10 +15,12 @@ const KEEP_SECONDS = 24 * 60 * 60;
  */
 export function prismaChangeLog(db: RawSqlClient): ChangeLog {
   let appended = 0;
-  return {
+  const log: ChangeLog = {
     async append(kind, key, now) {
       const rows = await db.$queryRaw<Array<{ seq: number | bigint }>>`INSERT INTO "KitChange" ("kind", "key", "at") VALUES (${kind}, ${key}, ${now}) RETURNING "seq"`;
-      if (++appended % 500 === 0) await db.$executeRaw`DELETE FROM "KitChange" WHERE "at" < ${now - KEEP_SECONDS}`;
+      // Now and then, a batch of old rows (as many as were appended since): the table stays bounded
+      // even where nothing runs kit.sessions.purge().
+      if (++appended % 500 === 0) await log.purge!(now - KEEP_SECONDS, 500);
       return rows[0] ? Number(rows[0].seq) : undefined;
     },
     async since(seq, limit) {
@@ -34,5 +36,12 @@ export function prismaChangeLog(db: RawSqlClient): ChangeLog {
       const rows = await db.$queryRaw<Array<{ seq: number | bigint | null }>>`SELECT MAX("seq") AS "seq" FROM "KitChange"`;
       return Number(rows[0]?.seq ?? 0);
     },
+    async purge(before, limit) {
+      // Never the newest row: every reader's position must stay in the log (see log-view.ts).
+      return db.$executeRaw`
+        DELETE FROM "KitChange" WHERE "seq" IN (
+          SELECT "seq" FROM "KitChange" WHERE "at" < ${before} AND "seq" < (SELECT MAX("seq") FROM "KitChange") ORDER BY "seq" LIMIT ${limit})`;
+    },
   };
+  return log;
 }

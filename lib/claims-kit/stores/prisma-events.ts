@@ -47,6 +47,9 @@ export function prismaSecurityEventLog(db: RawSqlClient): SecurityEventLog {
         WHERE "userId" = ${userId} ORDER BY "receivedAt" DESC, "id" DESC LIMIT ${options?.limit ?? 20}`;
       return rows.map((r): SecurityEventRecord => ({ ...r, issuedAt: Number(r.issuedAt), receivedAt: Number(r.receivedAt), sessions: Number(r.sessions) }));
     },
+    async purge(before, limit) {
+      return db.$executeRaw`DELETE FROM "KitSecurityEvent" WHERE "id" IN (SELECT "id" FROM "KitSecurityEvent" WHERE "receivedAt" < ${before} LIMIT ${limit})`;
+    },
     async latest(userId, outcome) {
       const rows = await db.$queryRaw<Array<{ at: number | bigint | null }>>`
         SELECT MAX("issuedAt") AS "at" FROM "KitSecurityEvent" WHERE "userId" = ${userId} AND "outcome" = ${outcome}`;

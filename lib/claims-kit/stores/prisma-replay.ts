@@ -38,5 +38,8 @@ export function prismaReplayStore(db: RawSqlClient): ReplayStore {
     async forget(key) {
       await db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" = ${storedKey(key)}`;
     },
+    async purge(now, limit) {
+      return db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" IN (SELECT "key" FROM "KitReplay" WHERE "expiresAt" < ${now} LIMIT ${limit})`;
+    },
   };
 }

@@ -12,8 +12,14 @@ export interface SessionDataDelegate {
     create: { key: string; userId: string; data: string; expiresAt: Date };
     update: { data: string; expiresAt: Date };
   }): PromiseLike<unknown>;
-  deleteMany(args: { where: { key: string } }): PromiseLike<unknown>;
+  /** By one key, or (retention) by a batch of keys; Prisma answers `{ count }`. */
+  deleteMany(args: { where: { key: string | { in: string[] } } }): PromiseLike<unknown>;
+  /** Retention (`kit.sessions.purge`): a batch of expired keys. Without it, the store purges nothing. */
+  findMany?(args: { where: { expiresAt: { lt: Date } }; select: { key: true }; take: number }): PromiseLike<Array<{ key: string }>>;
 }
+
+/** Rows a `deleteMany` reports it deleted (`{ count }` from Prisma; 0 when it says nothing). */
+const countOf = (answer: unknown): number => (typeof (answer as { count?: unknown } | null)?.count === "number" ? (answer as { count: number }).count : 0);
 
 /** An unchanged row's expiry is moved on at most this often (a day): it is written then, not on every reload. */
 const EXPIRY_SLACK_MS = 24 * 60 * 60 * 1000;
@@ -45,6 +51,14 @@ export function prismaServerDataStore(delegate: SessionDataDelegate, clock: () =
     },
     async remove(key) {
       await delegate.deleteMany({ where: { key } });
+    },
+    async removeMany(keys) {
+      return keys.length === 0 ? 0 : countOf(await delegate.deleteMany({ where: { key: { in: [...keys] } } }));
+    },
+    async purge(now, limit) {
+      if (!delegate.findMany) return 0;
+      const expired = await delegate.findMany({ where: { expiresAt: { lt: now } }, select: { key: true }, take: limit });
+      return expired.length === 0 ? 0 : countOf(await delegate.deleteMany({ where: { key: { in: expired.map((r) => r.key) } } }));
     },
   };
 }

@@ -51,7 +51,7 @@ function providerId(value: string): string {
 /** Compare-and-set attempts per session before a rewrite gives up (loudly). */
 const REWRITE_ATTEMPTS = 100;
 
-const CAUSES: ReadonlySet<string> = new Set<SessionEndCause>(["user", "admin", "provider", "replaced"]);
+const CAUSES: ReadonlySet<string> = new Set<SessionEndCause>(["user", "admin", "provider", "replaced", "expired"]);
 
 function listed(r: ListedRow): SessionInfo {
   return {
@@ -248,6 +248,24 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
       }
       if (failed) throw failed;
       return written;
+    },
+
+    async expire(lastSeenBefore, now, limit) {
+      // The outer conditions again: a session touched (or ended) since the inner SELECT is left alone.
+      const ended = await db.$queryRaw<Array<{ id: string }>>`
+        UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = 'expired'
+        WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} LIMIT ${limit})
+          AND "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} RETURNING "id"`;
+      return ended.map((r) => r.id);
+    },
+
+    async purgeEnded(endedBefore, limit) {
+      const gone = await db.$queryRaw<Array<{ id: string; authSessionId: string | null }>>`
+        DELETE FROM "UserSession" WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" < ${endedBefore} LIMIT ${limit})
+        RETURNING "id", "authSessionId"`;
+      // An Auth.js Session row a database-strategy session left (ended long ago: gone already, as a rule).
+      for (const { authSessionId } of gone) if (authSessionId !== null) await db.$executeRaw`DELETE FROM "Session" WHERE "id" = ${authSessionId}`;
+      return gone.map((r) => r.id);
     },
 
     async bumpEpoch() {

@@ -4,6 +4,7 @@
 // session this process has not cached is answered from its token's hint when the log says nothing
 // touched it since the token's last check (a cold read), so it costs no query either.
 import type { ChangeFeed, ChangeLog, CheckHint, RegistryChange, SessionRegistry, SessionState } from "../engine/ports";
+import { cacheRetention } from "./cache-retention";
 import { logView } from "./log-view";
 
 /**
@@ -315,6 +316,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       await changed("all", "", Math.floor(Date.now() / 1000));
       return epoch;
     },
+    ...cacheRetention(inner, changes, (sid) => forget({ kind: "session", key: sid })),
     stats: () => ({ ...stats }),
     async sync() {
       start();

@@ -25,3 +25,14 @@ test("start-up names every variable a running server needs and lacks", () => {
   assert.throws(() => readEnv({ CLAIMS_MAX_AGE: "soon" }), /configuration: CLAIMS_MAX_AGE /);
   assert.throws(() => readEnv({ AUTH_TOKEN_MODE: "disk" }), /configuration: AUTH_TOKEN_MODE /);
 });
+
+test("AUTH_CHANGE_FEED: redis needs REDIS_URL, postgres a PostgreSQL DATABASE_URL; start-up names the variable; bad values are refused naming theirs", () => {
+  assert.throws(() => check({ AUTH_CHANGE_FEED: "redis" }), /^Error: configuration: REDIS_URL must be set when AUTH_CHANGE_FEED=redis/);
+  assert.throws(() => check({ AUTH_CHANGE_FEED: "postgres" }), /configuration: AUTH_CHANGE_FEED=postgres needs a PostgreSQL DATABASE_URL/);
+  assert.throws(() => readEnv({ AUTH_CHANGE_FEED: "kafka" }), /configuration: AUTH_CHANGE_FEED must be one of postgres, redis, in-process/);
+  assert.throws(() => readEnv({ REDIS_URL: "http://127.0.0.1:6379" }), /configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  assert.throws(() => readEnv({ AUTH_SESSION_RETENTION: "-1" }), /configuration: AUTH_SESSION_RETENTION /);
+  assert.throws(() => readEnv({ AUTH_PURGE_EVERY: "hourly" }), /configuration: AUTH_PURGE_EVERY /);
+  // Built lazily: nothing connects until the first request, so these boot (and close) offline.
+  for (const extra of [{ AUTH_CHANGE_FEED: "redis", REDIS_URL: "redis://127.0.0.1:1" }, { AUTH_CHANGE_FEED: "in-process" }, {}] as Array<Record<string, string>>) check(extra);
+});

@@ -30,7 +30,7 @@ describe("the kit's schema and migrations", () => {
   test("the app applies the kit's SQL files themselves, after its own, for both databases", () => {
     for (const dialect of ["sqlite", "postgresql"] as const) {
       const names = migrationsFor(dialect).map((m) => m.name);
-      assert.deepEqual(names, ["app/0001_app", "app/0002_invoices", "claims-kit/0001_claims_kit", "claims-kit/0002_provider_sessions", "claims-kit/0003_change_feed", "claims-kit/0004_refresh_backoff", "claims-kit/0005_database_sessions", "claims-kit/0006_ssf_events"]);
+      assert.deepEqual(names, ["app/0001_app", "app/0002_invoices", "claims-kit/0001_claims_kit", "claims-kit/0002_provider_sessions", "claims-kit/0003_change_feed", "claims-kit/0004_refresh_backoff", "claims-kit/0005_database_sessions", "claims-kit/0006_ssf_events", "claims-kit/0007_retention"]);
       for (const kit of migrationsFor(dialect).filter((m) => m.name.startsWith("claims-kit/"))) {
         assert.equal(kit.sql, read(`lib/claims-kit/prisma/migrations/${dialect}/${kit.name.slice("claims-kit/".length)}.sql`));
       }

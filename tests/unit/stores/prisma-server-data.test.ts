@@ -14,7 +14,7 @@ function table() {
       upserts++;
       rows.set(where.key, rows.has(where.key) ? update : create);
     },
-    deleteMany: async ({ where }) => void rows.delete(where.key),
+    deleteMany: async ({ where }) => ({ count: (typeof where.key === "string" ? [where.key] : where.key.in).filter((key) => rows.delete(key)).length }),
   };
   return { delegate, rows, upserts: () => upserts };
 }
