@@ -134,8 +134,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     }
     syncing = (async () => {
       try {
-        // The read vouches for the log as of when it began: `current()` and the poll's cadence
-        // count from then (counted from its end, a 1 s poll whose read takes a few ms ran every 2 s).
+        // A read vouches for the log as of when it began; the poll's cadence counts from then too.
         let began: number;
         do {
           began = tick();
