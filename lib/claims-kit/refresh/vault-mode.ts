@@ -20,12 +20,11 @@ import type { Failure, Served } from "./types";
 //   the back-off between those saves                        100 + 200 + 300 + 400 ms = 1 s
 //   margin: the acquire statement itself, clock skew between instances (each compares the lease
 //   with its own clock), event-loop and GC stalls            LEASE_MARGIN_MS
-// with each vault statement assumed to finish within STATEMENT_MS (the database is local and the
-// statements touch one row by its unique key; a database slower than that is an outage).
+// with each vault statement assumed to finish within STATEMENT_MS (one row by its unique key on a local
+// database: slower than that is an outage).
 // Default timeout 10 s: 1 + 10 + 5 + 1 + 5 = 22 s: the "call window". Discovery never runs under
 // the lease (it would add up to 2 x timeoutMs), and the holder checks right before calling the
 // provider that the lease is still its own and still covers the call and every save.
-//
 // The hold (issue #22). When every save fails (the vault is down), the holder keeps the rotated
 // tokens in memory: they are the provider's only live ones, and the vault still holds the refresh
 // token they replaced, which is consumed. No instance may present it while they are unsaved, so
