@@ -2,8 +2,9 @@
 // token, the kit ends the sessions it names through the session registry. A framework-neutral
 // route handler (Request -> Response), so Next.js, Hono or a test server mount it as it is.
 import type { JWTVerifyGetKey } from "jose";
-import { invalidOption, messageOf, type Result } from "../engine/errors";
+import { invalidOption, type Result } from "../engine/errors";
 import { verifyLogoutToken, type BackchannelErrorCode, type LogoutClaims } from "./logout-token";
+import { applyOnce } from "./apply-once";
 import { boundedText, consoleLogger, NO_STORE, REPLAY_MARGIN } from "./http";
 import { remoteKeys } from "./remote-keys";
 import { tokenOptions } from "./signed-jwt";
@@ -94,17 +95,22 @@ async function receive(o: Resolved, token: string): Promise<BackchannelResult> {
   if (!verified.ok) return verified;
   const { claims } = verified;
   // Remembered until the token could no longer pass the age and expiry checks anyway, on any
-  // instance's clock (REPLAY_MARGIN).
+  // instance's clock (REPLAY_MARGIN); marked only once the sessions are ended (applyOnce), so a
+  // failure on the way leaves the provider's (or an operator's) retry able to end them.
   const key = `bcl:${claims.iss}:${claims.jti}`;
   const until = Math.max(claims.exp ?? 0, claims.iat + o.maxAge) + o.clockTolerance + REPLAY_MARGIN;
-  if (!(await o.replay.once(key, until, now))) return { ok: false, kind: "refused", code: "replayed", detail: "this logout token's jti was already received" };
-  try {
-    const revoked = await o.kit.sessions.revokeByProvider({ issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) });
-    return { ok: true, revoked, claims };
-  } catch (err) {
-    // Not done: the provider (or an operator) may send the same token again.
-    await o.replay.forget(key).catch(() => undefined);
-    return { ok: false, kind: "failed", code: "logout_failed", detail: `the sessions could not be ended: ${messageOf(err)}` };
+  const where = { issuer: claims.iss, ...(claims.sid ? { sid: claims.sid } : {}), ...(claims.sub ? { subject: claims.sub } : {}) };
+  const applied = await applyOnce(o.replay, { key, until, now }, async () => ({ value: await o.kit.sessions.revokeByProvider(where), mark: true }));
+  switch (applied.outcome) {
+    case "done":
+    case "skipped":
+      return { ok: true, revoked: applied.value, claims };
+    case "replayed":
+      return { ok: false, kind: "refused", code: "replayed", detail: "this logout token's jti was already received" };
+    case "busy":
+      return { ok: false, kind: "failed", code: "logout_failed", detail: "another delivery of this logout token is being applied; retry" };
+    case "failed":
+      return { ok: false, kind: "failed", code: "logout_failed", detail: applied.stage === "store" ? applied.detail : `the sessions could not be ended: ${applied.detail}` };
   }
 }
 

@@ -3,9 +3,10 @@
 // strictly as logout tokens (security-event.ts), each `jti` taken once across instances, then the
 // configured effect (ssf-effects.ts) and a record in the event log. A framework-neutral handler.
 import type { JWTVerifyGetKey } from "jose";
-import { invalidOption, messageOf, type Result, type SsfErrorCode } from "../engine/errors";
+import { invalidOption, type Result, type SsfErrorCode } from "../engine/errors";
 import type { ReplayStore, SecurityEventLog, SecurityEventRecord } from "../engine/ports";
 import type { Awaitable, KitLogger } from "../engine/types";
+import { applyOnce } from "./apply-once";
 import { consoleLogger, REPLAY_MARGIN } from "./http";
 import { remoteKeys } from "./remote-keys";
 import { tokenOptions } from "./signed-jwt";
@@ -147,12 +148,6 @@ export function resolveSharedSignals(options: SharedSignalsOptions): ResolvedSha
   };
 }
 
-/**
- * Seconds one delivery holds a SET while applying it: a retry meanwhile is answered 503; after a
- * crash, or a lock the database would not release, the SET is applied again this much later.
- */
-const APPLY_LEASE = 30;
-
 const refuse = (code: SsfErrorCode, detail: string): SharedSignalsResult => ({ ok: false, kind: code === "effect_failed" || code === "transmitter_unavailable" ? "failed" : "refused", code, detail });
 
 /** A verification event's state: one this receiver asked for (ssf-poll.ts's requestVerification), used once. */
@@ -184,47 +179,33 @@ export async function receiveSecurityEvent(o: ResolvedSharedSignals, token: stri
   const critical = (await o.metadata().catch(() => null))?.critical_subject_members;
   const unread = unprocessedCritical(claims.subject, Array.isArray(critical) ? critical.filter((c): c is string => typeof c === "string") : []);
   if (unread.length > 0) return refuse("invalid_subject", `critical subject members the receiver cannot process: ${unread.join(", ")}`);
-  // The jti is marked received only once the effects are applied and recorded: a failure at any
-  // point (the database gone mid-way, a crash) leaves it unmarked, and the transmitter's retry
-  // applies the SET. Deliveries of one SET take turns through a short lock; the mark is looked at
-  // before it and again under it.
-  const received = `ssf:${claims.iss}:${claims.jti}`;
-  const lock = `ssf-lock:${claims.iss}:${claims.jti}`;
-  // A look that marks nothing: a sighting expired before it was made blocks no later once() on any
-  // instance whose clock is within REPLAY_MARGIN of this one.
-  const unseen = () => o.replay.once(received, now - REPLAY_MARGIN - 1, now);
-  try {
-    if (!(await unseen())) return refuse("replayed", "this SET's jti was already received");
-    if (!(await o.replay.once(lock, now + APPLY_LEASE, now))) return refuse("effect_failed", "another delivery of this SET is being applied; retry");
-    if (!(await unseen())) {
-      await o.replay.forget(lock).catch(() => undefined);
-      return refuse("replayed", "this SET's jti was already received");
-    }
-  } catch (err) {
-    // Nothing done yet: the transmitter retries (503), never a bare 500.
-    return refuse("effect_failed", `the replay store failed: ${messageOf(err)}`);
-  }
-  const records: SecurityEventRecord[] = [];
-  try {
+  // The jti is marked received only once the effects are applied and recorded (applyOnce): a
+  // failure at any point leaves it unmarked, and the transmitter's retry (push: 503; poll: not
+  // acknowledged) applies the SET again; the effects are idempotent.
+  const key = `ssf:${claims.iss}:${claims.jti}`;
+  // Kept until the SET could no longer pass the age check anyway, on any instance's clock.
+  const until = claims.iat + o.maxAge + o.clockTolerance + REPLAY_MARGIN;
+  const applied = await applyOnce(o.replay, { key, until, now }, async () => {
+    const records: SecurityEventRecord[] = [];
     for (const e of claims.events) {
       const event: ReceivedSecurityEvent = { ...e, iss: claims.iss, jti: claims.jti, iat: claims.iat, ...(claims.txn ? { txn: claims.txn } : {}), subject: claims.subject };
       const stream = e.name === "verification" || e.name === "stream-updated";
       const done = stream ? await streamEvent(o, claims, event, now) : await applyEffect(event, o.effects.get(e.type) ?? "log", o);
-      if ("ok" in done) {
-        await o.replay.forget(lock).catch(() => undefined);
-        return done;
-      }
+      if ("ok" in done) return { value: done, mark: false };
       for (const row of Array.isArray(done) ? done : [done]) records.push({ id: crypto.randomUUID(), issuer: claims.iss, jti: claims.jti, type: eventName(e.type) ?? e.type, issuedAt: claims.iat, receivedAt: now, ...row });
     }
     await o.events.record(records, now);
-    // Kept until the SET could no longer pass the age check anyway, on any instance's clock.
-    await o.replay.once(received, claims.iat + o.maxAge + o.clockTolerance + REPLAY_MARGIN, now);
-  } catch (err) {
-    // Not marked: the transmitter retries (push: 503; poll: not acknowledged) and the SET is applied
-    // again (the effects are idempotent). A lock that cannot be released lapses after APPLY_LEASE.
-    await o.replay.forget(lock).catch(() => undefined);
-    return refuse("effect_failed", `the event's effect could not be applied: ${messageOf(err)}`);
+    return { value: { ok: true as const, claims, records }, mark: true };
+  });
+  switch (applied.outcome) {
+    case "done":
+    case "skipped":
+      return applied.value;
+    case "replayed":
+      return refuse("replayed", "this SET's jti was already received");
+    case "busy":
+      return refuse("effect_failed", "another delivery of this SET is being applied; retry");
+    case "failed":
+      return refuse("effect_failed", applied.stage === "store" ? applied.detail : `the event's effect could not be applied: ${applied.detail}`);
   }
-  await o.replay.forget(lock).catch(() => undefined);
-  return { ok: true, claims, records };
 }

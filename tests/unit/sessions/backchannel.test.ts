@@ -3,7 +3,7 @@
 // discovery it waits for.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from "jose";
 import { backchannelLogout, BACKCHANNEL_LOGOUT_EVENT } from "@/lib/claims-kit/oidc";
 import { ClaimsKitError } from "@/lib/claims-kit";
 import { memoryReplayStore } from "@/lib/claims-kit/plugin";
@@ -180,4 +180,32 @@ test("attack: after keys were loaded, tokens naming unknown kids while the JWKS 
   } finally {
     f.restore();
   }
+});
+
+test("attack: a logout whose sessions could not be ended while the database was down is applied by a retry (was: its jti stayed taken and every retry was refused as replayed)", async () => {
+  const { tokens, publicKey } = await logoutTokens(1);
+  const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+  let down = true;
+  let ended = 0;
+  const store = memoryReplayStore();
+  // The registry and the replay store share the database: both fail while it is down, once() after it marked.
+  const replay = {
+    once: async (key: string, expiresAt: number, now: number) => store.once(key, expiresAt, now),
+    forget: async (key: string) => {
+      if (down) throw new Error("connection refused");
+      return store.forget(key);
+    },
+  };
+  const failing = { sessions: { revokeByProvider: async () => { if (down) throw new Error("connection refused"); ended++; return 1; } } };
+  let now = Date.now();
+  const h = backchannelLogout({ kit: failing, issuer: ISS, clientId: "app", replay, keys: createLocalJWKSet({ keys: [jwk] }), logger: quiet, clock: () => now });
+  const first = await h.receive(tokens[0]!);
+  assert.deepEqual(first.ok ? "ok" : [first.kind, first.code], ["failed", "logout_failed"]);
+  down = false;
+  now += 31_000; // past the lock a failed delivery could not release
+  const retry = await h.receive(tokens[0]!);
+  assert.equal(retry.ok ? retry.revoked : retry.code, 1, "the provider's retry ends the sessions");
+  assert.equal(ended, 1);
+  const again = await h.receive(tokens[0]!);
+  assert.equal(again.ok ? "ok" : again.code, "replayed", "once applied, it is a replay like any other");
 });
