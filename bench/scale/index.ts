@@ -15,7 +15,7 @@ import { cpuTable } from "./cpu";
 import { pollingTable } from "./polling";
 import { CELLS, readsTable, runCell, type CellResult } from "./reads";
 import { refreshTable } from "./refresh";
-import { retentionTable } from "./retention";
+import { retentionTables } from "./retention";
 import { revocationTable } from "./revocation";
 import { worstTable } from "./worst";
 
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await section("refresh", async () => show(await refreshTable(ctx, Math.max(20, Math.round(1000 * scale)), log)));
     await section("polling", async () => show(await pollingTable(ctx, scale, log)));
     await section("worst", async () => (await worstTable(ctx, scale, log)).forEach(show));
-    await section("retention", async () => show(await retentionTable(ctx, log)));
+    await section("retention", async () => (await retentionTables(ctx, scale, log)).forEach(show));
   } finally {
     await db.drop();
   }
