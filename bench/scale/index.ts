@@ -2,7 +2,8 @@
 // saved to bench/results/<date>-scale.json and .md. Needs PostgreSQL (TEST_POSTGRES_URL, default
 // postgresql://postgres@127.0.0.1:5432/postgres): without one it says so and exits 0, as
 // `npm run bench`'s PostgreSQL rows do, unless BENCH_SCALE_REQUIRE=1 (then exit 1). Run it alone
-// (on the project's machines inside `flock /tmp/heavy.lock`): about 10 minutes on 2 cores.
+// (on the project's machines inside `flock /tmp/heavy.lock`): about 10 minutes on 2 cores. Redis
+// (REDIS_URL, default redis://127.0.0.1:6379) fills the Redis columns of sections 3 and 5 when one answers.
 //
 //   npm run bench:scale                          every section
 //   npm run bench:scale -- --only=reads,cpu      some sections: reads, cpu, revocation, refresh, polling, worst, retention
