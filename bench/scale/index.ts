@@ -2,7 +2,8 @@
 // saved to bench/results/<date>-scale.json and .md. Needs PostgreSQL (TEST_POSTGRES_URL, default
 // postgresql://postgres@127.0.0.1:5432/postgres): without one it says so and exits 0, as
 // `npm run bench`'s PostgreSQL rows do, unless BENCH_SCALE_REQUIRE=1 (then exit 1). Run it alone
-// (on the project's machines inside `flock /tmp/heavy.lock`): about 10 minutes on 2 cores.
+// (on the project's machines inside `flock /tmp/heavy.lock`): about 10 minutes on 2 cores. Redis
+// (REDIS_URL, default redis://127.0.0.1:6379) fills the Redis columns of sections 3 and 5 when one answers.
 //
 //   npm run bench:scale                          every section
 //   npm run bench:scale -- --only=reads,cpu      some sections: reads, cpu, revocation, refresh, polling, worst, retention
@@ -15,7 +16,7 @@ import { cpuTable } from "./cpu";
 import { pollingTable } from "./polling";
 import { CELLS, readsTable, runCell, type CellResult } from "./reads";
 import { refreshTable } from "./refresh";
-import { retentionTable } from "./retention";
+import { retentionTables } from "./retention";
 import { revocationTable } from "./revocation";
 import { worstTable } from "./worst";
 
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     await section("refresh", async () => show(await refreshTable(ctx, Math.max(20, Math.round(1000 * scale)), log)));
     await section("polling", async () => show(await pollingTable(ctx, scale, log)));
     await section("worst", async () => (await worstTable(ctx, scale, log)).forEach(show));
-    await section("retention", async () => show(await retentionTable(ctx, log)));
+    await section("retention", async () => (await retentionTables(ctx, scale, log)).forEach(show));
   } finally {
     await db.drop();
   }

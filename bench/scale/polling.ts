@@ -2,13 +2,16 @@
 // caches (pollers.ts), each with its own connection, in 2 worker processes, while a writer appends
 // 2 changes per second to the log (and NOTIFYs, as a revocation does). Without a change feed each
 // cache reads the log every second; with the PostgreSQL feed each holds a LISTEN connection (a
-// heartbeat every second) and reads the log on a notification and every 5 s. Measured on the
-// database side over a window: statements (the workers' relays), transactions and rows read
-// (pg_stat_database), and the CPU time of the backends serving the bench database (/proc).
+// heartbeat every second) and reads the log on a notification and every 5 s; with the Redis feed
+// each holds a subscribing Redis connection (its PING every second goes to Redis) and reads the log
+// on a message and every 5 s. Measured on the database side over a window: statements (the
+// workers' relays), transactions and rows read (pg_stat_database), and the CPU time of the backends
+// serving the bench database (/proc); for Redis, its command counters (INFO commandstats).
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { fmt, type Table } from "../report";
 import type { Context } from "./context";
-import { hasRedisFeed } from "./revocation";
+import { CHANNEL, REDIS_URL, commandStats, publisher, redisProblem } from "./redis";
 import { withClient } from "./seed";
 import { sleep } from "./util";
 
@@ -29,13 +32,17 @@ function backendCpu(pids: number[]): number {
   return pids.length ? ticks / 100 : NaN;
 }
 
+type Feed = "poll" | "listen" | "redis";
+
 interface Run {
   instances: number;
-  feed: "poll" | "listen";
+  feed: Feed;
   statementsPerSecond: number;
   transactionsPerSecond: number;
   rowsPerSecond: number;
   cpuPercent: number;
+  /** Redis commands per second (every client of the server: INFO commandstats), with the feed; by command. */
+  redis?: { perSecond: number; byCommand: Record<string, number> };
 }
 
 /** Connections this bench may open for simulated instances: PostgreSQL's max_connections, less what is in use and a margin. */
@@ -47,18 +54,21 @@ async function connectionRoom(url: string): Promise<number> {
   });
 }
 
-async function run(ctx: Context, instances: number, feed: "poll" | "listen"): Promise<Run> {
+async function run(ctx: Context, instances: number, feed: Feed): Promise<Run> {
   const { workers, close } = await ctx.workers(2);
   const dbName = new URL(ctx.url).pathname.slice(1);
   let writing = true;
   let writer: Promise<void> | undefined;
+  const pub = feed === "redis" ? await publisher() : null;
   try {
     const perWorker = [Math.ceil(instances / 2), Math.floor(instances / 2)];
-    await Promise.all(workers.map((w, i) => w.call("pollers", { url: w.relay.url, count: perWorker[i], feed })));
+    await Promise.all(workers.map((w, i) => w.call("pollers", { url: w.relay.url, count: perWorker[i], feed, redis: { url: REDIS_URL, channel: CHANNEL } })));
+    // The writer wakes the instances as a revocation would: NOTIFY (PostgreSQL), PUBLISH (Redis).
     writer = withClient(ctx.url, async (c) => {
       while (writing) {
         await c.query(`INSERT INTO "KitChange" ("kind", "key", "at") VALUES ('session', 'bench-polling', $1)`, [Math.floor(Date.now() / 1000)]);
-        await c.query(`NOTIFY claims_kit_changes`);
+        if (pub) await pub.publish();
+        else await c.query(`NOTIFY claims_kit_changes`);
         await sleep(1000 / CHANGES_PER_SECOND);
       }
     });
@@ -70,31 +80,49 @@ async function run(ctx: Context, instances: number, feed: "poll" | "listen"): Pr
     });
     // pg_stat_database is updated when a backend reports (about every second): sampled after a pause.
     const a = await sample();
+    const redisA = pub ? await commandStats() : null;
     const cpuA = backendCpu(a.pids);
-    const t0 = Date.now();
+    const t0 = performance.now();
     await sleep(WINDOW_MS);
     const cpuB = backendCpu(a.pids);
-    const seconds = (Date.now() - t0) / 1000;
+    const redisB = pub ? await commandStats() : null;
+    const seconds = (performance.now() - t0) / 1000;
     await sleep(1000);
     const b = await sample();
+    let redis: Run["redis"];
+    if (redisA && redisB) {
+      const byCommand: Record<string, number> = {};
+      for (const [k, v] of Object.entries(redisB)) if (v - (redisA[k] ?? 0) > 0) byCommand[k] = (v - (redisA[k] ?? 0)) / seconds;
+      redis = { perSecond: Object.values(byCommand).reduce((x, y) => x + y, 0), byCommand };
+    }
     return {
       instances, feed,
       statementsPerSecond: (b.relay - a.relay) / (seconds + 1),
       transactionsPerSecond: (b.xact - a.xact) / (seconds + 1),
       rowsPerSecond: (b.rows - a.rows) / (seconds + 1),
       cpuPercent: ((cpuB - cpuA) / seconds) * 100,
+      redis,
     };
   } finally {
     writing = false;
     await writer?.catch(() => undefined);
+    pub?.close();
     await close();
   }
 }
 
+const LABELS: Record<Feed, string> = {
+  poll: "no feed: each reads the log every pollMs (1 s)",
+  listen: "PostgreSQL LISTEN: heartbeat every 1 s, log read on NOTIFY and every 5 s",
+  redis: "Redis pub/sub: PING to Redis every 1 s, log read on PUBLISH and every 5 s",
+};
+
 export async function pollingTable(ctx: Context, scale: number, log: (line: string) => void): Promise<Table> {
   const counts = scale < 1 ? [8, 24] : [8, 100];
+  const noRedis = await redisProblem();
+  const feeds: Feed[] = noRedis ? ["poll", "listen"] : ["poll", "listen", "redis"];
   const runs: Array<Run & { measured: number }> = [];
-  for (const feed of ["poll", "listen"] as const) {
+  for (const feed of feeds) {
     for (const n of counts) {
       // One connection per instance, two with the LISTEN feed; PostgreSQL's max_connections is shared.
       const room = Math.floor((await connectionRoom(ctx.url)) / (feed === "listen" ? 2 : 1));
@@ -102,25 +130,27 @@ export async function pollingTable(ctx: Context, scale: number, log: (line: stri
       const r = await run(ctx, measured, feed);
       // Fewer instances than asked: the per-instance cost, scaled linearly to n (the writer's share is small).
       const f = n / measured;
-      runs.push({ ...r, instances: n, measured, statementsPerSecond: r.statementsPerSecond * f, transactionsPerSecond: r.transactionsPerSecond * f, rowsPerSecond: r.rowsPerSecond * f, cpuPercent: r.cpuPercent * f });
-      log(`polling: ${n} instances (${measured} run), ${feed}: done`);
+      const redis = r.redis && { perSecond: r.redis.perSecond * f, byCommand: Object.fromEntries(Object.entries(r.redis.byCommand).map(([k, v]) => [k, v * f])) };
+      runs.push({ ...r, instances: n, measured, statementsPerSecond: r.statementsPerSecond * f, transactionsPerSecond: r.transactionsPerSecond * f, rowsPerSecond: r.rowsPerSecond * f, cpuPercent: r.cpuPercent * f, redis });
+      log(`polling: ${n} instances (${measured} run), ${feed}: ${fmt(r.statementsPerSecond, 1)} statements/s${r.redis ? `, Redis ${fmt(r.redis.perSecond, 1)} commands/s` : ""}`);
     }
   }
-  const redis = await hasRedisFeed();
-  const label = (r: Run) => (r.feed === "poll" ? "no feed: each reads the log every pollMs (1 s)" : "PostgreSQL LISTEN: heartbeat every 1 s, log read on NOTIFY and every 5 s");
+  const redisCell = (r: Run) => (r.redis ? `${fmt(r.redis.perSecond, 0)} (${Object.entries(r.redis.byCommand).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(", ")})` : "—");
+  const per = (feed: Feed, n: number) => runs.find((r) => r.feed === feed && r.instances === n);
+  const perInstance = (feed: Feed) => counts.map((n) => fmt((per(feed, n)?.statementsPerSecond ?? NaN) / n, 2)).join(" and ");
   return {
     title: `Keeping the registry caches current: database cost at ${counts.join(" and ")} instances (${CHANGES_PER_SECOND} changes/s)`,
-    columns: ["instances", "wake-ups", "statements/s", "transactions/s", "rows read/s", "DB backend CPU % of one core"],
+    columns: ["instances", "wake-ups", "statements/s", "transactions/s", "rows read/s", "DB backend CPU % of one core", "Redis commands/s (by command)"],
     numeric: [0, 2, 3, 4, 5],
     rows: [
-      ...runs.map((r) => [r.measured === r.instances ? r.instances : `${r.instances} (extrapolated from ${r.measured})`, label(r), fmt(r.statementsPerSecond, 0), fmt(r.transactionsPerSecond, 0), fmt(r.rowsPerSecond, 0), fmt(r.cpuPercent, 1)]),
-      ...counts.map((n) => [n, "Redis pub/sub", redis ? "not wired yet" : "hook (no Redis feed on main)", "", "", ""]),
+      ...runs.map((r) => [r.measured === r.instances ? r.instances : `${r.instances} (extrapolated from ${r.measured})`, LABELS[r.feed], fmt(r.statementsPerSecond, 0), fmt(r.transactionsPerSecond, 0), fmt(r.rowsPerSecond, 0), fmt(r.cpuPercent, 1), redisCell(r)]),
+      ...(noRedis ? counts.map((n) => [n, "Redis pub/sub", `not measured: ${noRedis}`, "", "", "", ""]) : []),
     ],
     notes: [
-      `Instances simulated: ${counts.join(" and ")} registry caches (cachedSessionRegistry over prismaSessionRegistry and prismaChangeLog, as the reference app composes them), each with a Prisma client of its own (its own connection, and its own LISTEN connection with the feed), split over 2 worker processes; a writer appends ${CHANGES_PER_SECOND} KitChange rows per second and NOTIFYs. Window ${WINDOW_MS / 1000} s after 3 s of settling.`,
-      "Where PostgreSQL's max_connections (shared with whatever else runs) leaves no room for every simulated instance's connections, fewer ran and the row scales their figures linearly to the instance count (each instance's cost is its own connection's: the same poll or heartbeat), marked \"extrapolated from\".",
-      "Statements: every Query/Execute message the instances sent (their relays); transactions and rows read (tup_returned + tup_fetched): pg_stat_database for the bench database, the writer's share included; DB CPU: user + system time of the backends serving the bench database (/proc/<pid>/stat, 10 ms ticks).",
-      "Polling costs one log read per instance per second, so it grows with the instance count. The LISTEN feed replaces that poll with a NOTIFY-driven read plus a 5 s safety poll, but each instance's feed asks its LISTEN connection a `SELECT 1` every second (postgresChangeFeed's heartbeatMs), so its database cost also grows linearly with instances: the heartbeat costs about what the poll did. A feed whose database cost does not grow with the instance count needs the wake-ups off the database (Redis pub/sub: " + (redis ? "present, not wired into this table yet)." : "not on main yet; hook in bench/scale/polling.ts)."),
+      `Instances simulated: ${counts.join(" and ")} registry caches (cachedSessionRegistry over prismaSessionRegistry and prismaChangeLog, as the reference app composes them), each with a Prisma client of its own (its own connection; with the LISTEN feed also its own LISTEN connection; with the Redis feed its own subscribing Redis connection), split over 2 worker processes; a writer appends ${CHANGES_PER_SECOND} KitChange rows per second and wakes the instances (NOTIFY, or PUBLISH on this run's Redis channel). Window ${WINDOW_MS / 1000} s after 3 s of settling; each feed's instances are counted once connected.`,
+      "Where PostgreSQL's max_connections (shared with whatever else runs) leaves no room for every simulated instance's connections, fewer ran and the row scales their figures linearly to the instance count (each instance's cost is its own connection's: the same poll, heartbeat or NOTIFY-driven read), marked \"extrapolated from\".",
+      "Statements: every Query/Execute message the instances sent (their relays); transactions and rows read (tup_returned + tup_fetched): pg_stat_database for the bench database, the writer's share included; DB CPU: user + system time of the backends serving the bench database (/proc/<pid>/stat, 10 ms ticks). Redis commands: INFO commandstats of the whole server over the window (the writer's PUBLISH and the two INFO calls included; any other client of that server too).",
+      `Statements per instance per second: no feed ${perInstance("poll")}, LISTEN ${perInstance("listen")}${noRedis ? "" : `, Redis ${perInstance("redis")}`} (at ${counts.join(" and ")} instances). Polling reads the log once per second per instance. A feed reads it on every wake-up (here ${CHANGES_PER_SECOND} changes/s, so about ${CHANGES_PER_SECOND} reads per second per instance, plus the 5 s safety poll): that share grows with the instance count and the change rate under either feed. What the Redis feed takes off the database is the LISTEN feed's heartbeat (a \`SELECT 1\` per instance per second, and the LISTEN connection itself); its heartbeat is a PING per instance per second to Redis instead.`,
     ],
   };
 }

@@ -6,7 +6,7 @@
 import { fmt, type Table } from "../report";
 import type { Context } from "./context";
 import type { Kind } from "./worker";
-import { perSecond, seeded, zipf } from "./util";
+import { perSecond, seeded, wallMs, zipf } from "./util";
 
 export interface Cell {
   sessions: number;
@@ -68,7 +68,8 @@ export async function runCell(ctx: Context, cell: Cell, reads: number): Promise<
     await drive(WARMUP);
     const before = await Promise.all(workers.map((w) => w.stats()));
     const relayBefore = workers.map((w) => w.statements());
-    const started = Date.now();
+    // The wall clock the workers stamp reads with (wallMs: performance's, not Date.now, which can step).
+    const started = wallMs();
     let reloads = 0;
     let reloadStatements = 0;
     const reloadTimes: number[] = [];
@@ -81,7 +82,7 @@ export async function runCell(ctx: Context, cell: Cell, reads: number): Promise<
         reloadTimes.push(r.at);
       } else for (const [k, v] of Object.entries(r.statements)) outsideKinds[k] = (outsideKinds[k] ?? 0) + (v ?? 0);
     });
-    const seconds = (Date.now() - started) / 1000;
+    const seconds = (wallMs() - started) / 1000;
     const after = await Promise.all(workers.map((w) => w.stats()));
     const total = workers.reduce((sum, w, i) => sum + w.statements() - relayBefore[i]!, 0);
     const delta = (k: Kind) => after.reduce((s, a, i) => s + a.statements[k] - before[i]!.statements[k], 0);

@@ -1,4 +1,5 @@
 // Small helpers the sections share: sampling, percentiles, per-second spread.
+import { performance } from "node:perf_hooks";
 import { percentile } from "../postgres";
 
 export { seeded } from "../refresh-outage";
@@ -41,3 +42,6 @@ export function perSecond(times: readonly number[], start: number, seconds: numb
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Wall clock in ms with sub-ms precision (as worker.ts's wallMs): comparable with the workers' stamps. */
+export const wallMs = () => performance.timeOrigin + performance.now();

@@ -1,12 +1,14 @@
 // One bench process (forked by pool.ts): the reference app composed in-process by createAuth()
 // (auth.config.ts: the kit, the Prisma registry behind the registry cache, the change log, the
-// PostgreSQL change feed, the Prisma token vault) over its own Prisma client, serving session reads
+// change feed (PostgreSQL LISTEN, or Redis pub/sub), the Prisma token vault) over its own Prisma client, serving session reads
 // as the app's route does (readSessionResponse: Auth.js's session action, the kit's codec, real
 // cookies). No Next.js server around it: the same read path without HTTP and rendering noise.
 // Every SQL statement its Prisma client sends is counted by kind (the wire relay in front of it
 // counts the rest: the change feed's LISTEN, NOTIFY and heartbeats).
 import { performance } from "node:perf_hooks";
 import { readSessionResponse } from "../../lib/claims-kit/next/internal/session-reads";
+import { prismaReplayStore, prismaSecurityEventLog } from "../../lib/claims-kit/prisma";
+import { redisChangeFeed } from "../../lib/claims-kit/redis";
 import { BENCH_SECRET, SESSION_COOKIE } from "../servers";
 import { pollers } from "./pollers";
 
@@ -14,8 +16,12 @@ export interface WorkerInit {
   url: string;
   /** The provider the app refreshes with (section 4); any URL otherwise (never called). */
   issuer: string;
-  /** Wake-ups: the app's PostgreSQL LISTEN feed (default), or none (the cache polls every second). */
-  feed?: "listen" | "poll";
+  /**
+   * Wake-ups: the app's PostgreSQL LISTEN feed (default), Redis pub/sub (`redis`: the kit's
+   * redisChangeFeed on `redis.url`, channel `redis.channel`), or none (the cache polls every second).
+   */
+  feed?: "listen" | "poll" | "redis";
+  redis?: { url: string; channel: string };
 }
 
 export type Kind = "check" | "log" | "touch" | "load" | "serverData" | "vault" | "other";
@@ -43,6 +49,7 @@ async function build(init: WorkerInit) {
   const { createPrismaClient } = await import("../../app/_lib/db-client");
   const { createAuth } = await import("../../auth.config");
   const { inProcessChangeFeed } = await import("../../lib/claims-kit/plugin");
+  const { postgresChangeFeed } = await import("../../lib/claims-kit/prisma");
   const env = readEnv({
     NODE_ENV: "production",
     DATABASE_URL: init.url,
@@ -55,12 +62,17 @@ async function build(init: WorkerInit) {
   const prisma = createPrismaClient(init.url, { logQueries: true });
   (prisma as unknown as { $on(event: "query", fn: (e: { query: string }) => void): void }).$on("query", (e) => void counts[kindOf(e.query)]++);
   // Without a feed the registry cache falls back to polling the log every second (its default).
-  const registryCache = init.feed === "poll" ? { feed: inProcessChangeFeed() } : {};
+  // The cross-process feeds are made here as the app makes them (app/_lib/change-feed.ts), so
+  // that init can wait until they are connected; Redis on a channel of this run's own.
+  const feed = init.feed === "poll" ? inProcessChangeFeed()
+    : init.feed === "redis" ? redisChangeFeed({ url: init.redis!.url, channel: init.redis!.channel, log: (m) => console.warn(`[worker ${process.pid}] ${m}`) })
+    : postgresChangeFeed(init.url);
+  const registryCache = { feed };
   // Sessions the bench ends on purpose would log a line per refused read: warnings and errors only.
   const logger = { info() {}, warn: (m: string) => console.warn(`[worker ${process.pid}] ${m}`), error: (m: string) => console.error(`[worker ${process.pid}] ${m}`) };
   const app = createAuth(env, { prisma, logger, registryCache: registryCache as never });
   const config = { ...app.authConfig, basePath: "/api/auth", secret: BENCH_SECRET, trustHost: true };
-  return { app, prisma, config };
+  return { app, prisma, config, feed };
 }
 
 type Built = Awaited<ReturnType<typeof build>>;
@@ -77,6 +89,7 @@ export interface ReadResult {
   ms: number;
   /** Statements the read's own Prisma client sent, by kind (background log reads excluded). */
   statements: Partial<Record<Kind, number>>;
+  /** When the read ended (wallMs: sub-ms, comparable across processes). */
   at: number;
 }
 
@@ -92,7 +105,7 @@ export async function read(cookie: string): Promise<ReadResult> {
   const statements: Partial<Record<Kind, number>> = {};
   for (const k of KINDS) if (k !== "log" && counts[k] > before[k]) statements[k] = counts[k] - before[k];
   const signedIn = Boolean(body?.user);
-  return { cookie: signedIn ? value || cookie : null, signedIn, ms: wallMs() - started, statements, at: Date.now() };
+  return { cookie: signedIn ? value || cookie : null, signedIn, ms: wallMs() - started, statements, at: wallMs() };
 }
 
 /** Background reads (section 3's "under load"): `concurrency` loops over `cookies` until stopped. */
@@ -133,8 +146,16 @@ async function watch(cookie: string, everyMs: number, timeoutMs: number): Promis
 const ops: Record<string, (args: never) => Promise<unknown>> = {
   async init(args: WorkerInit) {
     built = await build(args);
-    // The registry cache starts (first read of the log, the feed) with the first use.
+    // The registry cache starts (first read of the log, the feed) with the first use; a
+    // cross-process feed connects in the background: measured only once it is up.
     await app().app.sessions.sync();
+    if (args.feed !== "poll") {
+      const until = wallMs() + 5000;
+      while (!app().feed.crossProcess) {
+        if (wallMs() > until) throw new Error(`worker: the ${args.feed ?? "listen"} change feed did not connect within 5 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
     return { pid: process.pid };
   },
   /** A sign-in through the kit's jwt() (the template session): the token Auth.js would seal. */
@@ -211,8 +232,15 @@ const ops: Record<string, (args: never) => Promise<unknown>> = {
     }
     return live;
   },
-  /** Whether the kit exposes the retention purge (section 7). */
-  hasPurge: async () => typeof (app().app.kit.sessions as { purge?: unknown }).purge === "function",
+  /** One retention purge as of `now` (section 7), as the app's runs it (replay keys, security events); its time in this process. */
+  async purge(args: { now: number; keepFor?: number; batchSize?: number }) {
+    const { prisma } = app();
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const result = await app().app.kit.sessions.purge({ ...args, replay: prismaReplayStore(prisma), events: prismaSecurityEventLog(prisma) });
+    const used = process.cpuUsage(cpu);
+    return { ...result, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  },
   async stats() {
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
