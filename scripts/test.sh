@@ -44,11 +44,15 @@ layer() {
   "$@" 2>&1 | tee -a "$log"
 }
 
-layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
-# The docs: every ts/tsx snippet of README.md and docs/ compiles against the package's entries (one
-# program, a few seconds), and docs/errors.md is what `npm run docs` renders from the code tables.
-layer docs node --import tsx --test --test-reporter=spec tests/docs/*.test.ts
+# The static layers side by side (each uses one core; about 20 s instead of 40): typecheck, then the
+# docs (every ts/tsx snippet of README.md and docs/ compiles against the package's entries, and
+# docs/errors.md is what `npm run docs` renders from the code tables); lint beside them. A failure
+# in either stops the suite at the wait.
+( layer typecheck node_modules/.bin/tsc --noEmit -p tsconfig.json
+  layer docs node --import tsx --test --test-reporter=spec tests/docs/*.test.ts ) &
+static_pid=$!
 layer lint node_modules/.bin/eslint .
+wait "$static_pid"
 # Two unit files at a time (node 20 defaults to one on two cores): each runs in its own process.
 layer unit node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
