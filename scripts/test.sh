@@ -56,19 +56,22 @@ wait "$static_pid"
 # Two unit files at a time (node 20 defaults to one on two cores): each runs in its own process.
 layer unit node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/unit/**/*.test.ts
 layer build bash scripts/build-if-stale.sh
+# A test or hook that has not finished after 5 minutes fails, naming itself, instead of holding the
+# suite until CI's limit (the slowest, the PostgreSQL model run, takes under a minute).
+TEST_TIMEOUT_MS=300000
 # Two integration files at a time: each has a database of its own (freshDatabase) and its servers on free ports.
 # The Redis change-feed tests need a Redis server (CI machines have one); without one they skip, saying why.
 node scripts/redis-available.mjs || echo "== redis: none answers at ${REDIS_URL:-redis://127.0.0.1:6379}; tests/integration/redis-change-feed.test.ts skips its Redis tests"
-layer integration node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
+layer integration node --import tsx --test --test-concurrency=2 --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec tests/integration/*.test.ts
 # The suites of claims, intents, tenants, refresh, revocation and back-channel logout again, under
 # Auth.js's database strategy (the cookie an opaque session token, the kit's side in the registry).
-layer integration-database env KIT_TEST_STRATEGY=database node --import tsx --test --test-concurrency=2 --test-reporter=spec \
+layer integration-database env KIT_TEST_STRATEGY=database node --import tsx --test --test-concurrency=2 --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec \
   tests/integration/claims.test.ts tests/integration/updates.test.ts tests/integration/grants.test.ts tests/integration/freshness.test.ts \
   tests/integration/oauth.test.ts tests/integration/backchannel.test.ts
 # The same integration suite on PostgreSQL, where a server is reachable (CI machines have one;
 # a laptop usually does not, and the default path never needs it).
 if node scripts/pg-available.mjs; then
-  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=2 --test-reporter=spec tests/integration/*.test.ts
+  layer integration-postgresql env KIT_TEST_DB=postgres node --import tsx --test --test-concurrency=2 --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec tests/integration/*.test.ts
 else
   echo "== integration-postgresql: skipped, no PostgreSQL at ${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 fi
