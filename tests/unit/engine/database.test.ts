@@ -15,6 +15,23 @@ import { fakeClock, memoryLogger } from "../fixtures";
 const access = definePermissions({ permissions: ["doc:read", "doc:write"], roles: { admin: "*", member: ["doc:read"] } });
 const USER = { id: "u1", name: "Ann", email: "ann@example.com", emailVerified: null, image: null };
 
+/** A registry whose next writeState lets `before`'s request write first (between that write's read and its write). */
+function racingRegistry() {
+  const inner = memorySessionRegistry();
+  let interfere: (() => Promise<void>) | undefined;
+  const registry: SessionRegistry = {
+    ...inner,
+    check: (sid) => inner.check(sid),
+    async writeState(sid, state, expected) {
+      const other = interfere;
+      interfere = undefined;
+      if (other) await other();
+      return inner.writeState!(sid, state, expected);
+    },
+  };
+  return { registry, before: (request: () => Promise<void>) => void (interfere = request) };
+}
+
 function setup(registry: SessionRegistry = memorySessionRegistry(), requestInfo?: () => Promise<RequestInfo>) {
   const clock = fakeClock();
   const memberships: Record<string, string> = { t1: "admin", t2: "member" };
@@ -72,25 +89,13 @@ describe("database sessions (engine/database.ts)", () => {
   });
 
   test("an update that loses a race to a reload is laid over the newer state: both land", async () => {
-    const inner = memorySessionRegistry();
-    let interfere: (() => Promise<void>) | undefined;
-    const registry: SessionRegistry = {
-      ...inner,
-      check: (sid) => inner.check(sid),
-      async writeState(sid, state, expected) {
-        // Another request writes first, between this one's read and its write.
-        const other = interfere;
-        interfere = undefined;
-        if (other) await other();
-        return inner.writeState!(sid, state, expected);
-      },
-    };
-    const { read, signIn, clock, memberships } = setup(registry);
+    const race = racingRegistry();
+    const { read, signIn, clock, memberships } = setup(race.registry);
     await signIn("tok-2");
     await read("tok-2");
     clock.advance(301);
     memberships.t1 = "member"; // a reload would now demote
-    interfere = async () => void (await read("tok-2")); // the racing read: reloads and saves first
+    race.before(async () => void (await read("tok-2"))); // the racing read: reloads and saves first
     const switched = await read("tok-2", { intent: "switchTenant", input: { tenantId: "t2" } });
     assert.equal(switched.update?.code, undefined);
     const after = await read("tok-2");
@@ -102,28 +107,17 @@ describe("database sessions (engine/database.ts)", () => {
     // The update's membership check ran before the removal; a read after the bump reloaded and
     // saved first. Laid over that state with its claims version, the switch's role was never
     // checked again (under the JWT strategy the update's cookie keeps the older version and reloads).
-    const inner = memorySessionRegistry();
-    let interfere: (() => Promise<void>) | undefined;
-    const registry: SessionRegistry = {
-      ...inner,
-      check: (sid) => inner.check(sid),
-      async writeState(sid, state, expected) {
-        const other = interfere;
-        interfere = undefined;
-        if (other) await other();
-        return inner.writeState!(sid, state, expected);
-      },
-    };
-    const { read, signIn, memberships, kit } = setup(registry);
+    const race = racingRegistry();
+    const { read, signIn, memberships, kit } = setup(race.registry);
     memberships.t1 = "member";
     memberships.t2 = "admin";
     await signIn("tok-5");
     assert.equal((await read("tok-5")).claims.tenantRole, "member");
-    interfere = async () => {
+    race.before(async () => {
       delete memberships.t2; // an admin removes the user from t2…
       await kit.sessions.reloadClaims(USER.id); // …and makes every session reload
       await read("tok-5"); // another request reloads under the new version and saves first
-    };
+    });
     const switched = await read("tok-5", { intent: "switchTenant", input: { tenantId: "t2" } });
     assert.equal(switched.update?.code, undefined, "accepted: its check ran before the removal");
     const after = await read("tok-5");
