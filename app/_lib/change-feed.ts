@@ -18,16 +18,19 @@ const isPostgres = (url: string | undefined) => /^postgres(ql)?:\/\//.test(url ?
  * const { feed, check } = appChangeFeed(env);
  * ```
  */
-export function appChangeFeed(env: Pick<AppEnv, "AUTH_CHANGE_FEED" | "DATABASE_URL" | "REDIS_URL">): { kind: string; feed: ChangeFeed; check(): void } {
+export function appChangeFeed(env: Pick<AppEnv, "AUTH_CHANGE_FEED" | "DATABASE_URL" | "REDIS_URL" | "AUTH_SECRET">): { kind: string; feed: ChangeFeed; check(): void } {
   const kind = env.AUTH_CHANGE_FEED ?? (isPostgres(env.DATABASE_URL) ? "postgres" : "in-process");
   const log = (message: string) => console.warn(`[claims-kit] ${message}`);
   let problem: string | null = null;
   let feed: ChangeFeed | null = null;
+  // Signed messages carry the changes (no read of the change log per process and change); a
+  // secret too short to key them leaves bare wake-ups.
+  const secret = (env.AUTH_SECRET?.length ?? 0) >= 32 ? env.AUTH_SECRET : undefined;
   if (kind === "postgres") {
-    if (isPostgres(env.DATABASE_URL)) feed = postgresChangeFeed(env.DATABASE_URL!);
+    if (isPostgres(env.DATABASE_URL)) feed = postgresChangeFeed(env.DATABASE_URL!, { secret, log });
     else problem = "AUTH_CHANGE_FEED=postgres needs a PostgreSQL DATABASE_URL (LISTEN/NOTIFY); use redis or in-process";
   } else if (kind === "redis") {
-    if (env.REDIS_URL) feed = redisChangeFeed({ url: env.REDIS_URL, log });
+    if (env.REDIS_URL) feed = redisChangeFeed({ url: env.REDIS_URL, secret, log });
     else problem = "REDIS_URL must be set when AUTH_CHANGE_FEED=redis";
   }
   return {

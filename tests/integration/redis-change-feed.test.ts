@@ -44,10 +44,10 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 }
 
 /** Two processes on one database (a memory registry and change log): two registry caches, each with its own feed. */
-function twoProcesses(ch: string, log: string[] = [], changes: ChangeLog = memoryChangeLog(), clientB?: Redis) {
+function twoProcesses(ch: string, log: string[] = [], changes: ChangeLog = memoryChangeLog(), clientB?: Redis, secret?: string) {
   const registry = memorySessionRegistry();
-  const feedA = redisChangeFeed({ url, channel: ch });
-  const feedB = redisChangeFeed({ ...(clientB ? { client: clientB } : { url }), channel: ch, log: (m) => log.push(m) });
+  const feedA = redisChangeFeed({ url, channel: ch, secret });
+  const feedB = redisChangeFeed({ ...(clientB ? { client: clientB } : { url }), channel: ch, secret, log: (m) => log.push(m) });
   // B reads the log on its own once a minute, whether its feed is up or down: within a test only a
   // message (or the feed's wake-up when it reconnects) makes it read.
   const a = cachedSessionRegistry(registry, { changes, feed: feedA, onError: () => undefined });
@@ -91,6 +91,29 @@ test("cross-process: a revocation in one process is seen by another within the p
     const took = await until(async () => (await p.b.check("s1"))?.revoked === true, 1000, "b sees the revocation");
     t.diagnostic(`revocation in a seen by b after ${took.toFixed(0)} ms`);
     assert.ok(p.b.stats().syncs > syncs, "b read the change log because it was woken");
+  } finally {
+    await p.close();
+  }
+});
+
+test("with the app's secret: revocations, also concurrent ones, are applied in the other process from the messages, without reading the change log", async (t) => {
+  if (!(await available)) return t.skip(NO_REDIS);
+  const p = twoProcesses(channel(), [], memoryChangeLog(), undefined, "a-secret-of-at-least-32-characters-long");
+  try {
+    const sids = Array.from({ length: 12 }, (_, i) => `s${i}`);
+    for (const sid of sids) await p.a.create({ sid, userId: `u-${sid}`, now: 1000 });
+    for (const sid of sids) assert.equal((await p.b.check(sid))?.revoked, false); // cached in b
+    await until(() => p.feedA.crossProcess && p.feedB.crossProcess, 5000, "both subscribed");
+    await p.b.sync();
+    const syncs = p.b.stats().syncs;
+    await p.a.revoke({ sid: sids[0]! }, 1001);
+    await until(async () => (await p.b.check(sids[0]!))?.revoked === true, 1000, "b sees the revocation");
+    assert.equal(p.b.stats().syncs, syncs, "b applied the announced change: no read of the log");
+    await Promise.all(sids.slice(1).map((sid) => p.a.revoke({ sid }, 1001)));
+    await until(async () => (await p.b.check(sids.at(-1)!))?.revoked === true, 1000, "b sees the last revocation");
+    for (const sid of sids) assert.equal((await p.b.check(sid))?.revoked, true, `${sid} revoked in b`);
+    assert.equal(p.b.stats().syncs, syncs, "publishes coalesced under way: still no read of the log");
+    assert.ok(p.b.stats().announced >= sids.length, `announced: ${p.b.stats().announced}`);
   } finally {
     await p.close();
   }

@@ -108,18 +108,21 @@ export interface ChangeLog {
 }
 
 /**
- * Wakes every process when the change log grew (PostgreSQL LISTEN/NOTIFY; in-process events).
- * `crossProcess` says whether a wake-up reaches other processes right now (connected).
+ * Wakes every process when the change log grew (PostgreSQL LISTEN/NOTIFY; Redis; in-process events).
+ * `crossProcess` says whether a wake-up reaches other processes right now (connected). A publish
+ * may announce the changes it follows (their sequence numbers known): a subscriber then receives
+ * them when they reached it authenticated (`changes`), and may apply them without reading the log;
+ * without them it reads the log.
  *
  * @example
  * ```ts
  * const feed: ChangeFeed = inProcessChangeFeed();
- * const stop = feed.subscribe(() => sync());
+ * const stop = feed.subscribe((changes) => (changes ? apply(changes) : sync()));
  * ```
  */
 export interface ChangeFeed {
-  subscribe(onChange: () => void): () => void;
-  publish(): Promise<void>;
+  subscribe(onChange: (changes?: readonly RegistryChange[]) => void): () => void;
+  publish(changes?: readonly RegistryChange[]): Promise<void>;
   readonly crossProcess: boolean;
   close?(): Promise<void>;
 }

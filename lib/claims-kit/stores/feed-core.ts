@@ -1,7 +1,8 @@
 // What every cross-process change feed shares (PostgreSQL LISTEN/NOTIFY, Redis pub/sub): the
 // subscribers and their wake-up, bounded waits on a peer that may never answer, the heartbeat that
 // notices a connection that died silently, and publishes coalesced onto one sender at a time.
-import type { ChangeFeed } from "../engine/ports";
+import type { ChangeFeed, RegistryChange } from "../engine/ports";
+import { feedMessages, type FeedMessages } from "./feed-message";
 
 /** Resolves with the work's result, or rejects once `ms` have passed without an answer. */
 export function answeredWithin<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -76,16 +77,30 @@ export function heartbeat(ping: () => Promise<unknown>, everyMs: number, timeout
   };
 }
 
-/** The timing options every cross-process feed takes, checked the same way. */
+/** The options every cross-process feed takes, checked the same way. */
 export interface FeedTiming {
   /** How often the listening connection is asked whether it is alive (ms). Default 1000. */
   heartbeatMs?: number;
   /** A heartbeat or publish unanswered for this long (ms) counts as failed. Default 1000. */
   answerTimeoutMs?: number;
+  /**
+   * The app's secret (AUTH_SECRET; at least 32 characters), the same in every process. With it,
+   * each message announces the changes it follows, signed, and a receiving process applies them
+   * without reading the change log (its safety poll checks them against the log). Without it, a
+   * message only wakes, and every process reads the log on every change.
+   */
+  secret?: string;
+}
+
+/** The signing of a feed named `where` from its `secret` option (null without one). */
+export function feedSigning(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): FeedMessages | null {
+  if (options.secret === undefined) return null;
+  if (typeof options.secret !== "string" || options.secret.length < 32) invalid(where, "secret", "must be a string of at least 32 characters (the app's AUTH_SECRET)");
+  return feedMessages(options.secret);
 }
 
 /** The checked timing of a feed named `where` (`invalid_option` naming the option at fault). */
-export function feedTiming(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): Required<FeedTiming> {
+export function feedTiming(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): Required<Pick<FeedTiming, "heartbeatMs" | "answerTimeoutMs">> {
   const timing = { heartbeatMs: options.heartbeatMs ?? 1000, answerTimeoutMs: options.answerTimeoutMs ?? 1000 };
   for (const [name, value] of Object.entries(timing)) {
     if (!Number.isSafeInteger(value) || value < 50) invalid(where, name, "must be a whole number of milliseconds, 50 or more");
@@ -99,21 +114,35 @@ export function feedTiming(where: string, options: FeedTiming, invalid: (where: 
  * process's subscribers at once, then send through `send` (coalesced, see {@link coalesced}). A
  * failed send is logged, never thrown: the write that published is done, and other processes
  * learn of it by polling the change log. `onSubscribe` starts the listening side on first use.
+ * With `messages` (the app's secret), a send announces the changes published since the last one,
+ * signed; `receive` hands a verified message's changes to the subscribers (anything else is a
+ * bare wake-up: they read the log).
  */
 export function feedShell(transport: {
   /** "NOTIFY", "PUBLISH": how the log names the send. */
   sendName: string;
-  send(): Promise<void>;
+  /** Send `message` (a bare wake-up when it is `"1"`). */
+  send(message: string): Promise<void>;
   onSubscribe(): void;
   close(): Promise<void>;
+  messages?: FeedMessages | null;
   log?: (message: string) => void;
-}): { feed: ChangeFeed; wake(): void; setConnected(up: boolean): void } {
-  const listeners = new Set<() => void>();
+}): { feed: ChangeFeed; wake(changes?: readonly RegistryChange[]): void; receive(message: string | undefined): void; setConnected(up: boolean): void } {
+  const listeners = new Set<(changes?: readonly RegistryChange[]) => void>();
   let connected = false;
-  const wake = () => {
-    for (const listener of listeners) listener();
+  const wake = (changes?: readonly RegistryChange[]) => {
+    for (const listener of listeners) listener(changes);
   };
-  const send = coalesced(transport.send);
+  /** What the next send announces; `bare`: a publish since the last send named no changes. */
+  let pending: RegistryChange[] = [];
+  let bare = false;
+  const send = coalesced(() => {
+    const changes = pending;
+    const announce = !bare && changes.length > 0 ? transport.messages?.encode(changes, Date.now()) : null;
+    pending = [];
+    bare = false;
+    return transport.send(announce ?? "1");
+  });
   const feed: ChangeFeed = {
     get crossProcess() {
       return connected;
@@ -123,8 +152,10 @@ export function feedShell(transport: {
       transport.onSubscribe();
       return () => void listeners.delete(onChange);
     },
-    async publish() {
-      wake();
+    async publish(changes) {
+      wake(changes);
+      if (changes?.length) pending.push(...changes);
+      else bare = true;
       await send().catch((err: unknown) => transport.log?.(`change feed: ${transport.sendName} failed (${reason(err)}); other processes learn of the change by polling`));
     },
     async close() {
@@ -132,5 +163,10 @@ export function feedShell(transport: {
       await transport.close();
     },
   };
-  return { feed, wake, setConnected: (up) => void (connected = up) };
+  return {
+    feed,
+    wake,
+    receive: (message) => wake(transport.messages?.decode(message, Date.now())),
+    setConnected: (up) => void (connected = up),
+  };
 }

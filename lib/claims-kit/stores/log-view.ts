@@ -29,6 +29,16 @@ export interface LogView {
   /** A change this process wrote (its sequence number known): named at once, before the log is read. */
   noteOwn(change: RegistryChange): void;
   /**
+   * Changes a verified feed message announced (each committed before it was sent): each is applied
+   * and named at once; the position moves past those that follow on from it without a gap, as a read
+   * of the log would. Returns whether the view is then complete (nothing announced waits on a number
+   * not yet seen); otherwise the log should be read. The next read checks every announced change
+   * against the log (a message the log contradicts makes the view start again from its end).
+   */
+  push(changes: readonly RegistryChange[], apply: (change: Pick<RegistryChange, "kind" | "key">) => void): boolean;
+  /** Whether announced changes wait on a number not seen yet (the log should be read if it lasts). */
+  readonly behind: boolean;
+  /**
    * Read what the log holds after the last position (and any awaited gap), calling `apply` for each
    * change; the first read (or one after the log was pruned past this process) starts from the
    * log's end and calls `apply` with every session forgotten.
@@ -41,7 +51,7 @@ export interface LogView {
  * as changed (the oldest forgotten first: a token older than what is forgotten is read from the
  * registry).
  */
-export function logView(changes: ChangeLog, maxNamed: number): LogView {
+export function logView(changes: ChangeLog, maxNamed: number, warn: (message: string) => void = () => undefined): LogView {
   let lastSeq: number | null = null;
   /** Every change after this is known to the view (where its history starts, what it forgot, or a skipped number it stopped waiting for). */
   let floor = 0;
@@ -51,6 +61,13 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
   const named = new Map<string, number>();
   /** The last change naming every session. */
   let allAt = 0;
+  /** Announced changes past a number not seen yet, by sequence number. */
+  const ahead = new Map<number, RegistryChange>();
+  /** Announced changes the position moved past, not yet seen in the log: what each named, and how many reads had begun when it came. */
+  const unverified = new Map<number, { names: string; reads: number }>();
+  /** Reads of the log begun. */
+  let reads = 0;
+  const names = (change: Pick<RegistryChange, "kind" | "key">) => `${change.kind}:${change.key}`;
 
   function note(change: RegistryChange): void {
     if (change.kind === "all") {
@@ -75,13 +92,16 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
     gaps.clear();
     named.clear();
     allAt = 0;
+    ahead.clear();
+    unverified.clear();
   }
 
-  const lowestGap = () => {
+  const lowest = (seqs: Iterable<number>) => {
     let low = Infinity;
-    for (const seq of gaps.keys()) if (seq < low) low = seq;
+    for (const seq of seqs) if (seq < low) low = seq;
     return low;
   };
+  const lowestGap = () => lowest(gaps.keys());
 
   return {
     get started() {
@@ -97,12 +117,36 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
     noteOwn(change) {
       note(change);
     },
+    get behind() {
+      return ahead.size > 0;
+    },
+    push(announced, apply) {
+      if (lastSeq === null) return false;
+      for (const change of announced) {
+        // Known already, unless it is a number this view waits for.
+        if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
+        apply(change);
+        note(change);
+        if (change.seq <= lastSeq) unverified.set(change.seq, { names: names(change), reads });
+        else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
+        else return false;
+      }
+      for (let next = ahead.get(lastSeq + 1); next; next = ahead.get(lastSeq + 1)) {
+        ahead.delete(next.seq);
+        lastSeq = next.seq;
+        unverified.set(next.seq, { names: names(next), reads });
+      }
+      return ahead.size === 0;
+    },
     unchangedSince(position, sid, userId) {
       if (lastSeq === null || position < floor || position > lastSeq || allAt > position) return false;
       if (gaps.size > 0 && [...gaps.keys()].some((seq) => seq > position)) return false;
+      // Announced changes past a number not seen yet: that number may name it.
+      if (ahead.size > 0) return false;
       return (named.get(`s:${sid}`) ?? 0) <= position && (named.get(`u:${userId}`) ?? 0) <= position;
     },
     async read(apply, now) {
+      const thisRead = ++reads;
       if (lastSeq === null) {
         restart(await changes.latest(), apply);
         return;
@@ -125,7 +169,9 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
       // for seen ones, so it starts again from the log's end.
       const anchor = lastSeq;
       let anchored = anchor <= 0;
-      let from = Math.min(gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq, anchor - 1);
+      // Announced changes are read again, to be checked against the log.
+      let from = Math.min(gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq, anchor - 1, lowest(unverified.keys()) - 1);
+      let contradicted = false;
       for (let first = true; ; first = false) {
         const batch = await changes.since(from, BATCH);
         if (!anchored && (batch.length < BATCH || batch[batch.length - 1]!.seq >= anchor)) {
@@ -144,6 +190,11 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
           return;
         }
         for (const change of batch) {
+          const claimed = unverified.get(change.seq);
+          if (claimed) {
+            unverified.delete(change.seq);
+            if (claimed.names !== names(change)) contradicted = true;
+          }
           if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
           if (change.seq - lastSeq > MAX_GAP) {
             restart(await changes.latest(), apply);
@@ -156,6 +207,19 @@ export function logView(changes: ChangeLog, maxNamed: number): LogView {
         }
         if (batch.length < BATCH) break;
         from = batch[batch.length - 1]!.seq;
+      }
+      for (const seq of ahead.keys()) if (seq <= lastSeq) ahead.delete(seq);
+      // An announced change committed before this read began, and not in the log: the log went
+      // back, or the message lied (a leaked secret). Nothing announced is trusted any longer.
+      for (const [seq, claimed] of unverified) {
+        if (claimed.reads >= thisRead) continue;
+        contradicted = true;
+        unverified.delete(seq);
+      }
+      if (contradicted) {
+        warn(`the change log contradicts a change the feed announced; starting again from the log's end`);
+        const latest = await changes.latest();
+        restart(latest, apply, Math.max(latest, lastSeq) + 1);
       }
     },
   };

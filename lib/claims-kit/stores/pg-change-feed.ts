@@ -2,14 +2,14 @@
 // only), so an app without PostgreSQL never has its bundler look for the `pg` package.
 import { invalidOption } from "../engine/errors";
 import type { ChangeFeed } from "../engine/ports";
-import { answeredWithin, feedShell, feedTiming, heartbeat, reason } from "./feed-core";
+import { answeredWithin, feedShell, feedSigning, feedTiming, heartbeat, reason, type FeedTiming } from "./feed-core";
 
 /** The slice of node-postgres' `Client` the feed uses. */
 interface PgClient {
   connect(): Promise<unknown>;
-  query(sql: string): Promise<unknown>;
+  query(sql: string, values?: unknown[]): Promise<unknown>;
   end(): Promise<void>;
-  on(event: "notification", listener: (message: { channel: string }) => void): unknown;
+  on(event: "notification", listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: "error" | "end", listener: (err?: Error) => void): unknown;
   /** node-postgres' connection and its socket: destroyed when the peer stops answering. */
   connection?: { stream?: { destroy(error?: Error): void } };
@@ -20,20 +20,11 @@ interface PgClient {
  *
  * @example
  * ```ts
- * const options: PostgresChangeFeedOptions = { heartbeatMs: 1000, answerTimeoutMs: 1000, log: console.warn };
+ * const options: PostgresChangeFeedOptions = { heartbeatMs: 1000, answerTimeoutMs: 1000, secret: process.env.AUTH_SECRET, log: console.warn };
  * ```
  */
-export interface PostgresChangeFeedOptions {
+export interface PostgresChangeFeedOptions extends FeedTiming {
   log?: (message: string) => void;
-  /**
-   * How often the listening connection is asked a `SELECT 1` (ms). Default 1000. A connection that
-   * dies silently (a NAT or proxy that stops forwarding without closing it; TCP keepalive's first
-   * probe comes after the system's idle time, 2 hours on Linux) would otherwise look up for hours,
-   * and other processes' changes would reach this one only through the registry cache's safety poll.
-   */
-  heartbeatMs?: number;
-  /** A heartbeat or NOTIFY unanswered for this long (ms) marks the connection dead. Default 1000. */
-  answerTimeoutMs?: number;
 }
 
 const CHANNEL = "claims_kit_changes";
@@ -47,7 +38,8 @@ const CHANNEL = "claims_kit_changes";
  * so a connection that died silently is noticed within about 2 s. NOTIFYs go over a second
  * connection of their own, one at a time (publishes made meanwhile share the next one); one that
  * gets no answer in time is sent again over a fresh connection, and a failure is logged, never
- * thrown (other processes then learn of the change by polling).
+ * thrown (other processes then learn of the change by polling). With `secret`, a NOTIFY's payload
+ * announces its changes, signed, and the other processes apply them without reading the change log.
  *
  * @example
  * ```ts
@@ -56,6 +48,7 @@ const CHANNEL = "claims_kit_changes";
  */
 export function postgresChangeFeed(connectionString: string, options: PostgresChangeFeedOptions = {}): ChangeFeed {
   const { heartbeatMs, answerTimeoutMs } = feedTiming("postgresChangeFeed", options, invalidOption);
+  const messages = feedSigning("postgresChangeFeed", options, invalidOption);
   let client: PgClient | null = null;
   let closed = false;
   let backoff = 1000;
@@ -90,11 +83,11 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
     return next;
   }
   /** One NOTIFY: over the kept connection, and once more over a fresh one when that fails or stays silent. */
-  async function notify(): Promise<void> {
+  async function notify(message: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const connection = publisher ?? (publisher = await openPublisher());
       try {
-        await answeredWithin(connection.query(`NOTIFY ${CHANNEL}`), answerTimeoutMs);
+        await answeredWithin(connection.query("SELECT pg_notify($1, $2)", [CHANNEL, message]), answerTimeoutMs);
         if (closed && publisher === connection) {
           publisher = null;
           void shut(connection, true);
@@ -111,6 +104,7 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
   const shell = feedShell({
     sendName: "NOTIFY",
     send: notify,
+    messages,
     log: options.log,
     onSubscribe: () => void (starting ??= start().catch(() => undefined)),
     async close() {
@@ -124,7 +118,7 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
       await Promise.all([current ? shut(current, true) : undefined, sender ? shut(sender, true) : undefined]);
     },
   });
-  const { wake, setConnected } = shell;
+  const { wake, receive, setConnected } = shell;
 
   /** Stops the current connection's heartbeat. */
   let stopHeartbeat: () => void = () => undefined;
@@ -148,7 +142,7 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
       wake();
     };
     next.on("notification", (message) => {
-      if (message.channel === CHANNEL) wake();
+      if (message.channel === CHANNEL) receive(message.payload);
     });
     next.on("error", lost);
     next.on("end", lost);

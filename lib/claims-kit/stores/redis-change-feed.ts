@@ -3,7 +3,7 @@
 // both share lives in feed-core.ts.
 import { invalidOption } from "../engine/errors";
 import type { ChangeFeed } from "../engine/ports";
-import { answeredWithin, feedShell, feedTiming, heartbeat, reason, type FeedTiming } from "./feed-core";
+import { answeredWithin, feedShell, feedSigning, feedTiming, heartbeat, reason, type FeedTiming } from "./feed-core";
 
 /**
  * The slice of an `ioredis` connection the feed uses (an `ioredis` `Redis` instance fits it).
@@ -57,13 +57,14 @@ const DEFAULT_CHANNEL = "claims_kit_changes";
  * registry cache polls the change log every second); when it is back, subscribers are woken (a
  * message may have been missed meanwhile). It is asked a `PING` every `heartbeatMs` (1 s): one
  * unanswered within `answerTimeoutMs` (1 s) counts as down, so a connection that died silently is
- * noticed within about 2 s. Publishes go one at a time (those made meanwhile share the next one),
+ * noticed within about 2 s. With `secret`, a message announces its changes, signed, and the other
+ * processes apply them without reading the change log. Publishes go one at a time (those made meanwhile share the next one),
  * bounded by `answerTimeoutMs`; a failure is logged, never thrown (other processes then learn of
  * the change by polling). `ioredis` is loaded on first use when a `url` is given.
  *
  * @example
  * ```ts
- * const feed = redisChangeFeed({ url: process.env.REDIS_URL! });
+ * const feed = redisChangeFeed({ url: process.env.REDIS_URL!, secret: process.env.AUTH_SECRET });
  * cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed });
  * ```
  */
@@ -75,6 +76,7 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
   const channel = options.channel ?? DEFAULT_CHANNEL;
   if (typeof channel !== "string" || channel.length === 0 || channel.length > 200) invalidOption(where, "channel", "must be a non-empty string of at most 200 characters");
   const { heartbeatMs, answerTimeoutMs } = feedTiming(where, options, invalidOption);
+  const messages = feedSigning(where, options, invalidOption);
   const log = options.log;
 
   let subscriber: RedisConnection | null = null;
@@ -98,7 +100,8 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
   const shell = feedShell({
     sendName: "PUBLISH",
     log,
-    async send() {
+    messages,
+    async send(message) {
       let current = publisher;
       if (!current) {
         current = options.client ?? (await connection());
@@ -106,7 +109,7 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
         publisher = current;
       }
       if (current.status === "wait") await answeredWithin(current.connect(), answerTimeoutMs);
-      await answeredWithin(current.publish(channel, "1"), answerTimeoutMs);
+      await answeredWithin(current.publish(channel, message), answerTimeoutMs);
     },
     onSubscribe: () => void (starting ??= start().catch((err: unknown) => log?.(`change feed: could not start (${reason(err)}); polling`))),
     async close() {
@@ -118,7 +121,7 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
       publisher = null;
     },
   });
-  const { wake, setConnected } = shell;
+  const { wake, receive, setConnected } = shell;
 
   /** The subscribing connection is (or may be) down: poll, and look at the log now. Idempotent per outage. */
   let up = false;
@@ -140,8 +143,8 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
     const conn = pending ?? (await connection());
     if (closed) return conn.disconnect(false);
     subscriber = conn;
-    conn.on("message", (from) => {
-      if (from === channel) wake();
+    conn.on("message", (from, message) => {
+      if (from === channel) receive(message);
     });
     conn.on("error", () => undefined); // "close" follows; reported there
     conn.on("close", () => down("closed", conn, false));

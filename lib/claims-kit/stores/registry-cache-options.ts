@@ -38,6 +38,8 @@ export interface RegistryCacheStats {
   misses: number;
   /** Reads of the change log (the only queries a cached read path makes). */
   syncs: number;
+  /** Changes a feed message announced (applied without a read of the log when they follow on). */
+  announced: number;
 }
 
 /** What `cachedSessionRegistry` returns: a registry, with its statistics and controls. */

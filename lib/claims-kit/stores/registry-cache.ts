@@ -8,6 +8,9 @@ import { cacheRetention } from "./cache-retention";
 import { logView } from "./log-view";
 import type { CachedRegistryOptions, CachedSessionRegistry, RegistryCacheStats } from "./registry-cache-options";
 
+/** How long announced changes wait for one of a lower number before the log is read (ms). */
+const REORDER_MS = 50;
+
 export type { CachedRegistryOptions, CachedSessionRegistry, RegistryCacheStats } from "./registry-cache-options";
 
 /**
@@ -36,8 +39,8 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   const cache = new Map<string, { state: SessionState; at: number }>();
   /** The cached sessions of each user, so a user's change forgets them without a scan. */
   const byUser = new Map<string, Set<string>>();
-  const view = logView(changes, maxEntries);
-  const stats: RegistryCacheStats = { hits: 0, coldHits: 0, misses: 0, syncs: 0 };
+  const view = logView(changes, maxEntries, (m) => onError(`session registry cache: ${m}`));
+  const stats: RegistryCacheStats = { hits: 0, coldHits: 0, misses: 0, syncs: 0, announced: 0 };
   /** When the log was last read successfully (ms). */
   let lastSync = 0;
   /** Bumped by every invalidation: a read that started before one must not fill the cache. */
@@ -48,6 +51,8 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** Said once per outage, not once per poll. */
   let failing = false;
   let timer: ReturnType<typeof setInterval> | undefined;
+  /** Announced changes wait on one not seen yet: the log is read if it has not come by then. */
+  let reorder: ReturnType<typeof setTimeout> | undefined;
   let unsubscribe: (() => void) | undefined;
   /**
    * Changes written to the registry whose log append failed, oldest first: appended again before
@@ -111,6 +116,9 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** Append what the log still lacks (see `owed`), in order; stops at the first failure, left for the next read. */
   async function appendOwed(): Promise<void> {
     let appended = false;
+    /** What the feed announces; a change whose number the log does not tell makes it a bare wake-up. */
+    const announce: RegistryChange[] = [];
+    let bare = false;
     for (const change of [...owed]) {
       if (change.appended) continue;
       let seq: number | void;
@@ -126,15 +134,37 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
         // Named in the view at once: no longer owed.
         view.noteOwn({ seq, kind: change.kind, key: change.key });
         owed.splice(owed.indexOf(change), 1);
-      } else change.appended = true;
+        announce.push({ seq, kind: change.kind, key: change.key });
+      } else {
+        change.appended = true;
+        bare = true;
+      }
     }
     if (owed.every((c) => c.appended)) owing = false;
-    if (appended) await feed?.publish().catch(() => undefined);
+    if (appended) await feed?.publish(bare ? undefined : announce).catch(() => undefined);
+  }
+
+  /**
+   * A feed's wake-up: the changes it announces are applied without a read of the log when they
+   * follow on from what this process holds; one that waits on a change not seen yet (messages of
+   * two writers crossing) is given REORDER_MS to arrive, then the log is read. A bare wake-up reads
+   * the log.
+   */
+  function woken(announced?: readonly RegistryChange[]): void {
+    if (!announced?.length) return void sync();
+    stats.announced += announced.length;
+    if (view.push(announced, forget)) return;
+    if (!view.behind) return void sync();
+    reorder ??= setTimeout(() => {
+      reorder = undefined;
+      if (view.behind) void sync();
+    }, REORDER_MS);
+    reorder.unref?.();
   }
 
   function start(): void {
     if (timer) return;
-    unsubscribe = feed?.subscribe(() => void sync());
+    unsubscribe = feed?.subscribe(woken);
     timer = setInterval(() => {
       if (tick() - lastSync >= interval() || view.awaiting || owed.length > 0) void sync();
     }, Math.min(pollMs, safetyPollMs));
@@ -164,12 +194,9 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   /** After a write: forget locally at once, then tell every process through the log and the feed. */
   async function changed(kind: RegistryChange["kind"], key: string, now: number): Promise<void> {
     forget({ kind, key });
+    let seq: number | void;
     try {
-      const seq = await changes.append(kind, key, now);
-      // This process must not answer a token's hint from before its own change: named at once
-      // (a log that cannot tell the number is read again first).
-      if (typeof seq === "number") view.noteOwn({ seq, kind, key });
-      else await sync();
+      seq = await changes.append(kind, key, now);
     } catch (err) {
       // Done in the database, but not in the log: owed, and appended again before every read of
       // the log until it works (other processes learn of it then; a process that dies first leaves
@@ -181,8 +208,14 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
       onError(`session registry cache: recording a change failed (${err instanceof Error ? err.message : String(err)}); retried on the next read of the log`);
       throw err;
     }
-    await feed?.publish().catch(() => undefined);
+    // This process must not answer a token's hint from before its own change: named at once, and
+    // announced to the others (a log that cannot tell the number is read again first, and the
+    // others are only woken).
+    if (typeof seq === "number") view.noteOwn({ seq, kind, key });
+    else await sync();
+    await feed?.publish(typeof seq === "number" ? [{ seq, kind, key }] : undefined).catch(() => undefined);
   }
+
 
   return {
     async create(session) {
@@ -276,6 +309,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     },
     async close() {
       if (timer) clearInterval(timer);
+      clearTimeout(reorder);
       timer = undefined;
       unsubscribe?.();
       await feed?.close?.();

@@ -69,3 +69,28 @@ test("concurrent publishes in one process: no pg warning, every subscriber of an
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test("with the app's secret, each NOTIFY's payload announces its changes, and the other process applies them", async (t) => {
+  if (!(await reachable())) return t.skip(`no PostgreSQL at ${url}`);
+  const secret = "a-secret-of-at-least-32-characters-long";
+  const registry = memorySessionRegistry();
+  const changes = memoryChangeLog();
+  const feedA = postgresChangeFeed(url, { secret });
+  const feedB = postgresChangeFeed(url, { secret });
+  const a = cachedSessionRegistry(registry, { changes, feed: feedA, onError: () => undefined });
+  const b = cachedSessionRegistry(registry, { changes, feed: feedB, safetyPollMs: 60_000, onError: () => undefined });
+  try {
+    const sids = Array.from({ length: 6 }, (_, i) => `s${i}`);
+    for (const sid of sids) await a.create({ sid, userId: `u-${sid}`, now: 1000 });
+    for (const sid of sids) assert.equal((await b.check(sid))?.revoked, false);
+    await when(() => feedA.crossProcess && feedB.crossProcess, 5000, "both LISTEN connections up");
+    const announced = b.stats().announced;
+    await Promise.all(sids.map((sid) => a.revoke({ sid }, 1001)));
+    await when(async () => (await Promise.all(sids.map((sid) => b.check(sid)))).every((s) => s?.revoked === true), 3000, "process b sees every revocation");
+    // Other test files may NOTIFY on the same database's channel meanwhile (bare wake-ups): what
+    // this proves is that b received these changes in the payloads.
+    assert.ok(b.stats().announced - announced >= sids.length, `announced to b: ${b.stats().announced - announced}`);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
