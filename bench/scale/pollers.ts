@@ -7,6 +7,7 @@ import { createPrismaClient } from "../../app/_lib/db-client";
 import { cachedSessionRegistry, type CachedSessionRegistry } from "../../lib/claims-kit/plugin";
 import { postgresChangeFeed, prismaChangeLog, prismaSessionRegistry } from "../../lib/claims-kit/prisma";
 import { redisChangeFeed } from "../../lib/claims-kit/redis";
+import { BENCH_SECRET } from "../servers";
 
 type Client = ReturnType<typeof createPrismaClient>;
 let running: Array<{ registry: CachedSessionRegistry; prisma: Client }> = [];
@@ -18,7 +19,9 @@ export const pollers = {
   async start(args: { url: string; count: number; feed: "poll" | "listen" | "redis"; redis?: { url: string; channel: string } }): Promise<number> {
     for (let i = 0; i < args.count; i++) {
       const prisma = createPrismaClient(args.url);
-      const feed = args.feed === "listen" ? postgresChangeFeed(args.url) : args.feed === "redis" ? redisChangeFeed({ url: args.redis!.url, channel: args.redis!.channel }) : noFeed;
+      // Signed with the app's secret, as the reference app composes its feeds.
+      const secret = BENCH_SECRET;
+      const feed = args.feed === "listen" ? postgresChangeFeed(args.url, { secret }) : args.feed === "redis" ? redisChangeFeed({ url: args.redis!.url, channel: args.redis!.channel, secret }) : noFeed;
       const registry = cachedSessionRegistry(prismaSessionRegistry(prisma), { changes: prismaChangeLog(prisma), feed });
       running.push({ registry, prisma });
       await registry.sync();

@@ -41,8 +41,8 @@ export async function commandStats(): Promise<Record<string, number>> {
 }
 
 /** A publisher on this run's channel (the polling section's writer): publish, close. */
-export async function publisher(): Promise<{ publish: () => Promise<void>; close: () => void }> {
+export async function publisher(): Promise<{ publish: (message: string) => Promise<void>; close: () => void }> {
   const client = connect();
   await client.connect();
-  return { publish: async () => void (await client.publish(CHANNEL, "1")), close: () => client.disconnect() };
+  return { publish: async (message) => void (await client.publish(CHANNEL, message)), close: () => client.disconnect() };
 }
