@@ -5,7 +5,8 @@
 // cookies). No Next.js server around it: the same read path without HTTP and rendering noise.
 // Every SQL statement its Prisma client sends is counted by kind (the wire relay in front of it
 // counts the rest: the change feed's LISTEN, NOTIFY and heartbeats).
-import { performance } from "node:perf_hooks";
+import { readFileSync, readdirSync } from "node:fs";
+import { constants, performance, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { readSessionResponse } from "../../lib/claims-kit/next/internal/session-reads";
 import { prismaReplayStore, prismaSecurityEventLog } from "../../lib/claims-kit/prisma";
 import { redisChangeFeed } from "../../lib/claims-kit/redis";
@@ -22,6 +23,11 @@ export interface WorkerInit {
    */
   feed?: "listen" | "poll" | "redis";
   redis?: { url: string; channel: string };
+  /**
+   * The kit's clock held at this moment (ms since the epoch; section 2): no session's claims reload
+   * or registry verification falls due while it is held, so reads measure the read path alone.
+   */
+  clockMs?: number;
 }
 
 export type Kind = "check" | "log" | "touch" | "load" | "serverData" | "vault" | "other";
@@ -70,7 +76,8 @@ async function build(init: WorkerInit) {
   const registryCache = { feed };
   // Sessions the bench ends on purpose would log a line per refused read: warnings and errors only.
   const logger = { info() {}, warn: (m: string) => console.warn(`[worker ${process.pid}] ${m}`), error: (m: string) => console.error(`[worker ${process.pid}] ${m}`) };
-  const app = createAuth(env, { prisma, logger, registryCache: registryCache as never });
+  const clockMs = init.clockMs;
+  const app = createAuth(env, { prisma, logger, registryCache: registryCache as never, ...(clockMs === undefined ? {} : { clock: () => clockMs }) });
   const config = { ...app.authConfig, basePath: "/api/auth", secret: BENCH_SECRET, trustHost: true };
   return { app, prisma, config, feed };
 }
@@ -106,6 +113,61 @@ export async function read(cookie: string): Promise<ReadResult> {
   for (const k of KINDS) if (k !== "log" && counts[k] > before[k]) statements[k] = counts[k] - before[k];
   const signedIn = Boolean(body?.user);
   return { cookie: signedIn ? value || cookie : null, signedIn, ms: wallMs() - started, statements, at: wallMs() };
+}
+
+/**
+ * CPU time of each of this process's threads so far (µs; Linux's per-thread schedstat, ns): the
+ * main thread (JavaScript, GC pauses) apart from the others (V8's GC helpers, libuv). Null elsewhere.
+ */
+function threadCpuUs(): { main: number; others: number } | null {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync("/proc/self/task")) {
+      let ns: number;
+      try {
+        ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        continue; // a thread that ended meanwhile
+      }
+      if (Number(tid) === process.pid) main += ns / 1000;
+      else others += ns / 1000;
+    }
+    return { main, others };
+  } catch {
+    return null;
+  }
+}
+
+/** GC pauses while `fn` runs (perf_hooks "gc" entries: main-thread pause time, ms), minor (scavenges) and the rest. */
+async function withGcPauses<T>(fn: () => Promise<T>): Promise<{ result: T; gc: { minorMs: number; majorMs: number; minor: number; major: number } }> {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => void entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ["gc"] });
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await fn();
+    // Node queues a GC's entry for the event loop's next turn: reads answered from memory never
+    // give it one, so the entries of the batch arrive only now.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    entries.push(...observer.takeRecords());
+    observer.disconnect();
+  }
+  const gc = { minorMs: 0, majorMs: 0, minor: 0, major: 0 };
+  for (const e of entries) {
+    if (e.startTime < started) continue;
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+      gc.minor++;
+      gc.minorMs += e.duration;
+    } else {
+      gc.major++;
+      gc.majorMs += e.duration;
+    }
+  }
+  return { result, gc };
 }
 
 /** Background reads (section 3's "under load"): `concurrency` loops over `cookies` until stopped. */
@@ -166,19 +228,28 @@ const ops: Record<string, (args: never) => Promise<unknown>> = {
   read: (args: { cookie: string }) => read(args.cookie),
   /** Several reads at once in this process (section 4: readers of one grant). */
   readAll: (args: { cookies: string[] }) => Promise.all(args.cookies.map((c) => read(c))),
-  /** Reads of `cookies`, in order, as fast as one loop goes; the process's CPU time over them. */
+  /**
+   * Reads of `cookies`, in order, as fast as one loop goes: the process's CPU time over them, its
+   * main thread's and the other threads' (null where Linux's schedstat is missing), GC pauses.
+   */
   async readBatch(args: { cookies: string[] }) {
+    const threads = threadCpuUs();
     const cpu = process.cpuUsage();
     const started = wallMs();
     const out: Array<string | null> = [];
     let refused = 0;
-    for (const c of args.cookies) {
-      const r = await read(c);
-      out.push(r.cookie);
-      if (!r.signedIn) refused++;
-    }
+    const { gc } = await withGcPauses(async () => {
+      for (const c of args.cookies) {
+        const r = await read(c);
+        out.push(r.cookie);
+        if (!r.signedIn) refused++;
+      }
+    });
     const used = process.cpuUsage(cpu);
-    return { cookies: out, refused, cpuUs: used.user + used.system, wallMs: wallMs() - started };
+    const elapsed = wallMs() - started;
+    const threadsAfter = threadCpuUs();
+    const split = threads && threadsAfter ? { mainUs: threadsAfter.main - threads.main, othersUs: threadsAfter.others - threads.others } : null;
+    return { cookies: out, refused, cpuUs: used.user + used.system, wallMs: elapsed, threads: split, gc };
   },
   async revoke(args: { sid: string }) {
     const at = wallMs();
@@ -246,9 +317,13 @@ const ops: Record<string, (args: never) => Promise<unknown>> = {
     const memory = process.memoryUsage();
     return { cpuUs: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, statements: snapshot(), registry: built ? app().app.sessions.stats() : null, at: wallMs() };
   },
+  /** A full GC (with --expose-gc), then the memory left and how long a second one took: the cost of marking the live heap. */
   gc: async () => {
-    (globalThis as { gc?: () => void }).gc?.();
-    return process.memoryUsage();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const started = performance.now();
+    gc?.();
+    return { ...process.memoryUsage(), fullGcMs: gc ? performance.now() - started : NaN };
   },
   pollers: (args: Parameters<typeof pollers.start>[0]) => pollers.start(args),
   stopPollers: () => pollers.stop(),
