@@ -18,7 +18,8 @@ export interface LogView {
   readonly awaiting: boolean;
   /**
    * The position every change up to which this process has applied: the last sequence number read,
-   * below any it is still waiting for. A registry read made after this is current at it.
+   * below any it is still waiting for, and below any announced change the log has not confirmed yet
+   * (a cookie carries it to every process). A registry read made after this is current at it.
    */
   position(): number | null;
   /**
@@ -30,8 +31,8 @@ export interface LogView {
   noteOwn(change: RegistryChange): void;
   /**
    * Changes a verified feed message announced (each committed before it was sent): each is applied
-   * and named at once; the position moves past those that follow on from it without a gap, as a read
-   * of the log would. Returns whether the view is then complete (nothing announced waits on a number
+   * and named at once; the view moves past those that follow on from it without a gap (hints up to
+   * them are answered), and `position()` once the next read of the log confirms them. Returns whether the view is then complete (nothing announced waits on a number
    * not yet seen); otherwise the log should be read. The next read checks every announced change
    * against the log (a message the log contradicts makes the view start again from its end).
    */
@@ -65,6 +66,8 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
   const ahead = new Map<number, RegistryChange>();
   /** Announced changes the position moved past, not yet seen in the log: what each named, and how many reads had begun when it came. */
   const unverified = new Map<number, { names: string; reads: number }>();
+  /** The lowest number in `unverified` (or lower, until the next read: that only holds the position back). */
+  let unverifiedLow = Infinity;
   /** Reads of the log begun. */
   let reads = 0;
   const names = (change: Pick<RegistryChange, "kind" | "key">) => `${change.kind}:${change.key}`;
@@ -89,6 +92,7 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     apply({ kind: "all", key: "" });
     lastSeq = latest;
     floor = from;
+    unverifiedLow = Infinity;
     gaps.clear();
     named.clear();
     allAt = 0;
@@ -112,7 +116,10 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     },
     position() {
       if (lastSeq === null) return null;
-      return gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+      // Not past an announced change the log has not confirmed yet: a position goes into cookies
+      // that every process trusts, and a message may be wrong (another app's log on the same feed).
+      const known = Math.min(lastSeq, unverifiedLow - 1);
+      return gaps.size > 0 ? Math.min(known, lowestGap() - 1) : known;
     },
     noteOwn(change) {
       note(change);
@@ -127,14 +134,17 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
         if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
         apply(change);
         note(change);
-        if (change.seq <= lastSeq) unverified.set(change.seq, { names: names(change), reads });
-        else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
+        if (change.seq <= lastSeq) {
+          unverified.set(change.seq, { names: names(change), reads });
+          unverifiedLow = Math.min(unverifiedLow, change.seq);
+        } else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
         else return false;
       }
       for (let next = ahead.get(lastSeq + 1); next; next = ahead.get(lastSeq + 1)) {
         ahead.delete(next.seq);
         lastSeq = next.seq;
         unverified.set(next.seq, { names: names(next), reads });
+        unverifiedLow = Math.min(unverifiedLow, next.seq);
       }
       return ahead.size === 0;
     },
@@ -216,6 +226,7 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
         contradicted = true;
         unverified.delete(seq);
       }
+      unverifiedLow = lowest(unverified.keys());
       if (contradicted) {
         warn(`the change log contradicts a change the feed announced; starting again from the log's end`);
         const latest = await changes.latest();
