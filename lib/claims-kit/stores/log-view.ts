@@ -68,11 +68,14 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
   const unverified = new Map<number, { names: string; reads: number }>();
   /** The lowest number in `unverified` (or lower, until the next read: that only holds the position back). */
   let unverifiedLow = Infinity;
+  /** The highest number noted since the view (re)started: a restart that forgets it vouches for nothing before it. */
+  let topNoted = 0;
   /** Reads of the log begun. */
   let reads = 0;
   const names = (change: Pick<RegistryChange, "kind" | "key">) => `${change.kind}:${change.key}`;
 
   function note(change: RegistryChange): void {
+    topNoted = Math.max(topNoted, change.seq);
     if (change.kind === "all") {
       allAt = Math.max(allAt, change.seq);
       return;
@@ -91,7 +94,10 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
   function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void, from = latest): void {
     apply({ kind: "all", key: "" });
     lastSeq = latest;
-    floor = from;
+    // A change noted while the log's end was asked (announced, or this process's own write) may lie
+    // past it: forgotten here, so no position before it is vouched for.
+    floor = Math.max(from, topNoted);
+    topNoted = 0;
     unverifiedLow = Infinity;
     gaps.clear();
     named.clear();

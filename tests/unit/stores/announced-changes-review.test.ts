@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed } from "@/lib/claims-kit/plugin";
+import { logView } from "@/lib/claims-kit/stores/log-view";
 import { memoryChangeLog, sharedRegistry } from "../fixtures";
 
 describe("announced changes under review", () => {
@@ -28,5 +29,41 @@ describe("announced changes under review", () => {
     assert.equal(seen?.fromHint, undefined, "the hint's position holds a number y1 knew only from X's announcement");
     assert.equal(seen?.revoked, true);
     await Promise.all([xa.close(), y1.close(), y2.close()]);
+  });
+
+  test("a restart that reads the log's end while this process writes (a jump past MAX_GAP) does not forget the write: no hint from before it is answered", async () => {
+    const log = memoryChangeLog();
+    let hold: Promise<void> | null = null;
+    let entered: () => void = () => undefined;
+    const changes = {
+      ...log,
+      async latest() {
+        const latest = await log.latest();
+        if (hold) {
+          entered();
+          await hold;
+        }
+        return latest;
+      },
+    };
+    const view = logView(changes, 1000);
+    const apply = () => undefined;
+    await view.read(apply, 0);
+    await log.append("user", "u8", 1);
+    await view.read(apply, 0);
+    log.skip(10_001); // a sequence that jumped (restarted, altered): the view starts again from the log's end
+    await log.append("user", "u9", 1);
+    let release: () => void = () => undefined;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const inLatest = new Promise<void>((resolve) => (entered = resolve));
+    const reading = view.read(apply, 0);
+    await inLatest; // the restart asked the log's end…
+    const seq = (await log.append("session", "s1", 2)) as number; // …and this process revoked s1 meanwhile
+    view.noteOwn({ seq, kind: "session", key: "s1" });
+    release();
+    await reading;
+    const position = view.position()!;
+    assert.equal(position < seq, true, "the restart's position is from before the write");
+    assert.equal(view.unchangedSince(position, "s1", "u1"), false, "s1 changed after that position");
   });
 });
