@@ -136,8 +136,17 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     push(announced, apply) {
       if (lastSeq === null) return false;
       for (const change of announced) {
-        // Known already, unless it is a number this view waits for.
-        if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
+        // Known already, unless it is a number this view waits for…
+        if (change.seq <= lastSeq && !gaps.delete(change.seq)) {
+          // …or one a message claimed for another change (another app's log on the same feed): both
+          // are named until the next read tells which holds (and starts again).
+          const claimed = unverified.get(change.seq);
+          if (claimed && claimed.names !== names(change)) {
+            apply(change);
+            note(change);
+          }
+          continue;
+        }
         apply(change);
         note(change);
         if (change.seq <= lastSeq) {
@@ -209,7 +218,12 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
           const claimed = unverified.get(change.seq);
           if (claimed) {
             unverified.delete(change.seq);
-            if (claimed.names !== names(change)) contradicted = true;
+            if (claimed.names !== names(change)) {
+              contradicted = true;
+              // What the log holds is named until the view starts again (it asks the log's end first).
+              apply(change);
+              note(change);
+            }
           }
           if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
           if (change.seq - lastSeq > MAX_GAP) {
