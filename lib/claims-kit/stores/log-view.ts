@@ -155,7 +155,9 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
         } else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
         else return false;
       }
-      for (let next = ahead.get(lastSeq + 1); next; next = ahead.get(lastSeq + 1)) {
+      // At most MAX_GAP numbers past what the log confirmed (a log this process cannot read): then
+      // they wait, bounded, for a read.
+      for (let next = ahead.get(lastSeq + 1); next && unverified.size < MAX_GAP; next = ahead.get(lastSeq + 1)) {
         ahead.delete(next.seq);
         lastSeq = next.seq;
         unverified.set(next.seq, { names: names(next), reads });

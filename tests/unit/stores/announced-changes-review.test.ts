@@ -141,3 +141,18 @@ describe("announced changes under review", () => {
     await reading;
   });
 });
+
+describe("announced changes while the log cannot be read", () => {
+  test("messages alone move the view at most MAX_GAP numbers past the last read (what waits to be checked stays bounded), then it waits for a read", async () => {
+    const log = memoryChangeLog();
+    const view = logView(log, 1000);
+    await view.read(() => undefined, 0);
+    log.down = true; // this process cannot reach the log (its writers can, and keep announcing)
+    let moved = true;
+    for (let seq = 1; seq <= 30_000 && moved; seq += 500) {
+      moved = view.push(Array.from({ length: 500 }, (_, i) => ({ seq: seq + i, kind: "session" as const, key: `s${seq + i}` })), () => undefined);
+    }
+    assert.equal(moved, false, "no longer moved by messages alone");
+    assert.equal(view.behind, true, "waits for a read of the log");
+  });
+});
