@@ -18,7 +18,8 @@ export interface LogView {
   readonly awaiting: boolean;
   /**
    * The position every change up to which this process has applied: the last sequence number read,
-   * below any it is still waiting for. A registry read made after this is current at it.
+   * below any it is still waiting for, and below any announced change the log has not confirmed yet
+   * (a cookie carries it to every process). A registry read made after this is current at it.
    */
   position(): number | null;
   /**
@@ -30,8 +31,8 @@ export interface LogView {
   noteOwn(change: RegistryChange): void;
   /**
    * Changes a verified feed message announced (each committed before it was sent): each is applied
-   * and named at once; the position moves past those that follow on from it without a gap, as a read
-   * of the log would. Returns whether the view is then complete (nothing announced waits on a number
+   * and named at once; the view moves past those that follow on from it without a gap (hints up to
+   * them are answered), and `position()` once the next read of the log confirms them. Returns whether the view is then complete (nothing announced waits on a number
    * not yet seen); otherwise the log should be read. The next read checks every announced change
    * against the log (a message the log contradicts makes the view start again from its end).
    */
@@ -65,11 +66,16 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
   const ahead = new Map<number, RegistryChange>();
   /** Announced changes the position moved past, not yet seen in the log: what each named, and how many reads had begun when it came. */
   const unverified = new Map<number, { names: string; reads: number }>();
+  /** The lowest number in `unverified` (or lower, until the next read: that only holds the position back). */
+  let unverifiedLow = Infinity;
+  /** The highest number noted since the view (re)started: a restart that forgets it vouches for nothing before it. */
+  let topNoted = 0;
   /** Reads of the log begun. */
   let reads = 0;
   const names = (change: Pick<RegistryChange, "kind" | "key">) => `${change.kind}:${change.key}`;
 
   function note(change: RegistryChange): void {
+    topNoted = Math.max(topNoted, change.seq);
     if (change.kind === "all") {
       allAt = Math.max(allAt, change.seq);
       return;
@@ -88,7 +94,11 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
   function restart(latest: number, apply: (change: Pick<RegistryChange, "kind" | "key">) => void, from = latest): void {
     apply({ kind: "all", key: "" });
     lastSeq = latest;
-    floor = from;
+    // A change noted while the log's end was asked (announced, or this process's own write) may lie
+    // past it: forgotten here, so no position before it is vouched for.
+    floor = Math.max(from, topNoted);
+    topNoted = 0;
+    unverifiedLow = Infinity;
     gaps.clear();
     named.clear();
     allAt = 0;
@@ -112,7 +122,10 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     },
     position() {
       if (lastSeq === null) return null;
-      return gaps.size > 0 ? Math.min(lastSeq, lowestGap() - 1) : lastSeq;
+      // Not past an announced change the log has not confirmed yet: a position goes into cookies
+      // that every process trusts, and a message may be wrong (another app's log on the same feed).
+      const known = Math.min(lastSeq, unverifiedLow - 1);
+      return gaps.size > 0 ? Math.min(known, lowestGap() - 1) : known;
     },
     noteOwn(change) {
       note(change);
@@ -123,18 +136,32 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     push(announced, apply) {
       if (lastSeq === null) return false;
       for (const change of announced) {
-        // Known already, unless it is a number this view waits for.
-        if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
+        // Known already, unless it is a number this view waits for…
+        if (change.seq <= lastSeq && !gaps.delete(change.seq)) {
+          // …or one a message claimed for another change (another app's log on the same feed): both
+          // are named until the next read tells which holds (and starts again).
+          const claimed = unverified.get(change.seq);
+          if (claimed && claimed.names !== names(change)) {
+            apply(change);
+            note(change);
+          }
+          continue;
+        }
         apply(change);
         note(change);
-        if (change.seq <= lastSeq) unverified.set(change.seq, { names: names(change), reads });
-        else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
+        if (change.seq <= lastSeq) {
+          unverified.set(change.seq, { names: names(change), reads });
+          unverifiedLow = Math.min(unverifiedLow, change.seq);
+        } else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
         else return false;
       }
-      for (let next = ahead.get(lastSeq + 1); next; next = ahead.get(lastSeq + 1)) {
+      // At most MAX_GAP numbers past what the log confirmed (a log this process cannot read): then
+      // they wait, bounded, for a read.
+      for (let next = ahead.get(lastSeq + 1); next && unverified.size < MAX_GAP; next = ahead.get(lastSeq + 1)) {
         ahead.delete(next.seq);
         lastSeq = next.seq;
         unverified.set(next.seq, { names: names(next), reads });
+        unverifiedLow = Math.min(unverifiedLow, next.seq);
       }
       return ahead.size === 0;
     },
@@ -193,7 +220,12 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
           const claimed = unverified.get(change.seq);
           if (claimed) {
             unverified.delete(change.seq);
-            if (claimed.names !== names(change)) contradicted = true;
+            if (claimed.names !== names(change)) {
+              contradicted = true;
+              // What the log holds is named until the view starts again (it asks the log's end first).
+              apply(change);
+              note(change);
+            }
           }
           if (change.seq <= lastSeq && !gaps.delete(change.seq)) continue;
           if (change.seq - lastSeq > MAX_GAP) {
@@ -216,6 +248,7 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
         contradicted = true;
         unverified.delete(seq);
       }
+      unverifiedLow = lowest(unverified.keys());
       if (contradicted) {
         warn(`the change log contradicts a change the feed announced; starting again from the log's end`);
         const latest = await changes.latest();

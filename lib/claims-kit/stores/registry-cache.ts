@@ -188,7 +188,7 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
   function cold(sid: string, hint: CheckHint | undefined): SessionState | undefined {
     if (!hint || !current() || !view.unchangedSince(hint.logPosition, sid, hint.userId)) return undefined;
     if (owed.some((c) => c.kind === "all" || c.key === (c.kind === "session" ? sid : hint.userId))) return undefined;
-    return { revoked: false, claimsVersion: hint.claimsVersion, epoch: hint.epoch, lastSeenAt: 0, pendingPatch: null, userId: hint.userId, logPosition: view.position()!, fromHint: true };
+    return { revoked: false, claimsVersion: hint.claimsVersion, epoch: hint.epoch, lastSeenAt: 0, pendingPatch: null, userId: hint.userId, logPosition: Math.max(hint.logPosition, view.position()!), fromHint: true };
   }
 
   /** After a write: forget locally at once, then tell every process through the log and the feed. */

@@ -126,6 +126,7 @@ describe("cold reads: a session this process has not cached, answered from the t
     const hint = await p.hintOf("s1");
     await p.a.revoke({ sid: "s3" }, 1001); // another user's change moves the log on
     await settle();
+    await p.b.sync(); // the log confirms what the feed announced: the position moves past it
     const before = p.checks();
     const state = await p.b.check("s1", hint);
     assert.deepEqual({ revoked: state?.revoked, claimsVersion: state?.claimsVersion, fromHint: state?.fromHint }, { revoked: false, claimsVersion: 0, fromHint: true });
