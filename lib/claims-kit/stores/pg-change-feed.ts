@@ -25,12 +25,18 @@ interface PgClient {
  */
 export interface PostgresChangeFeedOptions extends FeedTiming {
   log?: (message: string) => void;
+  /**
+   * The LISTEN/NOTIFY channel: lower-case letters, digits and `_`, at most 63. Default
+   * `claims_kit_changes`. Every process of one app uses the same; apps whose change logs differ
+   * but share a database (one schema each) use one each.
+   */
+  channel?: string;
 }
 
-const CHANNEL = "claims_kit_changes";
+const DEFAULT_CHANNEL = "claims_kit_changes";
 
 /**
- * PostgreSQL LISTEN/NOTIFY on channel `claims_kit_changes`, over one dedicated listening connection
+ * PostgreSQL LISTEN/NOTIFY on channel `claims_kit_changes` (or `channel`), over one dedicated listening connection
  * (the `pg` package, loaded on first use). While it is down, `crossProcess` is false (the registry
  * cache then polls the change log every second) and it reconnects with a back-off up to 30 s; once
  * back, subscribers are woken (a change may have been missed meanwhile). The connection is asked a
@@ -49,6 +55,8 @@ const CHANNEL = "claims_kit_changes";
 export function postgresChangeFeed(connectionString: string, options: PostgresChangeFeedOptions = {}): ChangeFeed {
   const { heartbeatMs, answerTimeoutMs } = feedTiming("postgresChangeFeed", options, invalidOption);
   const messages = feedSigning("postgresChangeFeed", options, invalidOption);
+  const channel = options.channel ?? DEFAULT_CHANNEL;
+  if (typeof channel !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) invalidOption("postgresChangeFeed", "channel", "must be lower-case letters, digits and _ (at most 63, not starting with a digit)");
   let client: PgClient | null = null;
   let closed = false;
   let backoff = 1000;
@@ -87,7 +95,7 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
     for (let attempt = 1; ; attempt++) {
       const connection = publisher ?? (publisher = await openPublisher());
       try {
-        await answeredWithin(connection.query("SELECT pg_notify($1, $2)", [CHANNEL, message]), answerTimeoutMs);
+        await answeredWithin(connection.query("SELECT pg_notify($1, $2)", [channel, message]), answerTimeoutMs);
         if (closed && publisher === connection) {
           publisher = null;
           void shut(connection, true);
@@ -142,14 +150,14 @@ export function postgresChangeFeed(connectionString: string, options: PostgresCh
       wake();
     };
     next.on("notification", (message) => {
-      if (message.channel === CHANNEL) receive(message.payload);
+      if (message.channel === channel) receive(message.payload);
     });
     next.on("error", lost);
     next.on("end", lost);
     client = next;
     try {
       await next.connect();
-      await answeredWithin(next.query(`LISTEN ${CHANNEL}`), answerTimeoutMs * 5);
+      await answeredWithin(next.query(`LISTEN ${channel}`), answerTimeoutMs * 5);
       if (client !== next) {
         // Closed (or replaced) while connecting.
         void shut(next, true);

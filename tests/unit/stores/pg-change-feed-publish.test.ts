@@ -94,3 +94,27 @@ test("with the app's secret, each NOTIFY's payload announces its changes, and th
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test("channel: refused unless a plain lower-case identifier; feeds on different channels of one database do not hear each other", async (t) => {
+  for (const channel of ["", "Claims", "1abc", "a-b", "x;drop", "a".repeat(64)]) {
+    assert.throws(() => postgresChangeFeed(url, { channel }), (err: Error & { code?: string }) => err.code === "invalid_option" && /channel/.test(err.message), channel);
+  }
+  if (!(await reachable())) return t.skip(`no PostgreSQL at ${url}`);
+  const suffix = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const [mine, theirs, sameAsMine] = [postgresChangeFeed(url, { channel: `app_a_${suffix}` }), postgresChangeFeed(url, { channel: `app_b_${suffix}` }), postgresChangeFeed(url, { channel: `app_a_${suffix}` })];
+  const heard = { theirs: 0, same: 0 };
+  const stops = [mine.subscribe(() => undefined), theirs.subscribe(() => void heard.theirs++), sameAsMine.subscribe(() => void heard.same++)];
+  try {
+    await when(() => mine.crossProcess && theirs.crossProcess && sameAsMine.crossProcess, 5000, "three LISTEN connections up");
+    heard.theirs = 0;
+    heard.same = 0;
+    await mine.publish();
+    await when(() => heard.same > 0, 3000, "the feed on the same channel hears it");
+    await mine.publish(); // a second round trip: the other channel had time to hear the first
+    await when(() => heard.same > 1, 3000, "the second too");
+    assert.equal(heard.theirs, 0, "another channel hears nothing");
+  } finally {
+    for (const stop of stops) stop();
+    await Promise.all([mine.close?.(), theirs.close?.(), sameAsMine.close?.()]);
+  }
+});
