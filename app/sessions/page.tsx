@@ -32,15 +32,15 @@ export default async function SessionsPage() {
         sign-in. Signing a device out here revokes its session (<code>kit.sessions.revoke</code>): its next request finds it ended, and
         it lands on the home page with a notice.
       </p>
-      <table data-testid="sessions">
+      <table data-testid="sessions" className="stack">
         <thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th>Provider session</th><th></th></tr></thead>
         <tbody>
           {sessions.map((s) => (
             <tr key={s.sid} data-current={s.sid === current ? "yes" : "no"}>
-              <td>{device(s.userAgent)}{s.sid === current && <strong> (this browser)</strong>}</td>
-              <td>{ago(s.createdAt)}</td>
-              <td>{ago(s.lastSeenAt)}</td>
-              <td data-testid="provider-sid">{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
+              <td data-label="Device">{device(s.userAgent)}{s.sid === current && <strong> (this browser)</strong>}</td>
+              <td data-label="Signed in">{ago(s.createdAt)}</td>
+              <td data-label="Last seen">{ago(s.lastSeenAt)}</td>
+              <td data-label="Provider session" data-testid="provider-sid">{s.providerSid ? <code>{s.providerSid}</code> : <span className="muted">none</span>}</td>
               <td>
                 {s.sid !== current && (
                   <ConfirmForm action={revokeSession.bind(null, s.sid)} confirm={`Sign out ${device(s.userAgent)}? It will have to sign in again.`} label="Sign out" testId="revoke-result" />
