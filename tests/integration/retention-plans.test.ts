@@ -59,7 +59,7 @@ after(async () => {
 interface Plan {
   /** Whole-table scans of `table` (PostgreSQL "Seq Scan", SQLite "SCAN"). */
   fullScans: string[];
-  /** Sorts of the rows read (SQLite "USE TEMP B-TREE FOR ORDER BY"): the index order was not used. */
+  /** Sorts of the rows read (PostgreSQL "Sort", SQLite "USE TEMP B-TREE FOR ORDER BY"): all due rows read, not a batch. */
   sorts: string[];
   hasLimit: boolean;
   text: string;
@@ -84,7 +84,7 @@ async function planOf(sql: string, values: unknown[], table: string): Promise<Pl
     const name = (n: PgNode) => `${n["Node Type"]}${n["Index Name"] ? ` using ${n["Index Name"]}` : ""}${n["Relation Name"] ? ` on ${n["Relation Name"]}` : ""}`;
     return {
       fullScans: nodes.filter((n) => n["Node Type"] === "Seq Scan" && n["Relation Name"] === table).map(name),
-      sorts: [],
+      sorts: nodes.filter((n) => n["Node Type"].endsWith("Sort")).map(name),
       hasLimit: nodes.some((n) => n["Node Type"] === "Limit"),
       text: nodes.map(name).join(" > "),
     };
