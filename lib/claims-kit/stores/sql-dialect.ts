@@ -5,9 +5,13 @@
 // table (it was: 14 ms a batch at 77,000 sessions, growing with the table). `"key" =
 // ANY(ARRAY(SELECT … LIMIT n))` makes the batch's keys an InitPlan, run once, then primary-key
 // lookups; SQLite has no arrays. So the stores ask which one they talk to, once per client.
-import type { RawSqlClient } from "./prisma-sessions";
 
-const answers = new WeakMap<RawSqlClient, Promise<boolean>>();
+/** The part of the stores' `RawSqlClient` (prisma-sessions.ts) the probe uses; not imported, so no cycle. */
+interface RawQueries {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+}
+
+const answers = new WeakMap<RawQueries, Promise<boolean>>();
 
 /**
  * Whether `db` is PostgreSQL, asked once per client: `SELECT TRUE` answers a boolean there and `1`
@@ -19,7 +23,7 @@ const answers = new WeakMap<RawSqlClient, Promise<boolean>>();
  * const batch = (await isPostgres(db)) ? postgresForm() : portableForm();
  * ```
  */
-export function isPostgres(db: RawSqlClient): Promise<boolean> {
+export function isPostgres(db: RawQueries): Promise<boolean> {
   let answer = answers.get(db);
   if (!answer) {
     answer = Promise.resolve(db.$queryRaw<Array<{ t: unknown }>>`SELECT TRUE AS "t"`).then((rows) => typeof rows[0]?.t === "boolean");
