@@ -30,6 +30,8 @@ export interface Snapshot {
 }
 
 export interface YearResult {
+  /** The start of the first simulated day (seconds): day d's purge runs as of t0 + (d + 1) days. */
+  t0: number;
   days: number;
   perDay: number;
   sessions: number;
@@ -104,7 +106,7 @@ async function sizes(c: pg.Client): Promise<Snapshot["tables"]> {
 }
 
 /** Simulate `days` days of `perDay` sign-ins each, spread over `users` users (seeded already in `url`). */
-export async function simulateYear(url: string, options: { days: number; perDay: number; users: number; userId: (i: number) => string; data: string; issuer: string; checkpoints: number[]; log: (line: string) => void }): Promise<YearResult> {
+export async function simulateYear(url: string, options: { days: number; perDay: number; users: number; userId: (i: number) => string; data: string; issuer: string; checkpoints: number[]; log: (line: string) => void; compact?: boolean }): Promise<YearResult> {
   const { days, perDay, users, data } = options;
   const t0 = Math.floor(Date.now() / 1000 / DAY) * DAY - days * DAY;
   const end = t0 + days * DAY;
@@ -115,7 +117,7 @@ export async function simulateYear(url: string, options: { days: number; perDay:
   /** The first purge (end of a simulated day) after `t`. */
   const purgeAfter = (t: number) => t0 + (Math.floor((t - t0) / DAY) + 1) * DAY;
   const result: YearResult = {
-    days, perDay, sessions: 0, signOuts: 0, users, implied, live: 0, snapshots: [], compact: {} as YearResult["compact"],
+    t0, days, perDay, sessions: 0, signOuts: 0, users, implied, live: 0, snapshots: [], compact: {} as YearResult["compact"],
     purgeMs: [], purgeCpuMs: [], purgeStatements: [], purged: { expired: 0, deleted: 0, serverData: 0, changes: 0 }, insertSeconds: 0,
     maintenance: { vacuums: 0, analyzes: 0, seconds: 0, serverAutovacuum: "" },
   };
@@ -203,8 +205,8 @@ export async function simulateYear(url: string, options: { days: number; perDay:
       result.sessions = n;
       Object.assign(result.maintenance, vacuum.counts);
       result.live = Number((await c.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "UserSession" WHERE "revokedAt" IS NULL`)).rows[0]!.n);
-      // What the tables hold once compacted (the floor under the size as run).
-      for (const t of TABLES) {
+      // What the tables hold once compacted (the floor under the size as run); purge-plans.ts keeps them as run.
+      if (options.compact !== false) for (const t of TABLES) {
         await c.query(`VACUUM FULL "${t}"`);
         result.compact[t] = Number((await c.query<{ b: string }>(`SELECT pg_total_relation_size('"${t}"') AS b`)).rows[0]!.b);
       }

@@ -1,5 +1,6 @@
 import type { ChangeLog, RegistryChange } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
+import { isPostgres } from "./sql-dialect";
 
 /** Rows older than this (seconds) are pruned now and then: a process that slept longer resyncs from scratch. */
 const KEEP_SECONDS = 24 * 60 * 60;
@@ -37,10 +38,15 @@ export function prismaChangeLog(db: RawSqlClient): ChangeLog {
       return Number(rows[0]?.seq ?? 0);
     },
     async purge(before, limit) {
-      // Never the newest row: every reader's position must stay in the log (see log-view.ts).
-      return db.$executeRaw`
-        DELETE FROM "KitChange" WHERE "seq" IN (
-          SELECT "seq" FROM "KitChange" WHERE "at" < ${before} AND "seq" < (SELECT MAX("seq") FROM "KitChange") ORDER BY "seq" LIMIT ${limit})`;
+      // Never the newest row: every reader's position must stay in the log (see log-view.ts). The
+      // batch in "at" order (its index), so the scan stops at the limit or the first recent row.
+      return (await isPostgres(db))
+        ? db.$executeRaw`
+            DELETE FROM "KitChange" WHERE "seq" = ANY(ARRAY(
+              SELECT "seq" FROM "KitChange" WHERE "at" < ${before} AND "seq" < (SELECT MAX("seq") FROM "KitChange") ORDER BY "at" LIMIT ${limit}))`
+        : db.$executeRaw`
+            DELETE FROM "KitChange" WHERE "seq" IN (
+              SELECT "seq" FROM "KitChange" WHERE "at" < ${before} AND "seq" < (SELECT MAX("seq") FROM "KitChange") ORDER BY "at" LIMIT ${limit})`;
     },
   };
   return log;

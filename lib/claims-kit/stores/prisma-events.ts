@@ -1,5 +1,6 @@
 import type { SecurityEventLog, SecurityEventRecord } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
+import { isPostgres } from "./sql-dialect";
 
 /** Rows older than this are dropped as new ones are recorded. */
 const RETENTION_SECONDS = 30 * 24 * 60 * 60;
@@ -48,7 +49,10 @@ export function prismaSecurityEventLog(db: RawSqlClient): SecurityEventLog {
       return rows.map((r): SecurityEventRecord => ({ ...r, issuedAt: Number(r.issuedAt), receivedAt: Number(r.receivedAt), sessions: Number(r.sessions) }));
     },
     async purge(before, limit) {
-      return db.$executeRaw`DELETE FROM "KitSecurityEvent" WHERE "id" IN (SELECT "id" FROM "KitSecurityEvent" WHERE "receivedAt" < ${before} LIMIT ${limit})`;
+      // The batch in "receivedAt" order (its index): see sql-dialect.ts for the two forms.
+      return (await isPostgres(db))
+        ? db.$executeRaw`DELETE FROM "KitSecurityEvent" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "KitSecurityEvent" WHERE "receivedAt" < ${before} ORDER BY "receivedAt" LIMIT ${limit}))`
+        : db.$executeRaw`DELETE FROM "KitSecurityEvent" WHERE "id" IN (SELECT "id" FROM "KitSecurityEvent" WHERE "receivedAt" < ${before} ORDER BY "receivedAt" LIMIT ${limit})`;
     },
     async latest(userId, outcome) {
       const rows = await db.$queryRaw<Array<{ at: number | bigint | null }>>`

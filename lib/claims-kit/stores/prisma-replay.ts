@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ReplayStore } from "../engine/ports";
 import type { RawSqlClient } from "./prisma-sessions";
+import { isPostgres } from "./sql-dialect";
 
 const KEY_MAX = 512;
 const HASHED = "sha256:";
@@ -39,7 +40,10 @@ export function prismaReplayStore(db: RawSqlClient): ReplayStore {
       await db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" = ${storedKey(key)}`;
     },
     async purge(now, limit) {
-      return db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" IN (SELECT "key" FROM "KitReplay" WHERE "expiresAt" < ${now} LIMIT ${limit})`;
+      // The batch in "expiresAt" order (its index): see sql-dialect.ts for the two forms.
+      return (await isPostgres(db))
+        ? db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" = ANY(ARRAY(SELECT "key" FROM "KitReplay" WHERE "expiresAt" < ${now} ORDER BY "expiresAt" LIMIT ${limit}))`
+        : db.$executeRaw`DELETE FROM "KitReplay" WHERE "key" IN (SELECT "key" FROM "KitReplay" WHERE "expiresAt" < ${now} ORDER BY "expiresAt" LIMIT ${limit})`;
     },
   };
 }

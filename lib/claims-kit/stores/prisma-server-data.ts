@@ -14,8 +14,11 @@ export interface SessionDataDelegate {
   }): PromiseLike<unknown>;
   /** By one key, or (retention) by a batch of keys; Prisma answers `{ count }`. */
   deleteMany(args: { where: { key: string | { in: string[] } } }): PromiseLike<unknown>;
-  /** Retention (`kit.sessions.purge`): a batch of expired keys. Without it, the store purges nothing. */
-  findMany?(args: { where: { expiresAt: { lt: Date } }; select: { key: true }; take: number }): PromiseLike<Array<{ key: string }>>;
+  /**
+   * Retention (`kit.sessions.purge`): a batch of expired keys, the oldest first (the "expiresAt"
+   * index's order, so the scan stops at `take`). Without it, the store purges nothing.
+   */
+  findMany?(args: { where: { expiresAt: { lt: Date } }; orderBy: { expiresAt: "asc" }; select: { key: true }; take: number }): PromiseLike<Array<{ key: string }>>;
 }
 
 /** Rows a `deleteMany` reports it deleted (`{ count }` from Prisma; 0 when it says nothing). */
@@ -57,7 +60,9 @@ export function prismaServerDataStore(delegate: SessionDataDelegate, clock: () =
     },
     async purge(now, limit) {
       if (!delegate.findMany) return 0;
-      const expired = await delegate.findMany({ where: { expiresAt: { lt: now } }, select: { key: true }, take: limit });
+      // Ordered by expiry: without an order Prisma orders by the key, and PostgreSQL then read the
+      // table in key order until it had a batch of expired rows (20,000 rows a batch at 147,000).
+      const expired = await delegate.findMany({ where: { expiresAt: { lt: now } }, orderBy: { expiresAt: "asc" }, select: { key: true }, take: limit });
       return expired.length === 0 ? 0 : countOf(await delegate.deleteMany({ where: { key: { in: expired.map((r) => r.key) } } }));
     },
   };

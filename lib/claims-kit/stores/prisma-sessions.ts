@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SessionEndCause, SessionInfo, SessionRegistry, SessionState } from "../engine/ports";
+import { isPostgres } from "./sql-dialect";
 
 /**
  * The slice of a Prisma client the registry uses: tagged-template raw SQL, so each check is exactly
@@ -251,18 +252,32 @@ export function prismaSessionRegistry(db: RawSqlClient): SessionRegistry {
     },
 
     async expire(lastSeenBefore, now, limit) {
-      // The outer conditions again: a session touched (or ended) since the inner SELECT is left alone.
-      const ended = await db.$queryRaw<Array<{ id: string }>>`
-        UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = 'expired'
-        WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} LIMIT ${limit})
-          AND "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} RETURNING "id"`;
+      // The batch: the first `limit` due sessions in the order of the ("revokedAt", "lastSeenAt")
+      // index (all "revokedAt" NULL), so the scan stops at the limit (sql-dialect.ts says why the
+      // forms differ). The outer conditions again: a session touched (or ended) since is left alone.
+      type Ended = Array<{ id: string }>;
+      const ended = (await isPostgres(db))
+        ? await db.$queryRaw<Ended>`
+            UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = 'expired'
+            WHERE "id" = ANY(ARRAY(SELECT "id" FROM "UserSession" WHERE "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} ORDER BY "revokedAt", "lastSeenAt" LIMIT ${limit}))
+              AND "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} RETURNING "id"`
+        : await db.$queryRaw<Ended>`
+            UPDATE "UserSession" SET "revokedAt" = ${now}, "endedBy" = 'expired'
+            WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} ORDER BY "revokedAt", "lastSeenAt" LIMIT ${limit})
+              AND "revokedAt" IS NULL AND "lastSeenAt" < ${lastSeenBefore} RETURNING "id"`;
       return ended.map((r) => r.id);
     },
 
     async purgeEnded(endedBefore, limit) {
-      const gone = await db.$queryRaw<Array<{ id: string; authSessionId: string | null }>>`
-        DELETE FROM "UserSession" WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" < ${endedBefore} LIMIT ${limit})
-        RETURNING "id", "authSessionId"`;
+      // The batch: the `limit` sessions ended longest ago, in "revokedAt" order (the index's).
+      type Gone = Array<{ id: string; authSessionId: string | null }>;
+      const gone = (await isPostgres(db))
+        ? await db.$queryRaw<Gone>`
+            DELETE FROM "UserSession" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "UserSession" WHERE "revokedAt" < ${endedBefore} ORDER BY "revokedAt" LIMIT ${limit}))
+            RETURNING "id", "authSessionId"`
+        : await db.$queryRaw<Gone>`
+            DELETE FROM "UserSession" WHERE "id" IN (SELECT "id" FROM "UserSession" WHERE "revokedAt" < ${endedBefore} ORDER BY "revokedAt" LIMIT ${limit})
+            RETURNING "id", "authSessionId"`;
       // An Auth.js Session row a database-strategy session left (ended long ago: gone already, as a rule).
       for (const { authSessionId } of gone) if (authSessionId !== null) await db.$executeRaw`DELETE FROM "Session" WHERE "id" = ${authSessionId}`;
       return gone.map((r) => r.id);
