@@ -34,6 +34,10 @@ export async function countingRelay(target: string): Promise<CountingRelay> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(Number(upstreamUrl.port || 5432), upstreamUrl.hostname);
+    // Forwarded at once both ways: with Nagle's algorithm a statement waited about 15 ms here for
+    // the previous segment's ACK (a purge took 387-450 ms through the relay, 157-197 ms direct).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(client).add(upstream);
     const end = () => {
       client.destroy();
