@@ -32,8 +32,9 @@ export interface LogView {
   /**
    * Changes a verified feed message announced (each committed before it was sent): each is applied
    * and named at once; the view moves past those that follow on from it without a gap (hints up to
-   * them are answered), and `position()` once the next read of the log confirms them. Returns whether the view is then complete (nothing announced waits on a number
-   * not yet seen); otherwise the log should be read. The next read checks every announced change
+   * them are answered), and `position()` once the next read of the log confirms them. Returns
+   * whether the view is then complete (nothing announced waits on a number not yet seen);
+   * otherwise the log should be read. The next read checks every announced change
    * against the log (a message the log contradicts makes the view start again from its end).
    */
   push(changes: readonly RegistryChange[], apply: (change: Pick<RegistryChange, "kind" | "key">) => void): boolean;

@@ -58,9 +58,9 @@ const DEFAULT_CHANNEL = "claims_kit_changes";
  * message may have been missed meanwhile). It is asked a `PING` every `heartbeatMs` (1 s): one
  * unanswered within `answerTimeoutMs` (1 s) counts as down, so a connection that died silently is
  * noticed within about 2 s. With `secret`, a message announces its changes, signed, and the other
- * processes apply them without reading the change log. Publishes go one at a time (those made meanwhile share the next one),
- * bounded by `answerTimeoutMs`; a failure is logged, never thrown (other processes then learn of
- * the change by polling). `ioredis` is loaded on first use when a `url` is given.
+ * processes apply them without reading the change log. Publishes go one at a time (those made
+ * meanwhile share the next one), bounded by `answerTimeoutMs`; a failure is logged, never thrown
+ * (other processes then learn of the change by polling). `ioredis` is loaded on first use when a `url` is given.
  *
  * @example
  * ```ts
