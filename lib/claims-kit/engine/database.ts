@@ -123,6 +123,10 @@ async function stateOf(rt: Runtime, registry: StateRegistry, sid: string, params
     return endReason(row, readMeta(found.token).epoch) ? null : found;
   }
   if (!row) return adopt(rt, registry, sid, params);
+  // Recorded without a state yet by this process's own adoption (a concurrent first read whose
+  // check answered after the adoption recorded the session): its outcome.
+  const adopting = adoptions.get(rt)?.get(sid);
+  if (adopting) return adopting;
   // Recorded without a state yet: a sign-in or an adoption still storing it (another process's
   // first read of the same row). Not ended -- revoking it would sign the user out for good --
   // unless it has stayed so for longer than any of them takes.
