@@ -136,6 +136,8 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
     },
     push(announced, apply) {
       if (lastSeq === null) return false;
+      /** A change too far ahead to hold: every change is still applied and named, and the log must be read. */
+      let overflow = false;
       for (const change of announced) {
         // Known already, unless it is a number this view waits for…
         if (change.seq <= lastSeq && !gaps.delete(change.seq)) {
@@ -154,7 +156,7 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
           unverified.set(change.seq, { names: names(change), reads });
           unverifiedLow = Math.min(unverifiedLow, change.seq);
         } else if (change.seq - lastSeq <= MAX_GAP && ahead.size < BATCH) ahead.set(change.seq, change);
-        else return false;
+        else overflow = true;
       }
       // At most MAX_GAP numbers past what the log confirmed (a log this process cannot read): then
       // they wait, bounded, for a read.
@@ -164,7 +166,10 @@ export function logView(changes: ChangeLog, maxNamed: number, warn: (message: st
         unverified.set(next.seq, { names: names(next), reads });
         unverifiedLow = Math.min(unverifiedLow, next.seq);
       }
-      return ahead.size === 0;
+      // Too far ahead: what waited is dropped (applied and named already; the read brings it), so
+      // the log is read at once instead of after the wait for crossed messages.
+      if (overflow) ahead.clear();
+      return ahead.size === 0 && !overflow;
     },
     unchangedSince(position, sid, userId) {
       if (lastSeq === null || position < floor || position > lastSeq || allAt > position) return false;

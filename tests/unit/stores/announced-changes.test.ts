@@ -208,6 +208,21 @@ describe("a registry cache fed announced changes", () => {
     await p.close();
   });
 
+  test("a message with a change too far ahead to hold still applies every change it carries, and the log is read at once", async () => {
+    const p = await processes();
+    await p.b.check("s2"); // cached in b
+    const position = (await p.hintOf("s1")).logPosition;
+    await p.registry.revoke({ sid: "s2" }, 1001); // written; its announcement below
+    const far = { seq: position + 50_000, kind: "user" as const, key: "u9" };
+    p.wire.inject(feedMessages(SECRET).encode([far, { seq: position + 1, kind: "session", key: "s2" }], Date.now())!);
+    const reads = p.reads();
+    p.wire.deliver();
+    assert.equal((await p.b.check("s2"))?.revoked, true, "forgotten at once, though an earlier change in the message was too far ahead");
+    await p.b.sync();
+    assert.ok(p.reads() > reads, "the log was read");
+    await p.close();
+  });
+
   test("publishes made while a send is under way are announced together in the next message; one without changes makes it a bare wake-up", async () => {
     const sent: string[] = [];
     let release: () => void = () => undefined;
