@@ -2,6 +2,8 @@ import type { JWT } from "@auth/core/jwt";
 import { memorySessionRegistry, type ChangeLog, type JwtParams, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
 import type { Awaitable } from "@/lib/claims-kit/engine/types";
 import type { KitLogger } from "@/lib/claims-kit";
+import { feedShell } from "@/lib/claims-kit/stores/feed-core";
+import { feedMessages } from "@/lib/claims-kit/stores/feed-message";
 
 /** A logger that keeps lines for assertions. */
 export function memoryLogger(): KitLogger & { lines: string[] } {
@@ -127,4 +129,29 @@ export async function withTimers<T>(timers: { runAll(): void }, work: Promise<T>
     timers.runAll();
   }
   return run;
+}
+
+/**
+ * A pub/sub bus for change feeds (one Redis channel, one NOTIFY channel): every message sent waits
+ * until `deliver` hands it to every feed on it, the sender's too. Each feed signs with `secret`
+ * unless given its own (a process configured with another).
+ */
+export function feedBus(secret: string) {
+  const receivers: Array<(message: string) => void> = [];
+  const queue: string[] = [];
+  return {
+    /** Messages sent and not delivered yet, oldest first (take some out to deliver them out of order). */
+    sent: queue,
+    feed(own = secret) {
+      const shell = feedShell({ sendName: "PUBLISH", messages: feedMessages(own), send: async (m) => void queue.push(m), onSubscribe: () => undefined, close: async () => undefined });
+      shell.setConnected(true);
+      receivers.push(shell.receive);
+      return shell.feed;
+    },
+    deliver() {
+      for (const message of queue.splice(0)) for (const receive of receivers) receive(message);
+    },
+    /** Put a message on the bus as if a process had sent it. */
+    inject: (message: string) => void queue.push(message),
+  };
 }

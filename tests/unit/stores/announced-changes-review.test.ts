@@ -3,29 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed } from "@/lib/claims-kit/plugin";
-import { feedShell } from "@/lib/claims-kit/stores/feed-core";
-import { feedMessages } from "@/lib/claims-kit/stores/feed-message";
 import { logView } from "@/lib/claims-kit/stores/log-view";
-import { memoryChangeLog, sharedRegistry } from "../fixtures";
+import { feedBus, memoryChangeLog, sharedRegistry } from "../fixtures";
 
 const SECRET = "a-secret-of-at-least-32-characters-long";
-
-/** A pub/sub bus (one Redis channel): every message sent waits until `deliver` hands it to every subscriber. */
-function bus() {
-  const receivers: Array<(message: string) => void> = [];
-  const queue: string[] = [];
-  return {
-    feed() {
-      const shell = feedShell({ sendName: "PUBLISH", messages: feedMessages(SECRET), send: async (m) => void queue.push(m), onSubscribe: () => undefined, close: async () => undefined });
-      shell.setConnected(true);
-      receivers.push(shell.receive);
-      return shell.feed;
-    },
-    deliver() {
-      for (const message of queue.splice(0)) for (const receive of receivers) receive(message);
-    },
-  };
-}
 
 /** A log whose `latest()` can be held once asked (a restart then waits on it). */
 function holdableLog() {
@@ -103,7 +84,7 @@ describe("announced changes under review", () => {
   });
 
   test("two apps on one channel with one secret: the real change announced under a number another app's message took first is still applied (a revoked session is not answered from an older hint)", async () => {
-    const wire = bus();
+    const wire = feedBus(SECRET);
     const x = { ...sharedRegistry(), log: memoryChangeLog() };
     const y = { ...sharedRegistry(), log: memoryChangeLog() };
     const xa = cachedSessionRegistry(x.registry, { changes: x.log, feed: wire.feed() });

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { cachedSessionRegistry, type RegistryChange } from "@/lib/claims-kit/plugin";
 import { feedShell } from "@/lib/claims-kit/stores/feed-core";
 import { feedMessages } from "@/lib/claims-kit/stores/feed-message";
-import { memoryChangeLog, sharedRegistry } from "../fixtures";
+import { feedBus, memoryChangeLog, sharedRegistry } from "../fixtures";
 
 const SECRET = "a-secret-of-at-least-32-characters-long";
 const NOW = 1_765_000_000_000;
@@ -51,36 +51,13 @@ function tagOf(body: string): string {
   return createHmac("sha256", key).update(body).digest().toString("base64url");
 }
 
-/** A pub/sub bus: every message sent waits until `deliver` hands it to every process (the sender too). */
-function bus() {
-  const receivers: Array<(message: string) => void> = [];
-  const queue: string[] = [];
-  return {
-    sent: queue,
-    feed(secret = SECRET) {
-      const shell = feedShell({ sendName: "PUBLISH", messages: feedMessages(secret), send: async (m) => void queue.push(m), onSubscribe: () => undefined, close: async () => undefined });
-      shell.setConnected(true);
-      receivers.push(shell.receive);
-      return shell.feed;
-    },
-    /** Deliver what was sent, in order (or the reverse: two writers' messages crossing). */
-    deliver(order: "sent" | "reversed" = "sent") {
-      const batch = queue.splice(0);
-      if (order === "reversed") batch.reverse();
-      for (const message of batch) for (const receive of receivers) receive(message);
-    },
-    /** Put a message on the bus as if a process had sent it. */
-    inject: (message: string) => queue.push(message),
-  };
-}
-
 /** Two processes over one registry and one log counting its reads; `b` reads the log once first. */
 async function processes(options: { secretOfA?: string } = {}) {
   const { registry } = sharedRegistry(async () => undefined);
   const log = memoryChangeLog();
   let reads = 0;
   const changes = { ...log, since: (seq: number, limit: number) => (reads++, log.since(seq, limit)) };
-  const wire = bus();
+  const wire = feedBus(SECRET);
   const errors: string[] = [];
   const options_ = { changes, onError: (m: string) => void errors.push(m) };
   const a = cachedSessionRegistry(registry, { ...options_, feed: wire.feed(options.secretOfA) });
