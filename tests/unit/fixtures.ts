@@ -1,5 +1,5 @@
 import type { JWT } from "@auth/core/jwt";
-import { memorySessionRegistry, type ChangeLog, type JwtParams, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
+import { memorySessionRegistry, type ChangeLog, type CheckHint, type JwtParams, type RegistryChange, type SessionRegistry, type SessionState } from "@/lib/claims-kit/plugin";
 import type { Awaitable } from "@/lib/claims-kit/engine/types";
 import type { KitLogger } from "@/lib/claims-kit";
 import { feedShell } from "@/lib/claims-kit/stores/feed-core";
@@ -154,4 +154,10 @@ export function feedBus(secret: string) {
     /** Put a message on the bus as if a process had sent it. */
     inject: (message: string) => void queue.push(message),
   };
+}
+
+/** The check hint a cookie carries once its session was read as `state` (what the kit seals into it). */
+export function hintFrom(state: SessionState): CheckHint {
+  if (state.userId === undefined || state.logPosition === undefined) throw new Error("hintFrom: the state has no userId or logPosition");
+  return { userId: state.userId, claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition };
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed } from "@/lib/claims-kit/plugin";
 import { logView } from "@/lib/claims-kit/stores/log-view";
-import { feedBus, memoryChangeLog, sharedRegistry } from "../fixtures";
+import { feedBus, hintFrom, memoryChangeLog, sharedRegistry } from "../fixtures";
 
 const SECRET = "a-secret-of-at-least-32-characters-long";
 
@@ -53,7 +53,7 @@ describe("announced changes under review", () => {
     await y2.sync();
     await xa.revoke({ sid: "x1" }, 1001); // X's log: number 1
     const state = (await y1.check("s1"))!;
-    const hint = { userId: "u1", claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition! };
+    const hint = hintFrom(state);
     await y2.revoke({ sid: "s1" }, 1002); // Y's log: number 1 revokes s1
     await y2.sync();
     const seen = await y2.check("s1", hint);
@@ -94,7 +94,7 @@ describe("announced changes under review", () => {
     await ya.create({ sid: "s1", userId: "u1", now: 1000 });
     await yb.sync();
     const state = (await ya.check("s1"))!;
-    const hint = { userId: "u1", claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition! };
+    const hint = hintFrom(state);
     await xa.revoke({ sid: "x1" }, 1001); // X's number 1, announced first
     await ya.revoke({ sid: "s1" }, 1001); // Y's number 1
     wire.deliver();

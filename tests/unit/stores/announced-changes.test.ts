@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { cachedSessionRegistry, type RegistryChange } from "@/lib/claims-kit/plugin";
 import { feedShell } from "@/lib/claims-kit/stores/feed-core";
 import { feedMessages } from "@/lib/claims-kit/stores/feed-message";
-import { feedBus, memoryChangeLog, sharedRegistry } from "../fixtures";
+import { feedBus, hintFrom, memoryChangeLog, sharedRegistry } from "../fixtures";
 
 const SECRET = "a-secret-of-at-least-32-characters-long";
 const NOW = 1_765_000_000_000;
@@ -68,10 +68,7 @@ async function processes(options: { secretOfA?: string } = {}) {
   await b.sync();
   wire.deliver();
   await b.sync();
-  const hintOf = async (sid: string) => {
-    const state = (await a.check(sid))!;
-    return { userId: state.userId!, claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition! };
-  };
+  const hintOf = async (sid: string) => hintFrom((await a.check(sid))!);
   return { registry, log, wire, a, b, errors, hintOf, reads: () => reads, close: () => Promise.all([a.close(), b.close()]) };
 }
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cachedSessionRegistry, inProcessChangeFeed, type ChangeFeed } from "@/lib/claims-kit/plugin";
-import { memoryChangeLog, sharedRegistry } from "../fixtures";
+import { hintFrom, memoryChangeLog, sharedRegistry } from "../fixtures";
 
 /** A shared registry (the database) counting reads, with userIds; one check can be held. */
 function database(options: { tellsSeq?: boolean } = {}) {
@@ -115,7 +115,7 @@ describe("cold reads: a session this process has not cached, answered from the t
     const hintOf = async (sid: string) => {
       const state = (await a.check(sid))!;
       assert.equal(typeof state.logPosition, "number");
-      return { userId: state.userId!, claimsVersion: state.claimsVersion, epoch: state.epoch, logPosition: state.logPosition! };
+      return hintFrom(state);
     };
     const checks = () => db.calls.check;
     return { db, a, b, hintOf, checks, close: () => Promise.all([a.close(), b.close()]) };
