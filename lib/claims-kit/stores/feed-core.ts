@@ -92,20 +92,17 @@ export interface FeedTiming {
   secret?: string;
 }
 
-/** The signing of a feed named `where` from its `secret` option (null without one). */
-export function feedSigning(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): FeedMessages | null {
-  if (options.secret === undefined) return null;
-  if (typeof options.secret !== "string" || options.secret.length < 32) invalid(where, "secret", "must be a string of at least 32 characters (the app's AUTH_SECRET)");
-  return feedMessages(options.secret);
-}
-
-/** The checked timing of a feed named `where` (`invalid_option` naming the option at fault). */
-export function feedTiming(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): Required<Pick<FeedTiming, "heartbeatMs" | "answerTimeoutMs">> {
+/**
+ * The checked options of a feed named `where` (`invalid_option` naming the option at fault): its
+ * timing, and its messages' signing from `secret` (null without one: bare wake-ups).
+ */
+export function checkedFeedOptions(where: string, options: FeedTiming, invalid: (where: string, option: string, problem: string) => never): { heartbeatMs: number; answerTimeoutMs: number; messages: FeedMessages | null } {
   const timing = { heartbeatMs: options.heartbeatMs ?? 1000, answerTimeoutMs: options.answerTimeoutMs ?? 1000 };
   for (const [name, value] of Object.entries(timing)) {
     if (!Number.isSafeInteger(value) || value < 50) invalid(where, name, "must be a whole number of milliseconds, 50 or more");
   }
-  return timing;
+  if (options.secret !== undefined && (typeof options.secret !== "string" || options.secret.length < 32)) invalid(where, "secret", "must be a string of at least 32 characters (the app's AUTH_SECRET)");
+  return { ...timing, messages: options.secret === undefined ? null : feedMessages(options.secret) };
 }
 
 /**

@@ -2,7 +2,7 @@
 // only), so an app without PostgreSQL never has its bundler look for the `pg` package.
 import { invalidOption } from "../engine/errors";
 import type { ChangeFeed } from "../engine/ports";
-import { answeredWithin, feedShell, feedSigning, feedTiming, heartbeat, reason, type FeedTiming } from "./feed-core";
+import { answeredWithin, checkedFeedOptions, feedShell, heartbeat, reason, type FeedTiming } from "./feed-core";
 
 /** The slice of node-postgres' `Client` the feed uses. */
 interface PgClient {
@@ -53,8 +53,7 @@ const DEFAULT_CHANNEL = "claims_kit_changes";
  * ```
  */
 export function postgresChangeFeed(connectionString: string, options: PostgresChangeFeedOptions = {}): ChangeFeed {
-  const { heartbeatMs, answerTimeoutMs } = feedTiming("postgresChangeFeed", options, invalidOption);
-  const messages = feedSigning("postgresChangeFeed", options, invalidOption);
+  const { heartbeatMs, answerTimeoutMs, messages } = checkedFeedOptions("postgresChangeFeed", options, invalidOption);
   const channel = options.channel ?? DEFAULT_CHANNEL;
   if (typeof channel !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) invalidOption("postgresChangeFeed", "channel", "must be lower-case letters, digits and _ (at most 63, not starting with a digit)");
   let client: PgClient | null = null;

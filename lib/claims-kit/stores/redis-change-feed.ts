@@ -3,7 +3,7 @@
 // both share lives in feed-core.ts.
 import { invalidOption } from "../engine/errors";
 import type { ChangeFeed } from "../engine/ports";
-import { answeredWithin, feedShell, feedSigning, feedTiming, heartbeat, reason, type FeedTiming } from "./feed-core";
+import { answeredWithin, checkedFeedOptions, feedShell, heartbeat, reason, type FeedTiming } from "./feed-core";
 
 /**
  * The slice of an `ioredis` connection the feed uses (an `ioredis` `Redis` instance fits it).
@@ -75,8 +75,7 @@ export function redisChangeFeed(options: RedisChangeFeedOptions): ChangeFeed {
   if (options.client !== undefined && typeof options.client?.duplicate !== "function") invalidOption(where, "client", "must be an ioredis client (it has no duplicate())");
   const channel = options.channel ?? DEFAULT_CHANNEL;
   if (typeof channel !== "string" || channel.length === 0 || channel.length > 200) invalidOption(where, "channel", "must be a non-empty string of at most 200 characters");
-  const { heartbeatMs, answerTimeoutMs } = feedTiming(where, options, invalidOption);
-  const messages = feedSigning(where, options, invalidOption);
+  const { heartbeatMs, answerTimeoutMs, messages } = checkedFeedOptions(where, options, invalidOption);
   const log = options.log;
 
   let subscriber: RedisConnection | null = null;

@@ -216,7 +216,6 @@ export function cachedSessionRegistry(inner: SessionRegistry, options: CachedReg
     await feed?.publish(typeof seq === "number" ? [{ seq, kind, key }] : undefined).catch(() => undefined);
   }
 
-
   return {
     async create(session) {
       start();
